@@ -1,0 +1,75 @@
+"""Who may see and change what.
+
+Every view under `/b/<slug>/` resolves the business from the logged-in user's
+membership: anyone without one gets 404, so another business's pages look exactly
+like pages that do not exist. A role too low for a write gets 403.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .models import Membership, Role
+
+SESSION_BUSINESS_KEY = "hourglass_business"
+
+
+def get_membership(request: HttpRequest, slug: str) -> Membership:
+    """The logged-in user's membership of the business `slug`, or 404."""
+    try:
+        return Membership.objects.select_related("business", "user").get(
+            business__slug=slug, user=request.user
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such business") from None
+
+
+def require_role(membership: Membership, role: str) -> None:
+    """403 unless the membership's role is `role` or above."""
+    if not membership.has_role(role):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def business_view(role: str | None = None, *, write_role: str | None = None):
+    """Resolve `slug` to `request.business` and `request.membership`.
+
+    `role` is needed for every method; `write_role` only for methods other than
+    GET and HEAD, so one URL can serve a page to readers and take edits from
+    editors. The business's time zone is active while the view runs.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+            membership = get_membership(request, slug)
+            if role:
+                require_role(membership, role)
+            if write_role and request.method not in ("GET", "HEAD"):
+                require_role(membership, write_role)
+            request.business = membership.business
+            request.membership = membership
+            _remember_business(request, membership)
+            timezone.activate(membership.business.timezone)
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                timezone.deactivate()
+
+        return wrapped
+
+    return decorator
+
+
+def _remember_business(request: HttpRequest, membership: Membership) -> None:
+    # Written only when the user switches business, not on every page view.
+    if request.session.get(SESSION_BUSINESS_KEY) == membership.business_id:
+        return
+    request.session[SESSION_BUSINESS_KEY] = membership.business_id
+    membership.last_used_at = timezone.now()
+    Membership.objects.filter(pk=membership.pk).update(last_used_at=membership.last_used_at)
+

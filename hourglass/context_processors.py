@@ -1,0 +1,44 @@
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Membership
+
+# The business navigation. Pages whose issue has not landed yet have no URL;
+# they show as "coming soon" instead of a link that leads nowhere.
+NAV_ITEMS = [
+    ("hourglass:overview", _("Hourglass")),
+    ("systemmaps:map-list", _("Maps")),
+    ("systemmaps:my-steps", _("My steps")),
+    ("metrics:review", _("Review")),
+    ("hourglass:team", _("Team")),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    business = getattr(request, "business", None)
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    # Lazy: a page that does not draw the switcher pays no query for it.
+    def switcher():
+        return list(
+            Membership.objects.filter(user=request.user)
+            .select_related("business")
+            .order_by("business__name")
+        )
+
+    items = []
+    if business is not None:
+        current = request.resolver_match.view_name if request.resolver_match else ""
+        for name, label in NAV_ITEMS:
+            try:
+                url = reverse(name, kwargs={"slug": business.slug})
+            except NoReverseMatch:
+                url = None
+            items.append({"label": label, "url": url, "active": name == current})
+    return {
+        "business": business,
+        "membership": getattr(request, "membership", None),
+        "nav_items": items,
+        "switcher_memberships": switcher,
+    }

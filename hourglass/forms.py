@@ -1,0 +1,196 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    CURRENCIES,
+    Membership,
+    PepBucket,
+    Role,
+    Stage,
+    User,
+    normalize_email,
+    timezone_choices,
+)
+
+
+class _PasswordPairMixin:
+    """Two password fields that must match and pass the configured validators."""
+
+    def clean_password2(self):
+        p1 = self.cleaned_data.get("password1")
+        p2 = self.cleaned_data.get("password2")
+        if p1 and p2 and p1 != p2:
+            raise forms.ValidationError(_("The two passwords do not match."))
+        return p2
+
+    def _validate_password(self, user: User) -> None:
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+def _password_fields() -> tuple[forms.CharField, forms.CharField]:
+    return (
+        forms.CharField(
+            label=_("Password"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            help_text=password_validation.password_validators_help_text_html(),
+        ),
+        forms.CharField(
+            label=_("Password again"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        ),
+    )
+
+
+class SignUpForm(_PasswordPairMixin, forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    business_name = forms.CharField(
+        label=_("Business name"),
+        max_length=120,
+        help_text=_("You can rename it later, and add more businesses."),
+    )
+    password1, password2 = _password_fields()
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(
+                _("An account with this email address exists already. Log in instead.")
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        self._validate_password(
+            User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+        )
+        return cleaned
+
+
+class InvitedSignUpForm(_PasswordPairMixin, forms.Form):
+    """Sign-up from an invitation: the email address is the invited one."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password1, password2 = _password_fields()
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        if User.objects.filter(email=self.email).exists():
+            raise forms.ValidationError(
+                _("An account with this email address exists already. Log in to accept.")
+            )
+        self._validate_password(User(email=self.email, name=cleaned.get("name", "")))
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    def clean_username(self) -> str:
+        return normalize_email(self.cleaned_data["username"])
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["name", "email"]
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Another account uses this email address."))
+        return email
+
+
+class BusinessForm(forms.Form):
+    name = forms.CharField(label=_("Business name"), max_length=120)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="EUR")
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=timezone_choices,
+        initial="UTC",
+        help_text=_("Weeks start on Monday in this time zone."),
+    )
+
+
+class DeleteBusinessForm(forms.Form):
+    confirm = forms.CharField(
+        label=_("Type the business name to confirm"), max_length=120, strip=True
+    )
+
+    def __init__(self, *args, business_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.business_name = business_name
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"]
+        if value != self.business_name:
+            raise forms.ValidationError(
+                _("That is not the name of this business; nothing was deleted.")
+            )
+        return value
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, business, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.business = business
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if Membership.objects.filter(business=self.business, user__email=email).exists():
+            raise forms.ValidationError(
+                _("%(email)s is a member of this business already.") % {"email": email}
+            )
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class StagePlanForm(forms.Form):
+    goal = forms.CharField(
+        label=_("Goal"),
+        max_length=300,
+        required=False,
+        help_text=_("What this stage should achieve, e.g. “200 new newsletter readers a month”."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class TacticForm(forms.Form):
+    name = forms.CharField(label=_("Tactic"), max_length=120)
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
+    pep = forms.ChoiceField(
+        label=_("PEP bucket"),
+        choices=PepBucket.choices,
+        help_text=_("Paid: you keep paying. Earned: slow, pays off long-term. "
+                    "Person: someone must do it."),
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,332 @@
+"""The tenant and its people: users, businesses, memberships, invitations, and a
+business's plan for the seven stages of the Marketing Hourglass."""
+
+import secrets
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# ---------------------------------------------------------------------------
+# The method
+# ---------------------------------------------------------------------------
+
+
+class Stage(models.TextChoices):
+    """The seven stages of the customer journey, top of the hourglass first."""
+
+    KNOW = "know", _("Know")
+    LIKE = "like", _("Like")
+    TRUST = "trust", _("Trust")
+    TRY = "try", _("Try")
+    BUY = "buy", _("Buy")
+    REPEAT = "repeat", _("Repeat")
+    REFER = "refer", _("Refer")
+
+
+class Half(models.TextChoices):
+    MARKETING = "marketing", _("Marketing system")
+    OPERATIONS = "operations", _("Operations system")
+
+
+STAGE_ORDER = [stage.value for stage in Stage]
+MARKETING_STAGES = [Stage.KNOW, Stage.LIKE, Stage.TRUST, Stage.TRY]
+OPERATIONS_STAGES = [Stage.BUY, Stage.REPEAT, Stage.REFER]
+STAGE_DESCRIPTIONS = {
+    Stage.KNOW: _("Prospects find out that you exist."),
+    Stage.LIKE: _("They come to like what you say and how you say it."),
+    Stage.TRUST: _("They trust you enough to take the next step."),
+    Stage.TRY: _("They try a small piece of what you offer."),
+    Stage.BUY: _("They buy, and you deliver what the marketing promised."),
+    Stage.REPEAT: _("They come back and buy again."),
+    Stage.REFER: _("They send others your way."),
+}
+
+
+def stage_half(stage: str) -> str:
+    return Half.MARKETING if stage in MARKETING_STAGES else Half.OPERATIONS
+
+
+class PepBucket(models.TextChoices):
+    """PEP media: how a tactic reaches people."""
+
+    PAID = "paid", _("Paid")
+    EARNED = "earned", _("Earned")
+    PERSON = "person", _("Person")
+
+
+# ---------------------------------------------------------------------------
+# Users
+# ---------------------------------------------------------------------------
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str):
+        return self.get(email=normalize_email(username))
+
+
+def normalize_email(email: str) -> str:
+    """Email addresses are compared without regard to case, so store them lower."""
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["name", "email"]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.name.split() if p]
+        if not parts:
+            return self.email[:2].upper()
+        return "".join(p[0] for p in parts[:2]).upper()
+
+
+# ---------------------------------------------------------------------------
+# Businesses (the tenant)
+# ---------------------------------------------------------------------------
+
+CURRENCIES = [
+    ("EUR", "EUR — euro"),
+    ("USD", "USD — US dollar"),
+    ("GBP", "GBP — pound sterling"),
+    ("CHF", "CHF — Swiss franc"),
+    ("CAD", "CAD — Canadian dollar"),
+    ("AUD", "AUD — Australian dollar"),
+    ("NZD", "NZD — New Zealand dollar"),
+    ("PLN", "PLN — Polish złoty"),
+    ("RON", "RON — Romanian leu"),
+    ("CZK", "CZK — Czech koruna"),
+    ("HUF", "HUF — Hungarian forint"),
+    ("SEK", "SEK — Swedish krona"),
+    ("NOK", "NOK — Norwegian krone"),
+    ("DKK", "DKK — Danish krone"),
+    ("KRW", "KRW — South Korean won"),
+    ("JPY", "JPY — Japanese yen"),
+    ("INR", "INR — Indian rupee"),
+    ("BRL", "BRL — Brazilian real"),
+    ("MXN", "MXN — Mexican peso"),
+    ("ZAR", "ZAR — South African rand"),
+]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Business(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="EUR")
+    timezone = models.CharField(
+        _("time zone"), max_length=64, choices=timezone_choices, default="UTC"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("overview", kwargs={"slug": self.slug})
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    MEMBER = "member", _("Member")
+
+
+ROLE_RANK = {Role.MEMBER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+ROLE_HELP = {
+    Role.OWNER: _("Everything, including members, settings and deleting the business."),
+    Role.EDITOR: _("Edits maps, stages, tactics and metrics."),
+    Role.MEMBER: _("Reads the whole business; works on the steps and metrics they own."),
+}
+
+
+class Membership(models.Model):
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    # Which business `/` opens for this user: the one used most recently.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["business__name", "user__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "user"], name="membership_unique_user_per_business"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.business} ({self.get_role_display()})"
+
+    def has_role(self, role: str) -> bool:
+        """True when this membership's role is `role` or above."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def can_edit(self) -> bool:
+        return self.has_role(Role.EDITOR)
+
+
+def _invitation_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Invitation(models.Model):
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    # Part of the signed token: a leaked id alone cannot be turned into a link.
+    nonce = models.CharField(max_length=32, default=_invitation_nonce, editable=False)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.business}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and not self.is_expired
+
+
+# ---------------------------------------------------------------------------
+# The hourglass of one business
+# ---------------------------------------------------------------------------
+
+
+class StagePlan(models.Model):
+    """A business's goal and notes for one stage of the hourglass."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="stage_plans"
+    )
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    goal = models.CharField(_("goal"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stage plan")
+        verbose_name_plural = _("stage plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "stage"], name="stageplan_unique_stage_per_business"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business} — {self.get_stage_display()}"
+
+
+class Tactic(models.Model):
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="tactics")
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    name = models.CharField(_("name"), max_length=120)
+    pep = models.CharField(_("PEP bucket"), max_length=10, choices=PepBucket.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tactic")
+        verbose_name_plural = _("tactics")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

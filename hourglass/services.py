@@ -1,0 +1,260 @@
+"""Writes of the core app: sign-up, businesses, memberships, invitations, stages.
+
+Callers (views, the seed command) validate input first; these functions assume it
+is valid and keep the rules that span rows, such as "a business always keeps an
+owner", inside one transaction.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .models import (
+    STAGE_ORDER,
+    Business,
+    Invitation,
+    Membership,
+    Role,
+    StagePlan,
+    Tactic,
+    User,
+    normalize_email,
+)
+
+INVITATION_SALT = "hourglass.invitation"
+
+
+class LastOwnerError(Exception):
+    """Raised when a change would leave a business without an owner."""
+
+
+class InvitationError(Exception):
+    """Why an invitation link cannot be used; `reason` is one of the codes below."""
+
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+    def __init__(self, reason: str, invitation: Invitation | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+
+
+# ---------------------------------------------------------------------------
+# Users and businesses
+# ---------------------------------------------------------------------------
+
+
+def user_create(*, email: str, name: str, password: str | None) -> User:
+    return User.objects.create_user(email=email, password=password, name=name.strip())
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "business"
+    slug, n = base, 2
+    while Business.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+@transaction.atomic
+def business_create(
+    *, name: str, owner: User, currency: str = "EUR", timezone_name: str = "UTC"
+) -> Business:
+    business = Business.objects.create(
+        name=name.strip(), slug=_unique_slug(name), currency=currency, timezone=timezone_name
+    )
+    Membership.objects.create(
+        business=business, user=owner, role=Role.OWNER, last_used_at=timezone.now()
+    )
+    StagePlan.objects.bulk_create(
+        [StagePlan(business=business, stage=stage) for stage in STAGE_ORDER]
+    )
+    return business
+
+
+@transaction.atomic
+def user_sign_up(
+    *, name: str, email: str, password: str, business_name: str
+) -> tuple[User, Business]:
+    user = user_create(email=email, name=name, password=password)
+    business = business_create(name=business_name, owner=user)
+    return user, business
+
+
+def business_update(*, business: Business, name: str, currency: str, timezone_name: str) -> None:
+    business.name = name.strip()
+    business.currency = currency
+    business.timezone = timezone_name
+    business.save(update_fields=["name", "currency", "timezone"])
+
+
+def business_delete(*, business: Business) -> None:
+    business.delete()
+
+
+# ---------------------------------------------------------------------------
+# Memberships
+# ---------------------------------------------------------------------------
+
+
+def _lock_owners(business: Business) -> list[int]:
+    # Locking the owner rows serialises concurrent demotions and removals, so two
+    # owners cannot each remove the other at the same moment.
+    return list(
+        Membership.objects.select_for_update()
+        .filter(business=business, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        if _lock_owners(membership.business) == [membership.pk]:
+            raise LastOwnerError(
+                _("%(name)s is the last owner of %(business)s; make someone else an owner first.")
+                % {"name": membership.user, "business": membership.business}
+            )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        if _lock_owners(membership.business) == [membership.pk]:
+            raise LastOwnerError(
+                _("%(name)s is the last owner of %(business)s and cannot leave it; "
+                  "make someone else an owner first, or delete the business.")
+                % {"name": membership.user, "business": membership.business}
+            )
+    membership.delete()
+
+
+# ---------------------------------------------------------------------------
+# Invitations
+# ---------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return reverse("invitation-accept", kwargs={"token": invitation_token(invitation)})
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The invitation a link names, or InvitationError saying why it cannot be used."""
+    max_age = settings.INVITATION_MAX_AGE_DAYS * 24 * 3600
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise InvitationError(InvitationError.EXPIRED) from None
+    except signing.BadSignature:
+        raise InvitationError(InvitationError.INVALID) from None
+    invitation = (
+        Invitation.objects.select_related("business", "invited_by")
+        .filter(pk=data.get("i"), nonce=data.get("n"))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError(InvitationError.INVALID)
+    if invitation.accepted_at is not None:
+        raise InvitationError(InvitationError.USED, invitation)
+    if invitation.is_expired:
+        raise InvitationError(InvitationError.EXPIRED, invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(
+    *, business: Business, email: str, role: str, invited_by: User, base_url: str
+) -> Invitation:
+    """Invite `email`, replacing any pending invitation to the same address."""
+    email = normalize_email(email)
+    Invitation.objects.filter(business=business, email=email, accepted_at__isnull=True).delete()
+    invitation = Invitation.objects.create(
+        business=business, email=email, role=role, invited_by=invited_by
+    )
+    link = base_url.rstrip("/") + invitation_url(invitation)
+    transaction.on_commit(lambda: _send_invitation(invitation, link))
+    return invitation
+
+
+def _send_invitation(invitation: Invitation, link: str) -> None:
+    context = {"invitation": invitation, "link": link}
+    send_mail(
+        subject=render_to_string("hourglass/email/invitation_subject.txt", context).strip(),
+        message=render_to_string("hourglass/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Turn the invitation into a membership; a second use finds it already spent."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None:
+        raise InvitationError(InvitationError.USED, locked)
+    locked.accepted_at = timezone.now()
+    locked.accepted_by = user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    membership, created = Membership.objects.get_or_create(
+        business=locked.business, user=user, defaults={"role": locked.role}
+    )
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation.delete()
+
+
+def invitations_purge_expired() -> int:
+    """Delete invitations that can no longer be accepted; returns how many."""
+    cutoff = timezone.now() - timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    deleted, _rows = Invitation.objects.filter(
+        accepted_at__isnull=True, created_at__lte=cutoff
+    ).delete()
+    return deleted
+
+
+# ---------------------------------------------------------------------------
+# Stages and tactics
+# ---------------------------------------------------------------------------
+
+
+def stage_plan_update(*, business: Business, stage: str, goal: str, notes: str) -> StagePlan:
+    plan, _created = StagePlan.objects.update_or_create(
+        business=business, stage=stage, defaults={"goal": goal.strip(), "notes": notes.strip()}
+    )
+    return plan
+
+
+def tactic_create(*, business: Business, stage: str, name: str, pep: str, note: str) -> Tactic:
+    return Tactic.objects.create(
+        business=business, stage=stage, name=name.strip(), pep=pep, note=note.strip()
+    )
+
+
+def tactic_update(*, tactic: Tactic, stage: str, name: str, pep: str, note: str) -> Tactic:
+    tactic.stage, tactic.name, tactic.pep, tactic.note = stage, name.strip(), pep, note.strip()
+    tactic.save(update_fields=["stage", "name", "pep", "note"])
+    return tactic
+
+
+def tactic_delete(*, tactic: Tactic) -> None:
+    tactic.delete()
