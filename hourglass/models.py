@@ -180,7 +180,7 @@ class Business(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("overview", kwargs={"slug": self.slug})
+        return reverse("hourglass:overview", kwargs={"slug": self.slug})
 
 
 class Role(models.TextChoices):

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, retarget
 from django_htmx.middleware import HtmxDetails
 
 from . import selectors, services
@@ -23,7 +23,7 @@ from .forms import (
     StagePlanForm,
     TacticForm,
 )
-from .models import Invitation, Membership, Role, Stage, StagePlan, Tactic
+from .models import MARKETING_STAGES, Half, Invitation, Membership, Role, Stage, StagePlan, Tactic
 from .services import InvitationError, LastOwnerError
 
 
@@ -192,16 +192,51 @@ def _accept(request: HtmxHttpRequest, invitation: Invitation, user) -> HttpRespo
 # ---------------------------------------------------------------------------
 
 
+# The drawing of the hourglass: seven trapezoids narrowing to the neck between
+# "try" and "buy" and widening again below it.
+_BAND_HEIGHT, _BAND_GAP, _NECK_GAP, _TOP, _CENTRE = 58, 6, 26, 34, 200
+_BAND_WIDTHS = [(360, 300), (300, 240), (240, 180), (180, 120), (120, 180), (180, 240), (240, 300)]
+
+
+def _hourglass_bands(cards) -> list[dict]:
+    bands, y = [], _TOP
+    for index, card in enumerate(cards):
+        if index == len(MARKETING_STAGES):
+            y += _NECK_GAP
+        top, bottom = _BAND_WIDTHS[index]
+        points = [
+            (_CENTRE - top / 2, y),
+            (_CENTRE + top / 2, y),
+            (_CENTRE + bottom / 2, y + _BAND_HEIGHT),
+            (_CENTRE - bottom / 2, y + _BAND_HEIGHT),
+        ]
+        bands.append(
+            {
+                "card": card,
+                "y": y,
+                "points": " ".join(f"{x:g},{py:g}" for x, py in points),
+                "label_y": y + _BAND_HEIGHT / 2 - 4,
+                "sub_y": y + _BAND_HEIGHT / 2 + 14,
+            }
+        )
+        y += _BAND_HEIGHT + _BAND_GAP
+    return bands
+
+
 @business_view()
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     halves = selectors.hourglass_stages(request.business)
+    cards = halves[Half.MARKETING] + halves[Half.OPERATIONS]
+    bands = _hourglass_bands(cards)
     return render(
         request,
         "hourglass/overview.html",
         {
-            "marketing": halves["marketing"],
-            "operations": halves["operations"],
-            "cards": halves["marketing"] + halves["operations"],
+            "marketing": halves[Half.MARKETING],
+            "operations": halves[Half.OPERATIONS],
+            "bands": bands,
+            "neck_y": bands[len(MARKETING_STAGES)]["y"] - (_NECK_GAP + _BAND_GAP) / 2,
+            "svg_height": bands[-1]["y"] + _BAND_HEIGHT + _TOP,
         },
     )
 
@@ -271,11 +306,22 @@ def tactic_create(request: HtmxHttpRequest) -> HttpResponse:
             messages.success(request, _("Tactic added."))
             return redirect(_overview_anchor(request, tactic.stage))
         status = INVALID
-    template = "hourglass/_tactic_form.html" if request.htmx else "hourglass/tactic_form.html"
-    return render(
-        request, template, {"form": form, "stage": _stage_or_404(stage), "tactic": None},
-        status=status,
-    )
+    return _render_tactic_form(request, form, _stage_or_404(stage), None, status)
+
+
+def _render_tactic_form(
+    request: HtmxHttpRequest, form: TacticForm, stage: str, tactic: Tactic | None, status: int
+) -> HttpResponse:
+    context = {"form": form, "stage": stage, "tactic": tactic}
+    if not request.htmx:
+        return render(request, "hourglass/tactic_form.html", context, status=status)
+    response = render(request, "hourglass/_tactic_form.html", context, status=status)
+    if status == INVALID:
+        # The form was posted to replace the whole tactics list; with errors it
+        # replaces only itself so the messages appear next to the fields.
+        form_id = f"tactic-form-{tactic.pk}" if tactic else f"tactic-form-new-{stage}"
+        retarget(response, f"#{form_id}")
+    return response
 
 
 def _get_tactic(request: HtmxHttpRequest, pk: int) -> Tactic:
@@ -300,10 +346,7 @@ def tactic_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Tactic saved."))
             return redirect(_overview_anchor(request, tactic.stage))
         status = INVALID
-    template = "hourglass/_tactic_form.html" if request.htmx else "hourglass/tactic_form.html"
-    return render(
-        request, template, {"form": form, "stage": old_stage, "tactic": tactic}, status=status
-    )
+    return _render_tactic_form(request, form, old_stage, tactic, status)
 
 
 @business_view(role=Role.EDITOR)

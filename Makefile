@@ -1,0 +1,93 @@
+# Hourglass: `make run` starts the app with a worker and beat; `make test` runs lint and tests.
+# Everything installs into this checkout (.venv, node_modules) and is reinstalled only when the
+# requirement or lock files change.
+
+PYTHON ?= python3
+PORT ?= 8000
+PYTEST_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help check-prereqs check-chromium .venv install run test fmt bench clean
+
+help:
+	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
+	@echo "make test   ruff check, ruff format --check, then pytest (extra args: PYTEST_ARGS=...)"
+	@echo "make fmt    format and fix lint in place"
+	@echo "make bench  run every bench/*.py script"
+	@echo "make clean  remove var/ (SQLite database, Celery queue) and staticfiles/"
+
+# One clear line per missing tool, then a non-zero exit.
+check-prereqs:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 || { \
+	  echo "Python 3.11+ is missing ('$(PYTHON)' is absent or older): install it with 'sudo apt-get install python3 python3-venv' (Debian 12) or 'brew install python@3.11' (macOS), or pass PYTHON=/path/to/python3.11." >&2; \
+	  exit 1; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is missing: install Node.js 20 with npm, e.g. 'sudo apt-get install npm' (Debian/Ubuntu) or 'brew install node@20' (macOS)." >&2; \
+	  exit 1; }
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Graphviz 'dot' is missing: install it with 'sudo apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)." >&2; \
+	  exit 1; }
+
+# The browser tests drive a system Chromium (never a downloaded one); CHROMIUM names it.
+check-chromium:
+	@test -x "$(CHROMIUM)" || { \
+	  echo "Chromium is missing at '$(CHROMIUM)': install it with 'sudo apt-get install chromium' (Debian) or pass CHROMIUM=/path/to/chromium." >&2; \
+	  exit 1; }
+
+$(VENV_PY):
+	@echo "==> Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create $(VENV): on Debian/Ubuntu install 'sudo apt-get install python3-venv'." >&2; \
+	  rm -rf $(VENV); exit 1; }
+
+$(PY_STAMP): requirements.txt requirements-dev.txt | $(VENV_PY)
+	@echo "==> Installing Python requirements into $(VENV)"
+	$(VENV_PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package-lock.json
+	@echo "==> Installing front-end packages (npm ci)"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.venv: $(PY_STAMP)
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+run: check-prereqs install
+	$(VENV_PY) manage.py migrate --noinput
+	$(VENV_PY) manage.py seed_demo
+	@echo
+	@echo "  Hourglass is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  Demo login: demo@example.com / hourglass-demo"
+	@echo "  Ctrl+C stops the web server, the Celery worker and beat."
+	@echo
+	exec env HOURGLASS_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile.dev
+
+test: check-prereqs check-chromium install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+fmt: $(PY_STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Benchmarks print figures and ratios; an empty bench/ is not an error.
+bench: check-prereqs install
+	@set -e; for script in bench/*.py; do \
+	  [ -e "$$script" ] || { echo "No bench/*.py scripts."; break; }; \
+	  echo "==> $$script"; \
+	  PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
+	    DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-hourglass.settings}" \
+	    $(VENV_PY) "$$script"; \
+	done
+
+clean:
+	rm -rf var staticfiles
