@@ -154,6 +154,10 @@ STATICFILES_DIRS = [
     # Front-end packages installed by `npm ci`, served by the app (no CDN).
     ("vendor/x6", BASE_DIR / "node_modules" / "@antv" / "x6" / "dist"),
 ]
+# WhiteNoise serves collected files in production; in development (and in tests,
+# which import these settings with DEBUG on) it finds them where they are.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
