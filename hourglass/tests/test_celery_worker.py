@@ -23,9 +23,10 @@ def celery_worker(transactional_db, tmp_path):
             "data_folder_in": folder,
             "data_folder_out": folder,
             "processed_folder": str(tmp_path / "processed"),
+            "control_folder": str(tmp_path / "control"),
         }
-        (tmp_path / "broker").mkdir()
-        (tmp_path / "processed").mkdir()
+        for name in ("broker", "processed", "control"):
+            (tmp_path / name).mkdir()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
 
