@@ -1,12 +1,39 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Business, Invitation, Membership, StagePlan, Tactic, User
+from .models import Business, Invitation, Membership, StagePlan, Tactic, User, normalize_email
+
+
+class _EmailMixin:
+    """Emails are stored in lower case and unique whatever their case, as at sign-up."""
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        others = User.objects.filter(email=email).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("Another account uses this email address."))
+        return email
+
+
+class UserAdminCreationForm(_EmailMixin, UserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "name"]
+
+
+class UserAdminChangeForm(_EmailMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "name"]

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +48,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     membership = (
         Membership.objects.filter(user=request.user)
         .select_related("business")
-        .order_by("-last_used_at", "created_at")
+        .order_by(F("last_used_at").desc(nulls_last=True), "created_at")
         .first()
     )
     if membership is None:
@@ -295,24 +296,36 @@ def _tactics_response(
 @business_view(role=Role.EDITOR)
 @require_http_methods(["GET", "POST"])
 def tactic_create(request: HtmxHttpRequest) -> HttpResponse:
-    stage = request.POST.get("stage") or request.GET.get("stage") or Stage.KNOW
-    form = TacticForm(request.POST or None, initial={"stage": stage})
+    # `?stage=` names the stage card the form was opened in; the form's own stage
+    # field may move the new tactic elsewhere.
+    origin = request.GET.get("stage")
+    if origin is None:
+        posted = request.POST.get("stage")
+        origin = posted if posted in Stage.values else Stage.KNOW
+    elif origin not in Stage.values:
+        raise Http404("No such stage")
+    form = TacticForm(request.POST or None, initial={"stage": origin})
     status = 200
     if request.method == "POST":
         if form.is_valid():
             tactic = services.tactic_create(business=request.business, **form.cleaned_data)
             if request.htmx:
-                return _tactics_response(request, tactic.stage)
+                return _tactics_response(request, origin, also_stage=tactic.stage)
             messages.success(request, _("Tactic added."))
             return redirect(_overview_anchor(request, tactic.stage))
         status = INVALID
-    return _render_tactic_form(request, form, _stage_or_404(stage), None, status)
+    return _render_tactic_form(request, form, origin, None, status)
 
 
 def _render_tactic_form(
     request: HtmxHttpRequest, form: TacticForm, stage: str, tactic: Tactic | None, status: int
 ) -> HttpResponse:
-    context = {"form": form, "stage": stage, "tactic": tactic}
+    slug = request.business.slug
+    if tactic:
+        action = reverse("hourglass:tactic-edit", kwargs={"slug": slug, "pk": tactic.pk})
+    else:
+        action = reverse("hourglass:tactic-create", kwargs={"slug": slug}) + f"?stage={stage}"
+    context = {"form": form, "stage": stage, "tactic": tactic, "action": action}
     if not request.htmx:
         return render(request, "hourglass/tactic_form.html", context, status=status)
     response = render(request, "hourglass/_tactic_form.html", context, status=status)

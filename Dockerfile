@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Production image: gunicorn serves the app, whitenoise the collected static files.
+# The same image runs the Celery worker and beat (see docker-compose.yml).
+
+# --- Front-end packages: only node_modules/@antv is kept (served through STATICFILES_DIRS).
+FROM node:20-bookworm-slim AS node
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# --- The application.
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage
+
+# Graphviz's `dot` lays out and exports system maps.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends graphviz \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+COPY --from=node /build/node_modules/@antv ./node_modules/@antv
+
+# Static files are collected once, at build time, with hashed names for long caching.
+RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin hourglass \
+    && mkdir -p var \
+    && chown hourglass var
+
+USER hourglass
+EXPOSE 8000
+CMD ["gunicorn", "hourglass.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
