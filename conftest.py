@@ -32,7 +32,9 @@ def alice(db):
 
 @pytest.fixture
 def acme(alice):
-    return services.business_create(name="Acme", owner=alice, timezone_name="Europe/Paris")
+    return services.business_create(
+        name="Acme", owner=alice, timezone_name="Europe/Paris"
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
-from .models import Membership, Role
+from .models import Membership
 
 SESSION_BUSINESS_KEY = "hourglass_business"
 
@@ -71,5 +71,6 @@ def _remember_business(request: HttpRequest, membership: Membership) -> None:
         return
     request.session[SESSION_BUSINESS_KEY] = membership.business_id
     membership.last_used_at = timezone.now()
-    Membership.objects.filter(pk=membership.pk).update(last_used_at=membership.last_used_at)
-
+    Membership.objects.filter(pk=membership.pk).update(
+        last_used_at=membership.last_used_at
+    )

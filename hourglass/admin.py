@@ -4,7 +4,15 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Business, Invitation, Membership, StagePlan, Tactic, User, normalize_email
+from .models import (
+    Business,
+    Invitation,
+    Membership,
+    StagePlan,
+    Tactic,
+    User,
+    normalize_email,
+)
 
 
 class _EmailMixin:
@@ -42,12 +50,26 @@ class UserAdmin(BaseUserAdmin):
         (_("Personal info"), {"fields": ["name"]}),
         (
             _("Permissions"),
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
         ),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "name", "password1", "password2"],
+            },
+        ),
     ]
 
 
@@ -75,7 +97,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "business", "role", "invited_by", "created_at", "accepted_at"]
+    list_display = [
+        "email",
+        "business",
+        "role",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+    ]
     list_filter = ["role"]
     search_fields = ["email", "business__name"]
     list_select_related = ["business", "invited_by"]

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict:
     business = getattr(request, "business", None)
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
+
     # Lazy: a page that does not draw the switcher pays no query for it.
     def switcher():
         return list(

@@ -5,7 +5,16 @@ Later apps add their own demo data on top of the business this returns.
 
 from django.db import transaction
 
-from .models import Business, Membership, PepBucket, Role, Stage, StagePlan, Tactic, User
+from .models import (
+    Business,
+    Membership,
+    PepBucket,
+    Role,
+    Stage,
+    StagePlan,
+    Tactic,
+    User,
+)
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "hourglass-demo"
@@ -53,18 +62,48 @@ STAGE_PLANS = {
 
 TACTICS = [
     # stage, name, PEP bucket, note
-    (Stage.KNOW, "Google Ads on 'bookkeeper near me'", PepBucket.PAID, "300 € a month budget."),
+    (
+        Stage.KNOW,
+        "Google Ads on 'bookkeeper near me'",
+        PepBucket.PAID,
+        "300 € a month budget.",
+    ),
     (Stage.KNOW, "SEO blog: one practical article a week", PepBucket.EARNED, ""),
-    (Stage.KNOW, "Chamber of commerce breakfast", PepBucket.PERSON, "First Tuesday of the month."),
-    (Stage.LIKE, "Cash-flow Corner newsletter", PepBucket.EARNED, "Monthly, sent by Sam."),
+    (
+        Stage.KNOW,
+        "Chamber of commerce breakfast",
+        PepBucket.PERSON,
+        "First Tuesday of the month.",
+    ),
+    (
+        Stage.LIKE,
+        "Cash-flow Corner newsletter",
+        PepBucket.EARNED,
+        "Monthly, sent by Sam.",
+    ),
     (Stage.LIKE, "LinkedIn tips, three posts a week", PepBucket.EARNED, ""),
     (Stage.TRUST, "Client case studies", PepBucket.EARNED, ""),
     (Stage.TRUST, "Ask happy clients for Google reviews", PepBucket.PERSON, ""),
-    (Stage.TRY, "Free webinar: Year-end without panic", PepBucket.EARNED, "Monthly, 45 minutes."),
-    (Stage.TRY, "30-minute cash-flow review", PepBucket.PERSON, "Booked from the webinar."),
+    (
+        Stage.TRY,
+        "Free webinar: Year-end without panic",
+        PepBucket.EARNED,
+        "Monthly, 45 minutes.",
+    ),
+    (
+        Stage.TRY,
+        "30-minute cash-flow review",
+        PepBucket.PERSON,
+        "Booked from the webinar.",
+    ),
     (Stage.BUY, "Fixed-fee monthly packages", PepBucket.PERSON, ""),
     (Stage.REPEAT, "Quarterly check-in call", PepBucket.PERSON, ""),
-    (Stage.REFER, "Referral thank-you gift card", PepBucket.PAID, "50 € per signed referral."),
+    (
+        Stage.REFER,
+        "Referral thank-you gift card",
+        PepBucket.PAID,
+        "50 € per signed referral.",
+    ),
 ]
 
 
@@ -72,25 +111,35 @@ TACTICS = [
 def seed() -> Business:
     business, _ = Business.objects.get_or_create(
         slug=DEMO_SLUG,
-        defaults={"name": "Brightside Bookkeeping", "currency": "EUR", "timezone": "Europe/Berlin"},
+        defaults={
+            "name": "Brightside Bookkeeping",
+            "currency": "EUR",
+            "timezone": "Europe/Berlin",
+        },
     )
     for email, name, role in PEOPLE:
         # The owner of the demo may open /admin/ on a development machine.
         is_admin = email == DEMO_EMAIL
         user, created = User.objects.get_or_create(
-            email=email, defaults={"name": name, "is_staff": is_admin, "is_superuser": is_admin}
+            email=email,
+            defaults={"name": name, "is_staff": is_admin, "is_superuser": is_admin},
         )
-        # Set the password only when it differs: a new hash (new salt) would be a change.
+        # Set the password only when it differs: a new hash (new salt) is a change.
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        Membership.objects.get_or_create(business=business, user=user, defaults={"role": role})
+        Membership.objects.get_or_create(
+            business=business, user=user, defaults={"role": role}
+        )
     for stage, (goal, notes) in STAGE_PLANS.items():
         StagePlan.objects.get_or_create(
             business=business, stage=stage, defaults={"goal": goal, "notes": notes}
         )
     for stage, name, pep, note in TACTICS:
         Tactic.objects.get_or_create(
-            business=business, stage=stage, name=name, defaults={"pep": pep, "note": note}
+            business=business,
+            stage=stage,
+            name=name,
+            defaults={"pep": pep, "note": note},
         )
     return business

@@ -53,7 +53,8 @@ def _password_fields() -> tuple[forms.CharField, forms.CharField]:
 class SignUpForm(_PasswordPairMixin, forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(
-        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     business_name = forms.CharField(
         label=_("Business name"),
@@ -92,7 +93,10 @@ class InvitedSignUpForm(_PasswordPairMixin, forms.Form):
         cleaned = super().clean()
         if User.objects.filter(email=self.email).exists():
             raise forms.ValidationError(
-                _("An account with this email address exists already. Log in to accept.")
+                _(
+                    "An account with this email address exists already. "
+                    "Log in to accept."
+                )
             )
         self._validate_password(User(email=self.email, name=cleaned.get("name", "")))
         return cleaned
@@ -159,7 +163,9 @@ class InviteForm(forms.Form):
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
-        if Membership.objects.filter(business=self.business, user__email=email).exists():
+        if Membership.objects.filter(
+            business=self.business, user__email=email
+        ).exists():
             raise forms.ValidationError(
                 _("%(email)s is a member of this business already.") % {"email": email}
             )
@@ -175,10 +181,15 @@ class StagePlanForm(forms.Form):
         label=_("Goal"),
         max_length=300,
         required=False,
-        help_text=_("What this stage should achieve, e.g. “200 new newsletter readers a month”."),
+        help_text=_(
+            "What this stage should achieve, e.g. “200 new newsletter readers a month”."
+        ),
     )
     notes = forms.CharField(
-        label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Notes"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
@@ -188,9 +199,14 @@ class TacticForm(forms.Form):
     pep = forms.ChoiceField(
         label=_("PEP bucket"),
         choices=PepBucket.choices,
-        help_text=_("Paid: you keep paying. Earned: slow, pays off long-term. "
-                    "Person: someone must do it."),
+        help_text=_(
+            "Paid: you keep paying. Earned: slow, pays off long-term. "
+            "Person: someone must do it."
+        ),
     )
     note = forms.CharField(
-        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -6,7 +6,11 @@ import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -165,7 +169,9 @@ def timezone_choices() -> list[tuple[str, str]]:
 class Business(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="EUR")
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=CURRENCIES, default="EUR"
+    )
     timezone = models.CharField(
         _("time zone"), max_length=64, choices=timezone_choices, default="UTC"
     )
@@ -193,7 +199,9 @@ ROLE_RANK = {Role.MEMBER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 ROLE_HELP = {
     Role.OWNER: _("Everything, including members, settings and deleting the business."),
     Role.EDITOR: _("Edits maps, stages, tactics and metrics."),
-    Role.MEMBER: _("Reads the whole business; works on the steps and metrics they own."),
+    Role.MEMBER: _(
+        "Reads the whole business; works on the steps and metrics they own."
+    ),
 }
 
 
@@ -204,7 +212,9 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(
+        _("role"), max_length=10, choices=Role.choices, default=Role.MEMBER
+    )
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
     # Which business `/` opens for this user: the one used most recently.
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -244,7 +254,9 @@ class Invitation(models.Model):
         Business, on_delete=models.CASCADE, related_name="invitations"
     )
     email = models.EmailField(_("email address"))
-    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(
+        _("role"), max_length=10, choices=Role.choices, default=Role.MEMBER
+    )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -316,7 +328,9 @@ class StagePlan(models.Model):
 
 
 class Tactic(models.Model):
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="tactics")
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="tactics"
+    )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     name = models.CharField(_("name"), max_length=120)
     pep = models.CharField(_("PEP bucket"), max_length=10, choices=PepBucket.choices)

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from .models import (
     MARKETING_STAGES,
-    STAGE_ORDER,
     STAGE_DESCRIPTIONS,
+    STAGE_ORDER,
     Business,
     Half,
     Membership,
@@ -63,7 +63,8 @@ class StageCard:
 
 def _stage_cards(business: Business, stages: list[str]) -> list[StageCard]:
     plans = {
-        p.stage: p for p in StagePlan.objects.filter(business=business, stage__in=stages)
+        p.stage: p
+        for p in StagePlan.objects.filter(business=business, stage__in=stages)
     }
     tactics: dict[str, list[Tactic]] = {stage: [] for stage in stages}
     for tactic in Tactic.objects.filter(business=business, stage__in=stages):
@@ -92,7 +93,7 @@ def hourglass_stages(business: Business) -> dict[str, list[StageCard]]:
 
 def business_members(business: Business) -> list[Membership]:
     return list(
-        Membership.objects.filter(business=business).select_related("user").order_by(
-            "user__name", "user__email"
-        )
+        Membership.objects.filter(business=business)
+        .select_related("user")
+        .order_by("user__name", "user__email")
     )

@@ -72,7 +72,10 @@ def business_create(
     *, name: str, owner: User, currency: str = "EUR", timezone_name: str = "UTC"
 ) -> Business:
     business = Business.objects.create(
-        name=name.strip(), slug=_unique_slug(name), currency=currency, timezone=timezone_name
+        name=name.strip(),
+        slug=_unique_slug(name),
+        currency=currency,
+        timezone=timezone_name,
     )
     Membership.objects.create(
         business=business, user=owner, role=Role.OWNER, last_used_at=timezone.now()
@@ -92,7 +95,9 @@ def user_sign_up(
     return user, business
 
 
-def business_update(*, business: Business, name: str, currency: str, timezone_name: str) -> None:
+def business_update(
+    *, business: Business, name: str, currency: str, timezone_name: str
+) -> None:
     business.name = name.strip()
     business.currency = currency
     business.timezone = timezone_name
@@ -123,7 +128,10 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         if _lock_owners(membership.business) == [membership.pk]:
             raise LastOwnerError(
-                _("%(name)s is the last owner of %(business)s; make someone else an owner first.")
+                _(
+                    "%(name)s is the last owner of %(business)s; "
+                    "make someone else an owner first."
+                )
                 % {"name": membership.user, "business": membership.business}
             )
     membership.role = role
@@ -136,8 +144,10 @@ def membership_remove(*, membership: Membership) -> None:
     if membership.role == Role.OWNER:
         if _lock_owners(membership.business) == [membership.pk]:
             raise LastOwnerError(
-                _("%(name)s is the last owner of %(business)s and cannot leave it; "
-                  "make someone else an owner first, or delete the business.")
+                _(
+                    "%(name)s is the last owner of %(business)s and cannot leave it; "
+                    "make someone else an owner first, or delete the business."
+                )
                 % {"name": membership.user, "business": membership.business}
             )
     membership.delete()
@@ -149,7 +159,9 @@ def membership_remove(*, membership: Membership) -> None:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+    return signing.dumps(
+        {"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT
+    )
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -185,7 +197,9 @@ def invitation_create(
 ) -> Invitation:
     """Invite `email`, replacing any pending invitation to the same address."""
     email = normalize_email(email)
-    Invitation.objects.filter(business=business, email=email, accepted_at__isnull=True).delete()
+    Invitation.objects.filter(
+        business=business, email=email, accepted_at__isnull=True
+    ).delete()
     invitation = Invitation.objects.create(
         business=business, email=email, role=role, invited_by=invited_by
     )
@@ -197,7 +211,9 @@ def invitation_create(
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link}
     send_mail(
-        subject=render_to_string("hourglass/email/invitation_subject.txt", context).strip(),
+        subject=render_to_string(
+            "hourglass/email/invitation_subject.txt", context
+        ).strip(),
         message=render_to_string("hourglass/email/invitation.txt", context),
         from_email=None,
         recipient_list=[invitation.email],
@@ -219,6 +235,15 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+@transaction.atomic
+def invitation_sign_up(
+    *, invitation: Invitation, name: str, password: str
+) -> Membership:
+    """Create the invited person's account and accept: both or neither."""
+    user = user_create(email=invitation.email, name=name, password=password)
+    return invitation_accept(invitation=invitation, user=user)
+
+
 def invitation_revoke(*, invitation: Invitation) -> None:
     invitation.delete()
 
@@ -237,21 +262,34 @@ def invitations_purge_expired() -> int:
 # ---------------------------------------------------------------------------
 
 
-def stage_plan_update(*, business: Business, stage: str, goal: str, notes: str) -> StagePlan:
+def stage_plan_update(
+    *, business: Business, stage: str, goal: str, notes: str
+) -> StagePlan:
     plan, _created = StagePlan.objects.update_or_create(
-        business=business, stage=stage, defaults={"goal": goal.strip(), "notes": notes.strip()}
+        business=business,
+        stage=stage,
+        defaults={"goal": goal.strip(), "notes": notes.strip()},
     )
     return plan
 
 
-def tactic_create(*, business: Business, stage: str, name: str, pep: str, note: str) -> Tactic:
+def tactic_create(
+    *, business: Business, stage: str, name: str, pep: str, note: str
+) -> Tactic:
     return Tactic.objects.create(
         business=business, stage=stage, name=name.strip(), pep=pep, note=note.strip()
     )
 
 
-def tactic_update(*, tactic: Tactic, stage: str, name: str, pep: str, note: str) -> Tactic:
-    tactic.stage, tactic.name, tactic.pep, tactic.note = stage, name.strip(), pep, note.strip()
+def tactic_update(
+    *, tactic: Tactic, stage: str, name: str, pep: str, note: str
+) -> Tactic:
+    tactic.stage, tactic.name, tactic.pep, tactic.note = (
+        stage,
+        name.strip(),
+        pep,
+        note.strip(),
+    )
     tactic.save(update_fields=["stage", "name", "pep", "note"])
     return tactic
 

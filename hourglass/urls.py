@@ -28,7 +28,9 @@ business_patterns = (
             name="invitation-revoke",
         ),
         path("team/members/<int:pk>/role/", views.member_role, name="member-role"),
-        path("team/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+        path(
+            "team/members/<int:pk>/remove/", views.member_remove, name="member-remove"
+        ),
         path("leave/", views.leave, name="leave"),
         path("settings/", views.business_settings, name="settings"),
         path("delete/", views.business_delete, name="delete"),
@@ -40,7 +42,9 @@ account_patterns = [
     path("signup/", views.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -55,7 +59,9 @@ account_patterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"
+    ),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +23,16 @@ from .forms import (
     StagePlanForm,
     TacticForm,
 )
-from .models import MARKETING_STAGES, Half, Invitation, Membership, Role, Stage, StagePlan, Tactic
+from .models import (
+    MARKETING_STAGES,
+    Half,
+    Invitation,
+    Membership,
+    Role,
+    Stage,
+    StagePlan,
+    Tactic,
+)
 from .services import InvitationError, LastOwnerError
 
 
@@ -52,7 +60,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         .first()
     )
     if membership is None:
-        messages.info(request, _("You are not part of any business yet. Create one to start."))
+        messages.info(
+            request, _("You are not part of any business yet. Create one to start.")
+        )
         return redirect("business-create")
     return redirect(membership.business)
 
@@ -74,10 +84,15 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             login(request, user)
             messages.success(
                 request,
-                _("Welcome to Hourglass. Start with the stage your customers meet first: Know."),
+                _(
+                    "Welcome to Hourglass. Start with the stage your customers "
+                    "meet first: Know."
+                ),
             )
             return redirect(business)
-        return render(request, "registration/signup.html", {"form": form}, status=INVALID)
+        return render(
+            request, "registration/signup.html", {"form": form}, status=INVALID
+        )
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -119,7 +134,9 @@ def business_create(request: HtmxHttpRequest) -> HttpResponse:
             )
             messages.success(request, _("%(name)s is ready.") % {"name": business.name})
             return redirect(business)
-        return render(request, "hourglass/business_create.html", {"form": form}, status=INVALID)
+        return render(
+            request, "hourglass/business_create.html", {"form": form}, status=INVALID
+        )
     return render(request, "hourglass/business_create.html", {"form": form})
 
 
@@ -128,38 +145,43 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_from_token(token)
     except InvitationError as error:
-        status = 404 if error.reason == InvitationError.INVALID else 410
-        return render(
-            request,
-            "hourglass/invitation_unusable.html",
-            {"reason": error.reason, "invitation": error.invitation},
-            status=status,
-        )
+        return _invitation_unusable(request, error)
 
     if request.user.is_authenticated:
         if request.user.email != invitation.email:
             return render(
-                request, "hourglass/invitation_wrong_user.html", {"invitation": invitation},
+                request,
+                "hourglass/invitation_wrong_user.html",
+                {"invitation": invitation},
                 status=403,
             )
         if request.method == "POST":
-            return _accept(request, invitation, request.user)
-        return render(request, "hourglass/invitation_accept.html", {"invitation": invitation})
+            try:
+                membership = services.invitation_accept(
+                    invitation=invitation, user=request.user
+                )
+            except InvitationError as error:
+                return _invitation_unusable(request, error)
+            return _joined(request, membership)
+        return render(
+            request, "hourglass/invitation_accept.html", {"invitation": invitation}
+        )
 
     form = InvitedSignUpForm(request.POST or None, email=invitation.email)
+    status = 200
     if request.method == "POST":
         if form.is_valid():
-            with transaction.atomic():
-                user = services.user_create(
-                    email=invitation.email,
+            try:
+                membership = services.invitation_sign_up(
+                    invitation=invitation,
                     name=form.cleaned_data["name"],
                     password=form.cleaned_data["password1"],
                 )
-                response = _accept(request, invitation, user)
-            return response
+            except InvitationError as error:
+                return _invitation_unusable(request, error)
+            login(request, membership.user)
+            return _joined(request, membership)
         status = INVALID
-    else:
-        status = 200
     return render(
         request,
         "hourglass/invitation_accept.html",
@@ -168,18 +190,18 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _accept(request: HtmxHttpRequest, invitation: Invitation, user) -> HttpResponse:
-    try:
-        membership = services.invitation_accept(invitation=invitation, user=user)
-    except InvitationError as error:
-        return render(
-            request,
-            "hourglass/invitation_unusable.html",
-            {"reason": error.reason, "invitation": error.invitation},
-            status=410,
-        )
-    if not request.user.is_authenticated:
-        login(request, user)
+def _invitation_unusable(
+    request: HtmxHttpRequest, error: InvitationError
+) -> HttpResponse:
+    return render(
+        request,
+        "hourglass/invitation_unusable.html",
+        {"reason": error.reason, "invitation": error.invitation},
+        status=404 if error.reason == InvitationError.INVALID else 410,
+    )
+
+
+def _joined(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     messages.success(
         request,
         _("You joined %(business)s as %(role)s.")
@@ -196,7 +218,15 @@ def _accept(request: HtmxHttpRequest, invitation: Invitation, user) -> HttpRespo
 # The drawing of the hourglass: seven trapezoids narrowing to the neck between
 # "try" and "buy" and widening again below it.
 _BAND_HEIGHT, _BAND_GAP, _NECK_GAP, _TOP, _CENTRE = 58, 6, 26, 34, 200
-_BAND_WIDTHS = [(360, 300), (300, 240), (240, 180), (180, 120), (120, 180), (180, 240), (240, 300)]
+_BAND_WIDTHS = [
+    (360, 300),
+    (300, 240),
+    (240, 180),
+    (180, 120),
+    (120, 180),
+    (180, 240),
+    (240, 300),
+]
 
 
 def _hourglass_bands(cards) -> list[dict]:
@@ -249,7 +279,10 @@ def _stage_or_404(stage: str) -> str:
 
 
 def _overview_anchor(request: HtmxHttpRequest, stage: str) -> str:
-    return reverse("hourglass:overview", kwargs={"slug": request.business.slug}) + f"#stage-{stage}"
+    return (
+        reverse("hourglass:overview", kwargs={"slug": request.business.slug})
+        + f"#stage-{stage}"
+    )
 
 
 @business_view()
@@ -272,7 +305,9 @@ def stage_edit(request: HtmxHttpRequest, stage: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            services.stage_plan_update(business=request.business, stage=stage, **form.cleaned_data)
+            services.stage_plan_update(
+                business=request.business, stage=stage, **form.cleaned_data
+            )
             if request.htmx:
                 card = selectors.stage_card(request.business, stage)
                 return render(request, "hourglass/_stage_plan.html", {"card": card})
@@ -280,7 +315,11 @@ def stage_edit(request: HtmxHttpRequest, stage: str) -> HttpResponse:
             return redirect(_overview_anchor(request, stage))
         status = INVALID
     context = {"form": form, "card": selectors.stage_card(request.business, stage)}
-    template = "hourglass/_stage_plan_form.html" if request.htmx else "hourglass/stage_edit.html"
+    template = (
+        "hourglass/_stage_plan_form.html"
+        if request.htmx
+        else "hourglass/stage_edit.html"
+    )
     return render(request, template, context, status=status)
 
 
@@ -308,7 +347,9 @@ def tactic_create(request: HtmxHttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            tactic = services.tactic_create(business=request.business, **form.cleaned_data)
+            tactic = services.tactic_create(
+                business=request.business, **form.cleaned_data
+            )
             if request.htmx:
                 return _tactics_response(request, origin, also_stage=tactic.stage)
             messages.success(request, _("Tactic added."))
@@ -318,13 +359,22 @@ def tactic_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _render_tactic_form(
-    request: HtmxHttpRequest, form: TacticForm, stage: str, tactic: Tactic | None, status: int
+    request: HtmxHttpRequest,
+    form: TacticForm,
+    stage: str,
+    tactic: Tactic | None,
+    status: int,
 ) -> HttpResponse:
     slug = request.business.slug
     if tactic:
-        action = reverse("hourglass:tactic-edit", kwargs={"slug": slug, "pk": tactic.pk})
+        action = reverse(
+            "hourglass:tactic-edit", kwargs={"slug": slug, "pk": tactic.pk}
+        )
     else:
-        action = reverse("hourglass:tactic-create", kwargs={"slug": slug}) + f"?stage={stage}"
+        action = (
+            reverse("hourglass:tactic-create", kwargs={"slug": slug})
+            + f"?stage={stage}"
+        )
     context = {"form": form, "stage": stage, "tactic": tactic, "action": action}
     if not request.htmx:
         return render(request, "hourglass/tactic_form.html", context, status=status)
@@ -348,7 +398,12 @@ def tactic_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     old_stage = tactic.stage
     form = TacticForm(
         request.POST or None,
-        initial={"name": tactic.name, "stage": tactic.stage, "pep": tactic.pep, "note": tactic.note},
+        initial={
+            "name": tactic.name,
+            "stage": tactic.stage,
+            "pep": tactic.pep,
+            "note": tactic.note,
+        },
     )
     status = 200
     if request.method == "POST":
@@ -389,11 +444,14 @@ def _render_team(request: HtmxHttpRequest, invite_form: InviteForm, status: int 
     invitations = []
     if request.membership.is_owner:
         invitations = list(
-            Invitation.objects.filter(business=business, accepted_at__isnull=True)
-            .select_related("invited_by")
+            Invitation.objects.filter(
+                business=business, accepted_at__isnull=True
+            ).select_related("invited_by")
         )
         for invitation in invitations:
-            invitation.link = request.build_absolute_uri(services.invitation_url(invitation))
+            invitation.link = request.build_absolute_uri(
+                services.invitation_url(invitation)
+            )
     return render(
         request,
         "hourglass/team.html",
@@ -459,14 +517,17 @@ def invitation_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     invitation = _get_invitation(request, pk)
     services.invitation_revoke(invitation=invitation)
     messages.success(
-        request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
+        request,
+        _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email},
     )
     return redirect(_team_url(request))
 
 
 def _get_membership(request: HtmxHttpRequest, pk: int) -> Membership:
     return get_object_or_404(
-        Membership.objects.select_related("user", "business"), pk=pk, business=request.business
+        Membership.objects.select_related("user", "business"),
+        pk=pk,
+        business=request.business,
     )
 
 
@@ -479,7 +540,9 @@ def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a role: owner, editor or member."))
         return redirect(_team_url(request))
     try:
-        services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+        services.membership_change_role(
+            membership=membership, role=form.cleaned_data["role"]
+        )
     except LastOwnerError as error:
         messages.error(request, str(error))
         return redirect(_team_url(request))
@@ -520,7 +583,9 @@ def leave(request: HtmxHttpRequest) -> HttpResponse:
     except LastOwnerError as error:
         messages.error(request, str(error))
         return redirect("profile")
-    messages.success(request, _("You left %(business)s.") % {"business": request.business.name})
+    messages.success(
+        request, _("You left %(business)s.") % {"business": request.business.name}
+    )
     return redirect("home")
 
 
@@ -530,7 +595,11 @@ def leave(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _business_form(business, data=None) -> BusinessForm:
-    initial = {"name": business.name, "currency": business.currency, "timezone": business.timezone}
+    initial = {
+        "name": business.name,
+        "currency": business.currency,
+        "timezone": business.timezone,
+    }
     return BusinessForm(data, initial=initial)
 
 
@@ -573,7 +642,9 @@ def business_delete(request: HtmxHttpRequest) -> HttpResponse:
         )
     name = business.name
     services.business_delete(business=business)
-    messages.success(request, _("%(name)s and everything in it is deleted.") % {"name": name})
+    messages.success(
+        request, _("%(name)s and everything in it is deleted.") % {"name": name}
+    )
     if request.htmx:
         return HttpResponseClientRedirect(reverse("home"))
     return redirect("home")

@@ -42,7 +42,7 @@ TOOL_ENV_PREFIXES = ("PYTHON", "PIP_")
 
 @cache
 def settings_env_names() -> frozenset[str]:
-    """Names settings.py reads: `env.<cast>("NAME", ...)`, `env("NAME")`, `"NAME" in env`."""
+    """Names settings.py reads: `env.<cast>("NAME")`, `env("NAME")`, `"NAME" in env`."""
     tree = ast.parse((BASE_DIR / "hourglass" / "settings.py").read_text())
 
     def is_env(node: ast.expr) -> bool:
@@ -159,7 +159,7 @@ def option_value(argv: list[str], *names: str) -> str | None:
 
 
 def check_entry_point(argv: list[str]) -> str:
-    """Asserts argv runs something that exists here; returns what it runs, e.g. 'celery beat'."""
+    """Asserts argv runs something that exists; returns what, e.g. 'celery beat'."""
     assert argv, "empty command"
     program = Path(argv[0]).name
     if re.fullmatch(r"python(3(\.\d+)?)?", program):
@@ -170,7 +170,9 @@ def check_entry_point(argv: list[str]) -> str:
         assert argv[2] in get_commands(), f"no management command {argv[2]!r}: {argv}"
         return f"manage.py {argv[2]}"
     if program == "gunicorn":
-        targets = [a for a in argv[1:] if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", a)]
+        targets = [
+            a for a in argv[1:] if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", a)
+        ]
         assert len(targets) == 1, f"gunicorn needs one module:attribute: {argv}"
         # gunicorn's own loader: imports the module and refuses a non-callable.
         application = import_app(targets[0])
@@ -187,11 +189,15 @@ def check_entry_point(argv: list[str]) -> str:
         positionals = [a for a in argv[1:] if not a.startswith("-") and a != app_name]
         assert positionals, f"celery without a sub-command: {argv}"
         subcommand = positionals[0]
-        assert subcommand in celery_cli.commands, f"no celery sub-command {subcommand!r}"
+        assert subcommand in celery_cli.commands, (
+            f"no celery sub-command {subcommand!r}"
+        )
         if subcommand == "beat":
             app.loader.import_default_modules()
             for entry in app.conf.beat_schedule.values():
-                assert entry["task"] in app.tasks, f"beat schedules unknown {entry['task']!r}"
+                assert entry["task"] in app.tasks, (
+                    f"beat schedules unknown {entry['task']!r}"
+                )
         return f"celery {subcommand}"
     pytest.fail(f"unknown entry point {program!r} in {argv}")
 
@@ -207,12 +213,20 @@ def entry_points(command: str | list[str]) -> list[str]:
 
 def test_settings_env_names_are_found():
     names = settings_env_names()
-    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL"} <= names
+    assert {
+        "DEBUG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "EMAIL_URL",
+    } <= names
     assert "BASE_DIR" not in names
 
 
 def test_split_command_looks_inside_sh_c():
-    assert split_command('sh -c "python manage.py migrate && exec gunicorn a.b:c -w 3"') == [
+    assert split_command(
+        'sh -c "python manage.py migrate && exec gunicorn a.b:c -w 3"'
+    ) == [
         ["python", "manage.py", "migrate"],
         ["gunicorn", "a.b:c", "-w", "3"],
     ]
@@ -229,7 +243,9 @@ def test_split_command_looks_inside_sh_c():
     ],
 )
 def test_checker_rejects_missing_entry_points(command):
-    with pytest.raises((AssertionError, ImportError, AppImportError, pytest.fail.Exception)):
+    with pytest.raises(
+        (AssertionError, ImportError, AppImportError, pytest.fail.Exception)
+    ):
         entry_points(command)
 
 
@@ -276,7 +292,9 @@ def test_compose_sets_only_environment_the_settings_read():
         for variable in environment:
             if name == "postgres" and variable.startswith("POSTGRES_"):
                 continue
-            assert variable in read, f"{name} sets {variable}, which settings.py never reads"
+            assert variable in read, (
+                f"{name} sets {variable}, which settings.py never reads"
+            )
 
 
 def test_compose_app_environment_is_a_production_one():
@@ -288,13 +306,18 @@ def test_compose_app_environment_is_a_production_one():
             interpolate(environment["SECRET_KEY"], {})
         assert interpolate(environment["SECRET_KEY"], {"SECRET_KEY": "k"}) == "k"
         import_string(environment["STATICFILES_BACKEND"])
-        backend = environ.Env.email_url_config(interpolate(environment["EMAIL_URL"], {}))
+        backend = environ.Env.email_url_config(
+            interpolate(environment["EMAIL_URL"], {})
+        )
         import_string(backend["EMAIL_BACKEND"])
 
 
 def test_compose_urls_point_at_the_compose_services():
     services = compose()["services"]
-    postgres = {k: interpolate(str(v), {}) for k, v in services["postgres"]["environment"].items()}
+    postgres = {
+        k: interpolate(str(v), {})
+        for k, v in services["postgres"]["environment"].items()
+    }
     for name in APP_SERVICES:
         environment = services[name]["environment"]
         db = environ.Env.db_url_config(interpolate(environment["DATABASE_URL"], {}))
@@ -359,7 +382,9 @@ def test_dockerfile_sets_only_environment_the_settings_read():
     read = settings_env_names()
     for variable in dockerfile_env():
         if not variable.startswith(TOOL_ENV_PREFIXES):
-            assert variable in read, f"Dockerfile sets {variable}, which settings.py never reads"
+            assert variable in read, (
+                f"Dockerfile sets {variable}, which settings.py never reads"
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -410,7 +435,9 @@ def test_production_settings_refuse_to_start_without_secret_key(secret_key):
     env = {"DEBUG": "0"}
     if secret_key is None:
         dotenv = BASE_DIR / ".env"
-        if dotenv.is_file() and re.search(r"^\s*SECRET_KEY\s*=", dotenv.read_text(), re.M):
+        if dotenv.is_file() and re.search(
+            r"^\s*SECRET_KEY\s*=", dotenv.read_text(), re.M
+        ):
             pytest.skip(".env in this checkout sets SECRET_KEY")
     else:
         env["SECRET_KEY"] = secret_key
@@ -421,8 +448,14 @@ def test_production_settings_refuse_to_start_without_secret_key(secret_key):
 
 
 def test_production_settings_start_with_secret_key():
-    env = {"DEBUG": "0", "SECRET_KEY": "test-" + "x" * 50, "ALLOWED_HOSTS": "hourglass.example"}
-    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "ERROR"], **env)
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "test-" + "x" * 50,
+        "ALLOWED_HOSTS": "hourglass.example",
+    }
+    result = run_django(
+        ["manage.py", "check", "--deploy", "--fail-level", "ERROR"], **env
+    )
     assert result.returncode == 0, result.stderr
     shown = run_django(
         [

@@ -1,4 +1,4 @@
-"""Fixtures of the core app's tests, on top of the standing cast in the root conftest."""
+"""Fixtures of the core app's tests, on top of the root conftest's standing cast."""
 
 from collections.abc import Callable
 

@@ -29,11 +29,15 @@ def _log_in(page: Page, live_server) -> None:
     page.get_by_test_id("login-submit").click()
 
 
-def test_demo_user_logs_in_and_sees_the_hourglass(page: Page, live_server, demo_business):
+def test_demo_user_logs_in_and_sees_the_hourglass(
+    page: Page, live_server, demo_business
+):
     _log_in(page, live_server)
 
     expect(page).to_have_url(re.compile(rf"/b/{demo_business}/$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Brightside Bookkeeping")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Brightside Bookkeeping"
+    )
     hourglass = page.get_by_test_id("hourglass")
     expect(hourglass).to_be_visible()
     expect(hourglass.locator("a.hg-band")).to_have_count(7)
@@ -41,8 +45,12 @@ def test_demo_user_logs_in_and_sees_the_hourglass(page: Page, live_server, demo_
         "cards => cards.map(c => c.dataset.stage)"
     )
     assert stages == ["know", "like", "trust", "try", "buy", "repeat", "refer"]
-    expect(page.locator("[data-half=marketing] h2")).to_have_text(re.compile("Marketing system"))
-    expect(page.locator("[data-half=operations] h2")).to_have_text(re.compile("Operations system"))
+    expect(page.locator("[data-half=marketing] h2")).to_have_text(
+        re.compile("Marketing system")
+    )
+    expect(page.locator("[data-half=operations] h2")).to_have_text(
+        re.compile("Operations system")
+    )
 
 
 def test_goal_and_tactic_edits_happen_in_place(page: Page, live_server, demo_business):
@@ -53,7 +61,9 @@ def test_goal_and_tactic_edits_happen_in_place(page: Page, live_server, demo_bus
     goal = page.locator("#stage-plan-trust").get_by_label("Goal")
     goal.fill("Five client stories a quarter")
     page.locator("#stage-plan-trust").get_by_role("button", name="Save").click()
-    expect(page.get_by_test_id("goal-trust")).to_have_text("Five client stories a quarter")
+    expect(page.get_by_test_id("goal-trust")).to_have_text(
+        "Five client stories a quarter"
+    )
     assert page.url == url_before  # saved through htmx, no page load
     plan = StagePlan.objects.get(business__slug=demo_business, stage="trust")
     assert plan.goal == "Five client stories a quarter"
@@ -69,7 +79,9 @@ def test_goal_and_tactic_edits_happen_in_place(page: Page, live_server, demo_bus
     expect(page.locator("#tactics-buy .tactic-name")).to_contain_text(
         ["Fixed-fee monthly packages", "Onboarding welcome pack"]
     )
-    assert Tactic.objects.filter(business__slug=demo_business, name="Onboarding welcome pack").exists()
+    assert Tactic.objects.filter(
+        business__slug=demo_business, name="Onboarding welcome pack"
+    ).exists()
 
 
 def test_overview_fits_a_phone(page: Page, live_server, demo_business):

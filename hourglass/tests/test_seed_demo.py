@@ -29,7 +29,9 @@ def test_seed_demo_creates_a_believable_business(db):
     )
     assert len(stages_with_tactics) >= 4
     know_buckets = set(
-        Tactic.objects.filter(business=business, stage=Stage.KNOW).values_list("pep", flat=True)
+        Tactic.objects.filter(business=business, stage=Stage.KNOW).values_list(
+            "pep", flat=True
+        )
     )
     assert len(know_buckets) >= 2
     assert User.objects.get(email=demo.DEMO_EMAIL).check_password(demo.DEMO_PASSWORD)

@@ -6,19 +6,27 @@ from hourglass.models import Business, Invitation, Membership, StagePlan, Tactic
 
 
 def business_snapshot(business: Business) -> dict:
-    """Everything a request could change about a business, to compare before and after."""
+    """Everything a request could change about a business, to compare."""
     return {
         "business": list(
-            Business.objects.filter(pk=business.pk).values_list("name", "slug", "currency", "timezone")
+            Business.objects.filter(pk=business.pk).values_list(
+                "name", "slug", "currency", "timezone"
+            )
         ),
         "memberships": sorted(
-            Membership.objects.filter(business=business).values_list("user__email", "role")
+            Membership.objects.filter(business=business).values_list(
+                "user__email", "role"
+            )
         ),
         "stage_plans": sorted(
-            StagePlan.objects.filter(business=business).values_list("stage", "goal", "notes")
+            StagePlan.objects.filter(business=business).values_list(
+                "stage", "goal", "notes"
+            )
         ),
         "tactics": sorted(
-            Tactic.objects.filter(business=business).values_list("pk", "stage", "name", "pep", "note")
+            Tactic.objects.filter(business=business).values_list(
+                "pk", "stage", "name", "pep", "note"
+            )
         ),
         "invitations": sorted(
             Invitation.objects.filter(business=business).values_list(
@@ -31,7 +39,19 @@ def business_snapshot(business: Business) -> dict:
 class _Elements(HTMLParser):
     """Records, for every element with an `id`, the ids and data-* of its ancestors."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -56,7 +76,7 @@ class _Elements(HTMLParser):
 
 
 def elements(html: str) -> list[tuple[dict, list[dict]]]:
-    """Each element's attributes with the attributes of its ancestors, outermost first."""
+    """Each element's attributes with its ancestors' attributes, outermost first."""
     parser = _Elements()
     parser.feed(html)
     parser.close()

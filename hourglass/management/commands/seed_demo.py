@@ -4,7 +4,9 @@ from hourglass import demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo business and its people (safe to run again: changes nothing)."
+    help = (
+        "Create the demo business and its people (safe to run again: changes nothing)."
+    )
 
     def handle(self, *args, **options) -> None:
         business = demo.seed()
