@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from hourglass import demo
-from hourglass.models import StagePlan, Tactic
+from hourglass.models import Membership, Role, StagePlan, Tactic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,3 +90,21 @@ def test_overview_fits_a_phone(page: Page, live_server, demo_business):
     expect(page.get_by_test_id("hourglass")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_a_refused_inline_edit_says_why(page: Page, live_server, demo_business):
+    _log_in(page, live_server)
+    # The owner is demoted in another tab while this page is open.
+    Membership.objects.filter(business__slug=demo_business, role=Role.EDITOR).update(
+        role=Role.OWNER
+    )
+    Membership.objects.filter(
+        business__slug=demo_business, user__email=demo.DEMO_EMAIL
+    ).update(role=Role.MEMBER)
+
+    page.get_by_test_id("edit-stage-know").click()
+
+    expect(page.get_by_test_id("htmx-error")).to_contain_text(
+        "Your role does not allow this change."
+    )
+    expect(page.locator("#stage-plan-know form")).to_have_count(0)
