@@ -47,6 +47,8 @@ class StageCard:
     plan: StagePlan
     tactics: list[Tactic] = field(default_factory=list)
     number: int = 0
+    # Filled by the overview from the system maps app (see its selectors).
+    maps: list = field(default_factory=list)
 
     @property
     def half(self) -> str:

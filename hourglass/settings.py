@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hourglass.tasks.invitations_purge_expired",
         "schedule": 60 * 60 * 24,
     },
+    "purge-deleted-maps": {
+        "task": "systemmaps.tasks.maps_purge_deleted",
+        "schedule": 60 * 60 * 24,
+    },
 }
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
 from django_htmx.middleware import HtmxDetails
 
+from systemmaps import selectors as map_selectors
+
 from . import selectors, services
 from .access import business_view
 from .forms import (
@@ -258,6 +260,9 @@ def _hourglass_bands(cards) -> list[dict]:
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     halves = selectors.hourglass_stages(request.business)
     cards = halves[Half.MARKETING] + halves[Half.OPERATIONS]
+    maps = map_selectors.maps_by_stage(request.business)
+    for card in cards:
+        card.maps = maps[card.stage.value]
     bands = _hourglass_bands(cards)
     return render(
         request,

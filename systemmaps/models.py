@@ -1,2 +1,194 @@
-# Models of this app arrive with its own issue; the app is installed now so that
-# migrations, URLs and settings have their place from the start.
+"""The flowchart of one business system: a map, its steps (nodes) and arrows (edges),
+and every saved version of it (revisions)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hourglass.models import Business, Half, Stage
+
+# How long an owner can bring back a deleted map.
+TRASH_DAYS = 30
+
+
+class MapStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+
+
+class NodeKind(models.TextChoices):
+    TERMINUS = "terminus", _("Terminus (start or stop)")
+    TASK = "task", _("Task")
+    DECISION = "decision", _("Decision")
+
+
+class SystemMapQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def in_trash(self):
+        cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
+        return self.filter(deleted_at__isnull=False, deleted_at__gt=cutoff)
+
+
+class SystemMap(models.Model):
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="system_maps"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=5000)
+    half = models.CharField(
+        _("half of the hourglass"), max_length=10, choices=Half.choices
+    )
+    # The stages the system spans, in hourglass order: one or more of the seven.
+    stages = models.JSONField(_("stages"), default=list)
+    product = models.CharField(
+        _("product or service"),
+        max_length=200,
+        blank=True,
+        help_text=_("Start with the most important or most profitable one."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=MapStatus.choices, default=MapStatus.DRAFT
+    )
+    # Bumped by every save of the graph; the ETag of the graph JSON API.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    # Counts from the lint of the latest save, for lists and filters.
+    lint_errors = models.PositiveIntegerField(default=0)
+    lint_warnings = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deleted by"),
+    )
+
+    objects = SystemMapQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("system map")
+        verbose_name_plural = _("system maps")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["business", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "systemmaps:map-detail", kwargs={"slug": self.business.slug, "pk": self.pk}
+        )
+
+    @property
+    def stage_labels(self) -> list[str]:
+        return [Stage(s).label for s in self.stages if s in Stage.values]
+
+    @property
+    def purge_after(self):
+        return self.deleted_at + timedelta(days=TRASH_DAYS) if self.deleted_at else None
+
+
+class Node(models.Model):
+    map = models.ForeignKey(SystemMap, on_delete=models.CASCADE, related_name="nodes")
+    # The browser's id for the shape, kept across saves (owners, checklists and
+    # metrics of later issues hang on the row, so a save updates rows in place).
+    client_id = models.CharField(_("id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=10, choices=NodeKind.choices)
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    x = models.FloatField(default=0)
+    y = models.FloatField(default=0)
+    stage = models.CharField(
+        _("stage"), max_length=10, choices=Stage.choices, blank=True, default=""
+    )
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+
+    class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        ordering = ["map", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "client_id"], name="node_unique_client_id_per_map"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.client_id
+
+
+class Edge(models.Model):
+    map = models.ForeignKey(SystemMap, on_delete=models.CASCADE, related_name="edges")
+    client_id = models.CharField(_("id"), max_length=64)
+    source = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(_("label"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("arrow")
+        verbose_name_plural = _("arrows")
+        ordering = ["map", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "client_id"], name="edge_unique_client_id_per_map"
+            ),
+        ]
+        # Both ends in the edge's own map: enforced in the database by the
+        # composite foreign keys of migration 0002 (Django cannot declare them).
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"
+
+
+class Revision(models.Model):
+    """One saved version of a map's graph, exactly as the graph JSON API gives it."""
+
+    map = models.ForeignKey(
+        SystemMap, on_delete=models.CASCADE, related_name="revisions"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    graph = models.JSONField(_("graph"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("saved by"),
+    )
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["map", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["map", "version"], name="revision_unique_version_per_map"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.map} v{self.version}"

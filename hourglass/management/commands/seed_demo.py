@@ -1,6 +1,9 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from hourglass import demo
+from hourglass.models import User
+from systemmaps import demo as maps_demo
 
 
 class Command(BaseCommand):
@@ -8,8 +11,10 @@ class Command(BaseCommand):
         "Create the demo business and its people (safe to run again: changes nothing)."
     )
 
+    @transaction.atomic
     def handle(self, *args, **options) -> None:
         business = demo.seed()
+        maps_demo.seed(business, User.objects.get(email=demo.DEMO_EMAIL))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo business '{business.name}' is ready at /b/{business.slug}/ — "

@@ -1,0 +1,146 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hourglass.models import Half, Stage
+
+from .models import MapStatus
+from .schema import MAX_NODE_LABEL
+from .transfer import MAX_IMPORT_BYTES
+
+MAX_WIZARD_TASKS = 60
+
+
+class _MapFieldsMixin(forms.Form):
+    half = forms.ChoiceField(
+        label=_("Half of the hourglass"),
+        choices=Half.choices,
+        widget=forms.RadioSelect,
+        initial=Half.MARKETING,
+        help_text=_(
+            "Marketing: know, like, trust, try. Operations: buy, repeat, refer — "
+            "delivering what the marketing promised."
+        ),
+    )
+    stages = forms.MultipleChoiceField(
+        label=_("Stages it spans"),
+        choices=Stage.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Pick at least one stage.")},
+    )
+
+
+class MapForm(_MapFieldsMixin):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    product = forms.CharField(
+        label=_("Product or service"),
+        max_length=200,
+        required=False,
+        help_text=_("The product or service this system sells or delivers."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=MapStatus.choices,
+        help_text=_("Active maps are the ones the team runs by; they must lint clean."),
+    )
+    field_order = ["name", "product", "half", "stages", "description", "status"]
+
+
+class WizardForm(_MapFieldsMixin):
+    """The four mapping steps of the method, on one page."""
+
+    product = forms.CharField(
+        label=_("1. Which product or service?"),
+        max_length=200,
+        help_text=_("Start with the most important or most profitable one."),
+    )
+    name = forms.CharField(
+        label=_("Name of the map"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to call it after the product or service."),
+    )
+    start = forms.CharField(
+        label=_("2. Where does the system start?"),
+        max_length=MAX_NODE_LABEL,
+        help_text=_("The first thing that happens, e.g. “Webinar”."),
+    )
+    stop = forms.CharField(
+        label=_("… and where does it stop?"),
+        max_length=MAX_NODE_LABEL,
+        help_text=_("The last thing, e.g. “Onboard new client”."),
+    )
+    tasks = forms.CharField(
+        label=_("3. What happens in between?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Brainstorm the tasks and activities, one per line, in order. You will "
+            "label, branch and walk them on the map."
+        ),
+    )
+    field_order = ["product", "name", "half", "stages", "start", "stop", "tasks"]
+
+    def clean_tasks(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["tasks"].splitlines()]
+        tasks = [line for line in lines if line]
+        if len(tasks) > MAX_WIZARD_TASKS:
+            raise forms.ValidationError(
+                _("At most %(max)d tasks here; add more on the map.")
+                % {"max": MAX_WIZARD_TASKS}
+            )
+        errors = [
+            _("Line %(line)d is longer than %(max)d characters.")
+            % {"line": number, "max": MAX_NODE_LABEL}
+            for number, line in enumerate(lines, start=1)
+            if len(line) > MAX_NODE_LABEL
+        ]
+        if errors:
+            raise forms.ValidationError(errors)
+        return tasks
+
+
+class ImportForm(_MapFieldsMixin):
+    file = forms.FileField(
+        label=_("Map file (JSON)"),
+        help_text=_("A map downloaded from Hourglass as JSON, at most 1 MB."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than 1 MB; nothing was imported.")
+            )
+        return upload
+
+
+class MapFilterForm(forms.Form):
+    half = forms.ChoiceField(
+        label=_("Half"), choices=[("", _("Both halves")), *Half.choices], required=False
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("", _("All stages")), *Stage.choices],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Any status")), *MapStatus.choices],
+        required=False,
+    )
+    lint = forms.ChoiceField(
+        label=_("Lint"),
+        choices=[
+            ("", _("Any lint state")),
+            ("errors", _("With errors")),
+            ("warnings", _("Warnings only")),
+            ("clean", _("Clean")),
+        ],
+        required=False,
+    )

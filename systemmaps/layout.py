@@ -1,0 +1,368 @@
+"""Graphviz layout and export of a system map, on plain data (graph JSON schema v1).
+
+Nodes are dicts ``{"id", "kind", "label", "x", "y", "stage", "notes"}`` and edges
+dicts ``{"id", "source", "target", "label"}``; nothing here touches the ORM.
+
+Safety: ids and labels come from the browser. Ids never reach DOT (nodes are
+renamed ``n0, n1, …``, edges get ``id="e0"…``), labels are always quoted DOT
+strings with every Graphviz escape neutralised, and exported SVG is re-parsed and
+stripped of anything active (scripts, event handlers, links, comments).
+
+Coordinates: 1 Graphviz point = 1 canvas pixel; see :func:`tidy_positions`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["EXPORT_FORMATS", "LayoutError", "export", "tidy_positions", "to_dot"]
+
+EXPORT_FORMATS = frozenset({"svg", "png", "pdf"})
+PNG_DPI = 144
+LABEL_WRAP = 24
+# Diamonds grow with the square of their label, so decisions wrap narrower.
+DECISION_WRAP = 16
+TITLE_WRAP = 60
+
+# A fixed graph name: dot copies it into the SVG (<title>, a comment), so it must
+# never be user text.
+GRAPH_NAME = "systemmap"
+FONT = "DejaVu Sans"
+INK = "#1f2933"
+
+GRAPH_ATTRS = {
+    "rankdir": "LR",
+    "fontname": FONT,
+    "fontsize": "18",
+    "fontcolor": INK,
+    "labelloc": "t",
+    "labeljust": "c",
+    "nodesep": "0.35",
+    "ranksep": "0.55",
+    "pad": "0.3",
+    "bgcolor": "white",
+}
+NODE_ATTRS = {
+    "fontname": FONT,
+    "fontsize": "12",
+    "fontcolor": INK,
+    "margin": "0.16,0.08",
+    "height": "0.5",
+    "penwidth": "1.4",
+}
+EDGE_ATTRS = {
+    "fontname": FONT,
+    "fontsize": "11",
+    "fontcolor": "#52606d",
+    "color": "#52606d",
+    "arrowsize": "0.8",
+    "penwidth": "1.2",
+}
+# Graphviz has no stadium shape: a rounded box's corner radius is
+# min(12pt, shortest side / 3), so at the default 0.5in (36pt) height the ends
+# are as round as Graphviz draws them in every output format.
+KIND_ATTRS = {
+    "terminus": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#d3ecdf",
+        "color": "#2f855a",
+    },
+    "task": {
+        "shape": "box",
+        "style": "filled",
+        "fillcolor": "white",
+        "color": "#3e4c59",
+    },
+    "decision": {
+        "shape": "diamond",
+        "style": "filled",
+        "fillcolor": "#fdf1c7",
+        "color": "#b7791f",
+    },
+}
+
+NOT_INSTALLED = (
+    "Graphviz 'dot' is not installed on the server, so maps cannot be laid out or "
+    "exported. Ask the administrator to install Graphviz (the 'graphviz' package)."
+)
+
+# Characters outside XML 1.0's Char production, plus C0/C1 controls: dot copies
+# them raw into SVG (making it unparseable), so they are dropped from labels.
+_UNSAFE_CHARS = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+_ACTIVE_ELEMENTS = frozenset(
+    {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
+)
+
+
+class LayoutError(Exception):
+    """Graphviz is missing, failed, or was too slow.
+
+    ``code`` is one of ``"missing"``, ``"timeout"``, ``"failed"``, ``"bad_output"``
+    so a view can show its own (translated) message.
+    """
+
+    def __init__(self, message: str, *, code: str = "failed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def to_dot(
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+) -> str:
+    """Return the DOT source of the map, flowing left to right."""
+    return _build_dot(nodes, edges, title=title)[0]
+
+
+def tidy_positions(
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    *,
+    timeout: float = 10.0,
+) -> dict[str, dict[str, float]]:
+    """Lay the map out with ``dot`` and return ``{node_id: {"x": …, "y": …}}``.
+
+    Every node gets a position: the **centre** of the node, in canvas pixels
+    (1 Graphviz point = 1 px), origin at the top-left of the drawing and y growing
+    downward; the map flows left to right. A repeated node id keeps the first
+    node's position; edges to unknown ids are ignored.
+    """
+    if not nodes:
+        return {}
+    source, names = _build_dot(nodes, edges)
+    output = _run_dot(source, ["-Tjson0"], timeout=timeout)
+    try:
+        data = json.loads(output.decode("utf-8", "replace"), strict=False)
+        left, _bottom, _right, top = (float(v) for v in data["bb"].split(","))
+        centres = {}
+        for obj in data.get("objects", []):
+            if "pos" in obj:
+                x, y = (float(v) for v in obj["pos"].split(","))
+                centres[obj["name"]] = (x, y)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LayoutError(
+            f"Graphviz returned a layout that could not be read ({exc}).",
+            code="bad_output",
+        ) from exc
+    positions = {}
+    for node_id, name in names.items():
+        if name not in centres:
+            raise LayoutError(
+                f"Graphviz returned no position for node {node_id!r}.",
+                code="bad_output",
+            )
+        x, y = centres[name]
+        positions[node_id] = {"x": round(x - left, 2), "y": round(top - y, 2)}
+    return positions
+
+
+def export(
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    *,
+    fmt: str,
+    title: str | None = None,
+    timeout: float = 20.0,
+) -> bytes:
+    """Render the map as ``svg`` (sanitised), ``png`` (144 dpi) or ``pdf`` (vector)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(
+            f"Unsupported export format {fmt!r}; use one of: "
+            f"{', '.join(sorted(EXPORT_FORMATS))}."
+        )
+    source = to_dot(nodes, edges, title=title)
+    if fmt == "svg":
+        return _sanitise_svg(_run_dot(source, ["-Tsvg"], timeout=timeout))
+    if fmt == "png":
+        # dpi on the command line, not in the graph: in the graph it would also
+        # rescale the SVG output.
+        return _run_dot(source, ["-Tpng", f"-Gdpi={PNG_DPI}"], timeout=timeout)
+    return _run_dot(source, ["-Tpdf"], timeout=timeout)
+
+
+def _build_dot(
+    nodes: Sequence[Mapping[str, Any]],
+    edges: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Return the DOT source and the map of node id -> generated DOT name."""
+    names: dict[str, str] = {}
+    lines = [f"digraph {GRAPH_NAME} {{"]
+    graph_attrs = dict(GRAPH_ATTRS)
+    if title and title.strip():
+        graph_attrs["label"] = _quote_label(title, TITLE_WRAP)
+    lines.append(f"  graph [{_attr_list(graph_attrs)}];")
+    lines.append(f"  node [{_attr_list(NODE_ATTRS)}];")
+    lines.append(f"  edge [{_attr_list(EDGE_ATTRS)}];")
+
+    for node in nodes:
+        node_id = str(node["id"])
+        if node_id in names:
+            continue
+        name = names[node_id] = f"n{len(names)}"
+        kind = node.get("kind")
+        kind = kind if kind in KIND_ATTRS else "task"
+        attrs = {
+            "id": f'"{name}"',
+            "class": f'"{kind}"',
+            "label": _quote_label(
+                node.get("label") or "",
+                DECISION_WRAP if kind == "decision" else LABEL_WRAP,
+            ),
+            **KIND_ATTRS[kind],
+        }
+        lines.append(f"  {name} [{_attr_list(attrs)}];")
+
+    for index, edge in enumerate(edges):
+        source = names.get(str(edge.get("source")))
+        target = names.get(str(edge.get("target")))
+        if source is None or target is None:
+            continue
+        attrs = {"id": f'"e{index}"'}
+        label = edge.get("label")
+        if label and str(label).strip():
+            attrs["label"] = _quote_label(str(label), LABEL_WRAP)
+        lines.append(f"  {source} -> {target} [{_attr_list(attrs)}];")
+
+    lines.append("}")
+    return "\n".join(lines) + "\n", names
+
+
+def _attr_list(attrs: Mapping[str, str]) -> str:
+    # Values are either our constants or already-quoted labels; constants that
+    # are not plain DOT IDs get quoted here.
+    return ", ".join(f"{key}={_quote_constant(value)}" for key, value in attrs.items())
+
+
+def _quote_constant(value: str) -> str:
+    if value.startswith('"') or re.fullmatch(
+        r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+", value
+    ):
+        return value
+    return f'"{value}"'
+
+
+def _quote_label(text: str, width: int) -> str:
+    """Return ``text`` as a quoted DOT string that Graphviz shows literally.
+
+    Quoted (never ``<…>``) so it is not an HTML-like label; ``\\`` is doubled so
+    ``\\N``, ``\\G``, ``\\l``… stay text; ``&`` becomes ``&amp;`` because dot
+    decodes HTML entities in plain labels. Line breaks are added as ``\\n`` only
+    after escaping, so user text cannot produce escapes of its own.
+    """
+    text = _UNSAFE_CHARS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    lines = []
+    for paragraph in text.strip().split("\n"):
+        lines.extend(textwrap.wrap(paragraph, width, break_long_words=True) or [""])
+    escaped = (
+        line.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+        for line in lines
+    )
+    return '"' + "\\n".join(escaped) + '"'
+
+
+def _dot_binary() -> str:
+    override = os.environ.get("GRAPHVIZ_DOT")
+    if override:
+        return override
+    found = shutil.which("dot")
+    if found is None:
+        raise LayoutError(NOT_INSTALLED, code="missing")
+    return found
+
+
+def _run_dot(source: str, args: list[str], *, timeout: float) -> bytes:
+    binary = _dot_binary()
+    try:
+        result = subprocess.run(
+            [binary, *args],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LayoutError(
+            f"Graphviz took longer than {timeout:g} seconds to lay out this map; "
+            "try again, or split the map into smaller ones.",
+            code="timeout",
+        ) from exc
+    except OSError as exc:  # FileNotFoundError, PermissionError, not executable
+        raise LayoutError(f"{NOT_INSTALLED} ({exc.strerror})", code="missing") from exc
+    if result.returncode != 0:
+        detail = result.stderr.decode("utf-8", "replace").strip()[:500]
+        raise LayoutError(
+            f"Graphviz failed to lay out this map (exit status {result.returncode})"
+            + (f": {detail}" if detail else "."),
+            code="failed",
+        )
+    return result.stdout
+
+
+def _sanitise_svg(data: bytes) -> bytes:
+    """Re-serialise dot's SVG without scripts, event handlers, links or comments.
+
+    dot escapes label text already; this is the belt to those braces, and it
+    also drops the comments dot writes (the parser discards them).
+    """
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise LayoutError(
+            f"Graphviz produced SVG that is not valid XML ({exc}).", code="bad_output"
+        ) from exc
+    _strip_attributes(root)
+    _strip_children(root)
+    # Plain (unprefixed) tags with one xmlns, so the SVG also works inline in HTML.
+    for element in root.iter():
+        element.tag = _local_name(element.tag, lower=False)
+    root.set("xmlns", _SVG_NS)
+    body = ET.tostring(root, encoding="unicode")
+    return (_XML_DECLARATION + body + "\n").encode("utf-8")
+
+
+def _local_name(name: str, *, lower: bool = True) -> str:
+    local = name.rsplit("}", 1)[-1]
+    return local.lower() if lower else local
+
+
+def _strip_attributes(element: ET.Element) -> None:
+    for attr in list(element.attrib):
+        local = _local_name(attr)
+        # dot's only namespaced attributes are xlink:* on links and images.
+        foreign = attr.startswith("{") and not attr.startswith(f"{{{_XML_NS}}}")
+        if foreign or local.startswith("on") or local == "href":
+            del element.attrib[attr]
+
+
+def _strip_children(parent: ET.Element) -> None:
+    for child in list(parent):
+        local = _local_name(child.tag) if isinstance(child.tag, str) else ""
+        if local in _ACTIVE_ELEMENTS or not local:
+            parent.remove(child)
+            continue
+        _strip_attributes(child)
+        _strip_children(child)
+        if local == "a":
+            # Keep what the link wrapped, drop the link itself.
+            position = list(parent).index(child)
+            parent.remove(child)
+            for offset, grandchild in enumerate(list(child)):
+                parent.insert(position + offset, grandchild)

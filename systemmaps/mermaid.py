@@ -1,0 +1,62 @@
+"""A map as Mermaid flowchart text, to paste into wikis, READMEs and docs.
+
+Labels are typed by users and the text is rendered by someone else's Mermaid, so
+nothing in a label may survive as syntax or markup: node ids are generated (n0,
+n1, …), every label is quoted, and the characters that could close a quote,
+start a directive (`%%{…}%%`), a markdown string (backtick), an HTML tag or an
+entity are written as Mermaid entity codes. Line breaks become spaces, so a label
+or a name can never start a line of its own.
+"""
+
+import re
+from typing import Any
+
+# Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
+# same single pass, so the `#` of an inserted code is never escaped again.
+_ESCAPES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "%": "#37;",
+    "`": "#96;",
+    "|": "#124;",
+}
+# Every control character and Unicode line or paragraph separator reads as a space.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+_SHAPES = {
+    "terminus": ('(["', '"])'),
+    "task": ('["', '"]'),
+    "decision": ('{"', '"}'),
+}
+
+
+def escape_label(text: str | None) -> str:
+    """`text` on one line, safe inside a quoted Mermaid label."""
+    one_line = _BREAKS.sub(" ", text or "")
+    return "".join(_ESCAPES.get(char, char) for char in one_line).strip()
+
+
+def to_mermaid(graph: dict[str, Any]) -> str:
+    """Mermaid `flowchart LR` text for a graph document (schema v1)."""
+    lines = [f"%% {escape_label(graph.get('name')) or 'System map'}"]
+    lines.append("flowchart LR")
+    names: dict[str, str] = {}
+    for index, node in enumerate(graph.get("nodes", [])):
+        name = f"n{index}"
+        names[node["id"]] = name
+        opening, closing = _SHAPES.get(node.get("kind"), _SHAPES["task"])
+        # Mermaid refuses an empty quoted label; a space keeps the box.
+        label = escape_label(node.get("label")) or " "
+        lines.append(f"    {name}{opening}{label}{closing}")
+    for edge in graph.get("edges", []):
+        source = names.get(edge.get("source"))
+        target = names.get(edge.get("target"))
+        if source is None or target is None:
+            continue
+        label = escape_label(edge.get("label"))
+        arrow = f'-->|"{label}"|' if label else "-->"
+        lines.append(f"    {source} {arrow} {target}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,261 @@
+"""The graph JSON document (schema version 1): checking it and naming every problem.
+
+    {"schema_version": 1, "name": "…",
+     "nodes": [{"id", "kind", "label", "x", "y", "stage", "notes"}],
+     "edges": [{"id", "source", "target", "label"}]}
+
+`stage`, `notes` and an edge's `label` may be omitted or null. `validate_graph`
+returns the clean document or every problem found, each naming the node or edge
+id and the field, so the editor can point at it; nothing is written on a problem.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from hourglass.models import Stage
+
+SCHEMA_VERSION = 1
+MAX_NODES = 1000
+MAX_EDGES = 2000
+MAX_BYTES = 1024 * 1024
+MAX_NAME = 200
+MAX_NODE_LABEL = 200
+MAX_EDGE_LABEL = 60
+MAX_NOTES = 5000
+# Coordinates far outside any screen are a bug or an attack, not a drawing.
+MAX_COORDINATE = 1_000_000
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+KINDS = ("terminus", "task", "decision")
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    path: str
+    id: str | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "id": self.id,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class GraphInvalid(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _text(value: Any, *, limit: int, required: bool) -> tuple[str | None, str | None]:
+    """(clean text, problem message) for an optional or required string field."""
+    if value is None:
+        return ("", None) if not required else (None, _("This field is required."))
+    if not isinstance(value, str):
+        return None, _("Must be text.")
+    if "\x00" in value:
+        return None, _("Must not contain a NUL character.")
+    if len(value) > limit:
+        return None, _("At most %(limit)d characters (this has %(count)d).") % {
+            "limit": limit,
+            "count": len(value),
+        }
+    return value, None
+
+
+def _number(value: Any) -> tuple[float | None, str | None]:
+    # bool is an int in Python; true/false are not coordinates.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, _("Must be a number.")
+    if not math.isfinite(value) or abs(value) > MAX_COORDINATE:
+        return None, _("Must be a finite number between -%(max)d and %(max)d.") % {
+            "max": MAX_COORDINATE
+        }
+    return float(value), None
+
+
+def _ident(value: Any) -> str | None:
+    if isinstance(value, str) and ID_PATTERN.match(value):
+        return value
+    return None
+
+
+def validate_graph(data: Any) -> dict[str, Any]:
+    """The clean graph document, or GraphInvalid listing every problem."""
+    problems: list[Problem] = []
+
+    def problem(message: str, path: str, id: str | None = None, field=None) -> None:
+        problems.append(Problem(message=message, path=path, id=id, field=field))
+
+    if not isinstance(data, dict):
+        raise GraphInvalid([Problem(_("The document must be a JSON object."), "$")])
+
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        problem(
+            _("schema_version must be %(version)d.") % {"version": SCHEMA_VERSION},
+            "schema_version",
+            field="schema_version",
+        )
+    name, error = _text(data.get("name"), limit=MAX_NAME, required=False)
+    if error:
+        problem(error, "name", field="name")
+
+    raw_nodes = data.get("nodes", [])
+    raw_edges = data.get("edges", [])
+    if not isinstance(raw_nodes, list):
+        problem(_("nodes must be a list."), "nodes", field="nodes")
+        raw_nodes = []
+    if not isinstance(raw_edges, list):
+        problem(_("edges must be a list."), "edges", field="edges")
+        raw_edges = []
+    if len(raw_nodes) > MAX_NODES:
+        problem(
+            _("A map holds at most %(max)d steps; this one has %(count)d.")
+            % {"max": MAX_NODES, "count": len(raw_nodes)},
+            "nodes",
+            field="nodes",
+        )
+        raw_nodes = []
+    if len(raw_edges) > MAX_EDGES:
+        problem(
+            _("A map holds at most %(max)d arrows; this one has %(count)d.")
+            % {"max": MAX_EDGES, "count": len(raw_edges)},
+            "edges",
+            field="edges",
+        )
+        raw_edges = []
+
+    nodes: list[dict[str, Any]] = []
+    node_ids: set[str] = set()
+    for index, raw in enumerate(raw_nodes):
+        path = f"nodes[{index}]"
+        if not isinstance(raw, dict):
+            problem(_("Each node must be a JSON object."), path)
+            continue
+        node_id = _ident(raw.get("id"))
+        shown_id = node_id or (
+            raw.get("id") if isinstance(raw.get("id"), str) else None
+        )
+        if node_id is None:
+            problem(
+                _("A node id must be 1 to 64 letters, digits or - _ . :"),
+                f"{path}.id",
+                id=shown_id[:64] if shown_id else None,
+                field="id",
+            )
+        elif node_id in node_ids:
+            problem(
+                _("Two nodes share the id “%(id)s”.") % {"id": node_id},
+                f"{path}.id",
+                id=node_id,
+                field="id",
+            )
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            problem(
+                _("kind must be terminus, task or decision."),
+                f"{path}.kind",
+                id=node_id,
+                field="kind",
+            )
+        label, error = _text(raw.get("label"), limit=MAX_NODE_LABEL, required=True)
+        if error:
+            problem(error, f"{path}.label", id=node_id, field="label")
+        notes, error = _text(raw.get("notes"), limit=MAX_NOTES, required=False)
+        if error:
+            problem(error, f"{path}.notes", id=node_id, field="notes")
+        stage = raw.get("stage")
+        if stage in (None, ""):
+            stage = None
+        elif stage not in Stage.values:
+            problem(
+                _("stage must be one of %(stages)s, or null.")
+                % {"stages": ", ".join(Stage.values)},
+                f"{path}.stage",
+                id=node_id,
+                field="stage",
+            )
+        coordinates = {}
+        for axis in ("x", "y"):
+            value, error = _number(raw.get(axis))
+            if error:
+                problem(error, f"{path}.{axis}", id=node_id, field=axis)
+            coordinates[axis] = value
+        if node_id is not None and node_id not in node_ids:
+            node_ids.add(node_id)
+            nodes.append(
+                {
+                    "id": node_id,
+                    "kind": kind,
+                    "label": label,
+                    "x": coordinates["x"],
+                    "y": coordinates["y"],
+                    "stage": stage,
+                    "notes": notes or None,
+                }
+            )
+
+    edges: list[dict[str, Any]] = []
+    edge_ids: set[str] = set()
+    for index, raw in enumerate(raw_edges):
+        path = f"edges[{index}]"
+        if not isinstance(raw, dict):
+            problem(_("Each edge must be a JSON object."), path)
+            continue
+        edge_id = _ident(raw.get("id"))
+        if edge_id is None:
+            shown = raw.get("id") if isinstance(raw.get("id"), str) else None
+            problem(
+                _("An edge id must be 1 to 64 letters, digits or - _ . :"),
+                f"{path}.id",
+                id=shown[:64] if shown else None,
+                field="id",
+            )
+        elif edge_id in edge_ids:
+            problem(
+                _("Two edges share the id “%(id)s”.") % {"id": edge_id},
+                f"{path}.id",
+                id=edge_id,
+                field="id",
+            )
+        ends = {}
+        for end in ("source", "target"):
+            value = raw.get(end)
+            if not isinstance(value, str) or value not in node_ids:
+                problem(
+                    _("%(end)s must be the id of a node of this map.") % {"end": end},
+                    f"{path}.{end}",
+                    id=edge_id,
+                    field=end,
+                )
+            ends[end] = value
+        label, error = _text(raw.get("label"), limit=MAX_EDGE_LABEL, required=False)
+        if error:
+            problem(error, f"{path}.label", id=edge_id, field="label")
+        if edge_id is not None and edge_id not in edge_ids:
+            edge_ids.add(edge_id)
+            edges.append(
+                {
+                    "id": edge_id,
+                    "source": ends["source"],
+                    "target": ends["target"],
+                    "label": label or None,
+                }
+            )
+
+    if problems:
+        raise GraphInvalid(problems)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": name or "",
+        "nodes": nodes,
+        "edges": edges,
+    }

@@ -1,0 +1,295 @@
+"""Writes of system maps: create, save the graph, revisions, duplicate, delete.
+
+A save replaces the whole graph in one transaction with the map row locked, so two
+saves of one version cannot both win, and a failure leaves nothing half-written.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hourglass.models import STAGE_ORDER, Business, User
+
+from .graph import has_errors, lint
+from .models import TRASH_DAYS, Edge, MapStatus, Node, Revision, SystemMap
+from .schema import SCHEMA_VERSION
+
+
+class VersionConflict(Exception):
+    """The map was saved by someone else since the version the caller has."""
+
+    def __init__(self, system_map: SystemMap):
+        super().__init__("version conflict")
+        self.system_map = system_map
+
+
+class MapNotReady(Exception):
+    """The map cannot become active while its lint has errors."""
+
+
+@dataclass
+class SaveResult:
+    system_map: SystemMap
+    findings: list
+    demoted: bool = False
+
+
+def empty_graph(name: str = "") -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "name": name, "nodes": [], "edges": []}
+
+
+def graph_of(system_map: SystemMap) -> dict[str, Any]:
+    """The map's graph as the JSON API gives it (two queries)."""
+    nodes = list(
+        system_map.nodes.order_by("id").values(
+            "pk", "client_id", "kind", "label", "x", "y", "stage", "notes"
+        )
+    )
+    client_ids = {n["pk"]: n["client_id"] for n in nodes}
+    edges = system_map.edges.order_by("id").values(
+        "client_id", "source_id", "target_id", "label"
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": system_map.name,
+        "nodes": [
+            {
+                "id": n["client_id"],
+                "kind": n["kind"],
+                "label": n["label"],
+                "x": n["x"],
+                "y": n["y"],
+                "stage": n["stage"] or None,
+                "notes": n["notes"] or None,
+            }
+            for n in nodes
+        ],
+        "edges": [
+            {
+                "id": e["client_id"],
+                "source": client_ids[e["source_id"]],
+                "target": client_ids[e["target_id"]],
+                "label": e["label"] or None,
+            }
+            for e in edges
+        ],
+    }
+
+
+def _ordered_stages(stages: list[str]) -> list[str]:
+    return [s for s in STAGE_ORDER if s in set(stages)]
+
+
+def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
+    """Make the map's rows equal the graph: nodes updated in place by client id
+    (what later issues attach to a step survives a save), arrows replaced."""
+    existing = {n.client_id: n for n in Node.objects.filter(map=system_map)}
+    wanted = {n["id"]: n for n in graph["nodes"]}
+
+    Edge.objects.filter(map=system_map).delete()
+    Node.objects.filter(
+        map=system_map, client_id__in=set(existing) - set(wanted)
+    ).delete()
+
+    to_update, to_create = [], []
+    for client_id, data in wanted.items():
+        values = {
+            "kind": data["kind"],
+            "label": data["label"],
+            "x": data["x"],
+            "y": data["y"],
+            "stage": data.get("stage") or "",
+            "notes": data.get("notes") or "",
+        }
+        node = existing.get(client_id)
+        if node is None:
+            to_create.append(Node(map=system_map, client_id=client_id, **values))
+        elif any(getattr(node, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(node, field, value)
+            to_update.append(node)
+    Node.objects.bulk_update(to_update, ["kind", "label", "x", "y", "stage", "notes"])
+    Node.objects.bulk_create(to_create)
+
+    pks = dict(Node.objects.filter(map=system_map).values_list("client_id", "pk"))
+    Edge.objects.bulk_create(
+        Edge(
+            map=system_map,
+            client_id=e["id"],
+            source_id=pks[e["source"]],
+            target_id=pks[e["target"]],
+            label=e.get("label") or "",
+        )
+        for e in graph["edges"]
+    )
+
+
+def _record(
+    system_map: SystemMap, graph: dict[str, Any], user: User | None, note: str
+) -> list:
+    findings = lint(graph["nodes"], graph["edges"])
+    system_map.lint_errors = sum(f.severity == "error" for f in findings)
+    system_map.lint_warnings = sum(f.severity == "warning" for f in findings)
+    system_map.updated_by = user
+    system_map.updated_at = timezone.now()
+    system_map.save()
+    Revision.objects.create(
+        map=system_map,
+        version=system_map.version,
+        graph={**graph, "name": system_map.name},
+        note=note,
+        created_by=user,
+        created_at=system_map.updated_at,
+    )
+    return findings
+
+
+@transaction.atomic
+def map_create(
+    *,
+    business: Business,
+    user: User | None,
+    name: str,
+    half: str,
+    stages: list[str],
+    product: str = "",
+    description: str = "",
+    graph: dict[str, Any] | None = None,
+    note: str = "",
+) -> SystemMap:
+    graph = graph or empty_graph(name)
+    system_map = SystemMap.objects.create(
+        business=business,
+        name=name.strip(),
+        half=half,
+        stages=_ordered_stages(stages),
+        product=product.strip(),
+        description=description.strip(),
+        created_by=user,
+        updated_by=user,
+        version=1,
+    )
+    _write_graph(system_map, graph)
+    _record(system_map, graph, user, note or _("Created"))
+    return system_map
+
+
+@transaction.atomic
+def map_save_graph(
+    *,
+    system_map: SystemMap,
+    graph: dict[str, Any],
+    user: User | None,
+    expected_version: int | None,
+    note: str = "",
+) -> SaveResult:
+    """Replace the graph; VersionConflict when `expected_version` is stale."""
+    locked = SystemMap.objects.select_for_update().get(pk=system_map.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionConflict(locked)
+    _write_graph(locked, graph)
+    if graph.get("name", "").strip():
+        locked.name = graph["name"].strip()
+    locked.version += 1
+    findings = lint(graph["nodes"], graph["edges"])
+    # An active map is one the team runs by; one with errors goes back to draft.
+    demoted = locked.status == MapStatus.ACTIVE and has_errors(findings)
+    if demoted:
+        locked.status = MapStatus.DRAFT
+    _record(locked, graph, user, note)
+    return SaveResult(system_map=locked, findings=findings, demoted=demoted)
+
+
+@transaction.atomic
+def map_update(
+    *,
+    system_map: SystemMap,
+    user: User | None,
+    name: str,
+    description: str,
+    half: str,
+    stages: list[str],
+    product: str,
+    status: str,
+) -> SystemMap:
+    locked = SystemMap.objects.select_for_update().get(pk=system_map.pk)
+    if status == MapStatus.ACTIVE and locked.lint_errors:
+        raise MapNotReady(
+            _(
+                "“%(name)s” has %(count)d lint error(s); fix them before making "
+                "it active. Drafts may have errors."
+            )
+            % {"name": locked.name, "count": locked.lint_errors}
+        )
+    renamed = name.strip() != locked.name
+    locked.name = name.strip()
+    locked.description = description.strip()
+    locked.half = half
+    locked.stages = _ordered_stages(stages)
+    locked.product = product.strip()
+    locked.status = status
+    locked.updated_by = user
+    locked.updated_at = timezone.now()
+    if renamed:
+        # The name is part of the graph document, so a rename is a new version.
+        locked.version += 1
+        graph = graph_of(locked)
+        _record(locked, graph, user, _("Renamed"))
+    else:
+        locked.save()
+    return locked
+
+
+def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
+    graph = graph_of(system_map)
+    name = _("Copy of %(name)s") % {"name": system_map.name}
+    return map_create(
+        business=system_map.business,
+        user=user,
+        name=name[:200],
+        half=system_map.half,
+        stages=system_map.stages,
+        product=system_map.product,
+        description=system_map.description,
+        graph={**graph, "name": name[:200]},
+        note=_("Duplicated from “%(name)s” version %(version)d")
+        % {"name": system_map.name, "version": system_map.version},
+    )
+
+
+@transaction.atomic
+def revision_restore(
+    *, system_map: SystemMap, revision: Revision, user: User | None
+) -> SaveResult:
+    """Bring back an old version as a new one; the versions in between stay."""
+    graph = {**revision.graph, "name": revision.graph.get("name") or system_map.name}
+    return map_save_graph(
+        system_map=system_map,
+        graph=graph,
+        user=user,
+        expected_version=None,
+        note=_("Restored version %(version)d") % {"version": revision.version},
+    )
+
+
+def map_delete(*, system_map: SystemMap, user: User | None) -> None:
+    system_map.deleted_at = timezone.now()
+    system_map.deleted_by = user
+    system_map.save(update_fields=["deleted_at", "deleted_by"])
+
+
+def map_restore(*, system_map: SystemMap) -> None:
+    system_map.deleted_at = None
+    system_map.deleted_by = None
+    system_map.save(update_fields=["deleted_at", "deleted_by"])
+
+
+def maps_purge_deleted() -> int:
+    """Delete for good the maps that have been in the trash longer than allowed."""
+    cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
+    _total, per_model = SystemMap.objects.filter(deleted_at__lte=cutoff).delete()
+    return per_model.get(SystemMap._meta.label, 0)

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from . import api, views
+
+# Included under /b/<slug>/maps/ (see hourglass/urls.py).
+app_name = "systemmaps"
+
+urlpatterns = [
+    path("", views.map_list, name="map-list"),
+    path("new/", views.map_new, name="map-new"),
+    path("templates/", views.template_list, name="template-list"),
+    path("templates/<slug:key>/use/", views.template_use, name="template-use"),
+    path("import/", views.map_import, name="map-import"),
+    path("trash/", views.map_trash, name="map-trash"),
+    path("<int:pk>/", views.map_detail, name="map-detail"),
+    path("<int:pk>/settings/", views.map_settings, name="map-settings"),
+    path("<int:pk>/tidy/", views.map_tidy, name="map-tidy"),
+    path("<int:pk>/duplicate/", views.map_duplicate, name="map-duplicate"),
+    path("<int:pk>/delete/", views.map_delete, name="map-delete"),
+    path("<int:pk>/restore/", views.map_restore, name="map-restore"),
+    path("<int:pk>/export.<str:fmt>", views.map_export, name="map-export"),
+    path("<int:pk>/graph.json", api.graph, name="map-graph"),
+    path("<int:pk>/layout.json", api.layout_json, name="map-layout"),
+    path("<int:pk>/analysis.json", api.analysis_json, name="map-analysis"),
+    path("<int:pk>/revisions/", views.revision_list, name="revision-list"),
+    path(
+        "<int:pk>/revisions/<int:version>/",
+        views.revision_detail,
+        name="revision-detail",
+    ),
+    path(
+        "<int:pk>/revisions/<int:version>/restore/",
+        views.revision_restore,
+        name="revision-restore",
+    ),
+]
