@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,6 +84,28 @@ def _ordered_stages(stages: list[str]) -> list[str]:
     return [s for s in STAGE_ORDER if s in set(stages)]
 
 
+_NODE_FIELDS = ["kind", "label", "x", "y", "stage", "notes"]
+
+
+def _update_nodes(nodes: list[Node]) -> None:
+    """One parameterised UPDATE per changed step, sent with executemany.
+
+    Django's bulk_update builds a CASE expression per field and row; for a
+    500-step map that alone took over a second, where this takes milliseconds.
+    """
+    if not nodes:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"{quote(Node._meta.get_field(f).column)} = %s" for f in _NODE_FIELDS
+    )
+    sql = f"UPDATE {quote(Node._meta.db_table)} SET {columns} WHERE {quote('id')} = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql, [[getattr(n, f) for f in _NODE_FIELDS] + [n.pk] for n in nodes]
+        )
+
+
 def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
     """Make the map's rows equal the graph: nodes updated in place by client id
     (what later issues attach to a step survives a save), arrows replaced."""
@@ -112,7 +134,7 @@ def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
             for field, value in values.items():
                 setattr(node, field, value)
             to_update.append(node)
-    Node.objects.bulk_update(to_update, ["kind", "label", "x", "y", "stage", "notes"])
+    _update_nodes(to_update)
     Node.objects.bulk_create(to_create)
 
     pks = dict(Node.objects.filter(map=system_map).values_list("client_id", "pk"))

@@ -138,7 +138,7 @@ def _with_string_ids(data: dict[str, Any]) -> dict[str, Any]:
         taken = {
             _as_id(edge.get("id"))
             for edge in edges
-            if isinstance(edge, dict) and edge.get("id") is not None
+            if isinstance(edge, dict) and isinstance(_as_id(edge.get("id")), str)
         }
         converted = []
         for index, edge in enumerate(edges):
@@ -181,6 +181,9 @@ def _describe(problem: Problem, data: dict[str, Any]) -> str:
     and its id as written there) and the field."""
     match = _PATH.match(problem.path)
     if match is None:
+        # The other document-level messages already say what they are about.
+        if problem.field == "name":
+            return _("Field “name”: %(message)s") % {"message": problem.message}
         return problem.message
     collection, index, field = match.group(1), int(match.group(2)), match.group(3)
     item = data[collection][index]

@@ -196,6 +196,28 @@ def test_import_refuses_another_schema_version(version):
     ]
 
 
+def test_import_names_the_top_level_field_at_fault():
+    assert problems_of(small_file(name=["a"], edges={})) == [
+        "Field “name”: Must be text.",
+        "edges must be a list.",
+    ]
+
+
+def test_import_survives_ids_of_any_json_type():
+    raw = small_file(
+        edges=[
+            {"id": {"x": 1}, "source": ["a"], "target": "b"},
+            {"id": [2], "source": "a", "target": "b"},
+        ]
+    )
+    problems = problems_of(raw)
+    assert problems[0] == (
+        'Arrow 1 (id {"x": 1}), field “id”: An edge id must be 1 to 64 letters, '
+        "digits or - _ . :"
+    )
+    assert len(problems) == 3
+
+
 def test_import_names_the_nodes_that_share_an_id():
     raw = small_file(
         nodes=[

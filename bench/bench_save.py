@@ -1,0 +1,186 @@
+"""Benchmark a graph save through the API: PUT graph.json of a 500-node, 700-edge map
+(validate, lock, write nodes and edges, lint, revision), beside the floor: the same
+rows written by raw SQL `executemany` in one transaction on the same database.
+
+Runs against the database of DATABASE_URL (SQLite under var/ by default); it creates
+a throw-away business and deletes it afterwards.
+
+    .venv/bin/python bench/bench_save.py [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hourglass.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from hourglass import services as core  # noqa: E402
+from hourglass.models import User  # noqa: E402
+from systemmaps import services  # noqa: E402
+from systemmaps.graph import lint  # noqa: E402
+from systemmaps.models import SystemMap  # noqa: E402
+
+NODES, EDGES, REPEAT, SEED = 500, 700, 5, 20241122
+
+
+def random_graph(rng: random.Random, salt: int) -> dict:
+    nodes = [
+        {
+            "id": f"n{i}",
+            "kind": "terminus"
+            if i in (0, NODES - 1)
+            else rng.choice(["task", "decision"]),
+            "label": f"Step {i} ({salt})",
+            "x": float(rng.randint(0, 5000)),
+            "y": float(rng.randint(0, 3000)),
+            "stage": rng.choice([None, "know", "try", "buy"]),
+            "notes": None,
+        }
+        for i in range(NODES)
+    ]
+    edges = [
+        {"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}", "label": None}
+        for i in range(NODES - 1)
+    ]
+    while len(edges) < EDGES:
+        a, b = sorted(rng.sample(range(NODES), 2))
+        edges.append(
+            {"id": f"e{len(edges)}", "source": f"n{a}", "target": f"n{b}", "label": "x"}
+        )
+    return {"schema_version": 1, "name": "Bench", "nodes": nodes, "edges": edges}
+
+
+def time_api(client: Client, url: str, system_map: SystemMap, rng) -> float:
+    best = float("inf")
+    for round_ in range(REPEAT):
+        system_map.refresh_from_db()
+        body = json.dumps(random_graph(rng, round_))
+        start = time.perf_counter()
+        response = client.put(
+            url,
+            body,
+            content_type="application/json",
+            headers={"If-Match": f'"{system_map.version}"'},
+        )
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 200, response.content[:500]
+        best = min(best, elapsed)
+    return best
+
+
+def time_raw_sql(rng) -> float:
+    """The floor: insert the same rows with plain SQL into scratch tables."""
+    best = float("inf")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_node (map_id integer, client_id varchar(64),"
+            " kind varchar(10), label varchar(200), x double precision,"
+            " y double precision, stage varchar(10), notes text)"
+        )
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_edge (map_id integer, client_id varchar(64),"
+            " source varchar(64), target varchar(64), label varchar(60))"
+        )
+    for round_ in range(REPEAT):
+        graph = random_graph(rng, round_)
+        node_rows = [
+            (1, n["id"], n["kind"], n["label"], n["x"], n["y"], n["stage"] or "", "")
+            for n in graph["nodes"]
+        ]
+        edge_rows = [
+            (1, e["id"], e["source"], e["target"], e["label"] or "")
+            for e in graph["edges"]
+        ]
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM bench_edge")
+            cursor.execute("DELETE FROM bench_node")
+            cursor.executemany(
+                "INSERT INTO bench_node VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                node_rows,
+            )
+            cursor.executemany(
+                "INSERT INTO bench_edge VALUES (%s, %s, %s, %s, %s)", edge_rows
+            )
+        best = min(best, time.perf_counter() - start)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_node")
+        cursor.execute("DROP TABLE bench_edge")
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args()
+    rng = random.Random(SEED)
+
+    tag = uuid.uuid4().hex[:8]
+    user = User.objects.create_user(email=f"bench-{tag}@example.com", password=None)
+    business = core.business_create(name=f"Bench {tag}", owner=user)
+    try:
+        system_map = services.map_create(
+            business=business,
+            user=user,
+            name="Bench",
+            half="marketing",
+            stages=["know"],
+            graph=random_graph(rng, -1),
+        )
+        client = Client()
+        client.force_login(user)
+        url = reverse(
+            "systemmaps:map-graph", kwargs={"slug": business.slug, "pk": system_map.pk}
+        )
+        api = time_api(client, url, system_map, rng)
+        graph = random_graph(rng, 99)
+        start = time.perf_counter()
+        lint(graph["nodes"], graph["edges"])
+        lint_only = time.perf_counter() - start
+        floor = time_raw_sql(rng)
+    finally:
+        business.delete()
+        user.delete()
+
+    vendor = connection.vendor
+    print(f"Graph save through the API on {vendor}: {NODES} nodes, {EDGES} edges")
+    print(f"{'what':<36}{'ms':>10}{'ratio':>8}")
+    print(f"{'PUT graph.json (best of 5)':<36}{api * 1000:>10.1f}{api / floor:>8.1f}")
+    print(f"{'  of which lint alone':<36}{lint_only * 1000:>10.1f}{'':>8}")
+    print(f"{'floor: raw SQL executemany':<36}{floor * 1000:>10.1f}{1:>8.1f}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "bench": "save",
+                    "database": vendor,
+                    "nodes": NODES,
+                    "edges": EDGES,
+                    "api_ms": round(api * 1000, 1),
+                    "lint_ms": round(lint_only * 1000, 1),
+                    "floor_raw_sql_ms": round(floor * 1000, 1),
+                    "ratio": round(api / floor, 2),
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
