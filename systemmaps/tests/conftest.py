@@ -1,6 +1,73 @@
-import pytest
+from collections.abc import Callable
 
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from hourglass.models import User
 from systemmaps import services
+from systemmaps.models import Edge, Node, Revision, SystemMap
+
+
+@pytest.fixture(autouse=True)
+def _empty_svg_cache():
+    """The map page caches its SVG by map pk and version. Rolled-back tests hand
+    out the same pks again on SQLite, so a cached drawing of one test's map would
+    show up as another test's map."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User], Client]:
+    """A fresh client logged in as `user`, for tests that need two people (the
+    root `alice_client`, `bob_client`, … share one `client`)."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def maps_snapshot() -> dict:
+    """Every stored row of every map, to prove that a refused request wrote nothing."""
+    return {
+        "maps": list(
+            SystemMap.objects.order_by("pk").values(
+                "pk",
+                "business_id",
+                "name",
+                "description",
+                "half",
+                "stages",
+                "product",
+                "status",
+                "version",
+                "lint_errors",
+                "lint_warnings",
+                "updated_at",
+                "deleted_at",
+            )
+        ),
+        "nodes": list(
+            Node.objects.order_by("pk").values(
+                "pk", "map_id", "client_id", "kind", "label", "x", "y", "stage", "notes"
+            )
+        ),
+        "edges": list(
+            Edge.objects.order_by("pk").values(
+                "pk", "map_id", "client_id", "source_id", "target_id", "label"
+            )
+        ),
+        "revisions": list(
+            Revision.objects.order_by("pk").values(
+                "pk", "map_id", "version", "graph", "note", "created_at"
+            )
+        ),
+    }
 
 
 def webinar_graph(name: str = "Webinar to client") -> dict:
@@ -47,6 +114,34 @@ def webinar_graph(name: str = "Webinar to client") -> dict:
             for e, s, t, label in edges
         ],
     }
+
+
+def graph_with_errors(name: str = "Webinar to client") -> dict:
+    """The webinar system where “Signed?” has lost its yes branch: the decision has
+    one branch and “Onboard new client” is cut off."""
+    graph = webinar_graph(name)
+    graph["edges"] = [e for e in graph["edges"] if e["id"] != "e9"]
+    return graph
+
+
+def graph_with_warnings(name: str = "Webinar to client") -> dict:
+    """The webinar system with the first arrow drawn twice: a warning, no error."""
+    graph = webinar_graph(name)
+    graph["edges"].append({**graph["edges"][0], "id": "e10"})
+    return graph
+
+
+def make_map(business, user, name: str = "A map", graph=None, **fields) -> SystemMap:
+    """A map made through the service; the webinar drawing unless told otherwise."""
+    return services.map_create(
+        business=business,
+        user=user,
+        name=name,
+        half=fields.pop("half", "marketing"),
+        stages=fields.pop("stages", ["try"]),
+        graph=graph if graph is not None else webinar_graph(name),
+        **fields,
+    )
 
 
 @pytest.fixture
