@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Half, Stage
 
-from .models import MapStatus
-from .schema import MAX_NODE_LABEL
+from .models import MapStatus, NodeKind
+from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
 from .transfer import MAX_IMPORT_BYTES
 
 MAX_WIZARD_TASKS = 60
@@ -78,6 +78,7 @@ class WizardForm(_MapFieldsMixin):
     tasks = forms.CharField(
         label=_("3. What happens in between?"),
         required=False,
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_(
             "Brainstorm the tasks and activities, one per line, in order. You will "
@@ -143,4 +144,53 @@ class MapFilterForm(forms.Form):
             ("clean", _("Clean")),
         ],
         required=False,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Outline view and step panel
+# ---------------------------------------------------------------------------
+
+
+class OutlineVersionForm(forms.Form):
+    """Every outline edit carries the version of the map the page showed, so a
+    change made on an outdated page is refused instead of overwriting."""
+
+    version = forms.IntegerField(
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The page did not say which version it shows; reload it."),
+            "invalid": _("The page did not say which version it shows; reload it."),
+        },
+    )
+
+
+class OutlineLabelForm(OutlineVersionForm):
+    label = forms.CharField(label=_("Name of the step"), max_length=MAX_NODE_LABEL)
+
+
+class OutlineBranchForm(OutlineLabelForm):
+    edge_label = forms.CharField(
+        label=_("Branch label"),
+        max_length=MAX_EDGE_LABEL,
+        help_text=_("The answer that leads this way, e.g. “yes” or “no”."),
+    )
+    field_order = ["version", "edge_label", "label"]
+
+
+class StepPanelForm(forms.Form):
+    """A step's fields as the canvas's side panel edits them. Checked here; the
+    canvas applies them and saves the whole graph."""
+
+    label = forms.CharField(label=_("Label"), max_length=MAX_NODE_LABEL)
+    kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[("", "—"), *Stage.choices], required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )

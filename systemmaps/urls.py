@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/", views.map_import, name="map-import"),
     path("trash/", views.map_trash, name="map-trash"),
     path("<int:pk>/", views.map_detail, name="map-detail"),
+    path("<int:pk>/edit/", views.map_edit, name="map-edit"),
     path("<int:pk>/settings/", views.map_settings, name="map-settings"),
     path("<int:pk>/tidy/", views.map_tidy, name="map-tidy"),
     path("<int:pk>/duplicate/", views.map_duplicate, name="map-duplicate"),

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -61,7 +62,7 @@ def map_list(request) -> HttpResponse:
         maps = maps.filter(lint_errors=0, lint_warnings__gt=0)
     elif lint_state == "clean":
         maps = maps.filter(lint_errors=0, lint_warnings=0)
-    maps = list(maps.select_related("updated_by"))
+    maps = list(maps.select_related("business", "updated_by"))
     if filters.get("stage"):
         # The stages are a short JSON list; filtering it here works the same on
         # SQLite and PostgreSQL, and a business has tens of maps, not thousands.
@@ -278,6 +279,36 @@ def map_detail(request, pk: int) -> HttpResponse:
             "edge_count": len(graph["edges"]),
             "kinds": NodeKind,
         },
+    )
+
+
+@business_view()
+@require_GET
+def map_edit(request, pk: int) -> HttpResponse:
+    """The browser editor (static/systemmaps/editor.js); read-only for members."""
+    system_map = get_map_for_member(request, pk)
+    graph = services.graph_of(system_map)
+    slug = request.business.slug
+    urls = {
+        name: reverse(f"systemmaps:{name}", kwargs={"slug": slug, "pk": pk})
+        for name in ("map-graph", "map-layout", "map-detail")
+    }
+    config = {
+        "mapId": system_map.pk,
+        "version": system_map.version,
+        "canEdit": request.membership.can_edit,
+        "graphUrl": urls["map-graph"],
+        "layoutUrl": urls["map-layout"],
+        "detailUrl": urls["map-detail"],
+        "user": request.user.name,
+        "storageKey": f"hourglass:map:{system_map.pk}",
+        # The lint of the saved version, until the first save brings a fresh one.
+        "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
+    }
+    return render(
+        request,
+        "systemmaps/map_edit.html",
+        {"map": system_map, "config": config},
     )
 
 
