@@ -34,4 +34,27 @@ urlpatterns = [
         views.revision_restore,
         name="revision-restore",
     ),
+    # Outline view and step panel
+    path("<int:pk>/outline/", views.map_outline, name="map-outline"),
+    path(
+        "<int:pk>/outline/steps/<str:node>/rename/",
+        views.outline_rename,
+        name="outline-rename",
+    ),
+    path(
+        "<int:pk>/outline/steps/<str:node>/add-next/",
+        views.outline_add_next,
+        name="outline-add-next",
+    ),
+    path(
+        "<int:pk>/outline/steps/<str:node>/add-branch/",
+        views.outline_add_branch,
+        name="outline-add-branch",
+    ),
+    path(
+        "<int:pk>/outline/steps/<str:node>/delete/",
+        views.outline_delete,
+        name="outline-delete",
+    ),
+    path("<int:pk>/steps/<str:node>/panel/", views.step_panel, name="step-panel"),
 ]

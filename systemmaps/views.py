@@ -1,22 +1,36 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from hourglass.access import business_view
 from hourglass.models import Role, Stage
 
-from . import layout, services
+from . import layout, outline, services
 from .access import get_map_for_member
 from .builtin import TEMPLATES, get_template
-from .forms import ImportForm, MapFilterForm, MapForm, WizardForm
+from .forms import (
+    ImportForm,
+    MapFilterForm,
+    MapForm,
+    OutlineBranchForm,
+    OutlineLabelForm,
+    OutlineVersionForm,
+    StepPanelForm,
+    WizardForm,
+)
 from .graph import analyse, lint
 from .mermaid import to_mermaid
 from .models import NodeKind, Revision, SystemMap
+from .schema import GraphInvalid, validate_graph
 from .transfer import ImportInvalid, export_json, import_json
 
 INVALID = 422
@@ -300,8 +314,17 @@ def map_edit(request, pk: int) -> HttpResponse:
         "graphUrl": urls["map-graph"],
         "layoutUrl": urls["map-layout"],
         "detailUrl": urls["map-detail"],
+        "outlineUrl": reverse(
+            "systemmaps:map-outline", kwargs={"slug": slug, "pk": pk}
+        ),
+        # The canvas puts the selected step's id in place of NODE.
+        "panelUrl": reverse(
+            "systemmaps:step-panel", kwargs={"slug": slug, "pk": pk, "node": "NODE"}
+        ),
         "user": request.user.name,
         "storageKey": f"hourglass:map:{system_map.pk}",
+        # The saved graph, so the editor draws at once without a second request.
+        "graph": graph,
         # The lint of the saved version, until the first save brings a fresh one.
         "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
     }
@@ -502,3 +525,367 @@ def revision_restore(request, pk: int, version: int) -> HttpResponse:
         % {"old": revision.version, "new": result.system_map.version},
     )
     return redirect(result.system_map)
+
+
+# ---------------------------------------------------------------------------
+# Outline view and step panel
+# ---------------------------------------------------------------------------
+
+# The outline's inline forms and the step panel sit on pages with other forms.
+OUTLINE_FIELD_ID = "outline-%s"
+PANEL_FIELD_ID = "step-panel-%s"
+# `?rename=<node>` (and so on) opens that form on that step.
+OUTLINE_ACTIONS = ("rename", "add", "branch")
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _outline_url(request: HtmxHttpRequest, pk: int, **query: str) -> str:
+    url = reverse(
+        "systemmaps:map-outline", kwargs={"slug": request.business.slug, "pk": pk}
+    )
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _action_fits(graph: dict, action: str, node_id: str) -> bool:
+    try:
+        role = outline.role_of(graph, node_id)
+    except outline.StepNotFound:
+        return False
+    if action == "add":
+        return outline.can_add_next(graph, node_id)
+    if action == "branch":
+        return role == outline.DECISION
+    return True
+
+
+def _outline_form(
+    system_map: SystemMap,
+    graph: dict,
+    action: str,
+    node_id: str,
+    data=None,
+    initial: dict | None = None,
+) -> OutlineVersionForm:
+    """The form of an outline action on a step, bound to `data` when given."""
+    node = next((n for n in graph["nodes"] if n["id"] == node_id), None)
+    name = (node or {}).get("label") or _("this step")
+    initial = {"version": system_map.version, **(initial or {})}
+    if action == "rename":
+        initial.setdefault("label", (node or {}).get("label", ""))
+        form = OutlineLabelForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
+        form.fields["label"].label = _("New name for “%(name)s”") % {"name": name}
+    elif action == "add":
+        form = OutlineLabelForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
+        form.fields["label"].label = _("Name of the step after “%(name)s”") % {
+            "name": name
+        }
+    elif action == "branch":
+        if node is not None:
+            initial.setdefault(
+                "edge_label", outline.default_branch_label(graph, node_id)
+            )
+        form = OutlineBranchForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
+        form.fields["label"].label = _("First step of the new branch")
+    else:
+        return OutlineVersionForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
+    return form
+
+
+def _autofocus(form: OutlineVersionForm) -> OutlineVersionForm:
+    """Focus the first field to fix, else the name to type."""
+    errors = form.errors if form.is_bound else {}
+    first = next((f for f in form.fields if f in errors and f != "version"), None)
+    form.fields[first or "label"].widget.attrs["autofocus"] = True
+    return form
+
+
+def _render_outline(
+    request: HtmxHttpRequest,
+    system_map: SystemMap,
+    graph: dict,
+    *,
+    opened: dict | None = None,
+    focus: str | None = None,
+    notice: str = "",
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The outline page, or only its body for htmx (one URL serves both)."""
+    flow = outline.flow(graph)
+    context = {
+        "map": system_map,
+        "sections": [
+            {"start": chain[0], "rows": outline.rows([chain])} for chain in flow.flows
+        ],
+        "unreached": outline.rows(flow.unreached),
+        "node_count": len(graph["nodes"]),
+        "edge_count": len(graph["edges"]),
+        "can_edit": request.membership.can_edit,
+        "outline_url": _outline_url(request, system_map.pk),
+        "opened": opened,
+        # The step to put keyboard focus on; an open form focuses its own field.
+        "focus": None if opened else focus,
+        "notice": notice,
+        "problem": problem,
+    }
+    template = (
+        "systemmaps/_outline_body.html"
+        if request.htmx
+        else "systemmaps/map_outline.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@business_view()
+@require_GET
+def map_outline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The map as an indented list in flow order, editable by editors."""
+    system_map = get_map_for_member(request, pk)
+    graph = services.graph_of(system_map)
+    opened = None
+    if request.membership.can_edit:
+        for action in OUTLINE_ACTIONS:
+            node_id = request.GET.get(action)
+            if node_id and _action_fits(graph, action, node_id):
+                form = _outline_form(system_map, graph, action, node_id)
+                opened = {"action": action, "node": node_id, "form": _autofocus(form)}
+                break
+    return _render_outline(
+        request, system_map, graph, opened=opened, focus=request.GET.get("focus")
+    )
+
+
+def _outline_conflict(
+    request: HtmxHttpRequest,
+    pk: int,
+    action: str,
+    node_id: str,
+    form: OutlineVersionForm,
+) -> HttpResponse:
+    """The current outline, saying who saved meanwhile; what was typed stays in
+    the form (now on the current version), so nothing is lost on either side."""
+    system_map = get_map_for_member(request, pk)
+    graph = services.graph_of(system_map)
+    who = system_map.updated_by.name if system_map.updated_by else _("someone")
+    problem = _(
+        "Someone saved this map meanwhile (version %(version)d by %(name)s); your "
+        "change was not applied — here is the current outline."
+    ) % {"version": system_map.version, "name": who}
+    opened = None
+    if action in OUTLINE_ACTIONS and _action_fits(graph, action, node_id):
+        typed = {
+            name: form.data.get(name, "")[:500]
+            for name in ("label", "edge_label")
+            if name in form.fields
+        }
+        again = _outline_form(system_map, graph, action, node_id, initial=typed)
+        opened = {"action": action, "node": node_id, "form": _autofocus(again)}
+    return _render_outline(
+        request, system_map, graph, opened=opened, problem=problem, status=INVALID
+    )
+
+
+def _outline_edit(
+    request: HtmxHttpRequest, pk: int, node_id: str, action: str, change
+) -> HttpResponse:
+    """Apply one outline edit: `change(graph, cleaned_data)` returns the new
+    graph, the step to focus, the revision note and the message to show."""
+    system_map = get_map_for_member(request, pk)
+    graph = services.graph_of(system_map)
+    form = _outline_form(system_map, graph, action, node_id, request.POST)
+    valid = form.is_valid()
+    version = form.cleaned_data.get("version")
+    if version is not None and version != system_map.version:
+        return _outline_conflict(request, pk, action, node_id, form)
+    if not any(n["id"] == node_id for n in graph["nodes"]):
+        raise Http404("No such step")
+    if valid:
+        try:
+            new_graph, focus, note, done = change(graph, form.cleaned_data)
+            clean = validate_graph(new_graph)
+        except outline.OutlineError as error:
+            form.add_error(error.field, error.message)
+        except GraphInvalid as invalid:
+            for problem in invalid.problems:
+                field = problem.field if problem.field in form.fields else None
+                form.add_error(field, problem.message)
+        else:
+            try:
+                result = services.map_save_graph(
+                    system_map=system_map,
+                    graph=clean,
+                    user=request.user,
+                    expected_version=version,
+                    note=Truncator(_("Outline: %(change)s") % {"change": note}).chars(
+                        200
+                    ),
+                )
+            except services.VersionConflict:
+                return _outline_conflict(request, pk, action, node_id, form)
+            if not request.htmx:
+                messages.success(request, done)
+                anchor = f"#step-{focus}" if focus else ""
+                return redirect(_outline_url(request, pk) + anchor)
+            saved = _("Saved as version %(version)d.") % {
+                "version": result.system_map.version
+            }
+            return _render_outline(
+                request,
+                result.system_map,
+                services.graph_of(result.system_map),
+                focus=focus,
+                notice=f"{done} {saved}",
+            )
+    if action in OUTLINE_ACTIONS:
+        opened = {"action": action, "node": node_id, "form": _autofocus(form)}
+        return _render_outline(
+            request, system_map, graph, opened=opened, status=INVALID
+        )
+    problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return _render_outline(request, system_map, graph, problem=problem, status=INVALID)
+
+
+def _quoted(label: str) -> str:
+    return _("“%(label)s”") % {"label": label} if label else _("an unnamed step")
+
+
+def _label_of(graph: dict, node_id: str) -> str:
+    return next(n["label"] for n in graph["nodes"] if n["id"] == node_id)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def outline_rename(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    def change(graph: dict, data: dict):
+        old = _label_of(graph, node)
+        text = _("renamed %(old)s to %(new)s") % {
+            "old": _quoted(old),
+            "new": _quoted(data["label"]),
+        }
+        done = _("Renamed %(old)s to %(new)s.") % {
+            "old": _quoted(old),
+            "new": _quoted(data["label"]),
+        }
+        return outline.rename(graph, node, data["label"]), node, text, done
+
+    return _outline_edit(request, pk, node, "rename", change)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def outline_add_next(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    def change(graph: dict, data: dict):
+        new_graph, new_id = outline.add_next(graph, node, data["label"])
+        names = {
+            "new": _quoted(data["label"]),
+            "after": _quoted(_label_of(graph, node)),
+        }
+        text = _("added %(new)s after %(after)s") % names
+        done = _("Added %(new)s after %(after)s.") % names
+        return new_graph, new_id, text, done
+
+    return _outline_edit(request, pk, node, "add", change)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def outline_add_branch(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    def change(graph: dict, data: dict):
+        new_graph, new_id = outline.add_branch(
+            graph, node, data["label"], data["edge_label"]
+        )
+        names = {
+            "branch": data["edge_label"].strip(),
+            "new": _quoted(data["label"]),
+            "decision": _quoted(_label_of(graph, node)),
+        }
+        text = _("added the branch “%(branch)s” → %(new)s to %(decision)s") % names
+        done = _("Added the branch “%(branch)s” → %(new)s to %(decision)s.") % names
+        return new_graph, new_id, text, done
+
+    return _outline_edit(request, pk, node, "branch", change)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def outline_delete(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    def change(graph: dict, data: dict):
+        name = _quoted(_label_of(graph, node))
+        text = _("deleted %(name)s") % {"name": name}
+        done = _("Deleted %(name)s.") % {"name": name}
+        # Focus moves to the step before, where the flow now goes on.
+        return outline.delete(graph, node), outline.predecessor(graph, node), text, done
+
+    return _outline_edit(request, pk, node, "delete", change)
+
+
+def _panel_values(saved: dict, query) -> dict:
+    """The step's saved values, overridden by the canvas's unsaved ones."""
+    values = {
+        "label": saved["label"],
+        "kind": saved["kind"],
+        "stage": saved["stage"] or "",
+        "notes": saved["notes"] or "",
+    }
+    for name in ("label", "notes"):
+        if name in query:
+            values[name] = query[name]
+    if query.get("kind") in NodeKind.values:
+        values["kind"] = query["kind"]
+    if "stage" in query and query["stage"] in ("", *Stage.values):
+        values["stage"] = query["stage"]
+    return values
+
+
+@business_view(write_role=Role.EDITOR)
+@require_http_methods(["GET", "POST"])
+def step_panel(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    """The canvas's side panel for one step. POST checks the fields and hands
+    them back as a `stepChanged` event; the canvas applies and saves them (it is
+    the only writer of the graph while it is open)."""
+    system_map = get_map_for_member(request, pk)
+    saved = (
+        system_map.nodes.filter(client_id=node)
+        .values("kind", "label", "stage", "notes")
+        .first()
+    )
+    if saved is None:
+        raise Http404("No such step")
+    context = {"map": system_map, "node_id": node}
+    if request.method == "POST":
+        form = StepPanelForm(request.POST, auto_id=PANEL_FIELD_ID)
+        if not form.is_valid():
+            context["form"] = form
+            return render(
+                request,
+                "systemmaps/_step_panel_details.html",
+                context,
+                status=INVALID,
+            )
+        values = form.cleaned_data
+        context["form"] = StepPanelForm(initial=values, auto_id=PANEL_FIELD_ID)
+        context["applied"] = True
+        response = render(request, "systemmaps/_step_panel_details.html", context)
+        return trigger_client_event(
+            response,
+            "stepChanged",
+            {
+                "id": node,
+                "label": values["label"],
+                "kind": values["kind"],
+                "stage": values["stage"] or None,
+                "notes": values["notes"] or None,
+            },
+        )
+    values = _panel_values(saved, request.GET)
+    context["values"] = {
+        **values,
+        "kind_label": NodeKind(values["kind"]).label,
+        "stage_label": Stage(values["stage"]).label if values["stage"] else "",
+    }
+    if request.membership.can_edit:
+        context["form"] = StepPanelForm(initial=values, auto_id=PANEL_FIELD_ID)
+    return render(request, "systemmaps/_step_panel.html", context)

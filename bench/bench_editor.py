@@ -1,0 +1,287 @@
+"""Benchmark opening the map editor on a 500-step map (700 arrows) in Chromium, beside
+the floor: the same browser showing the same map's static SVG export.
+
+Editor: from navigation until every shape is on the canvas (500 `[data-node-id]`
+elements in the canvas) and the editor is ready, and until a click on a shape has
+selected it. Floor: from navigation until `export.svg?inline=1` has loaded and
+been drawn, with the SVG Graphviz drew for this map answered from memory, so the
+floor is the browser's own work. How long the server takes to draw that SVG with
+Graphviz is printed beside, for scale (measured once: it is slow). Each browser
+figure is the best of three fresh page loads after one warm-up, timed in the
+browser from its navigation start.
+
+Runs against the database of DATABASE_URL (SQLite under var/ by default), with the
+app served by Django's threaded development server on a free port of 127.0.0.1 and
+Debian's Chromium (CHROMIUM, default /usr/bin/chromium); it creates a throw-away
+business and deletes it afterwards.
+
+    .venv/bin/python bench/bench_editor.py [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hourglass.settings")
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are
+# plain and single-threaded.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import StaticFilesHandler  # noqa: E402
+from django.core.servers.basehttp import (  # noqa: E402
+    ThreadedWSGIServer,
+    WSGIRequestHandler,
+)
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from hourglass import services as core  # noqa: E402
+from hourglass.models import User  # noqa: E402
+from systemmaps import services  # noqa: E402
+
+NODES, EDGES, REPEAT, SEED = 500, 700, 3, 20241123
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+WORDS = (
+    "email nurture campaign booked consultation call proposal sent signed onboard "
+    "client webinar down-sell future automation bucket invoice follow up review"
+).split()
+
+# Timed in the browser from the first script on, so the figures do not depend on
+# how often Playwright polls: every animation frame counts the shapes; once all are
+# there and the editor is ready, the next free moment of the main thread is when a
+# click would be handled.
+RENDER_PROBE = """
+(() => {
+  const wanted = WANTED;
+  const tick = () => {
+    const shapes = document.querySelectorAll("#editor-canvas [data-node-id]").length;
+    if (shapes >= wanted && window.hourglassEditor && window.hourglassEditor.ready) {
+      window.__rendered = performance.now();
+      setTimeout(() => { window.__idle = performance.now(); }, 0);
+    } else {
+      requestAnimationFrame(tick);
+    }
+  };
+  requestAnimationFrame(tick);
+})();
+""".replace("WANTED", str(NODES))
+
+# From the mouse-down on a shape until the shape shows as selected.
+CLICK_PROBE = """
+(node) => {
+  window.__down = window.__selected = undefined;
+  const canvas = document.getElementById("editor-canvas");
+  const down = () => { window.__down = performance.now(); };
+  canvas.addEventListener("mousedown", down, {capture: true, once: true});
+  new MutationObserver((changes, observer) => {
+    if (node.classList.contains("hg-selected")) {
+      window.__selected = performance.now();
+      observer.disconnect();
+    }
+  }).observe(node, {attributes: true, attributeFilter: ["class"]});
+}
+"""
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def random_graph(rng: random.Random) -> dict:
+    columns = 25
+    nodes = [
+        {
+            "id": f"n{i}",
+            "kind": "terminus"
+            if i in (0, NODES - 1)
+            else rng.choices(["task", "decision"], weights=[4, 1])[0],
+            "label": " ".join(rng.choices(WORDS, k=rng.randint(1, 5))).capitalize(),
+            "x": 220.0 * (i % columns),
+            "y": 120.0 * (i // columns),
+            "stage": rng.choice([None, "know", "try", "buy"]),
+            "notes": None,
+        }
+        for i in range(NODES)
+    ]
+    edges = [
+        {"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}", "label": None}
+        for i in range(NODES - 1)
+    ]
+    while len(edges) < EDGES:
+        a, b = sorted(rng.sample(range(NODES), 2))
+        edges.append(
+            {"id": f"e{len(edges)}", "source": f"n{a}", "target": f"n{b}", "label": "x"}
+        )
+    return {"schema_version": 1, "name": "Bench", "nodes": nodes, "edges": edges}
+
+
+def serve() -> tuple[ThreadedWSGIServer, str]:
+    server = ThreadedWSGIServer(
+        ("127.0.0.1", 0), QuietHandler, allow_reuse_address=True
+    )
+    server.set_app(StaticFilesHandler(get_wsgi_application()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    return server, f"http://{host}:{port}"
+
+
+def time_editor(context, url: str) -> tuple[float, float]:
+    """(ms until every shape is rendered and the editor is ready, ms until it
+    would have answered a click: the main thread free again, plus the time a click
+    on a shape takes to select it), both from navigation start."""
+    page = context.new_page()
+    page.add_init_script(RENDER_PROBE)
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("window.__idle !== undefined", timeout=120_000)
+    rendered, idle = page.evaluate("[window.__rendered, window.__idle]")
+    node = page.locator('#editor-canvas [data-node-id="n0"]')
+    node.evaluate(CLICK_PROBE)
+    # The view is fitted to the whole map: the first shape is on the canvas.
+    box = node.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("window.__selected !== undefined")
+    click = page.evaluate("window.__selected - window.__down")
+    page.close()
+    return rendered, idle + click
+
+
+def time_svg(context, url: str, svg: bytes) -> float:
+    """ms from navigation start until the SVG document has loaded and a frame with
+    it has been drawn; the server is not asked (the response comes from memory)."""
+    page = context.new_page()
+    page.route(
+        url,
+        lambda route: route.fulfill(
+            status=200, body=svg, headers={"Content-Type": "image/svg+xml"}
+        ),
+    )
+    page.goto(url, wait_until="load", timeout=120_000)
+    drawn = page.evaluate(
+        "new Promise(done => requestAnimationFrame(() => done(performance.now())))"
+    )
+    page.close()
+    return drawn
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args()
+    rng = random.Random(SEED)
+
+    tag = uuid.uuid4().hex[:8]
+    user = User.objects.create_user(email=f"bench-{tag}@example.com", password=None)
+    business = core.business_create(name=f"Bench {tag}", owner=user)
+    server = None
+    try:
+        system_map = services.map_create(
+            business=business,
+            user=user,
+            name="Bench",
+            half="marketing",
+            stages=["know"],
+            graph=random_graph(rng),
+        )
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        kwargs = {"slug": business.slug, "pk": system_map.pk}
+        server, base = serve()
+        editor_url = base + reverse("systemmaps:map-edit", kwargs=kwargs)
+        svg_url = (
+            base
+            + reverse("systemmaps:map-export", kwargs={**kwargs, "fmt": "svg"})
+            + "?inline=1"
+        )
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session,
+                        "url": base,
+                    }
+                ]
+            )
+            start = time.perf_counter()
+            response = context.request.get(svg_url, timeout=300_000)
+            graphviz = (time.perf_counter() - start) * 1000
+            assert response.ok, response.status
+            svg = response.body()
+            # One warm-up each, so static files come from the browser's cache as
+            # they do for anyone who has opened the app before.
+            time_editor(context, editor_url)
+            time_svg(context, svg_url, svg)
+            editor_runs = [time_editor(context, editor_url) for _ in range(REPEAT)]
+            svg_runs = [time_svg(context, svg_url, svg) for _ in range(REPEAT)]
+            browser.close()
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        business.delete()
+        user.delete()
+
+    rendered = min(r for r, _ in editor_runs)
+    responded = min(c for _, c in editor_runs)
+    floor = min(svg_runs)
+    vendor = connection.vendor
+    print(
+        f"Opening a {NODES}-step, {EDGES}-arrow map in Chromium "
+        f"({vendor}; best of {REPEAT}, ms from navigation start)"
+    )
+    rows = [
+        ("editor: every shape rendered, ready", rendered),
+        ("editor: a click on a shape selected it", responded),
+        ("floor: the static SVG export drawn", floor),
+    ]
+    print(f"{'what':<44}{'ms':>9}{'ratio':>8}")
+    for what, ms in rows:
+        print(f"{what:<44}{ms:>9.0f}{ms / floor:>8.2f}")
+    print(f"{'(server: Graphviz drawing that SVG, once)':<44}{graphviz:>9.0f}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "bench": "editor",
+                    "database": vendor,
+                    "nodes": NODES,
+                    "edges": EDGES,
+                    "editor_rendered_ms": round(rendered, 1),
+                    "editor_responded_ms": round(responded, 1),
+                    "floor_svg_drawn_ms": round(floor, 1),
+                    "server_svg_export_ms": round(graphviz, 1),
+                    "ratio": round(responded / floor, 2),
+                    "ratio_rendered": round(rendered / floor, 2),
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,444 @@
+"""A map as an outline: its flow as an indented list, and the edits the outline
+page makes. Plain functions on the graph document (schema v1); no database.
+
+`flow` walks depth-first from each start terminus, following the arrows in the
+order of the document. A step reached again (a loop back, or two branches that
+merge) is listed once; every later arrival is a reference to it. `rows` flattens
+the result for a template, so a deep map needs no recursive include.
+
+The edits (`rename`, `add_next`, `add_branch`, `delete`) return a new document
+and leave the given one untouched; the caller validates and saves it. They
+assume a valid document (`schema.validate_graph`).
+"""
+
+import copy
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hourglass.models import Stage
+
+from .schema import MAX_COORDINATE, MAX_EDGE_LABEL
+
+Graph = dict[str, Any]
+NodeData = dict[str, Any]
+EdgeData = dict[str, Any]
+
+TERMINUS = "terminus"
+TASK = "task"
+DECISION = "decision"
+
+# Roles of a step in the flow: a terminus is a start or a stop by its arrows.
+START = "start"
+STOP = "stop"
+# A terminus with arrows both ways, or none: the lint flags it.
+START_OR_STOP = "start-or-stop"
+
+# Where a new step goes: to the right of the one it follows (the canvas can tidy
+# up later); a new branch also below the decision's other branches.
+STEP_DX = 220.0
+BRANCH_DY = 120.0
+BRANCH_LABELS = ("yes", "no")
+
+# The kind of a step in words, so the outline never relies on a shape or colour.
+ROLE_WORDS = {
+    START: gettext_lazy("Start"),
+    STOP: gettext_lazy("Stop"),
+    START_OR_STOP: gettext_lazy("Start or stop"),
+    TASK: gettext_lazy("Task"),
+    DECISION: gettext_lazy("Decision"),
+}
+
+
+class StepNotFound(KeyError):
+    """The document has no node with that id."""
+
+
+class OutlineError(ValueError):
+    """An edit that does not fit this step; `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# ---------------------------------------------------------------------------
+# The flow
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Branch:
+    """One arrow out of a branching step and the steps it leads to."""
+
+    edge: EdgeData
+    entries: list["Entry"] = field(default_factory=list)
+
+    @property
+    def label(self) -> str | None:
+        return self.edge.get("label")
+
+
+@dataclass
+class Entry:
+    """One line of the outline: a step, or a reference to a step listed earlier."""
+
+    node: NodeData
+    role: str
+    ref: bool = False
+    branches: list[Branch] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return str(ROLE_WORDS.get(self.role, self.role))
+
+    @property
+    def stage_label(self) -> str:
+        stage = self.node.get("stage")
+        return str(Stage(stage).label) if stage in Stage.values else ""
+
+    @property
+    def can_add_next(self) -> bool:
+        return _can_add_next(self.role)
+
+    @property
+    def can_branch(self) -> bool:
+        return self.role == DECISION
+
+
+@dataclass
+class Outline:
+    # One chain per start terminus, beginning with it, in the order of the nodes.
+    flows: list[list[Entry]]
+    # Chains of the steps no start reaches; empty when every step is reached.
+    unreached: list[list[Entry]]
+
+
+class _Index:
+    def __init__(self, graph: Graph):
+        self.nodes: list[NodeData] = graph["nodes"]
+        self.by_id = {n["id"]: n for n in self.nodes}
+        self.out_edges: dict[str, list[EdgeData]] = defaultdict(list)
+        self.in_edges: dict[str, list[EdgeData]] = defaultdict(list)
+        for edge in graph["edges"]:
+            self.out_edges[edge["source"]].append(edge)
+            self.in_edges[edge["target"]].append(edge)
+
+    def role(self, node_id: str) -> str:
+        node = self.by_id[node_id]
+        if node["kind"] != TERMINUS:
+            return node["kind"]
+        has_in, has_out = bool(self.in_edges[node_id]), bool(self.out_edges[node_id])
+        if has_out and not has_in:
+            return START
+        if has_in and not has_out:
+            return STOP
+        return START_OR_STOP
+
+    def node(self, node_id: str) -> NodeData:
+        try:
+            return self.by_id[node_id]
+        except KeyError:
+            raise StepNotFound(node_id) from None
+
+
+def role_of(graph: Graph, node_id: str) -> str:
+    """start, stop, start-or-stop, task or decision; StepNotFound if no such step."""
+    index = _Index(graph)
+    index.node(node_id)
+    return index.role(node_id)
+
+
+def can_add_next(graph: Graph, node_id: str) -> bool:
+    return _can_add_next(role_of(graph, node_id))
+
+
+def _can_add_next(role: str) -> bool:
+    # A decision goes on through its labelled branches; nothing follows a stop.
+    return role not in (DECISION, STOP)
+
+
+def _branches(index: _Index, node_id: str) -> bool:
+    """Whether the step's arrows are listed as branches rather than followed."""
+    return index.by_id[node_id]["kind"] == DECISION or len(index.out_edges[node_id]) > 1
+
+
+def flow(graph: Graph) -> Outline:
+    """The steps in flow order, starting from each start terminus."""
+    index = _Index(graph)
+    seen: set[str] = set()
+
+    def walk(first: str) -> list[Entry]:
+        chain: list[Entry] = []
+        # Pending walks: (list to fill, node id). Branches are pushed in reverse
+        # so the first arrow's subtree is walked completely before the second's;
+        # a loop, not recursion, so a map of a thousand steps in a row is fine.
+        stack: list[tuple[list[Entry], str]] = [(chain, first)]
+        while stack:
+            entries, node_id = stack.pop()
+            while node_id is not None:
+                node = index.by_id[node_id]
+                if node_id in seen:
+                    entries.append(Entry(node, index.role(node_id), ref=True))
+                    break
+                seen.add(node_id)
+                entry = Entry(node, index.role(node_id))
+                entries.append(entry)
+                outgoing = index.out_edges[node_id]
+                if _branches(index, node_id):
+                    entry.branches = [Branch(edge) for edge in outgoing]
+                    stack.extend(
+                        (b.entries, b.edge["target"]) for b in reversed(entry.branches)
+                    )
+                    node_id = None
+                else:
+                    node_id = outgoing[0]["target"] if outgoing else None
+        return chain
+
+    starts = [n["id"] for n in index.nodes if index.role(n["id"]) == START]
+    flows = [walk(start) for start in starts]
+
+    # What no start reaches: first from the steps nothing leads to, then from
+    # whatever is left (steps on a loop of their own), in the order of the nodes.
+    unreached: list[list[Entry]] = []
+    left = [n["id"] for n in index.nodes if n["id"] not in seen]
+    roots = [i for i in left if not index.in_edges[i]]
+    for node_id in roots + left:
+        if node_id not in seen:
+            unreached.append(walk(node_id))
+    return Outline(flows=flows, unreached=unreached)
+
+
+@dataclass
+class Row:
+    """One piece of the flattened outline, for a template to turn into markup.
+
+    type: list-open / list-close (an <ol> of steps; `branch` is set when the
+    list is a branch's), step-open / step-close (an <li> around a step and its
+    branches), ref (a reference line), branches-open / branches-close (the <ul>
+    of a step's branches), branch-open / branch-close (one branch, headed by its
+    label).
+    """
+
+    type: str
+    entry: Entry | None = None
+    branch: Branch | None = None
+
+
+def rows(chains: list[list[Entry]]) -> list[Row]:
+    """The chains as a flat list of rows, in document order."""
+    out: list[Row] = []
+    # Work items: a Row to emit, or (chain, branch) to expand into rows.
+    stack: list[Row | tuple[list[Entry], Branch | None]] = [
+        (chain, None) for chain in reversed(chains)
+    ]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Row):
+            out.append(item)
+            continue
+        chain, owner = item
+        todo: list[Row | tuple[list[Entry], Branch | None]] = [
+            Row("list-open", branch=owner)
+        ]
+        for entry in chain:
+            if entry.ref:
+                todo.append(Row("ref", entry))
+                continue
+            todo.append(Row("step-open", entry))
+            if entry.branches:
+                todo.append(Row("branches-open", entry))
+                for branch in entry.branches:
+                    todo.append(Row("branch-open", entry, branch))
+                    todo.append((branch.entries, branch))
+                    todo.append(Row("branch-close", entry, branch))
+                todo.append(Row("branches-close", entry))
+            todo.append(Row("step-close", entry))
+        todo.append(Row("list-close", branch=owner))
+        stack.extend(reversed(todo))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Edits
+# ---------------------------------------------------------------------------
+
+
+def _token() -> str:
+    return secrets.token_hex(3)
+
+
+def new_id(prefix: str, taken: set[str]) -> str:
+    """`prefix` and a short random suffix that no id in `taken` has.
+
+    Random rather than counted, so an id made here cannot collide with one a
+    canvas open elsewhere has made but not saved yet.
+    """
+    while True:
+        candidate = f"{prefix}{_token()}"
+        if candidate not in taken:
+            return candidate
+
+
+def _right_of(value: float, distance: float) -> float:
+    return max(-MAX_COORDINATE, min(MAX_COORDINATE, value + distance))
+
+
+def _name(node: NodeData) -> str:
+    label = (node.get("label") or "").strip()
+    return _("“%(label)s”") % {"label": label} if label else _("this step")
+
+
+def rename(graph: Graph, node_id: str, label: str) -> Graph:
+    """The document with the step's label replaced."""
+    new = copy.deepcopy(graph)
+    _Index(new).node(node_id)["label"] = label
+    return new
+
+
+def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
+    """A new task right after the step: it takes over the step's outgoing arrows
+    and the step gets one arrow to it. Returns the document and the new id."""
+    new = copy.deepcopy(graph)
+    index = _Index(new)
+    node = index.node(node_id)
+    role = index.role(node_id)
+    if role == DECISION:
+        raise OutlineError(
+            _("A decision goes on through its branches: add a branch instead.")
+        )
+    if role == STOP:
+        raise OutlineError(
+            _(
+                "%(name)s is where the system stops, so nothing comes after it. "
+                "Add the next step to the step before it instead."
+            )
+            % {"name": _name(node)}
+        )
+    step_id = new_id("n", set(index.by_id))
+    edge_id = new_id("e", {e["id"] for e in new["edges"]})
+    for edge in index.out_edges[node_id]:
+        edge["source"] = step_id
+    position = new["nodes"].index(node)
+    new["nodes"].insert(
+        position + 1,
+        {
+            "id": step_id,
+            "kind": TASK,
+            "label": label,
+            "x": _right_of(node["x"], STEP_DX),
+            "y": node["y"],
+            # The new step most likely belongs to the same stage of the journey.
+            "stage": node.get("stage"),
+            "notes": None,
+        },
+    )
+    new["edges"].append(
+        {"id": edge_id, "source": node_id, "target": step_id, "label": None}
+    )
+    return new, step_id
+
+
+def _branch_labels(index: _Index, node_id: str) -> set[str]:
+    return {(e.get("label") or "").strip().casefold() for e in index.out_edges[node_id]}
+
+
+def default_branch_label(graph: Graph, node_id: str) -> str:
+    """“yes”, else “no”, whichever the decision has no branch for yet; else ""."""
+    index = _Index(graph)
+    index.node(node_id)
+    used = _branch_labels(index, node_id)
+    return next((label for label in BRANCH_LABELS if label not in used), "")
+
+
+def add_branch(
+    graph: Graph, node_id: str, label: str, edge_label: str
+) -> tuple[Graph, str]:
+    """A new task reached from the decision by a new arrow labelled `edge_label`.
+    Returns the document and the new task's id."""
+    new = copy.deepcopy(graph)
+    index = _Index(new)
+    node = index.node(node_id)
+    if node["kind"] != DECISION:
+        raise OutlineError(
+            _("Only a decision has branches; add the next step instead.")
+        )
+    edge_label = edge_label.strip()
+    if not edge_label:
+        raise OutlineError(
+            _("Name the branch, e.g. “yes” or “no”."), field="edge_label"
+        )
+    if len(edge_label) > MAX_EDGE_LABEL:
+        raise OutlineError(
+            _("At most %(limit)d characters.") % {"limit": MAX_EDGE_LABEL},
+            field="edge_label",
+        )
+    if edge_label.casefold() in _branch_labels(index, node_id):
+        raise OutlineError(
+            _("%(name)s already has a branch “%(label)s”; give this one another label.")
+            % {"name": _name(node), "label": edge_label},
+            field="edge_label",
+        )
+    siblings = len(index.out_edges[node_id])
+    step_id = new_id("n", set(index.by_id))
+    edge_id = new_id("e", {e["id"] for e in new["edges"]})
+    position = new["nodes"].index(node)
+    new["nodes"].insert(
+        position + 1,
+        {
+            "id": step_id,
+            "kind": TASK,
+            "label": label,
+            "x": _right_of(node["x"], STEP_DX),
+            "y": _right_of(node["y"], BRANCH_DY * siblings),
+            "stage": node.get("stage"),
+            "notes": None,
+        },
+    )
+    new["edges"].append(
+        {"id": edge_id, "source": node_id, "target": step_id, "label": edge_label}
+    )
+    return new, step_id
+
+
+def predecessor(graph: Graph, node_id: str) -> str | None:
+    """The step the first arrow into this one comes from (not itself), if any."""
+    for edge in graph["edges"]:
+        if edge["target"] == node_id and edge["source"] != node_id:
+            return edge["source"]
+    return None
+
+
+def delete(graph: Graph, node_id: str) -> Graph:
+    """The document without the step and its arrows.
+
+    A step with exactly one arrow in and one out is cut out of the flow and the
+    flow closed behind it: the arrow in now leads to the step after (keeping its
+    id and label, so a decision's “yes” stays a “yes”) — unless that would draw
+    a step's arrow to itself or a second arrow where one already is.
+    """
+    new = copy.deepcopy(graph)
+    index = _Index(new)
+    index.node(node_id)
+    incoming, outgoing = index.in_edges[node_id], index.out_edges[node_id]
+    bridge = None
+    if len(incoming) == 1 and len(outgoing) == 1 and incoming[0] is not outgoing[0]:
+        source, target = incoming[0]["source"], outgoing[0]["target"]
+        already = any(
+            e["source"] == source and e["target"] == target for e in new["edges"]
+        )
+        if source != target and not already:
+            bridge = incoming[0]
+            bridge["target"] = target
+    new["nodes"] = [n for n in new["nodes"] if n["id"] != node_id]
+    new["edges"] = [
+        e
+        for e in new["edges"]
+        if e is bridge or (e["source"] != node_id and e["target"] != node_id)
+    ]
+    return new
