@@ -19,7 +19,7 @@ help:
 	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
 	@echo "make test   ruff check, ruff format --check, then pytest (extra args: PYTEST_ARGS=...)"
 	@echo "make fmt    format and fix lint in place"
-	@echo "make bench  run every bench/*.py script"
+	@echo "make bench  run every bench/bench_*.py script"
 	@echo "make clean  remove var/ (SQLite database, Celery queue) and staticfiles/"
 
 # One clear line per missing tool, then a non-zero exit.
@@ -81,8 +81,8 @@ fmt: $(PY_STAMP)
 
 # Benchmarks print figures and ratios; an empty bench/ is not an error.
 bench: check-prereqs install
-	@set -e; for script in bench/*.py; do \
-	  [ -e "$$script" ] || { echo "No bench/*.py scripts."; break; }; \
+	@set -e; for script in bench/bench_*.py; do \
+	  [ -e "$$script" ] || { echo "No bench/bench_*.py scripts."; break; }; \
 	  echo "==> $$script"; \
 	  PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
 	    DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-hourglass.settings}" \

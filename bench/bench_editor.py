@@ -52,16 +52,13 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from bench._flowcharts import random_document  # noqa: E402
 from hourglass import services as core  # noqa: E402
 from hourglass.models import User  # noqa: E402
 from systemmaps import services  # noqa: E402
 
 NODES, EDGES, REPEAT, SEED = 500, 700, 3, 20241123
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-WORDS = (
-    "email nurture campaign booked consultation call proposal sent signed onboard "
-    "client webinar down-sell future automation bucket invoice follow up review"
-).split()
 
 # Timed in the browser from the first script on, so the figures do not depend on
 # how often Playwright polls: every animation frame counts the shapes; once all are
@@ -103,34 +100,6 @@ CLICK_PROBE = """
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, *args) -> None:
         pass
-
-
-def random_graph(rng: random.Random) -> dict:
-    columns = 25
-    nodes = [
-        {
-            "id": f"n{i}",
-            "kind": "terminus"
-            if i in (0, NODES - 1)
-            else rng.choices(["task", "decision"], weights=[4, 1])[0],
-            "label": " ".join(rng.choices(WORDS, k=rng.randint(1, 5))).capitalize(),
-            "x": 220.0 * (i % columns),
-            "y": 120.0 * (i // columns),
-            "stage": rng.choice([None, "know", "try", "buy"]),
-            "notes": None,
-        }
-        for i in range(NODES)
-    ]
-    edges = [
-        {"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}", "label": None}
-        for i in range(NODES - 1)
-    ]
-    while len(edges) < EDGES:
-        a, b = sorted(rng.sample(range(NODES), 2))
-        edges.append(
-            {"id": f"e{len(edges)}", "source": f"n{a}", "target": f"n{b}", "label": "x"}
-        )
-    return {"schema_version": 1, "name": "Bench", "nodes": nodes, "edges": edges}
 
 
 def serve() -> tuple[ThreadedWSGIServer, str]:
@@ -198,7 +167,7 @@ def main() -> None:
             name="Bench",
             half="marketing",
             stages=["know"],
-            graph=random_graph(rng),
+            graph=random_document(rng, nodes=NODES, edges=EDGES),
         )
         client = Client()
         client.force_login(user)

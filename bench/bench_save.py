@@ -30,6 +30,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from bench._flowcharts import random_document  # noqa: E402
 from hourglass import services as core  # noqa: E402
 from hourglass.models import User  # noqa: E402
 from systemmaps import services  # noqa: E402
@@ -39,38 +40,11 @@ from systemmaps.models import SystemMap  # noqa: E402
 NODES, EDGES, REPEAT, SEED = 500, 700, 5, 20241122
 
 
-def random_graph(rng: random.Random, salt: int) -> dict:
-    nodes = [
-        {
-            "id": f"n{i}",
-            "kind": "terminus"
-            if i in (0, NODES - 1)
-            else rng.choice(["task", "decision"]),
-            "label": f"Step {i} ({salt})",
-            "x": float(rng.randint(0, 5000)),
-            "y": float(rng.randint(0, 3000)),
-            "stage": rng.choice([None, "know", "try", "buy"]),
-            "notes": None,
-        }
-        for i in range(NODES)
-    ]
-    edges = [
-        {"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}", "label": None}
-        for i in range(NODES - 1)
-    ]
-    while len(edges) < EDGES:
-        a, b = sorted(rng.sample(range(NODES), 2))
-        edges.append(
-            {"id": f"e{len(edges)}", "source": f"n{a}", "target": f"n{b}", "label": "x"}
-        )
-    return {"schema_version": 1, "name": "Bench", "nodes": nodes, "edges": edges}
-
-
 def time_api(client: Client, url: str, system_map: SystemMap, rng) -> float:
     best = float("inf")
-    for round_ in range(REPEAT):
+    for _round in range(REPEAT):
         system_map.refresh_from_db()
-        body = json.dumps(random_graph(rng, round_))
+        body = json.dumps(random_document(rng, nodes=NODES, edges=EDGES))
         start = time.perf_counter()
         response = client.put(
             url,
@@ -97,8 +71,8 @@ def time_raw_sql(rng) -> float:
             "CREATE TEMPORARY TABLE bench_edge (map_id integer, client_id varchar(64),"
             " source varchar(64), target varchar(64), label varchar(60))"
         )
-    for round_ in range(REPEAT):
-        graph = random_graph(rng, round_)
+    for _round in range(REPEAT):
+        graph = random_document(rng, nodes=NODES, edges=EDGES)
         node_rows = [
             (1, n["id"], n["kind"], n["label"], n["x"], n["y"], n["stage"] or "", "")
             for n in graph["nodes"]
@@ -141,7 +115,7 @@ def main() -> None:
             name="Bench",
             half="marketing",
             stages=["know"],
-            graph=random_graph(rng, -1),
+            graph=random_document(rng, nodes=NODES, edges=EDGES),
         )
         client = Client()
         client.force_login(user)
@@ -149,7 +123,7 @@ def main() -> None:
             "systemmaps:map-graph", kwargs={"slug": business.slug, "pk": system_map.pk}
         )
         api = time_api(client, url, system_map, rng)
-        graph = random_graph(rng, 99)
+        graph = random_document(rng, nodes=NODES, edges=EDGES)
         start = time.perf_counter()
         lint(graph["nodes"], graph["edges"])
         lint_only = time.perf_counter() - start
