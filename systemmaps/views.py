@@ -42,11 +42,17 @@ def _svg(system_map: SystemMap, graph: dict, version: int) -> tuple[str, str]:
     key = f"systemmaps:svg:{system_map.pk}:{version}"
     svg = cache.get(key)
     if svg is None:
+        # A version Graphviz could not draw in time will not draw faster on the
+        # next page load: remember the failure instead of tying up a worker again.
+        failure = cache.get(f"{key}:error")
+        if failure:
+            return "", failure
         try:
             svg = layout.export(
                 graph["nodes"], graph["edges"], fmt="svg", title=graph.get("name")
             ).decode("utf-8")
         except layout.LayoutError as error:
+            cache.set(f"{key}:error", str(error), 60 * 60)
             return "", str(error)
         # Drop the XML prologue and doctype so the SVG can sit inside the page.
         svg = svg[svg.index("<svg") :]

@@ -1050,3 +1050,22 @@ def test_owner_may_make_every_write(client_for, alice, acme_maps, name):
         assert maps_snapshot() == before
     else:
         assert maps_snapshot() != before
+
+
+def test_map_page_says_when_graphviz_fails_and_does_not_retry_each_load(
+    alice_client, webinar_map, tmp_path, monkeypatch
+):
+    calls = tmp_path / "calls"
+    fake_dot = tmp_path / "dot"
+    fake_dot.write_text(f'#!/bin/sh\necho run >> "{calls}"\necho "boom" >&2\nexit 1\n')
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv("GRAPHVIZ_DOT", str(fake_dot))
+    url = webinar_map.get_absolute_url()
+
+    first = alice_client.get(url)
+    second = alice_client.get(url)
+
+    assert first.status_code == second.status_code == 200
+    assert 'role="alert"' in second.content.decode()
+    assert 'data-testid="map-svg"' not in second.content.decode()
+    assert calls.read_text().count("run") == 1
