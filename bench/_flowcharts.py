@@ -3,6 +3,8 @@ step plus extra forward arrows, word labels and grid positions with some jitter
 (so two documents from the same generator differ in every step)."""
 
 import random
+import uuid
+from contextlib import contextmanager
 
 WORDS = (
     "email nurture campaign booked consultation call proposal sent signed onboard "
@@ -48,3 +50,30 @@ def random_document(
         "nodes": node_list,
         "edges": edge_list,
     }
+
+
+@contextmanager
+def throwaway_map(graph: dict):
+    """(user, business, map) in a business of their own, all deleted afterwards.
+
+    Needs Django set up by the calling script."""
+    from hourglass import services as core
+    from hourglass.models import User
+    from systemmaps import services
+
+    tag = uuid.uuid4().hex[:8]
+    user = User.objects.create_user(email=f"bench-{tag}@example.com", password=None)
+    business = core.business_create(name=f"Bench {tag}", owner=user)
+    try:
+        system_map = services.map_create(
+            business=business,
+            user=user,
+            name="Bench",
+            half="marketing",
+            stages=["know"],
+            graph=graph,
+        )
+        yield user, business, system_map
+    finally:
+        business.delete()
+        user.delete()

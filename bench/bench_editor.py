@@ -27,7 +27,6 @@ import random
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,10 +51,7 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench._flowcharts import random_document  # noqa: E402
-from hourglass import services as core  # noqa: E402
-from hourglass.models import User  # noqa: E402
-from systemmaps import services  # noqa: E402
+from bench._flowcharts import random_document, throwaway_map  # noqa: E402
 
 NODES, EDGES, REPEAT, SEED = 500, 700, 3, 20241123
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -156,64 +152,56 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(SEED)
 
-    tag = uuid.uuid4().hex[:8]
-    user = User.objects.create_user(email=f"bench-{tag}@example.com", password=None)
-    business = core.business_create(name=f"Bench {tag}", owner=user)
     server = None
-    try:
-        system_map = services.map_create(
-            business=business,
-            user=user,
-            name="Bench",
-            half="marketing",
-            stages=["know"],
-            graph=random_document(rng, nodes=NODES, edges=EDGES),
-        )
-        client = Client()
-        client.force_login(user)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        kwargs = {"slug": business.slug, "pk": system_map.pk}
-        server, base = serve()
-        editor_url = base + reverse("systemmaps:map-edit", kwargs=kwargs)
-        svg_url = (
-            base
-            + reverse("systemmaps:map-export", kwargs={**kwargs, "fmt": "svg"})
-            + "?inline=1"
-        )
+    with throwaway_map(random_document(rng, nodes=NODES, edges=EDGES)) as (
+        user,
+        business,
+        system_map,
+    ):
+        try:
+            client = Client()
+            client.force_login(user)
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            kwargs = {"slug": business.slug, "pk": system_map.pk}
+            server, base = serve()
+            editor_url = base + reverse("systemmaps:map-edit", kwargs=kwargs)
+            svg_url = (
+                base
+                + reverse("systemmaps:map-export", kwargs={**kwargs, "fmt": "svg"})
+                + "?inline=1"
+            )
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            context = browser.new_context(viewport={"width": 1600, "height": 1000})
-            context.add_cookies(
-                [
-                    {
-                        "name": settings.SESSION_COOKIE_NAME,
-                        "value": session,
-                        "url": base,
-                    }
-                ]
-            )
-            start = time.perf_counter()
-            response = context.request.get(svg_url, timeout=300_000)
-            graphviz = (time.perf_counter() - start) * 1000
-            assert response.ok, response.status
-            svg = response.body()
-            # One warm-up each, so static files come from the browser's cache as
-            # they do for anyone who has opened the app before.
-            time_editor(context, editor_url)
-            time_svg(context, svg_url, svg)
-            editor_runs = [time_editor(context, editor_url) for _ in range(REPEAT)]
-            svg_runs = [time_svg(context, svg_url, svg) for _ in range(REPEAT)]
-            browser.close()
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        business.delete()
-        user.delete()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                )
+                context = browser.new_context(viewport={"width": 1600, "height": 1000})
+                context.add_cookies(
+                    [
+                        {
+                            "name": settings.SESSION_COOKIE_NAME,
+                            "value": session,
+                            "url": base,
+                        }
+                    ]
+                )
+                start = time.perf_counter()
+                response = context.request.get(svg_url, timeout=300_000)
+                graphviz = (time.perf_counter() - start) * 1000
+                assert response.ok, response.status
+                svg = response.body()
+                # One warm-up each, so static files come from the browser's cache as
+                # they do for anyone who has opened the app before.
+                time_editor(context, editor_url)
+                time_svg(context, svg_url, svg)
+                editor_runs = [time_editor(context, editor_url) for _ in range(REPEAT)]
+                svg_runs = [time_svg(context, svg_url, svg) for _ in range(REPEAT)]
+                browser.close()
+        finally:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
     rendered = min(r for r, _ in editor_runs)
     responded = min(c for _, c in editor_runs)

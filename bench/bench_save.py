@@ -16,7 +16,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,10 +29,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from bench._flowcharts import random_document  # noqa: E402
-from hourglass import services as core  # noqa: E402
-from hourglass.models import User  # noqa: E402
-from systemmaps import services  # noqa: E402
+from bench._flowcharts import random_document, throwaway_map  # noqa: E402
 from systemmaps.graph import lint  # noqa: E402
 from systemmaps.models import SystemMap  # noqa: E402
 
@@ -105,18 +101,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(SEED)
 
-    tag = uuid.uuid4().hex[:8]
-    user = User.objects.create_user(email=f"bench-{tag}@example.com", password=None)
-    business = core.business_create(name=f"Bench {tag}", owner=user)
-    try:
-        system_map = services.map_create(
-            business=business,
-            user=user,
-            name="Bench",
-            half="marketing",
-            stages=["know"],
-            graph=random_document(rng, nodes=NODES, edges=EDGES),
-        )
+    with throwaway_map(random_document(rng, nodes=NODES, edges=EDGES)) as (
+        user,
+        business,
+        system_map,
+    ):
         client = Client()
         client.force_login(user)
         url = reverse(
@@ -128,9 +117,6 @@ def main() -> None:
         lint(graph["nodes"], graph["edges"])
         lint_only = time.perf_counter() - start
         floor = time_raw_sql(rng)
-    finally:
-        business.delete()
-        user.delete()
 
     vendor = connection.vendor
     print(f"Graph save through the API on {vendor}: {NODES} nodes, {EDGES} edges")
