@@ -12,10 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
 
 from .models import Membership
 
 SESSION_BUSINESS_KEY = "hourglass_business"
+
+# Form errors answer 422; base.html tells htmx to swap 422 responses so the
+# form comes back with its messages next to the fields.
+INVALID = 422
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:

@@ -2,18 +2,17 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget
-from django_htmx.middleware import HtmxDetails
 
 from systemmaps import selectors as map_selectors
 
 from . import selectors, services
-from .access import business_view
+from .access import INVALID, HtmxHttpRequest, business_view
 from .forms import (
     BusinessForm,
     DeleteBusinessForm,
@@ -36,16 +35,6 @@ from .models import (
     Tactic,
 )
 from .services import InvitationError, LastOwnerError
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-# Form errors answer 422; base.html tells htmx to swap 422 responses so the
-# form comes back with its messages next to the fields.
-INVALID = 422
-
 
 # ---------------------------------------------------------------------------
 # Entry points and accounts

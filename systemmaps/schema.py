@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Stage
 
@@ -87,6 +88,32 @@ def _ident(value: Any) -> str | None:
     return None
 
 
+_NODE_ID_MESSAGES = (
+    _lazy("A node id must be 1 to 64 letters, digits or - _ . :"),
+    _lazy("Two nodes share the id “%(id)s”."),
+)
+_EDGE_ID_MESSAGES = (
+    _lazy("An edge id must be 1 to 64 letters, digits or - _ . :"),
+    _lazy("Two edges share the id “%(id)s”."),
+)
+
+
+def _check_id(raw: dict, path: str, seen: set[str], problem, messages) -> str | None:
+    """The valid id of a node or edge, or None after naming what is wrong with it.
+
+    A duplicate id is reported and still returned, so its other fields are checked;
+    the caller keeps only the first of a duplicate."""
+    malformed, duplicate = messages
+    value = raw.get("id")
+    ident = _ident(value)
+    if ident is None:
+        shown = value[:64] if isinstance(value, str) and value else None
+        problem(str(malformed), f"{path}.id", id=shown, field="id")
+    elif ident in seen:
+        problem(str(duplicate) % {"id": ident}, f"{path}.id", id=ident, field="id")
+    return ident
+
+
 def validate_graph(data: Any) -> dict[str, Any]:
     """The clean graph document, or GraphInvalid listing every problem."""
     problems: list[Problem] = []
@@ -140,24 +167,7 @@ def validate_graph(data: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
             problem(_("Each node must be a JSON object."), path)
             continue
-        node_id = _ident(raw.get("id"))
-        shown_id = node_id or (
-            raw.get("id") if isinstance(raw.get("id"), str) else None
-        )
-        if node_id is None:
-            problem(
-                _("A node id must be 1 to 64 letters, digits or - _ . :"),
-                f"{path}.id",
-                id=shown_id[:64] if shown_id else None,
-                field="id",
-            )
-        elif node_id in node_ids:
-            problem(
-                _("Two nodes share the id “%(id)s”.") % {"id": node_id},
-                f"{path}.id",
-                id=node_id,
-                field="id",
-            )
+        node_id = _check_id(raw, path, node_ids, problem, _NODE_ID_MESSAGES)
         kind = raw.get("kind")
         if kind not in KINDS:
             problem(
@@ -210,22 +220,7 @@ def validate_graph(data: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
             problem(_("Each edge must be a JSON object."), path)
             continue
-        edge_id = _ident(raw.get("id"))
-        if edge_id is None:
-            shown = raw.get("id") if isinstance(raw.get("id"), str) else None
-            problem(
-                _("An edge id must be 1 to 64 letters, digits or - _ . :"),
-                f"{path}.id",
-                id=shown[:64] if shown else None,
-                field="id",
-            )
-        elif edge_id in edge_ids:
-            problem(
-                _("Two edges share the id “%(id)s”.") % {"id": edge_id},
-                f"{path}.id",
-                id=edge_id,
-                field="id",
-            )
+        edge_id = _check_id(raw, path, edge_ids, problem, _EDGE_ID_MESSAGES)
         ends = {}
         for end in ("source", "target"):
             value = raw.get(end)

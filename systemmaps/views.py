@@ -2,16 +2,15 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
-from hourglass.access import business_view
+from hourglass.access import INVALID, HtmxHttpRequest, business_view
 from hourglass.models import Role, Stage
 
 from . import layout, outline, services
@@ -33,7 +32,6 @@ from .models import NodeKind, Revision, SystemMap
 from .schema import GraphInvalid, validate_graph
 from .transfer import ImportInvalid, export_json, import_json
 
-INVALID = 422
 REVISIONS_ON_MAP_PAGE = 10
 
 
@@ -542,10 +540,6 @@ OUTLINE_FIELD_ID = "outline-%s"
 PANEL_FIELD_ID = "step-panel-%s"
 # `?rename=<node>` (and so on) opens that form on that step.
 OUTLINE_ACTIONS = ("rename", "add", "branch")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _outline_url(request: HtmxHttpRequest, pk: int, **query: str) -> str:
