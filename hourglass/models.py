@@ -11,6 +11,7 @@ from django.contrib.auth.models import (
     BaseUserManager,
     PermissionsMixin,
 )
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -176,6 +177,16 @@ class Business(models.Model):
         _("time zone"), max_length=64, choices=timezone_choices, default="UTC"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The one person accountable for marketing (DESIGN: one person owns it).
+    # A membership, so removing the member clears it.
+    marketing_owner = models.ForeignKey(
+        "Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accountable for marketing"),
+    )
 
     class Meta:
         verbose_name = _("business")
@@ -218,6 +229,23 @@ class Membership(models.Model):
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
     # Which business `/` opens for this user: the one used most recently.
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # The accountability chart: the hats this person wears, in their words.
+    roles = models.CharField(
+        _("roles in the business"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: marketing, sales, customer service."),
+    )
+    # What an hour of this person's time costs; the default hourly cost of the
+    # steps they own.
+    hourly_rate = models.DecimalField(
+        _("hourly rate"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
 
     class Meta:
         verbose_name = _("membership")

@@ -6,6 +6,7 @@ owner", inside one transaction.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
@@ -151,6 +152,27 @@ def membership_remove(*, membership: Membership) -> None:
                 % {"name": membership.user, "business": membership.business}
             )
     membership.delete()
+
+
+def membership_update_profile(
+    *, membership: Membership, roles: str, hourly_rate: Decimal | None
+) -> Membership:
+    """The accountability chart's facts about a member: their hats and their rate."""
+    membership.roles = roles
+    membership.hourly_rate = hourly_rate
+    membership.save(update_fields=["roles", "hourly_rate"])
+    return membership
+
+
+def business_set_marketing_owner(
+    *, business: Business, membership: Membership | None
+) -> Business:
+    """Name the one member accountable for marketing (None: nobody)."""
+    if membership is not None and membership.business_id != business.pk:
+        raise ValueError("the marketing owner must be a member of the business")
+    business.marketing_owner = membership
+    business.save(update_fields=["marketing_owner"])
+    return business
 
 
 # ---------------------------------------------------------------------------

@@ -2,14 +2,18 @@
 and every saved version of it (revisions)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hourglass.models import Business, Half, Stage
+from hourglass.models import Business, Half, Membership, Stage
+
+from . import costs
 
 # How long an owner can bring back a deleted map.
 TRASH_DAYS = 30
@@ -24,6 +28,16 @@ class NodeKind(models.TextChoices):
     TERMINUS = "terminus", _("Terminus (start or stop)")
     TASK = "task", _("Task")
     DECISION = "decision", _("Decision")
+
+
+class Automation(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    COULD = "could", _("Could be automated")
+    AUTOMATED = "automated", _("Automated")
+
+
+# Kinds of step that people do (termini only mark where a system starts and stops).
+WORK_KINDS = ("task", "decision")
 
 
 class SystemMapQuerySet(models.QuerySet):
@@ -125,6 +139,53 @@ class Node(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
 
+    # Who does it and what it costs (tasks and decisions). Not part of the graph
+    # JSON: the graph save leaves these columns alone.
+    owner = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_steps",
+        verbose_name=_("owner"),
+    )
+    critical = models.BooleanField(_("critical step"), default=False)
+    automation = models.CharField(
+        _("automation"),
+        max_length=10,
+        choices=Automation.choices,
+        default=Automation.MANUAL,
+    )
+    automation_tool = models.CharField(_("tool used"), max_length=100, blank=True)
+    minutes_per_run = models.DecimalField(
+        _("time per run (minutes)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    runs_per_month = models.DecimalField(
+        _("runs per month"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    # Overrides the owner's hourly rate when set.
+    hourly_cost = models.DecimalField(
+        _("hourly cost"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    # The standard operating procedure (the checklist items are ChecklistItem rows).
+    sop_why = models.TextField(_("why it matters"), blank=True, max_length=5000)
+    sop_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("step")
         verbose_name_plural = _("steps")
@@ -137,6 +198,35 @@ class Node(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.client_id
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "systemmaps:step-detail",
+            kwargs={
+                "slug": self.map.business.slug,
+                "pk": self.map_id,
+                "node": self.client_id,
+            },
+        )
+
+    @property
+    def is_work(self) -> bool:
+        return self.kind in WORK_KINDS
+
+    @property
+    def effective_hourly_cost(self) -> Decimal | None:
+        """The step's own hourly cost, else its owner's rate (owner preloaded)."""
+        if self.hourly_cost is not None:
+            return self.hourly_cost
+        return self.owner.hourly_rate if self.owner_id else None
+
+    @property
+    def annual_cost(self) -> Decimal | None:
+        return costs.annual_cost(
+            minutes_per_run=self.minutes_per_run,
+            runs_per_month=self.runs_per_month,
+            hourly_cost=self.effective_hourly_cost,
+        )
 
 
 class Edge(models.Model):
@@ -192,3 +282,128 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.map} v{self.version}"
+
+
+# ---------------------------------------------------------------------------
+# Checklists (SOPs), their runs, and problems flagged at a step
+# ---------------------------------------------------------------------------
+
+
+class ChecklistItem(models.Model):
+    node = models.ForeignKey(
+        Node, on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    text = models.CharField(_("item"), max_length=500)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["node", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChecklistRun(models.Model):
+    """One time someone worked through a step's checklist (for one client, say)."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="runs")
+    subject = models.CharField(
+        _("for"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who or what this run is for, such as a client's name."),
+    )
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # How many items the checklist had when the run finished: the completion
+    # rate stays true after the checklist changes.
+    item_count = models.PositiveIntegerField(_("items"), null=True, blank=True)
+    ticked_count = models.PositiveIntegerField(_("ticked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("checklist run")
+        verbose_name_plural = _("checklist runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["node", "finished_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.node} — {self.subject or self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.finished_at is None
+
+
+class RunTick(models.Model):
+    """An item ticked in a run, with the item's words at the time."""
+
+    run = models.ForeignKey(
+        ChecklistRun, on_delete=models.CASCADE, related_name="ticks"
+    )
+    item = models.ForeignKey(
+        ChecklistItem, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    item_text = models.CharField(_("item"), max_length=500)
+    ticked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("ticked by"),
+    )
+    ticked_at = models.DateTimeField(_("ticked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticked item")
+        verbose_name_plural = _("ticked items")
+        ordering = ["run", "ticked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "item"], name="runtick_unique_item_per_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.item_text
+
+
+class StepFlag(models.Model):
+    """A problem someone flagged at a step, in the walkthrough or on its page."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="flags")
+    text = models.TextField(_("problem"), max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("flagged by"),
+    )
+    created_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("flagged problem")
+        verbose_name_plural = _("flagged problems")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -1,0 +1,69 @@
+"""What manual work costs: the annual workflow cost of a step, and money display.
+
+Annual cost = hours per run × runs per month × hourly cost × 12 (DESIGN). Plain
+Python on Decimals so it is tested without a database.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.formats import number_format
+
+CENT = Decimal("0.01")
+MINUTES_PER_HOUR = Decimal(60)
+MONTHS = Decimal(12)
+
+# Currencies written before the amount; others get their code after it.
+SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+}
+# Currencies without minor units in everyday prices.
+NO_CENTS = {"JPY", "KRW", "HUF"}
+
+
+def annual_cost(
+    *,
+    minutes_per_run: Decimal | None,
+    runs_per_month: Decimal | None,
+    hourly_cost: Decimal | None,
+) -> Decimal | None:
+    """The yearly cost of a step, or None when any figure is missing.
+
+    Zero is a figure (an automated step takes 0 minutes): it gives 0, not None.
+    """
+    if minutes_per_run is None or runs_per_month is None or hourly_cost is None:
+        return None
+    hours = Decimal(minutes_per_run) / MINUTES_PER_HOUR
+    cost = hours * Decimal(runs_per_month) * Decimal(hourly_cost) * MONTHS
+    return cost.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def annual_hours(
+    *, minutes_per_run: Decimal | None, runs_per_month: Decimal | None
+) -> Decimal | None:
+    if minutes_per_run is None or runs_per_month is None:
+        return None
+    hours = Decimal(minutes_per_run) / MINUTES_PER_HOUR * Decimal(runs_per_month)
+    return (hours * MONTHS).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal | int | float | None, currency: str) -> str:
+    """`€1,234.50`, `CHF 1,234.50` in the active locale; an em dash for None."""
+    if amount is None:
+        return "—"
+    places = 0 if currency in NO_CENTS else 2
+    value = Decimal(amount).quantize(
+        Decimal(1) if places == 0 else CENT, rounding=ROUND_HALF_UP
+    )
+    # Whole amounts read better without ".00" in totals and tables.
+    if places and value == value.to_integral_value():
+        places = 0
+    text = number_format(value, decimal_pos=places, force_grouping=True)
+    symbol = SYMBOLS.get(currency)
+    if symbol:
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return f"{currency}\u00a0{text}"
