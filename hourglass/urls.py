@@ -85,6 +85,6 @@ urlpatterns = [
     path("businesses/new/", views.business_create, name="business-create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("b/<slug:slug>/", include(business_patterns)),
-    path("b/<slug:slug>/maps/", include("systemmaps.urls")),
+    path("b/<slug:slug>/", include("systemmaps.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hourglass.models import Half, Stage
+from hourglass.models import Half, Membership, Stage
 
-from .models import MapStatus, NodeKind
+from .models import MapStatus, Node, NodeKind
 from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
+from .services import STEP_DETAIL_FIELDS
 from .transfer import MAX_IMPORT_BYTES
 
 MAX_WIZARD_TASKS = 60
@@ -194,3 +195,36 @@ class StepPanelForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class StepDetailsForm(forms.ModelForm):
+    """Who does a step and what it costs: the editor's side panel and the step page.
+
+    The owner must be a member of the step's business; hourly cost left empty
+    means "the owner's rate".
+    """
+
+    class Meta:
+        model = Node
+        fields = list(STEP_DETAIL_FIELDS)
+        widgets = {
+            "minutes_per_run": forms.NumberInput(attrs={"min": 0, "step": "any"}),
+            "runs_per_month": forms.NumberInput(attrs={"min": 0, "step": "any"}),
+            "hourly_cost": forms.NumberInput(attrs={"min": 0, "step": "any"}),
+        }
+        help_texts = {
+            "hourly_cost": _("Leave empty to use the owner's hourly rate."),
+            "automation_tool": _("The software that does it, or could."),
+        }
+
+    def __init__(self, *args, business, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        owner.queryset = Membership.objects.filter(business=business).select_related(
+            "user"
+        )
+        owner.label_from_instance = lambda m: m.user.name or m.user.email
+        owner.empty_label = _("Nobody yet")
+        owner.error_messages["invalid_choice"] = _(
+            "Pick a member of this business as the owner."
+        )

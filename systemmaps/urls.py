@@ -1,11 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api, views
 
-# Included under /b/<slug>/maps/ (see hourglass/urls.py).
+# Included under /b/<slug>/ (see hourglass/urls.py): the maps under maps/, and the
+# pages about the steps people own across maps at the business level.
 app_name = "systemmaps"
 
-urlpatterns = [
+map_patterns = [
     path("", views.map_list, name="map-list"),
     path("new/", views.map_new, name="map-new"),
     path("templates/", views.template_list, name="template-list"),
@@ -57,4 +58,8 @@ urlpatterns = [
         name="outline-delete",
     ),
     path("<int:pk>/steps/<str:node>/panel/", views.step_panel, name="step-panel"),
+]
+
+urlpatterns = [
+    path("maps/", include(map_patterns)),
 ]
