@@ -21,12 +21,20 @@ DEMO_PASSWORD = "hourglass-demo"
 DEMO_SLUG = "brightside-bookkeeping"
 
 PEOPLE = [
-    # email, name, role
-    (DEMO_EMAIL, "Dana Reyes", Role.OWNER),
-    ("sam@example.com", "Sam Okafor", Role.EDITOR),
-    ("priya@example.com", "Priya Nair", Role.MEMBER),
-    ("leo@example.com", "Leo Hartmann", Role.MEMBER),
+    # email, name, role, roles in the business, hourly rate (€)
+    (DEMO_EMAIL, "Dana Reyes", Role.OWNER, "owner, sales", 90),
+    ("sam@example.com", "Sam Okafor", Role.EDITOR, "marketing", 55),
+    (
+        "priya@example.com",
+        "Priya Nair",
+        Role.MEMBER,
+        "customer service, bookkeeping",
+        40,
+    ),
+    ("leo@example.com", "Leo Hartmann", Role.MEMBER, "bookkeeping, referrals", 35),
 ]
+# The one person accountable for marketing.
+MARKETING_OWNER = "sam@example.com"
 
 STAGE_PLANS = {
     Stage.KNOW: (
@@ -117,7 +125,7 @@ def seed() -> Business:
             "timezone": "Europe/Berlin",
         },
     )
-    for email, name, role in PEOPLE:
+    for email, name, role, roles, rate in PEOPLE:
         # The owner of the demo may open /admin/ on a development machine.
         is_admin = email == DEMO_EMAIL
         user, created = User.objects.get_or_create(
@@ -128,9 +136,14 @@ def seed() -> Business:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        Membership.objects.get_or_create(
-            business=business, user=user, defaults={"role": role}
+        membership, _ = Membership.objects.get_or_create(
+            business=business,
+            user=user,
+            defaults={"role": role, "roles": roles, "hourly_rate": rate},
         )
+        if email == MARKETING_OWNER and business.marketing_owner_id is None:
+            business.marketing_owner = membership
+            business.save(update_fields=["marketing_owner"])
     for stage, (goal, notes) in STAGE_PLANS.items():
         StagePlan.objects.get_or_create(
             business=business, stage=stage, defaults={"goal": goal, "notes": notes}

@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from hourglass import demo
 from hourglass.models import Business, Membership, Role, Stage, Tactic, User
+from systemmaps.models import ChecklistRun, Node
 
 
 def _all_rows() -> dict[str, list[tuple]]:
@@ -11,7 +12,8 @@ def _all_rows() -> dict[str, list[tuple]]:
     for model in apps.get_models():
         if model._meta.app_label in {"hourglass", "systemmaps", "metrics"}:
             rows[model._meta.label] = sorted(
-                tuple(sorted(row.items())) for row in model.objects.values()
+                (tuple(sorted(row.items())) for row in model.objects.values()),
+                key=repr,
             )
     return rows
 
@@ -42,7 +44,30 @@ def test_seed_demo_twice_changes_nothing(db):
     first = _all_rows()
     call_command("seed_demo", verbosity=0)
     assert _all_rows() == first
-    assert first["hourglass.Tactic"]  # the comparison covers real rows
+    # The comparison covers real rows of every kind the demo makes.
+    for label in ("hourglass.Tactic", "systemmaps.ChecklistItem", "systemmaps.RunTick"):
+        assert first[label], label
+
+
+def test_demo_login_owns_steps_with_checklists_costs_and_runs(db):
+    call_command("seed_demo", verbosity=0)
+    business = Business.objects.get(slug=demo.DEMO_SLUG)
+    dana = Membership.objects.get(business=business, user__email=demo.DEMO_EMAIL)
+    mine = list(Node.objects.filter(owner=dana).select_related("owner").order_by("pk"))
+    assert len(mine) >= 5
+    assert len({node.map_id for node in mine}) >= 2  # My steps spans maps
+    assert all(node.annual_cost for node in mine)
+    critical = [node for node in mine if node.critical]
+    assert any(node.checklist_items.count() >= 3 for node in critical)
+    runs = ChecklistRun.objects.filter(node__owner=dana)
+    assert runs.filter(finished_at__isnull=True).exists()  # an open run to go on with
+    assert runs.filter(finished_at__isnull=False, ticked_count__gt=0).exists()
+    assert business.marketing_owner.user.email == "sam@example.com"
+    assert all(m.hourly_rate for m in Membership.objects.filter(business=business))
+    # Something for the gap report to find on first run.
+    assert Node.objects.filter(
+        map__business=business, kind="task", owner__isnull=True
+    ).exists()
 
 
 def test_demo_login_reaches_the_hourglass(client, db):
