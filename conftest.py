@@ -6,6 +6,7 @@ an outsider to Acme.
 """
 
 import os
+import time
 
 import pytest
 
@@ -18,6 +19,9 @@ from hourglass.tests.factories import MembershipFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct-horse-battery"
+# Log users in with `client.force_login(user)` or by posting the login form. The
+# test client's `client.login()` calls authenticate() without a request, which the
+# login throttle (django-axes, first in AUTHENTICATION_BACKENDS) refuses.
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +102,16 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+def wait_for_js(page, expression: str, arg=None, *, timeout: float = 5000) -> None:
+    """`page.wait_for_function` that works under the app's Content Security Policy.
+
+    Playwright compiles a wait_for_function predicate with eval inside the page,
+    which `script-src 'self'` refuses; page.evaluate goes through the DevTools
+    protocol, which the policy does not govern, so poll with it instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(50)

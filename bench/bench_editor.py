@@ -108,6 +108,17 @@ def serve() -> tuple[ThreadedWSGIServer, str]:
     return server, f"http://{host}:{port}"
 
 
+def wait_until(page, expression: str, timeout: float = 30_000) -> None:
+    """Polls `expression` through page.evaluate: Playwright's wait_for_function
+    compiles its predicate with eval in the page, which the app's Content Security
+    Policy refuses. (The figures are timed in the page, not by this polling.)"""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout} ms")
+        page.wait_for_timeout(50)
+
+
 def time_editor(context, url: str) -> tuple[float, float]:
     """(ms until every shape is rendered and the editor is ready, ms until it
     would have answered a click: the main thread free again, plus the time a click
@@ -115,14 +126,14 @@ def time_editor(context, url: str) -> tuple[float, float]:
     page = context.new_page()
     page.add_init_script(RENDER_PROBE)
     page.goto(url, wait_until="commit")
-    page.wait_for_function("window.__idle !== undefined", timeout=120_000)
+    wait_until(page, "window.__idle !== undefined", timeout=120_000)
     rendered, idle = page.evaluate("[window.__rendered, window.__idle]")
     node = page.locator('#editor-canvas [data-node-id="n0"]')
     node.evaluate(CLICK_PROBE)
     # The view is fitted to the whole map: the first shape is on the canvas.
     box = node.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("window.__selected !== undefined")
+    wait_until(page, "window.__selected !== undefined")
     click = page.evaluate("window.__selected - window.__down")
     page.close()
     return rendered, idle + click

@@ -5,6 +5,7 @@ file at the top of the checkout); the defaults are the embedded development set-
 SQLite and a filesystem Celery broker under `var/`, console email.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_htmx",
     "hourglass",
     "systemmaps",
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hourglass.urls"
@@ -118,6 +124,31 @@ AUTH_PASSWORD_VALIDATORS = [
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
+# Login throttling (django-axes). Its backend goes first: it refuses an attempt
+# while the account or the address is locked out, before any password is checked.
+# Code that logs a user in without a password names MODEL_BACKEND.
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", MODEL_BACKEND]
+AXES_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", default=True)
+# Failures in a row, per account and (separately) per address, before a lockout.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The lockout lasts this long after the last failure; a success resets the count.
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+# The login form's field is "username" (it holds the email address), and the
+# form normalises it before authenticate() sees it.
+AXES_USERNAME_FORM_FIELD = "username"
+# A locked-out person gets the login page again, saying how long to wait.
+AXES_LOCKOUT_CALLABLE = "hourglass.throttling.lockout_response"
+# The address a lockout counts: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse
+# proxies the X-Forwarded-For entry the outermost of them saw (never one the
+# client could forge). Without it, everyone behind a proxy shares one address.
+AXES_CLIENT_IP_CALLABLE = "hourglass.throttling.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# No attempt log for successful logins: the failures are what throttling needs.
+AXES_DISABLE_ACCESS_LOG = True
+
 # ---------------------------------------------------------------------------
 # Email (console by default; EMAIL_URL=smtp://user:pass@host:587 in production)
 # ---------------------------------------------------------------------------
@@ -151,7 +182,7 @@ USE_TZ = True
 # ---------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages installed by `npm ci`, served by the app (no CDN).
@@ -161,12 +192,19 @@ STATICFILES_DIRS = [
 # which import these settings with DEBUG on) it finds them where they are.
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
+# With DEBUG off, collectstatic writes content-hashed, compressed copies (cached
+# for a year by browsers); with DEBUG on (development, tests) names stay plain,
+# so nothing needs collecting first.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",
-            default="django.contrib.staticfiles.storage.StaticFilesStorage",
+            default=(
+                "django.contrib.staticfiles.storage.StaticFilesStorage"
+                if DEBUG
+                else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            ),
         )
     },
 }
@@ -214,16 +252,66 @@ CELERY_BEAT_SCHEDULE = {
 # Security (production values come from the environment)
 # ---------------------------------------------------------------------------
 
+# With DEBUG off every default is the safe one (`manage.py check --deploy` passes
+# with no warning); each can be turned off for a set-up that needs it.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# HSTS: a year in production. Start lower (e.g. 300) on a new domain if unsure.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Behind a reverse proxy that ends TLS and sets X-Forwarded-Proto (and strips any
+# the client sent), Django must trust that header to know the request was HTTPS;
+# otherwise SECURE_SSL_REDIRECT would redirect forever.
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Request sizes. The graph API and the JSON import refuse more than 1 MB with a
+# message of their own; anything else larger than this is refused by Django (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024
+)
+# Uploads up to this size stay in memory; an import file is at most 1 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
+# Content Security Policy (django-csp): no inline script or style anywhere, so an
+# injected <script> or style="" in user content does nothing. Pages keep their
+# behaviour in static/*.js and their looks in static/*.css. A deployment may send
+# it report-only first (CSP_REPORT_ONLY=1).
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every login at INFO; failures and lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

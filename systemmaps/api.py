@@ -69,6 +69,14 @@ def _read_graph(request) -> tuple[dict | None, JsonResponse | None]:
             _("The body is not valid JSON: %(error)s") % {"error": error},
             problems=[{"path": "$", "id": None, "field": None, "message": str(error)}],
         )
+    except RecursionError:
+        message = _("The body is nested too deeply to be a map.")
+        return None, _error(
+            400,
+            "invalid",
+            _("The body is not valid JSON: %(error)s") % {"error": message},
+            problems=[{"path": "$", "id": None, "field": None, "message": message}],
+        )
     try:
         return validate_graph(data), None
     except GraphInvalid as invalid:

@@ -63,6 +63,13 @@ def _text(value: Any, *, limit: int, required: bool) -> tuple[str | None, str | 
         return None, _("Must be text.")
     if "\x00" in value:
         return None, _("Must not contain a NUL character.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # A JSON escape such as "\ud800" gives half of a surrogate pair, which
+            # no database can store as UTF-8.
+            return None, _("contains an invalid character (a lone surrogate).")
     if len(value) > limit:
         return None, _("At most %(limit)d characters (this has %(count)d).") % {
             "limit": limit,
@@ -75,7 +82,9 @@ def _number(value: Any) -> tuple[float | None, str | None]:
     # bool is an int in Python; true/false are not coordinates.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, _("Must be a number.")
-    if not math.isfinite(value) or abs(value) > MAX_COORDINATE:
+    # The bound first: an integer too large for a float (1e400 written out)
+    # cannot be asked whether it is finite.
+    if abs(value) > MAX_COORDINATE or not math.isfinite(value):
         return None, _("Must be a finite number between -%(max)d and %(max)d.") % {
             "max": MAX_COORDINATE
         }

@@ -1,0 +1,261 @@
+"""With DEBUG off, the settings are the safe ones: `check --deploy` finds nothing,
+cookies are secure, HSTS and the HTTPS redirect are on (and can be configured
+behind a proxy), and collectstatic writes hashed file names for whitenoise.
+
+Each test starts a clean process with only the variables it names, as a server
+would, since settings are read once at start-up.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "prod-" + "k3y-s3cr3t-" * 6,
+    "ALLOWED_HOSTS": "hourglass.example",
+}
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "hourglass.settings",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def production_settings(*names: str, **env: str) -> dict:
+    """The values of `names` as a production process sees them."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}},"
+        " default=str))"
+    )
+    result = run(["-c", code], **{**PRODUCTION, **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_check_deploy_passes_at_warning_level():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_a_protection_is_turned_off():
+    # The check above can fail: switching HSTS off is a warning it reports.
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **PRODUCTION,
+        SECURE_HSTS_SECONDS="0",
+    )
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr
+
+
+def test_production_defaults_are_the_safe_ones():
+    values = production_settings(
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_CONTENT_TYPE_NOSNIFF",
+        "X_FRAME_OPTIONS",
+        "SECURE_PROXY_SSL_HEADER",
+        "STORAGES",
+        "AXES_ENABLED",
+        "AXES_FAILURE_LIMIT",
+        "CONTENT_SECURITY_POLICY",
+    )
+
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True
+    assert values["X_FRAME_OPTIONS"] == "DENY"
+    # Not trusted unless the deployment says a proxy sets it.
+    assert values["SECURE_PROXY_SSL_HEADER"] is None
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    assert values["AXES_ENABLED"] is True
+    assert values["AXES_FAILURE_LIMIT"] == 5
+    assert values["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["script-src"] == ["'self'"]
+
+
+def test_behind_a_tls_proxy_the_forwarded_protocol_and_address_are_trusted():
+    values = production_settings(
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "TRUSTED_PROXY_COUNT",
+        USE_X_FORWARDED_PROTO="1",
+        SECURE_HSTS_SECONDS="300",
+        TRUSTED_PROXY_COUNT="1",
+    )
+
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] == 300
+    assert values["TRUSTED_PROXY_COUNT"] == 1
+
+
+def test_each_protection_can_be_configured_from_the_environment():
+    values = production_settings(
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "AXES_FAILURE_LIMIT",
+        "AXES_COOLOFF_TIME",
+        "CONTENT_SECURITY_POLICY",
+        "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        LOGIN_FAILURE_LIMIT="8",
+        LOGIN_COOLOFF_MINUTES="30",
+        CSP_REPORT_ONLY="1",
+    )
+
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SESSION_COOKIE_SECURE"] is False
+    assert values["AXES_FAILURE_LIMIT"] == 8
+    assert values["AXES_COOLOFF_TIME"] == "0:30:00"
+    assert values["CONTENT_SECURITY_POLICY"] is None
+    assert values["CONTENT_SECURITY_POLICY_REPORT_ONLY"]["DIRECTIVES"]["default-src"]
+
+
+def test_development_keeps_plain_static_names_and_no_redirect():
+    values = production_settings(
+        "STORAGES", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", DEBUG="1"
+    )
+
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SESSION_COOKIE_SECURE"] is False
+
+
+def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path):
+    static_root = tmp_path / "static"
+    collected = run(
+        ["manage.py", "collectstatic", "--noinput", "-v", "0"],
+        **PRODUCTION,
+        STATIC_ROOT=str(static_root),
+    )
+    assert collected.returncode == 0, collected.stderr
+
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    for name in (
+        "hourglass/app.js",
+        "hourglass/hourglass.css",
+        "systemmaps/editor.js",
+        "vendor/x6/x6.min.js",
+        "django_htmx/htmx-2.min.js",
+    ):
+        hashed = manifest[name]
+        stem, _, suffix = name.rpartition(".")
+        assert hashed != name and hashed.startswith(stem + ".")
+        assert hashed.endswith("." + suffix)
+        assert (static_root / hashed).is_file()
+        assert (static_root / (hashed + ".gz")).is_file()
+
+    # The pages ask for the hashed names.
+    shown = run(
+        [
+            "-c",
+            "import django; django.setup(); "
+            "from django.templatetags.static import static; "
+            "print(static('hourglass/app.js'))",
+        ],
+        **PRODUCTION,
+        STATIC_ROOT=str(static_root),
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "/static/" + manifest["hourglass/app.js"]
+
+
+# ---------------------------------------------------------------------------
+# The headers a production server sends (in this process, settings overridden)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def production_headers(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+@pytest.mark.django_db
+def test_plain_http_is_redirected_to_https(production_headers):
+    response = Client().get("/accounts/login/")
+
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/accounts/login/"
+
+
+@pytest.mark.django_db
+def test_https_answers_with_hsts_and_secure_cookies(production_headers):
+    response = Client().get("/accounts/login/", secure=True)
+
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    csrf = response.cookies["csrftoken"]
+    assert csrf["secure"] is True
+
+
+@pytest.mark.django_db
+def test_the_proxy_header_counts_as_https(production_headers):
+    response = Client().get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" in response
+
+
+@pytest.mark.django_db
+def test_session_cookie_is_secure_and_http_only(production_headers, alice):
+    client = Client()
+    response = client.post(
+        "/accounts/login/",
+        {"username": alice.email, "password": "correct-horse-battery"},
+        secure=True,
+    )
+
+    assert response.status_code == 302
+    session = response.cookies["sessionid"]
+    assert session["secure"] is True
+    assert session["httponly"] is True
+    assert session["samesite"] == "Lax"
