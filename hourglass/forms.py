@@ -210,3 +210,56 @@ class TacticForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class MemberProfileForm(forms.Form):
+    """A member's line on the accountability chart: their hats and their rate."""
+
+    roles = forms.CharField(
+        label=_("Roles in the business"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: marketing, sales, customer service."),
+    )
+    hourly_rate = forms.DecimalField(
+        label=_("Hourly rate"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"min": 0, "step": "0.01"}),
+        help_text=_("What an hour of their time costs: the steps they own use it."),
+        error_messages={"min_value": _("The hourly rate cannot be negative.")},
+    )
+
+    @classmethod
+    def for_member(cls, membership: Membership, data=None) -> "MemberProfileForm":
+        # One form per member on the team page: ids must not clash.
+        return cls(
+            data,
+            initial={"roles": membership.roles, "hourly_rate": membership.hourly_rate},
+            auto_id=f"id_%s_{membership.pk}",
+        )
+
+
+class MarketingOwnerForm(forms.Form):
+    """Who is accountable for marketing: one member of the business, or nobody."""
+
+    marketing_owner = forms.ChoiceField(
+        label=_("Member accountable for marketing"), required=False
+    )
+
+    def __init__(self, *args, members: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.pk): m for m in members}
+        self.fields["marketing_owner"].choices = [
+            ("", _("Nobody yet")),
+            *((str(m.pk), m.user.name or m.user.email) for m in members),
+        ]
+        self.fields["marketing_owner"].error_messages["invalid_choice"] = _(
+            "Pick a member of this business."
+        )
+
+    def clean_marketing_owner(self) -> Membership | None:
+        value = self.cleaned_data["marketing_owner"]
+        return self.members[value] if value else None

@@ -1,6 +1,7 @@
 """Reads of the core app, shaped for pages (and for other apps' pages)."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -98,4 +99,85 @@ def business_members(business: Business) -> list[Membership]:
         Membership.objects.filter(business=business)
         .select_related("user")
         .order_by("user__name", "user__email")
+    )
+
+
+# ---------------------------------------------------------------------------
+# The accountability chart
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class MapStepRows:
+    """Steps of one map (plain rows from the system maps app's selectors)."""
+
+    map_id: int
+    name: str
+    steps: list[dict] = field(default_factory=list)
+
+
+def _by_map(rows: list[dict]) -> list[MapStepRows]:
+    groups: dict[int, MapStepRows] = {}
+    for row in rows:
+        group = groups.get(row["map_id"])
+        if group is None:
+            group = groups[row["map_id"]] = MapStepRows(row["map_id"], row["map_name"])
+        group.steps.append(row)
+    return list(groups.values())
+
+
+@dataclass
+class ChartMember:
+    membership: Membership
+    maps: list[MapStepRows]
+    is_marketing_owner: bool = False
+    # The inline form of roles and rate, set by the team view for owners.
+    form: Any = None
+
+    @property
+    def step_count(self) -> int:
+        return sum(len(group.steps) for group in self.maps)
+
+    @property
+    def owns_nothing(self) -> bool:
+        # Metrics join this once they exist (issue 6).
+        return not self.maps
+
+
+@dataclass
+class AccountabilityChart:
+    members: list[ChartMember]
+    # Work steps nobody (of this business) owns, by map.
+    unowned: list[MapStepRows]
+    marketing_owner: Membership | None
+
+    @property
+    def unowned_count(self) -> int:
+        return sum(len(group.steps) for group in self.unowned)
+
+
+def accountability_chart(business: Business, steps: list[dict]) -> AccountabilityChart:
+    """Who owns which steps, from the steps as plain rows (`map_id`, `map_name`,
+    `owner_id`, …: systemmaps.selectors.steps_for_chart). One query, for the
+    members, whatever the number of steps and members."""
+    members = business_members(business)
+    by_pk = {m.pk: m for m in members}
+    owned: dict[int, list[dict]] = {m.pk: [] for m in members}
+    unowned = []
+    for row in steps:
+        if row["owner_id"] in owned:
+            owned[row["owner_id"]].append(row)
+        else:
+            unowned.append(row)
+    return AccountabilityChart(
+        members=[
+            ChartMember(
+                membership=m,
+                maps=_by_map(owned[m.pk]),
+                is_marketing_owner=m.pk == business.marketing_owner_id,
+            )
+            for m in members
+        ],
+        unowned=_by_map(unowned),
+        marketing_owner=by_pk.get(business.marketing_owner_id),
     )

@@ -29,6 +29,12 @@ business_patterns = (
         ),
         path("team/members/<int:pk>/role/", views.member_role, name="member-role"),
         path(
+            "team/members/<int:pk>/profile/",
+            views.member_profile,
+            name="member-profile",
+        ),
+        path("team/marketing-owner/", views.marketing_owner, name="marketing-owner"),
+        path(
             "team/members/<int:pk>/remove/", views.member_remove, name="member-remove"
         ),
         path("leave/", views.leave, name="leave"),

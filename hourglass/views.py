@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,8 @@ from .forms import (
     DeleteBusinessForm,
     InvitedSignUpForm,
     InviteForm,
+    MarketingOwnerForm,
+    MemberProfileForm,
     ProfileForm,
     RoleForm,
     SignUpForm,
@@ -72,7 +75,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
                 password=data["password1"],
                 business_name=data["business_name"],
             )
-            login(request, user)
+            login(request, user, backend=settings.MODEL_BACKEND)
             messages.success(
                 request,
                 _(
@@ -170,7 +173,7 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
                 )
             except InvitationError as error:
                 return _invitation_unusable(request, error)
-            login(request, membership.user)
+            login(request, membership.user, backend=settings.MODEL_BACKEND)
             return _joined(request, membership)
         status = INVALID
     return render(
@@ -430,10 +433,41 @@ def tactic_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @business_view()
 def team(request: HtmxHttpRequest) -> HttpResponse:
+    """The accountability chart: who owns which steps, the marketing owner, and
+    (for owners) members, invitations and each member's roles and rate."""
     return _render_team(request, InviteForm(business=request.business))
 
 
-def _render_team(request: HtmxHttpRequest, invite_form: InviteForm, status: int = 200):
+def _chart_context(
+    request: HtmxHttpRequest,
+    *,
+    profile_forms: dict[int, MemberProfileForm] | None = None,
+    marketing_form: MarketingOwnerForm | None = None,
+) -> dict:
+    business = request.business
+    chart = selectors.accountability_chart(
+        business, map_selectors.steps_for_chart(business)
+    )
+    context = {"chart": chart}
+    if request.membership.is_owner:
+        profile_forms = profile_forms or {}
+        for member in chart.members:
+            member.form = profile_forms.get(
+                member.membership.pk
+            ) or MemberProfileForm.for_member(member.membership)
+        context["marketing_form"] = marketing_form or MarketingOwnerForm(
+            members=[m.membership for m in chart.members],
+            initial={"marketing_owner": business.marketing_owner_id or ""},
+        )
+    return context
+
+
+def _render_team(
+    request: HtmxHttpRequest,
+    invite_form: InviteForm,
+    status: int = 200,
+    **chart_forms,
+) -> HttpResponse:
     business = request.business
     invitations = []
     if request.membership.is_owner:
@@ -450,7 +484,7 @@ def _render_team(request: HtmxHttpRequest, invite_form: InviteForm, status: int 
         request,
         "hourglass/team.html",
         {
-            "members": selectors.business_members(business),
+            **_chart_context(request, **chart_forms),
             "invitations": invitations,
             "invite_form": invite_form,
             "roles": Role.choices,
@@ -547,6 +581,82 @@ def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     if membership.user_id == request.user.id and membership.role != Role.OWNER:
         return redirect(request.business)
+    return redirect(_team_url(request))
+
+
+@business_view(role=Role.OWNER)
+@require_POST
+def member_profile(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An owner sets a member's roles and hourly rate (inline on the chart)."""
+    membership = _get_membership(request, pk)
+    form = MemberProfileForm.for_member(membership, request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(
+                request,
+                "hourglass/_member_profile.html",
+                {"m": membership, "form": form, "open": True},
+                status=INVALID,
+            )
+        return _render_team(
+            request,
+            InviteForm(business=request.business),
+            status=INVALID,
+            profile_forms={membership.pk: form},
+        )
+    services.membership_update_profile(
+        membership=membership,
+        roles=form.cleaned_data["roles"].strip(),
+        hourly_rate=form.cleaned_data["hourly_rate"],
+    )
+    if request.htmx:
+        return render(
+            request,
+            "hourglass/_member_profile.html",
+            {
+                "m": membership,
+                "form": MemberProfileForm.for_member(membership),
+                "saved": True,
+            },
+        )
+    messages.success(
+        request, _("Saved the roles and rate of %(name)s.") % {"name": membership.user}
+    )
+    return redirect(_team_url(request) + f"#member-{membership.pk}")
+
+
+@business_view(role=Role.OWNER)
+@require_POST
+def marketing_owner(request: HtmxHttpRequest) -> HttpResponse:
+    """An owner names the member accountable for marketing (or nobody)."""
+    form = MarketingOwnerForm(
+        request.POST, members=selectors.business_members(request.business)
+    )
+    if not form.is_valid():
+        if request.htmx:
+            return render(
+                request,
+                "hourglass/_chart.html",
+                _chart_context(request, marketing_form=form),
+                status=INVALID,
+            )
+        return _render_team(
+            request,
+            InviteForm(business=request.business),
+            status=INVALID,
+            marketing_form=form,
+        )
+    owner = form.cleaned_data["marketing_owner"]
+    services.business_set_marketing_owner(business=request.business, membership=owner)
+    if request.htmx:
+        return render(request, "hourglass/_chart.html", _chart_context(request))
+    if owner:
+        messages.success(
+            request,
+            _("%(name)s is accountable for marketing.") % {"name": owner.user},
+        )
+    else:
+        messages.info(request, _("Nobody is accountable for marketing now."))
     return redirect(_team_url(request))
 
 

@@ -4,13 +4,16 @@ Annual cost = hours per run × runs per month × hourly cost × 12 (DESIGN). Pla
 Python on Decimals so it is tested without a database.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.utils.formats import number_format
 
 CENT = Decimal("0.01")
 MINUTES_PER_HOUR = Decimal(60)
 MONTHS = Decimal(12)
+# Digits to compute with: the products of the largest figures the step columns
+# hold need 29, more than Decimal's default 28.
+PRECISION = 60
 
 # Currencies written before the amount; others get their code after it.
 SYMBOLS = {
@@ -37,9 +40,18 @@ def annual_cost(
     """
     if minutes_per_run is None or runs_per_month is None or hourly_cost is None:
         return None
-    hours = Decimal(minutes_per_run) / MINUTES_PER_HOUR
-    cost = hours * Decimal(runs_per_month) * Decimal(hourly_cost) * MONTHS
-    return cost.quantize(CENT, rounding=ROUND_HALF_UP)
+    # Multiply first and divide once: × 12 ÷ 60 is ÷ 5, exact in decimal, so a
+    # cost of exactly half a cent rounds up (dividing by 60 first leaves
+    # 0.0649999… for 0.065).
+    with localcontext(prec=PRECISION):
+        cost = (
+            Decimal(minutes_per_run)
+            * Decimal(runs_per_month)
+            * Decimal(hourly_cost)
+            * MONTHS
+            / MINUTES_PER_HOUR
+        )
+        return cost.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def annual_hours(
@@ -47,8 +59,11 @@ def annual_hours(
 ) -> Decimal | None:
     if minutes_per_run is None or runs_per_month is None:
         return None
-    hours = Decimal(minutes_per_run) / MINUTES_PER_HOUR * Decimal(runs_per_month)
-    return (hours * MONTHS).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    with localcontext(prec=PRECISION):
+        hours = (
+            Decimal(minutes_per_run) * Decimal(runs_per_month) * MONTHS
+        ) / MINUTES_PER_HOUR
+        return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def format_money(amount: Decimal | int | float | None, currency: str) -> str:
@@ -56,9 +71,10 @@ def format_money(amount: Decimal | int | float | None, currency: str) -> str:
     if amount is None:
         return "—"
     places = 0 if currency in NO_CENTS else 2
-    value = Decimal(amount).quantize(
-        Decimal(1) if places == 0 else CENT, rounding=ROUND_HALF_UP
-    )
+    with localcontext(prec=PRECISION):
+        value = Decimal(amount).quantize(
+            Decimal(1) if places == 0 else CENT, rounding=ROUND_HALF_UP
+        )
     # Whole amounts read better without ".00" in totals and tables.
     if places and value == value.to_integral_value():
         places = 0

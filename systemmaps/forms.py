@@ -228,3 +228,124 @@ class StepDetailsForm(forms.ModelForm):
         owner.error_messages["invalid_choice"] = _(
             "Pick a member of this business as the owner."
         )
+
+
+# ---------------------------------------------------------------------------
+# Step page: SOP checklist, runs, flagged problems
+# ---------------------------------------------------------------------------
+
+CHECKLIST_ITEM_MAX = 500
+
+
+class ChecklistItemForm(forms.Form):
+    text = forms.CharField(
+        label=_("Checklist item"),
+        max_length=CHECKLIST_ITEM_MAX,
+        error_messages={"required": _("Write what to do in this item.")},
+    )
+
+
+class ChecklistOrderForm(forms.Form):
+    """The new order of a step's checklist after a drag: every item, once each."""
+
+    item = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={
+            "required": _("The new order names no items; reload the page."),
+            "invalid_choice": _(
+                "The checklist changed since the page was loaded; reload it."
+            ),
+        },
+    )
+
+    def __init__(self, *args, item_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [(pk, pk) for pk in item_ids]
+        self.item_ids = item_ids
+
+    def clean_item(self) -> list[int]:
+        order = self.cleaned_data["item"]
+        if sorted(order) != sorted(self.item_ids):
+            raise forms.ValidationError(
+                _("The checklist changed since the page was loaded; reload it.")
+            )
+        return order
+
+
+class ChecklistMoveForm(forms.Form):
+    direction = forms.ChoiceField(
+        choices=[("up", _("Up")), ("down", _("Down"))],
+        error_messages={
+            "required": _("Say whether to move the item up or down."),
+            "invalid_choice": _("Say whether to move the item up or down."),
+        },
+    )
+
+    @property
+    def offset(self) -> int:
+        return -1 if self.cleaned_data["direction"] == "up" else 1
+
+
+class SopForm(forms.Form):
+    why = forms.CharField(
+        label=_("Why it matters"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What goes wrong when this step is skipped or done badly."),
+    )
+    reviewed_on = forms.DateField(
+        label=_("Last reviewed"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
+    )
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_reviewed_on(self):
+        reviewed_on = self.cleaned_data["reviewed_on"]
+        if reviewed_on and reviewed_on > self.today:
+            raise forms.ValidationError(_("The last review cannot be in the future."))
+        return reviewed_on
+
+
+class StepFlagForm(forms.Form):
+    text = forms.CharField(
+        label=_("Flag a problem"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What is wrong or missing at this step?"),
+        error_messages={"required": _("Describe the problem.")},
+    )
+
+
+class RunStartForm(forms.Form):
+    subject = forms.CharField(
+        label=_("For (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Who or what this run is for, such as a client's name."),
+    )
+
+
+class RunForm(forms.Form):
+    subject = forms.CharField(
+        label=_("For"),
+        max_length=200,
+        required=False,
+        help_text=_("Who or what this run is for, such as a client's name."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RunTickForm(forms.Form):
+    # Unchecked boxes are not sent: no value means "not ticked".
+    ticked = forms.BooleanField(required=False)

@@ -1,7 +1,9 @@
 """Graphviz layout and export of a system map, on plain data (graph JSON schema v1).
 
 Nodes are dicts ``{"id", "kind", "label", "x", "y", "stage", "notes"}`` and edges
-dicts ``{"id", "source", "target", "label"}``; nothing here touches the ORM.
+dicts ``{"id", "source", "target", "label"}``; nothing here touches the ORM. The
+exports may also take ``details``: by node id, ``{"initials", "critical",
+"automation"}`` of tasks and decisions, shown as one more line of their label.
 
 Safety: ids and labels come from the browser. Ids never reach DOT (nodes are
 renamed ``n0, n1, …``, edges get ``id="e0"…``), labels are always quoted DOT
@@ -23,7 +25,16 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["EXPORT_FORMATS", "LayoutError", "export", "tidy_positions", "to_dot"]
+from django.utils.translation import gettext as _
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "LayoutError",
+    "export",
+    "step_badges",
+    "tidy_positions",
+    "to_dot",
+]
 
 EXPORT_FORMATS = frozenset({"svg", "png", "pdf"})
 PNG_DPI = 144
@@ -90,6 +101,12 @@ KIND_ATTRS = {
     },
 }
 
+# Kinds of step that people do: only these show an owner, a critical marker and
+# the automation (termini mark where a system starts and stops).
+WORK_KINDS = frozenset({"task", "decision"})
+# A critical step's outline is drawn thicker, besides the word in its label.
+CRITICAL_PENWIDTH = "2.6"
+
 NOT_INSTALLED = (
     "Graphviz 'dot' is not installed on the server, so maps cannot be laid out or "
     "exported. Ask the administrator to install Graphviz (the 'graphviz' package)."
@@ -120,14 +137,39 @@ class LayoutError(Exception):
         self.code = code
 
 
+Details = Mapping[str, Mapping[str, Any]]
+
+
+def step_badges(detail: Mapping[str, Any] | None) -> str:
+    """The owner's initials, the critical marker and the automation of a step as
+    one line of text, e.g. ``AO · ★ Critical · ⚡ Could be automated`` ("" when
+    there is nothing to show; a manual step shows no automation)."""
+    if not detail:
+        return ""
+    parts = []
+    initials = str(detail.get("initials") or "").strip()
+    if initials:
+        parts.append(initials)
+    if detail.get("critical"):
+        parts.append("★\u00a0" + _("Critical"))
+    # (No-break spaces keep each icon with its word when the label wraps.)
+    automation = detail.get("automation")
+    if automation == "automated":
+        parts.append("⚙\u00a0" + _("Automated"))
+    elif automation == "could":
+        parts.append("⚡\u00a0" + _("Could be automated"))
+    return " · ".join(parts)
+
+
 def to_dot(
     nodes: Sequence[Mapping[str, Any]],
     edges: Sequence[Mapping[str, Any]],
     *,
     title: str | None = None,
+    details: Details | None = None,
 ) -> str:
     """Return the DOT source of the map, flowing left to right."""
-    return _build_dot(nodes, edges, title=title)[0]
+    return _build_dot(nodes, edges, title=title, details=details)[0]
 
 
 def tidy_positions(
@@ -178,15 +220,20 @@ def export(
     *,
     fmt: str,
     title: str | None = None,
+    details: Details | None = None,
     timeout: float = 20.0,
 ) -> bytes:
-    """Render the map as ``svg`` (sanitised), ``png`` (144 dpi) or ``pdf`` (vector)."""
+    """Render the map as ``svg`` (sanitised), ``png`` (144 dpi) or ``pdf`` (vector).
+
+    ``details`` (by node id) adds each task's and decision's owner initials,
+    critical marker and automation to its label.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(
             f"Unsupported export format {fmt!r}; use one of: "
             f"{', '.join(sorted(EXPORT_FORMATS))}."
         )
-    source = to_dot(nodes, edges, title=title)
+    source = to_dot(nodes, edges, title=title, details=details)
     if fmt == "svg":
         return _sanitise_svg(_run_dot(source, ["-Tsvg"], timeout=timeout))
     if fmt == "png":
@@ -201,8 +248,10 @@ def _build_dot(
     edges: Sequence[Mapping[str, Any]],
     *,
     title: str | None = None,
+    details: Details | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return the DOT source and the map of node id -> generated DOT name."""
+    details = details or {}
     names: dict[str, str] = {}
     lines = [f"digraph {GRAPH_NAME} {{"]
     graph_attrs = dict(GRAPH_ATTRS)
@@ -219,15 +268,26 @@ def _build_dot(
         name = names[node_id] = f"n{len(names)}"
         kind = node.get("kind")
         kind = kind if kind in KIND_ATTRS else "task"
+        label = node.get("label") or ""
+        classes = [kind]
+        detail = details.get(node_id) if kind in WORK_KINDS else None
+        badges = step_badges(detail)
+        if badges:
+            # Its own paragraph: wrapped and escaped like the label, after it.
+            label = f"{label}\n{badges}"
         attrs = {
             "id": f'"{name}"',
-            "class": f'"{kind}"',
             "label": _quote_label(
-                node.get("label") or "",
-                DECISION_WRAP if kind == "decision" else LABEL_WRAP,
+                label, DECISION_WRAP if kind == "decision" else LABEL_WRAP
             ),
             **KIND_ATTRS[kind],
         }
+        if detail and detail.get("critical"):
+            classes.append("critical")
+            attrs["penwidth"] = CRITICAL_PENWIDTH
+        if detail and detail.get("automation") in ("could", "automated"):
+            classes.append(f"automation-{detail['automation']}")
+        attrs["class"] = '"' + " ".join(classes) + '"'
         lines.append(f"  {name} [{_attr_list(attrs)}];")
 
     for index, edge in enumerate(edges):

@@ -6,10 +6,17 @@ n1, …), every label is quoted, and the characters that could close a quote,
 start a directive (`%%{…}%%`), a markdown string (backtick), an HTML tag or an
 entity are written as Mermaid entity codes. Line breaks become spaces, so a label
 or a name can never start a line of its own.
+
+A task's or decision's owner initials, critical marker and automation (the
+optional `details`, by node id, as `layout.export` takes them) follow its label
+in brackets, escaped the same way.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from .layout import WORK_KINDS, step_badges
 
 # Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
 # same single pass, so the `#` of an inserted code is never escaped again.
@@ -39,8 +46,11 @@ def escape_label(text: str | None) -> str:
     return "".join(_ESCAPES.get(char, char) for char in one_line).strip()
 
 
-def to_mermaid(graph: dict[str, Any]) -> str:
+def to_mermaid(
+    graph: dict[str, Any], details: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
     """Mermaid `flowchart LR` text for a graph document (schema v1)."""
+    details = details or {}
     lines = [f"%% {escape_label(graph.get('name')) or 'System map'}"]
     lines.append("flowchart LR")
     names: dict[str, str] = {}
@@ -48,8 +58,13 @@ def to_mermaid(graph: dict[str, Any]) -> str:
         name = f"n{index}"
         names[node["id"]] = name
         opening, closing = _SHAPES.get(node.get("kind"), _SHAPES["task"])
+        label = escape_label(node.get("label"))
+        if node.get("kind") in WORK_KINDS:
+            badges = escape_label(step_badges(details.get(node["id"])))
+            if badges:
+                label = f"{label} ({badges})" if label else f"({badges})"
         # Mermaid refuses an empty quoted label; a space keeps the box.
-        label = escape_label(node.get("label")) or " "
+        label = label or " "
         lines.append(f"    {name}{opening}{label}{closing}")
     for edge in graph.get("edges", []):
         source = names.get(edge.get("source"))

@@ -19,6 +19,7 @@ from hourglass.models import STAGE_ORDER, Business, User
 from .graph import has_errors, lint
 from .models import (
     TRASH_DAYS,
+    WORK_KINDS,
     ChecklistItem,
     ChecklistRun,
     Edge,
@@ -279,10 +280,13 @@ def map_update(
     return locked
 
 
+@transaction.atomic
 def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
+    """A copy of the map with its steps' owners, costs, SOP texts and checklists
+    (not their runs or flagged problems, which happened in the original)."""
     graph = graph_of(system_map)
     name = _("Copy of %(name)s") % {"name": system_map.name}
-    return map_create(
+    copy = map_create(
         business=system_map.business,
         user=user,
         name=name[:200],
@@ -294,6 +298,115 @@ def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
         note=_("Duplicated from “%(name)s” version %(version)d")
         % {"name": system_map.name, "version": system_map.version},
     )
+    steps_restore(system_map=copy, steps=steps_of(system_map))
+    return copy
+
+
+# The columns of a step's details and SOP text, with their defaults: what a copy
+# or an import of a map carries over besides the drawing.
+STEP_COPY_COLUMNS = {
+    "owner_id": None,
+    "critical": False,
+    "automation": "manual",
+    "automation_tool": "",
+    "minutes_per_run": None,
+    "runs_per_month": None,
+    "hourly_cost": None,
+    "sop_why": "",
+    "sop_reviewed_on": None,
+}
+
+
+def steps_of(system_map: SystemMap) -> dict[str, dict[str, Any]]:
+    """Each task's and decision's STEP_COPY_COLUMNS and `checklist` (its items'
+    texts in order), by client id (two queries)."""
+    steps = {
+        row.pop("client_id"): {**row, "checklist": []}
+        for row in system_map.nodes.filter(kind__in=WORK_KINDS).values(
+            "client_id", *STEP_COPY_COLUMNS
+        )
+    }
+    items = (
+        ChecklistItem.objects.filter(node__map=system_map)
+        .order_by("node_id", "position", "id")
+        .values_list("node__client_id", "text")
+    )
+    for client_id, text in items:
+        if client_id in steps:
+            steps[client_id]["checklist"].append(text)
+    return steps
+
+
+@transaction.atomic
+def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) -> None:
+    """Give the steps of a newly written map their details and checklists.
+
+    `steps` is by client id, as `steps_of` gives it (the owner as `owner_id`, a
+    membership of the map's business). Termini and unknown ids are skipped; a
+    step whose details are all defaults costs no write.
+    """
+    pks = dict(
+        system_map.nodes.filter(kind__in=WORK_KINDS).values_list("client_id", "pk")
+    )
+    fields = [Node._meta.get_field(name) for name in STEP_COPY_COLUMNS]
+    defaults = list(STEP_COPY_COLUMNS.values())
+    rows, items = [], []
+    for client_id, step in steps.items():
+        pk = pks.get(client_id)
+        if pk is None:
+            continue
+        values = [
+            step.get(name, default) for name, default in STEP_COPY_COLUMNS.items()
+        ]
+        if values != defaults:
+            rows.append(
+                [
+                    field.get_db_prep_value(value, connection)
+                    for field, value in zip(fields, values, strict=True)
+                ]
+                + [pk]
+            )
+        items.extend(
+            ChecklistItem(node_id=pk, position=position, text=text)
+            for position, text in enumerate(step.get("checklist") or [])
+        )
+    if rows:
+        # One parameterised UPDATE sent with executemany, as in _update_nodes.
+        quote = connection.ops.quote_name
+        columns = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        sql = (
+            f"UPDATE {quote(Node._meta.db_table)} SET {columns} "
+            f"WHERE {quote('id')} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    ChecklistItem.objects.bulk_create(items)
+
+
+@transaction.atomic
+def map_import(
+    *,
+    business: Business,
+    user: User | None,
+    name: str,
+    half: str,
+    stages: list[str],
+    graph: dict[str, Any],
+    steps: dict[str, dict[str, Any]],
+    note: str = "",
+) -> SystemMap:
+    """A new map from an imported file: the drawing, then its steps' details."""
+    system_map = map_create(
+        business=business,
+        user=user,
+        name=name,
+        half=half,
+        stages=stages,
+        graph=graph,
+        note=note,
+    )
+    steps_restore(system_map=system_map, steps=steps)
+    return system_map
 
 
 @transaction.atomic
@@ -411,11 +524,32 @@ def run_start(*, node: Node, user: User, subject: str = "") -> ChecklistRun:
     return ChecklistRun.objects.create(node=node, started_by=user, subject=subject)
 
 
+class RunFinished(Exception):
+    """The checklist run is finished: its ticks, subject and notes stay as they were."""
+
+
+def _lock_open_run(run: ChecklistRun) -> None:
+    # A tick or note arriving while someone finishes the run must not slip in
+    # after the finish counted the ticks.
+    finished_at = (
+        ChecklistRun.objects.select_for_update()
+        .values_list("finished_at", flat=True)
+        .get(pk=run.pk)
+    )
+    if finished_at is not None:
+        run.finished_at = finished_at
+        raise RunFinished
+
+
 @transaction.atomic
 def run_tick(
     *, run: ChecklistRun, item: ChecklistItem, ticked: bool, user: User
 ) -> None:
-    """Tick or untick one item of an open run (the item is of the run's step)."""
+    """Tick or untick one item of an open run (the item is of the run's step).
+
+    Raises RunFinished when the run is finished.
+    """
+    _lock_open_run(run)
     if ticked:
         RunTick.objects.get_or_create(
             run=run,
@@ -426,7 +560,10 @@ def run_tick(
         RunTick.objects.filter(run=run, item=item).delete()
 
 
+@transaction.atomic
 def run_update(*, run: ChecklistRun, subject: str, notes: str) -> ChecklistRun:
+    """Raises RunFinished when the run is finished."""
+    _lock_open_run(run)
     run.subject = subject
     run.notes = notes
     run.save(update_fields=["subject", "notes"])
@@ -436,7 +573,11 @@ def run_update(*, run: ChecklistRun, subject: str, notes: str) -> ChecklistRun:
 @transaction.atomic
 def run_finish(*, run: ChecklistRun) -> ChecklistRun:
     """Close the run, keeping how many items the checklist had and how many
-    were ticked, so the completion rate stays true after the checklist changes."""
+    were ticked, so the completion rate stays true after the checklist changes.
+
+    Raises RunFinished when the run is already finished.
+    """
+    _lock_open_run(run)
     run.finished_at = timezone.now()
     run.item_count = run.node.checklist_items.count()
     run.ticked_count = run.ticks.filter(item__isnull=False).count()

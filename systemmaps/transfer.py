@@ -1,26 +1,66 @@
 """Moving a map in and out as a JSON file (the graph document, schema v1).
 
-An exported file holds the map's drawing only. An imported file may come from
-another business, another installation or a text editor: only the graph document
-is read (anything else in the file, such as database ids, is ignored), it is
-checked with `validate_graph`, and every node and edge gets a fresh id, so
-nothing in the file can point at rows that exist here.
+An exported file holds the map's drawing and, under each task's and decision's
+`"step"`, who does it and what it costs, its SOP text and checklist items (the
+owner as the member's email; never runs or flagged problems). An imported file
+may come from another business, another installation or a text editor: only the
+graph document and those step details are read (anything else in the file, such
+as database ids, is ignored), everything is checked (`validate_graph`, then each
+step's values), and every node and edge gets a fresh id, so nothing in the file
+can point at rows that exist here. Mapping owner emails to members is the
+importing view's job: this module knows no database.
 """
 
 import codecs
+import dataclasses
 import json
 import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from systemmaps.schema import SCHEMA_VERSION, GraphInvalid, Problem, validate_graph
+from systemmaps.models import Automation
+from systemmaps.schema import (
+    MAX_NOTES,
+    SCHEMA_VERSION,
+    GraphInvalid,
+    Problem,
+    validate_graph,
+)
 
 MAX_IMPORT_BYTES = 1024 * 1024
 
 _NODE_KEYS = ("id", "kind", "label", "x", "y", "stage", "notes")
 _EDGE_KEYS = ("id", "source", "target", "label")
 _PATH = re.compile(r"^(nodes|edges)\[(\d+)\](?:\.(\w+))?$")
+
+# The details of a step in a file, in this order, then its checklist.
+STEP_KEYS = (
+    "owner",
+    "critical",
+    "automation",
+    "automation_tool",
+    "minutes_per_run",
+    "runs_per_month",
+    "hourly_cost",
+    "sop_why",
+    "sop_reviewed_on",
+    "checklist",
+)
+WORK_KINDS = ("task", "decision")
+# The largest figure each step column holds (its max_digits, two decimals).
+NUMBER_LIMITS = {
+    "minutes_per_run": Decimal("999999.99"),
+    "runs_per_month": Decimal("9999999.99"),
+    "hourly_cost": Decimal("99999999.99"),
+}
+TEXT_LIMITS = {"automation_tool": 100, "sop_why": MAX_NOTES}
+MAX_EMAIL = 254
+MAX_CHECKLIST_ITEMS = 200
+MAX_CHECKLIST_TEXT = 500
+CENT = Decimal("0.01")
 
 
 class ImportInvalid(Exception):
@@ -29,14 +69,35 @@ class ImportInvalid(Exception):
         self.problems = problems
 
 
-def export_json(graph: dict[str, Any]) -> bytes:
-    """The graph document as a UTF-8 JSON file, keys in schema order."""
+@dataclasses.dataclass
+class ImportedMap:
+    """An import's graph (fresh ids) and the details of its steps by those ids."""
+
+    graph: dict[str, Any]
+    # {node id: {"owner": email or None, "critical": …, "checklist": [text, …]}}
+    steps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+def export_json(
+    graph: dict[str, Any], steps: dict[str, dict[str, Any]] | None = None
+) -> bytes:
+    """The graph document as a UTF-8 JSON file, keys in schema order.
+
+    `steps` (by node id, keys of STEP_KEYS; the owner as an email) go under each
+    task's and decision's "step"; without them, a node's own "step" (as a file
+    read back has it) is written again.
+    """
+    nodes = []
+    for node in graph["nodes"]:
+        document_node = {key: node.get(key) for key in _NODE_KEYS}
+        step = node.get("step") if steps is None else steps.get(node.get("id"))
+        if isinstance(step, dict) and node.get("kind") in WORK_KINDS:
+            document_node["step"] = {key: _plain(step.get(key)) for key in STEP_KEYS}
+        nodes.append(document_node)
     document = {
         "schema_version": graph.get("schema_version", SCHEMA_VERSION),
         "name": graph.get("name", ""),
-        "nodes": [
-            {key: node.get(key) for key in _NODE_KEYS} for node in graph["nodes"]
-        ],
+        "nodes": nodes,
         "edges": [
             {key: edge.get(key) for key in _EDGE_KEYS} for edge in graph["edges"]
         ],
@@ -45,23 +106,48 @@ def export_json(graph: dict[str, Any]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def _plain(value: Any) -> Any:
+    """Decimals as JSON numbers (whole ones without ".0"), dates as YYYY-MM-DD."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def import_json(raw: bytes | str) -> dict[str, Any]:
     """The validated graph document of an uploaded file, with fresh ids
     (n1…nN, e1…eM in file order), or ImportInvalid naming every problem."""
+    return import_document(raw).graph
+
+
+def import_document(raw: bytes | str) -> ImportedMap:
+    """The validated graph of an uploaded file with fresh ids, and the checked
+    details of its steps by those ids; or ImportInvalid naming every problem."""
     data = _parse(raw)
     if not isinstance(data, dict):
         raise ImportInvalid(
             [_("The file must hold one JSON object (a map), not a list or a value.")]
         )
     document = _with_string_ids(data)
+    step_problems: list[str] = []
+    steps = _read_steps(document, data, step_problems)
     try:
         clean = validate_graph(document)
     except GraphInvalid as error:
         raise ImportInvalid(
-            [_describe(problem, data) for problem in error.problems]
+            [_describe(problem, data) for problem in error.problems] + step_problems
         ) from None
-    _check_encodable(clean)
-    return _renumbered(clean)
+    if step_problems:
+        raise ImportInvalid(step_problems)
+    _check_encodable(clean, steps)
+    new_ids = _new_ids(clean)
+    return ImportedMap(
+        graph=_renumbered(clean),
+        steps={new_ids[node_id]: step for node_id, step in steps.items()},
+    )
 
 
 def _parse(raw: bytes | str) -> Any:
@@ -211,7 +297,152 @@ def _describe(problem: Problem, data: dict[str, Any]) -> str:
     return _("%(where)s: %(message)s") % {"where": where, "message": message}
 
 
-def _check_encodable(graph: dict[str, Any]) -> None:
+def _node_where(index: int, original: Any) -> str:
+    """ "Node 3 (id “call”)": a node by its position in the file and its id there."""
+    where = _("Node %(number)d") % {"number": index + 1}
+    if isinstance(original, str):
+        shown = original if len(original) <= 40 else original[:40] + "…"
+        where += " " + _("(id “%(id)s”)") % {"id": shown}
+    elif original is not None:
+        where += " " + _("(id %(id)s)") % {"id": json.dumps(original)[:40]}
+    return where
+
+
+def _read_steps(
+    document: dict[str, Any], data: dict[str, Any], problems: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The checked step details of the file's tasks and decisions, by their id in
+    the file; a problem for each value that is not right (termini have none:
+    their "step" is ignored, like anything else a node has that is not ours)."""
+    nodes = document.get("nodes")
+    if not isinstance(nodes, list):
+        return {}
+    steps = {}
+    for index, node in enumerate(nodes):
+        if not isinstance(node, dict) or node.get("kind") not in WORK_KINDS:
+            continue
+        raw = node.get("step")
+        if raw is None:
+            continue
+        original = data["nodes"][index].get("id")
+        where = _node_where(index, original)
+        messages: list[tuple[str, str]] = []
+        step = _read_step(raw, messages)
+        for name, message in messages:
+            problems.append(
+                _("%(where)s, field “%(field)s”: %(message)s")
+                % {"where": where, "field": name, "message": message}
+            )
+        if not messages and isinstance(node.get("id"), str):
+            steps[node["id"]] = step
+    return steps
+
+
+def _read_step(raw: Any, messages: list[tuple[str, str]]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        messages.append(("step", _("must be an object of step details.")))
+        return {}
+    step: dict[str, Any] = {}
+
+    owner = raw.get("owner")
+    if owner is not None and (not isinstance(owner, str) or len(owner) > MAX_EMAIL):
+        messages.append(("step.owner", _("must be a member's email address, or null.")))
+    step["owner"] = owner.strip() or None if isinstance(owner, str) else None
+
+    critical = raw.get("critical")
+    if critical is not None and not isinstance(critical, bool):
+        messages.append(("step.critical", _("must be true or false.")))
+    step["critical"] = critical is True
+
+    automation = raw.get("automation")
+    if automation is None:
+        automation = Automation.MANUAL
+    elif automation not in Automation.values:
+        messages.append(
+            (
+                "step.automation",
+                _("must be one of %(values)s.")
+                % {"values": ", ".join(Automation.values)},
+            )
+        )
+    step["automation"] = automation
+
+    for name, limit in TEXT_LIMITS.items():
+        value = raw.get(name)
+        if value is None:
+            value = ""
+        elif not isinstance(value, str):
+            messages.append((f"step.{name}", _("must be text.")))
+        elif len(value) > limit:
+            messages.append(
+                (f"step.{name}", _("At most %(max)d characters.") % {"max": limit})
+            )
+        step[name] = value.strip() if isinstance(value, str) else ""
+
+    for name, limit in NUMBER_LIMITS.items():
+        value = raw.get(name)
+        step[name] = None
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            messages.append((f"step.{name}", _("must be a number, or null.")))
+            continue
+        # Compared before rounding: quantize fails on numbers beyond precision.
+        number = Decimal(str(value))
+        if number < 0:
+            messages.append((f"step.{name}", _("must be 0 or more.")))
+        elif number > limit:
+            messages.append(
+                (f"step.{name}", _("must be at most %(max)s.") % {"max": limit})
+            )
+        else:
+            step[name] = number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+    reviewed = raw.get("sop_reviewed_on")
+    step["sop_reviewed_on"] = None
+    if reviewed is not None:
+        try:
+            if not isinstance(reviewed, str) or len(reviewed) != 10:
+                raise ValueError(reviewed)
+            step["sop_reviewed_on"] = date.fromisoformat(reviewed)
+        except ValueError:
+            messages.append(
+                ("step.sop_reviewed_on", _("must be a date as YYYY-MM-DD, or null."))
+            )
+
+    checklist = raw.get("checklist")
+    step["checklist"] = []
+    if checklist is None:
+        return step
+    if not isinstance(checklist, list):
+        messages.append(("step.checklist", _("must be a list of texts.")))
+        return step
+    if len(checklist) > MAX_CHECKLIST_ITEMS:
+        messages.append(
+            (
+                "step.checklist",
+                _("At most %(max)d items.") % {"max": MAX_CHECKLIST_ITEMS},
+            )
+        )
+        return step
+    for number, item in enumerate(checklist, start=1):
+        text = item.strip() if isinstance(item, str) else ""
+        if not text or len(text) > MAX_CHECKLIST_TEXT:
+            messages.append(
+                (
+                    "step.checklist",
+                    _("item %(number)d must be text of 1 to %(max)d characters.")
+                    % {"number": number, "max": MAX_CHECKLIST_TEXT},
+                )
+            )
+        else:
+            step["checklist"].append(text)
+    return step
+
+
+def _check_encodable(
+    graph: dict[str, Any], steps: dict[str, dict[str, Any]] | None = None
+) -> None:
     """JSON escapes can carry half of a surrogate pair, which no database or file
     can store as UTF-8; name the text that holds one."""
     problems = []
@@ -239,12 +470,32 @@ def _check_encodable(graph: dict[str, Any]) -> None:
             _("Arrow %(number)d (id “%(id)s”), field “label”")
             % {"number": index + 1, "id": edge["id"]},
         )
+    steps = steps or {}
+    for index, node in enumerate(graph["nodes"]):
+        step = steps.get(node["id"])
+        if step is None:
+            continue
+        texts = [
+            ("step.owner", step["owner"]),
+            *((f"step.{name}", step[name]) for name in TEXT_LIMITS),
+            *(("step.checklist", text) for text in step["checklist"]),
+        ]
+        for name, text in texts:
+            check(
+                text,
+                _("Node %(number)d (id “%(id)s”), field “%(field)s”")
+                % {"number": index + 1, "id": node["id"], "field": name},
+            )
     if problems:
         raise ImportInvalid(problems)
 
 
+def _new_ids(graph: dict[str, Any]) -> dict[str, str]:
+    return {node["id"]: f"n{index}" for index, node in enumerate(graph["nodes"], 1)}
+
+
 def _renumbered(graph: dict[str, Any]) -> dict[str, Any]:
-    new_ids = {node["id"]: f"n{index}" for index, node in enumerate(graph["nodes"], 1)}
+    new_ids = _new_ids(graph)
     return {
         "schema_version": graph["schema_version"],
         "name": graph["name"],

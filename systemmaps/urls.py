@@ -1,10 +1,54 @@
 from django.urls import include, path
 
-from . import api, views
+from . import api, report_views, step_views, views, walk_views
 
 # Included under /b/<slug>/ (see hourglass/urls.py): the maps under maps/, and the
 # pages about the steps people own across maps at the business level.
 app_name = "systemmaps"
+
+# Under maps/<pk>/steps/<node>/ (the step page and its parts).
+step_patterns = [
+    path("", step_views.step_detail, name="step-detail"),
+    path("details/", step_views.step_details, name="step-details"),
+    path("flags/", step_views.step_flag_add, name="step-flag-add"),
+    path(
+        "flags/<int:flag>/resolve/",
+        step_views.step_flag_resolve,
+        name="step-flag-resolve",
+    ),
+    path("sop/", step_views.step_sop, name="step-sop"),
+    path("sop/reviewed/", step_views.step_sop_reviewed, name="step-sop-reviewed"),
+    path("checklist/", step_views.step_checklist, name="step-checklist"),
+    path(
+        "checklist/order/",
+        step_views.step_checklist_order,
+        name="step-checklist-order",
+    ),
+    path(
+        "checklist/<int:item>/",
+        step_views.step_checklist_item,
+        name="step-checklist-item",
+    ),
+    path(
+        "checklist/<int:item>/delete/",
+        step_views.step_checklist_item_delete,
+        name="step-checklist-item-delete",
+    ),
+    path(
+        "checklist/<int:item>/move/",
+        step_views.step_checklist_item_move,
+        name="step-checklist-item-move",
+    ),
+    path("runs/", step_views.step_run_start, name="step-run-start"),
+]
+
+# Checklist runs, at the business level (runs/<run>/).
+run_patterns = [
+    path("", step_views.run_detail, name="run-detail"),
+    path("notes/", step_views.run_update, name="run-update"),
+    path("items/<int:item>/", step_views.run_tick, name="run-tick"),
+    path("finish/", step_views.run_finish, name="run-finish"),
+]
 
 map_patterns = [
     path("", views.map_list, name="map-list"),
@@ -58,8 +102,26 @@ map_patterns = [
         name="outline-delete",
     ),
     path("<int:pk>/steps/<str:node>/panel/", views.step_panel, name="step-panel"),
+    path(
+        "<int:pk>/steps/<str:node>/panel/owner/",
+        views.step_panel_owner,
+        name="step-panel-owner",
+    ),
+    # The step page: details, flagged problems, SOP checklist, runs (step_views)
+    path("<int:pk>/steps/<str:node>/", include(step_patterns)),
+    path("<int:pk>/gaps/", report_views.map_gaps, name="map-gaps"),
+    # Walkthrough
+    path("<int:pk>/walk/", walk_views.map_walk, name="map-walk"),
+    path(
+        "<int:pk>/walk/steps/<str:node>/flag/",
+        walk_views.walk_flag,
+        name="walk-flag",
+    ),
 ]
 
 urlpatterns = [
     path("maps/", include(map_patterns)),
+    path("runs/<int:run>/", include(run_patterns)),
+    path("me/", report_views.my_steps, name="my-steps"),
+    path("gaps/", report_views.business_gaps, name="gaps"),
 ]

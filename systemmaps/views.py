@@ -1,20 +1,24 @@
+import hashlib
+import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from hourglass.access import INVALID, HtmxHttpRequest, business_view
-from hourglass.models import Role, Stage
+from hourglass.models import Membership, Role, Stage
 
 from . import layout, outline, services
-from .access import get_map_for_member
+from .access import get_map_for_member, get_step_for_member
 from .builtin import TEMPLATES, get_template
 from .forms import (
     ImportForm,
@@ -23,21 +27,33 @@ from .forms import (
     OutlineBranchForm,
     OutlineLabelForm,
     OutlineVersionForm,
+    StepDetailsForm,
     StepPanelForm,
     WizardForm,
 )
 from .graph import analyse, lint
 from .mermaid import to_mermaid
-from .models import NodeKind, Revision, SystemMap
+from .models import WORK_KINDS, Automation, Node, NodeKind, Revision, SystemMap
 from .schema import GraphInvalid, validate_graph
-from .transfer import ImportInvalid, export_json, import_json
+from .transfer import ImportInvalid, export_json, import_document
 
 REVISIONS_ON_MAP_PAGE = 10
 
 
-def _svg(system_map: SystemMap, graph: dict, version: int) -> tuple[str, str]:
-    """(svg, error) for a version of a map; cached, since versions never change."""
+def _svg(
+    system_map: SystemMap, graph: dict, version: int, details: dict | None = None
+) -> tuple[str, str]:
+    """(svg, error) for a version of a map; cached, since versions never change.
+
+    Owners, critical flags and automation (`details`) change without a new
+    version, so they are part of the key.
+    """
     key = f"systemmaps:svg:{system_map.pk}:{version}"
+    if details:
+        digest = hashlib.sha256(
+            json.dumps(details, sort_keys=True).encode("utf-8")
+        ).hexdigest()
+        key = f"{key}:{digest[:20]}"
     svg = cache.get(key)
     if svg is None:
         # A version Graphviz could not draw in time will not draw faster on the
@@ -47,7 +63,11 @@ def _svg(system_map: SystemMap, graph: dict, version: int) -> tuple[str, str]:
             return "", failure
         try:
             svg = layout.export(
-                graph["nodes"], graph["edges"], fmt="svg", title=graph.get("name")
+                graph["nodes"],
+                graph["edges"],
+                fmt="svg",
+                title=graph.get("name"),
+                details=details,
             ).decode("utf-8")
         except layout.LayoutError as error:
             cache.set(f"{key}:error", str(error), 60 * 60)
@@ -56,6 +76,44 @@ def _svg(system_map: SystemMap, graph: dict, version: int) -> tuple[str, str]:
         svg = svg[svg.index("<svg") :]
         cache.set(key, svg, 60 * 60 * 24)
     return svg, ""
+
+
+def _step_badges(system_map: SystemMap) -> dict[str, dict]:
+    """The owner, critical flag and automation of each step that has any, by
+    client id (one query): the canvas's badges and the drawings' label lines.
+
+    Termini are included (a shape can become a task again in the editor); the
+    canvas and the drawings show nothing on them.
+    """
+    steps = system_map.nodes.filter(
+        Q(owner__isnull=False) | Q(critical=True) | ~Q(automation=Automation.MANUAL)
+    ).select_related("owner__user")
+    return {
+        step.client_id: {
+            "owner": step.owner.user.name or step.owner.user.email
+            if step.owner
+            else "",
+            "initials": step.owner.user.initials if step.owner else "",
+            "critical": step.critical,
+            "automation": step.automation,
+        }
+        for step in steps
+    }
+
+
+def _export_steps(system_map: SystemMap) -> dict[str, dict]:
+    """Each task's and decision's details and checklist for the JSON file, the
+    owner as the member's email (three queries)."""
+    emails = dict(
+        Membership.objects.filter(business_id=system_map.business_id).values_list(
+            "pk", "user__email"
+        )
+    )
+    steps = {}
+    for client_id, step in services.steps_of(system_map).items():
+        owner_id = step.pop("owner_id")
+        steps[client_id] = {**step, "owner": emails.get(owner_id)}
+    return steps
 
 
 # ---------------------------------------------------------------------------
@@ -212,24 +270,40 @@ def map_import(request) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
-            graph = import_json(form.cleaned_data["file"].read())
+            imported = import_document(form.cleaned_data["file"].read())
         except ImportInvalid as invalid:
-            problems = invalid.problems
+            # A message may quote an id carrying half a surrogate pair, which
+            # cannot be sent as UTF-8: show it escaped instead.
+            problems = [
+                p.encode("utf-8", "backslashreplace").decode("utf-8")
+                for p in invalid.problems
+            ]
         else:
+            graph = imported.graph
+            steps, unknown = _owners_by_email(request.business, imported.steps)
             name = graph["name"] or form.cleaned_data["file"].name.rsplit(".", 1)[0]
-            system_map = services.map_create(
+            system_map = services.map_import(
                 business=request.business,
                 user=request.user,
                 name=name[:200],
                 half=form.cleaned_data["half"],
                 stages=form.cleaned_data["stages"],
                 graph={**graph, "name": name[:200]},
+                steps=steps,
                 note=_("Imported from %(file)s")
                 % {"file": form.cleaned_data["file"].name[:100]},
             )
-            messages.success(
-                request, _("“%(name)s” is imported.") % {"name": system_map.name}
-            )
+            message = _("“%(name)s” is imported.") % {"name": system_map.name}
+            if unknown:
+                count = sum(unknown.values())
+                message += " " + ngettext(
+                    "%(count)d step has no owner: no member of this business has "
+                    "the email %(emails)s.",
+                    "%(count)d steps have no owner: no member of this business has "
+                    "the email %(emails)s.",
+                    count,
+                ) % {"count": count, "emails": ", ".join(sorted(unknown))}
+            messages.success(request, message)
             return redirect(system_map)
     status = INVALID if request.method == "POST" else 200
     return render(
@@ -238,6 +312,30 @@ def map_import(request) -> HttpResponse:
         {"form": form, "problems": problems},
         status=status,
     )
+
+
+def _owners_by_email(
+    business, steps: dict[str, dict]
+) -> tuple[dict[str, dict], dict[str, int]]:
+    """Imported step details with each owner email turned into the member of
+    `business` who has it (one query), and how many steps named each email that
+    no member has (those steps get no owner)."""
+    members = {
+        email.lower(): pk
+        for pk, email in Membership.objects.filter(business=business).values_list(
+            "pk", "user__email"
+        )
+    }
+    unknown: dict[str, int] = {}
+    restored = {}
+    for node_id, step in steps.items():
+        details = {k: v for k, v in step.items() if k != "owner"}
+        email = step.get("owner")
+        details["owner_id"] = members.get(email.lower()) if email else None
+        if email and details["owner_id"] is None:
+            unknown[email] = unknown.get(email, 0) + 1
+        restored[node_id] = details
+    return restored, unknown
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +374,9 @@ def _labelled_analysis(graph: dict, labels: dict[str, str]) -> dict:
 def map_detail(request, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     graph = services.graph_of(system_map)
-    svg, svg_error = _svg(system_map, graph, system_map.version)
+    svg, svg_error = _svg(
+        system_map, graph, system_map.version, _step_badges(system_map)
+    )
     findings = lint(graph["nodes"], graph["edges"])
     labels = {n["id"]: n["label"] for n in graph["nodes"]}
     revisions = system_map.revisions.select_related("created_by")[
@@ -329,6 +429,17 @@ def map_edit(request, pk: int) -> HttpResponse:
         "storageKey": f"hourglass:map:{system_map.pk}",
         # The saved graph, so the editor draws at once without a second request.
         "graph": graph,
+        # Badges of the steps with an owner, a critical flag or automation, by
+        # id; not part of the graph (the side panel saves them on their own).
+        "steps": {
+            client_id: {
+                "ownerInitials": step["initials"],
+                "ownerName": step["owner"],
+                "critical": step["critical"],
+                "automation": step["automation"],
+            }
+            for client_id, step in _step_badges(system_map).items()
+        },
         # The lint of the saved version, until the first save brings a fresh one.
         "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
     }
@@ -446,13 +557,17 @@ def map_export(request, pk: int, fmt: str) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     graph = services.graph_of(system_map)
     if fmt == "json":
-        body = export_json(graph)
+        body = export_json(graph, _export_steps(system_map))
     elif fmt == "mmd":
-        body = to_mermaid(graph).encode("utf-8")
+        body = to_mermaid(graph, _step_badges(system_map)).encode("utf-8")
     else:
         try:
             body = layout.export(
-                graph["nodes"], graph["edges"], fmt=fmt, title=system_map.name
+                graph["nodes"],
+                graph["edges"],
+                fmt=fmt,
+                title=system_map.name,
+                details=_step_badges(system_map),
             )
         except layout.LayoutError as error:
             messages.error(request, str(error))
@@ -840,6 +955,44 @@ def _panel_values(saved: dict, query) -> dict:
     return values
 
 
+OWNER_FIELD_ID = "step-owner-%s"
+
+
+def _owner_context(
+    request: HtmxHttpRequest,
+    step: Node,
+    *,
+    form: StepDetailsForm | None = None,
+    annual_cost=None,
+) -> dict:
+    """The "Owner and cost" section of a saved task or decision: a form for
+    editors and owners, the values for members."""
+    if form is None and request.membership.can_edit:
+        form = StepDetailsForm(
+            instance=step, business=request.business, auto_id=OWNER_FIELD_ID
+        )
+    return {
+        "step": step,
+        "owner_section": "form" if request.membership.can_edit else "values",
+        "owner_form": form,
+        # A refused form has set its values on `step` already: the caller
+        # passes the cost of what is saved.
+        "annual_cost": step.annual_cost if annual_cost is None else annual_cost,
+    }
+
+
+def _owner_event(step: Node) -> dict:
+    """What the canvas shows of a step: its badges."""
+    user = step.owner.user if step.owner_id else None
+    return {
+        "id": step.client_id,
+        "ownerInitials": user.initials if user else "",
+        "ownerName": (user.name or user.email) if user else "",
+        "critical": step.critical,
+        "automation": step.automation,
+    }
+
+
 @business_view(write_role=Role.EDITOR)
 @require_http_methods(["GET", "POST"])
 def step_panel(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
@@ -847,13 +1000,15 @@ def step_panel(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
     them back as a `stepChanged` event; the canvas applies and saves them (it is
     the only writer of the graph while it is open)."""
     system_map = get_map_for_member(request, pk)
-    saved = (
-        system_map.nodes.filter(client_id=node)
-        .values("kind", "label", "stage", "notes")
-        .first()
-    )
-    if saved is None:
+    step = system_map.nodes.select_related("owner__user").filter(client_id=node).first()
+    if step is None:
         raise Http404("No such step")
+    saved = {
+        "kind": step.kind,
+        "label": step.label,
+        "stage": step.stage,
+        "notes": step.notes,
+    }
     context = {"map": system_map, "node_id": node}
     if request.method == "POST":
         form = StepPanelForm(request.POST, auto_id=PANEL_FIELD_ID)
@@ -888,4 +1043,53 @@ def step_panel(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
     }
     if request.membership.can_edit:
         context["form"] = StepPanelForm(initial=values, auto_id=PANEL_FIELD_ID)
+    if values["kind"] in WORK_KINDS:
+        if step.is_work:
+            step.map = system_map
+            context.update(_owner_context(request, step))
+        else:
+            # A terminus made a task on the canvas: the row changes on save.
+            context["owner_section"] = "pending"
     return render(request, "systemmaps/_step_panel.html", context)
+
+
+@business_view(write_role=Role.EDITOR)
+@require_http_methods(["GET", "POST"])
+def step_panel_owner(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+    """The side panel's "Owner and cost" section of a task or decision. A POST
+    saves at once (these fields are not in the graph, so there is no version to
+    conflict with the canvas's saves) and tells the canvas through a
+    `stepDetailsChanged` event, so its badges follow."""
+    step = get_step_for_member(request, pk, node)
+    context = {"map": step.map, "node_id": node}
+    if request.method == "POST":
+        annual_cost = step.annual_cost
+        form = StepDetailsForm(
+            request.POST,
+            instance=step,
+            business=request.business,
+            auto_id=OWNER_FIELD_ID,
+        )
+        if not form.is_valid():
+            context.update(
+                _owner_context(request, step, form=form, annual_cost=annual_cost)
+            )
+            return render(
+                request, "systemmaps/_step_panel_owner.html", context, status=INVALID
+            )
+        services.step_update(
+            node=step,
+            **{name: form.cleaned_data[name] for name in services.STEP_DETAIL_FIELDS},
+        )
+        if not request.htmx:
+            messages.success(
+                request,
+                _("Saved who does “%(name)s” and what it costs.")
+                % {"name": step.label or step.client_id},
+            )
+            return redirect(step)
+        context.update(_owner_context(request, step), owner_saved=True)
+        response = render(request, "systemmaps/_step_panel_owner.html", context)
+        return trigger_client_event(response, "stepDetailsChanged", _owner_event(step))
+    context.update(_owner_context(request, step))
+    return render(request, "systemmaps/_step_panel_owner.html", context)

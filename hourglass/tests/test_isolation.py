@@ -48,6 +48,8 @@ CORE_BUSINESS_URLS = {
     "hourglass:invitation-revoke",
     "hourglass:member-role",
     "hourglass:member-remove",
+    "hourglass:member-profile",
+    "hourglass:marketing-owner",
     "hourglass:leave",
     "hourglass:settings",
     "hourglass:delete",
@@ -252,6 +254,8 @@ OWNER_WRITES = [
     "invitation-revoke",
     "member-role",
     "member-remove",
+    "member-profile",
+    "marketing-owner",
     "settings",
     "delete",
 ]

@@ -15,6 +15,9 @@ const root = document.getElementById("editor");
 const config = JSON.parse(document.getElementById("editor-config").textContent);
 const T = document.getElementById("editor-texts").dataset;
 const canEdit = Boolean(config.canEdit);
+// Owner, critical flag and automation of the saved steps, by id: drawn as badges on
+// the shapes, never part of the graph document (the side panel saves them itself).
+const stepDetails = new Map(Object.entries(config.steps || {}));
 
 const SAVE_DELAY = 1000; // ms after the last change
 const MAX_BACKOFF = 30000;
@@ -44,11 +47,107 @@ const LOOK = {
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 const SIDES = ["top", "right", "bottom", "left"];
 
-function markupOf(kind) {
-  return [
+function markupOf(kind, details = null) {
+  const markup = [
     { tagName: kind === "decision" ? "polygon" : "rect", selector: "body" },
     { tagName: "text", selector: "label" },
   ];
+  const badges = badgesMarkup(kind, details);
+  if (badges) markup.push(badges);
+  return markup;
+}
+
+// Badges: the owner's initials, a critical marker and the automation, each a glyph
+// with a tooltip and an accessible name (never colour alone). Termini have none.
+const BADGE_SPOTS = {
+  task: { critical: [0, 0], owner: [140, 0], automation: [140, 48] },
+  decision: { critical: [30, 16], owner: [102, 16], automation: [102, 64] },
+};
+const AUTOMATION_BADGES = {
+  automated: { text: "⚙", fill: "#e3f4ea", stroke: "#1c8a6e", ink: "#14593f" },
+  could: { text: "⚡", fill: "#fff1cc", stroke: "#b7791f", ink: "#7a4d0b" },
+};
+
+function badgeParts(kind, details) {
+  if (!details || !BADGE_SPOTS[kind]) return [];
+  const parts = [];
+  if (details.critical) parts.push(["critical", T.badgeCritical]);
+  if (AUTOMATION_BADGES[details.automation]) {
+    const title = details.automation === "automated" ? T.badgeAutomated : T.badgeCould;
+    parts.push(["automation", title, details.automation]);
+  }
+  if (details.ownerInitials) {
+    const title = T.badgeOwner.replace("{name}", details.ownerName || details.ownerInitials);
+    parts.push(["owner", title, details.ownerInitials]);
+  }
+  return parts;
+}
+
+// Two elements a badge (the shapes of a large map are many): a circle, and the
+// glyph that carries the badge's name and words; one tooltip for them all.
+function badge(name, kind, title, circle, text, ink, size) {
+  const [x, y] = BADGE_SPOTS[kind][name];
+  return [
+    { tagName: "circle", attrs: { cx: x, cy: y, r: 9, "stroke-width": 1.5, ...circle } },
+    {
+      tagName: "text",
+      textContent: text,
+      className: `hg-badge hg-badge-${name}`,
+      attrs: {
+        "data-badge": name,
+        role: "img",
+        "aria-label": title,
+        x,
+        y,
+        dy: "0.35em",
+        fill: ink,
+        "font-size": size,
+        "font-weight": 700,
+        "font-family": FONT,
+        "text-anchor": "middle",
+      },
+    },
+  ];
+}
+
+function badgesMarkup(kind, details) {
+  const parts = badgeParts(kind, details);
+  if (!parts.length) return null;
+  const children = parts.flatMap(([name, title, value]) => {
+    if (name === "critical") {
+      return badge(name, kind, title, { fill: "#c53030", stroke: "#ffffff" }, "!", "#ffffff", 12);
+    }
+    if (name === "automation") {
+      const look = AUTOMATION_BADGES[value];
+      return badge(name, kind, title, { fill: look.fill, stroke: look.stroke }, look.text, look.ink, 11);
+    }
+    return badge(name, kind, title, { fill: "#2854c5", stroke: "#ffffff" }, value, "#ffffff", 8);
+  });
+  return {
+    tagName: "g",
+    selector: "badges",
+    className: "hg-badges",
+    // What the badges say, so a shape is only redrawn when that changes.
+    attrs: { "data-badges": JSON.stringify(parts) },
+    children: [{ tagName: "title", textContent: parts.map((part) => part[1]).join(" · ") }, ...children],
+  };
+}
+
+function shownBadges(node) {
+  const markup = node.getMarkup();
+  const group = Array.isArray(markup) ? markup.find((item) => item.selector === "badges") : null;
+  return group ? group.attrs["data-badges"] : "";
+}
+
+// Redraw a shape's badges when they are not what stepDetails says; not an edit of
+// the map, so not in the undo history (see beforeAddCommand).
+function applyBadges(node) {
+  const kind = kindOf(node);
+  const details = stepDetails.get(node.id);
+  const parts = badgeParts(kind, details);
+  const wanted = parts.length ? JSON.stringify(parts) : "";
+  if (wanted === shownBadges(node)) return;
+  node.setMarkup(markupOf(kind, details), { hgBadges: true });
 }
 
 // X6 wraps text by characters; wrap by words here and let X6 only place the lines.
@@ -278,7 +377,7 @@ function nodeMeta(n) {
     y: Number(n.y) - height / 2,
     width,
     height,
-    markup: markupOf(kind),
+    markup: markupOf(kind, stepDetails.get(n.id)),
     attrs: attrsOf(kind, n.label ?? ""),
     data: { kind, stage: n.stage ?? null, notes: n.notes ?? null },
     zIndex: 2, // shapes above arrows, so a click on a shape is never taken by a line
@@ -440,7 +539,7 @@ const NOT_EDITS = new Set(["zIndex", "tools", "ports"]);
 const history = new History({
   enabled: canEdit,
   beforeAddCommand(event, args) {
-    return !(args && NOT_EDITS.has(args.key));
+    return !(args && (NOT_EDITS.has(args.key) || (args.options && args.options.hgBadges)));
   },
 });
 const selection = new Selection({
@@ -552,6 +651,14 @@ function setStatus(key) {
 function markAcked(key) {
   state.acked = key;
   state.ackedIds = new Set(JSON.parse(key).nodes.map((n) => n.id));
+}
+
+// A step the server no longer has lost its owner and cost with it: a shape brought
+// back by undo after that is a new step.
+function forgetDeletedSteps() {
+  [...stepDetails.keys()].forEach((id) => {
+    if (!state.ackedIds.has(id)) stepDetails.delete(id);
+  });
 }
 
 function takeSnapshot() {
@@ -673,6 +780,7 @@ async function save() {
     state.backoff = 0;
     state.version = data.version;
     markAcked(sent);
+    forgetDeletedSteps();
     persistLocal();
     renderLint(data.lint || []);
     if (!root.querySelector("#editor-messages.is-info")) hideMessages();
@@ -1303,7 +1411,7 @@ function redo() {
 function changeKind(node, kind) {
   const centre = node.getBBox().getCenter();
   const { width, height } = SIZE[kind];
-  node.setMarkup(markupOf(kind));
+  node.setMarkup(markupOf(kind, stepDetails.get(node.id)));
   node.setAttrs(attrsOf(kind, nodeLabel(node)), { overwrite: true });
   node.resize(width, height);
   node.position(centre.x - width / 2, centre.y - height / 2);
@@ -1329,6 +1437,28 @@ document.body.addEventListener("stepChanged", (event) => {
   node.setData(data, { overwrite: true });
   graph.stopBatch("step-changed");
 });
+
+// The side panel saved a step's owner, critical flag or automation: show the badges.
+document.body.addEventListener("stepDetailsChanged", (event) => {
+  const detail = event.detail || {};
+  if (!detail.id) return;
+  stepDetails.set(detail.id, {
+    ownerInitials: detail.ownerInitials || "",
+    ownerName: detail.ownerName || "",
+    critical: Boolean(detail.critical),
+    automation: detail.automation || "manual",
+  });
+  const node = graph.getCellById(detail.id);
+  if (node && node.isNode()) applyBadges(node);
+});
+
+// Undo and redo bring back shapes as they were drawn then, badges included: show
+// the badges of now.
+function refreshBadges() {
+  graph.getNodes().forEach(applyBadges);
+}
+history.on("undo", refreshBadges);
+history.on("redo", refreshBadges);
 
 // ---------------------------------------------------------------------------
 // Tidy up, zoom, overview map

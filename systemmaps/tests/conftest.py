@@ -166,3 +166,26 @@ def other_map(other_co, charlie):
         stages=["buy"],
         graph=webinar_graph("Their secret system"),
     )
+
+
+@pytest.fixture
+def alice_page(page, live_server, client, alice, acme):
+    """A Playwright page logged in as alice (the owner of acme)."""
+    client.force_login(alice)
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
+
+
+@pytest.fixture
+def alice_phone_page(alice_page):
+    """alice's page at phone width."""
+    alice_page.set_viewport_size({"width": 375, "height": 800})
+    return alice_page

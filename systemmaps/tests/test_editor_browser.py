@@ -13,8 +13,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from conftest import wait_for_js
 from systemmaps import services
-from systemmaps.models import Revision, SystemMap
+from systemmaps.models import Node, Revision, SystemMap
 from systemmaps.tests.conftest import graph_with_errors, webinar_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,9 +111,7 @@ def status(page: Page) -> Locator:
 
 def wait_saved(page: Page) -> None:
     """Every change so far is acknowledged by the server, and the status says so."""
-    page.wait_for_function(
-        "!window.hourglassEditor.pending", timeout=SAVE_TIMEOUT, polling=100
-    )
+    wait_for_js(page, "!window.hourglassEditor.pending", timeout=SAVE_TIMEOUT)
     expect(status(page)).to_have_text(SAVED)
 
 
@@ -622,9 +621,10 @@ def test_tidy_up_applies_the_layout_and_one_undo_restores_it(
 
     page.get_by_test_id("toolbar-tidy").click()
     expected = tidy_positions(drawn["nodes"], drawn["edges"])
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "id => window.hourglassEditor.toJSON().nodes.find(n => n.id === id).y !== 0",
-        arg="booked",
+        "booked",
     )
     tidied = positions(canvas_json(page))
     for node, (x, y) in tidied.items():
@@ -782,7 +782,7 @@ def test_pan_zoom_and_box_select(page: Page, live_server, acme, alice):
     page.keyboard.down("Control")
     page.mouse.wheel(0, -200)
     page.keyboard.up("Control")
-    page.wait_for_function(f"window.hourglassEditor.graph.zoom() > {panned['zoom']}")
+    wait_for_js(page, f"window.hourglassEditor.graph.zoom() > {panned['zoom']}")
     zoomed = view_transform(page)["zoom"]
     page.get_by_test_id("toolbar-zoom-out").click()
     assert view_transform(page)["zoom"] < zoomed
@@ -960,3 +960,115 @@ def test_editor_works_under_a_strict_content_security_policy(
         {("Webinar", "terminus"): 1, ("Email nurture campaign", "task"): 1}
     )
     assert arrows(saved) == Counter({("Webinar", "Email nurture campaign", None): 1})
+
+
+# ---------------------------------------------------------------------------
+# Owner and cost in the side panel, badges on the canvas
+# ---------------------------------------------------------------------------
+
+
+def badge(page: Page, node: str, name: str) -> Locator:
+    return shape(page, node).locator(f'[data-badge="{name}"]')
+
+
+def test_owner_and_cost_in_the_panel_show_as_badges_and_stay_after_a_reload(
+    page: Page, live_server, acme, alice, bob
+):
+    system_map = make_map(acme, alice, graph=webinar_graph())
+    page.set_viewport_size({"width": 1400, "height": 900})
+    log_in(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+    wait_saved(page)
+    before = canvas_json(page)
+    expect(page.locator("#editor-canvas [data-badge]")).to_have_count(0)
+
+    click_shape(page, "Consultation call")
+    owner_form = page.get_by_test_id("step-owner-form")
+    owner_form.get_by_label("Owner").select_option(label=bob.name)
+    owner_form.get_by_label("Critical step").check()
+    owner_form.get_by_label("Automation").select_option("could")
+    owner_form.get_by_label("Time per run (minutes)").fill("45")
+    owner_form.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("step-owner-saved")).to_have_text("✓ Saved")
+
+    # The badges appear without a reload, each with its words.
+    expect(badge(page, "call", "owner")).to_contain_text(bob.initials)
+    expect(badge(page, "call", "owner")).to_have_attribute(
+        "aria-label", f"Owner: {bob.name}"
+    )
+    expect(badge(page, "call", "critical")).to_have_attribute(
+        "aria-label", "Critical step"
+    )
+    expect(badge(page, "call", "automation")).to_have_attribute(
+        "aria-label", "Could be automated"
+    )
+    expect(badge(page, "call", "automation")).to_contain_text("⚡")
+    # Saved on the server at once, not in the graph, and no new map version.
+    step = Node.objects.select_related("owner__user").get(
+        map=system_map, client_id="call"
+    )
+    assert (step.owner.user, step.critical, step.automation) == (bob, True, "could")
+    assert canvas_json(page) == before
+    assert not page.evaluate("window.hourglassEditor.pending")
+    assert SystemMap.objects.get(pk=system_map.pk).version == 1
+    # Badges are not edits: undo has nothing to take back.
+    expect(page.get_by_test_id("toolbar-undo")).to_be_disabled()
+
+    page.reload()
+    wait_ready(page)
+    expect(badge(page, "call", "owner")).to_contain_text(bob.initials)
+    expect(badge(page, "call", "critical")).to_have_count(1)
+    expect(badge(page, "call", "automation")).to_contain_text("⚡")
+    expect(page.locator("#editor-canvas [data-badge]")).to_have_count(3)
+
+
+def test_member_sees_the_badges_and_reads_owner_and_cost(
+    page: Page, live_server, acme, alice, bob
+):
+    system_map = make_map(acme, alice, graph=webinar_graph())
+    services.step_update(
+        node=Node.objects.get(map=system_map, client_id="proposal"),
+        owner=bob.memberships.get(business=acme),
+        critical=True,
+        automation="automated",
+        automation_tool="PandaDoc",
+    )
+    log_in(page.context, live_server, bob)
+    open_editor(page, live_server, system_map)
+
+    expect(badge(page, "proposal", "owner")).to_contain_text(bob.initials)
+    expect(badge(page, "proposal", "automation")).to_have_attribute(
+        "aria-label", "Automated"
+    )
+    click_shape(page, "Proposal sent")
+    values = page.get_by_test_id("step-owner-values")
+    expect(values).to_contain_text(bob.name)
+    expect(values).to_contain_text("Automated (PandaDoc)")
+    expect(page.get_by_test_id("step-owner-form")).to_have_count(0)
+    expect(page.get_by_test_id("side-panel").locator("select, input")).to_have_count(0)
+
+
+def test_a_deleted_step_brought_back_after_the_save_has_no_badges(
+    page: Page, live_server, acme, alice, bob
+):
+    system_map = make_map(acme, alice, graph=webinar_graph())
+    services.step_update(
+        node=Node.objects.get(map=system_map, client_id="call"),
+        owner=bob.memberships.get(business=acme),
+        critical=True,
+    )
+    log_in(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+    expect(badge(page, "call", "critical")).to_have_count(1)
+
+    click_shape(page, "Consultation call")
+    page.keyboard.press("Delete")
+    wait_saved(page)
+    # The server deleted the step, and its owner with it: the shape that undo
+    # brings back is a new step, without badges.
+    page.get_by_test_id("toolbar-undo").click()
+    expect(shape(page, "call")).to_have_count(1)
+    expect(badge(page, "call", "critical")).to_have_count(0)
+    expect(badge(page, "call", "owner")).to_have_count(0)
+    wait_saved(page)
+    assert Node.objects.get(map=system_map, client_id="call").owner is None

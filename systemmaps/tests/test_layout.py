@@ -449,3 +449,95 @@ def test_any_small_graph_lays_out_and_exports_inert_svg(graph, title):
     root = parse_svg(data)
     assert_inert(root)
     assert len(node_groups(root)) == len(nodes)
+
+
+# -- Step details: owner initials, critical marker, automation -----------------
+
+
+def node_group_of(root: ET.Element, index: int) -> ET.Element:
+    return next(g for g in node_groups(root) if g.get("id") == f"n{index}")
+
+
+def test_step_badges_say_owner_critical_and_automation_in_words():
+    assert layout.step_badges(None) == ""
+    assert layout.step_badges({"automation": "manual"}) == ""
+    assert (
+        layout.step_badges({"initials": "AA", "critical": True, "automation": "could"})
+        == "AA · ★\u00a0Critical · ⚡\u00a0Could be automated"
+    )
+    assert layout.step_badges({"automation": "automated"}) == "⚙\u00a0Automated"
+
+
+def test_details_add_a_line_to_task_and_decision_labels():
+    nodes, edges = webinar()
+    details = {
+        "call": {"initials": "BB", "critical": True, "automation": "could"},
+        "booked": {"initials": "", "critical": False, "automation": "automated"},
+        "nurture": {"initials": "AA", "critical": False, "automation": "manual"},
+    }
+
+    root = parse_svg(layout.export(nodes, edges, fmt="svg", details=details))
+
+    call = node_group_of(root, 5)
+    assert " ".join(texts(call)).replace("\u00a0", " ") == (
+        "Consultation call BB · ★ Critical · ⚡ Could be automated"
+    )
+    assert call.get("class").split() == ["node", "task", "critical", "automation-could"]
+    # The outline of a critical step is drawn thicker, besides the word.
+    outline = next(el for el in call.iter() if local(el.tag) == "polygon")
+    assert outline.get("stroke-width") == "2.6"
+    booked = node_group_of(root, 2)
+    assert "⚙\u00a0Automated" in "".join(texts(booked))
+    assert "automation-automated" in booked.get("class").split()
+    assert texts(node_group_of(root, 1)) == ["Email nurture campaign", "AA"]
+    # Steps without details are as before.
+    assert texts(node_group_of(root, 3)) == ["Down-sell campaign"]
+
+
+def test_details_of_termini_are_not_shown():
+    nodes, edges = webinar()
+    details = {"webinar": {"initials": "AA", "critical": True, "automation": "could"}}
+
+    assert layout.to_dot(nodes, edges, details=details) == layout.to_dot(nodes, edges)
+
+
+def test_png_and_pdf_exports_take_details():
+    nodes, edges = webinar()
+    details = {"call": {"initials": "BB", "critical": True, "automation": "could"}}
+
+    with_details = layout.export(nodes, edges, fmt="png", details=details)
+    plain = layout.export(nodes, edges, fmt="png")
+    assert with_details.startswith(b"\x89PNG") and with_details != plain
+    assert layout.export(nodes, edges, fmt="pdf", details=details).startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("initials", HOSTILE_LABELS)
+def test_hostile_owner_initials_are_shown_literally_and_stay_inert(initials):
+    nodes = [make_node("a", "task", "Call"), make_node("b", "decision", "Signed?")]
+    details = {
+        "a": {"initials": initials, "critical": True},
+        "b": {"initials": initials, "automation": "could"},
+    }
+
+    root = parse_svg(layout.export(nodes, [], fmt="svg", details=details))
+
+    assert_inert(root)
+    # No arrow or node made of the text: it stays inside its label.
+    assert not [g for g in root.iter() if "edge" in g.get("class", "").split()]
+    groups = node_groups(root)
+    assert len(groups) == 2
+    for group in groups:
+        shown = "".join(texts(group)).replace(" ", "").replace("\u00a0", "")
+        assert initials.replace(" ", "") in shown
+
+
+@pytest.mark.parametrize("initials", ["\\N", "\\G", "a\\lb"])
+def test_graphviz_escapes_in_initials_are_shown_literally(initials):
+    details = {"a": {"initials": initials}}
+
+    root = parse_svg(
+        layout.export([make_node("a", label="Call")], [], fmt="svg", details=details)
+    )
+
+    (group,) = node_groups(root)
+    assert texts(group) == ["Call", initials]

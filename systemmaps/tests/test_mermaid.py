@@ -153,3 +153,55 @@ def test_any_labels_give_one_line_per_node_and_arrow(name, labels, kinds, arrow_
     ]
     graph = {"schema_version": 1, "name": name, "nodes": nodes, "edges": edges}
     assert_well_formed(to_mermaid(graph), nodes=len(nodes), edges=len(edges))
+
+
+# -- Step details: owner initials, critical marker, automation -----------------
+
+
+def test_details_follow_the_label_of_tasks_and_decisions_in_brackets():
+    graph = get_template("webinar").graph
+    ids = {node["label"]: node["id"] for node in graph["nodes"]}
+    details = {
+        ids["Consultation call"]: {
+            "initials": "BB",
+            "critical": True,
+            "automation": "could",
+        },
+        ids["Signed?"]: {"initials": "AA", "critical": False, "automation": "manual"},
+    }
+
+    text = to_mermaid(graph, details)
+
+    badges = "BB · ★\u00a0Critical · ⚡\u00a0Could be automated"
+    assert f'    n3["Consultation call ({badges})"]\n' in text
+    assert '    n5{"Signed? (AA)"}\n' in text
+    assert '    n1["Email nurture campaign"]\n' in text
+    assert_well_formed(text, nodes=9, edges=9)
+
+
+def test_details_of_a_terminus_are_not_shown():
+    graph = two_steps()
+    details = {"a": {"initials": "AA", "critical": True, "automation": "automated"}}
+
+    assert to_mermaid(graph, details) == to_mermaid(graph)
+
+
+def test_an_unlabelled_step_shows_its_details_alone():
+    graph = two_steps(second="")
+
+    text = to_mermaid(graph, {"b": {"initials": "AA"}})
+
+    assert '    n1["(AA)"]\n' in text
+
+
+def test_owner_initials_with_markup_or_syntax_stay_text():
+    initials = '<b>"]\n  n9 --> n0 %%{init}%% `x` | &amp; #'
+    graph = two_steps()
+
+    text = to_mermaid(graph, {"b": {"initials": initials, "critical": True}})
+
+    assert_well_formed(text, nodes=2, edges=1)
+    assert (
+        "(#lt;b#gt;#quot;]   n9 --#gt; n0 #37;#37;{init}#37;#37; #96;x#96; #124; "
+        "#amp;amp; #35; · ★\u00a0Critical)"
+    ) in text

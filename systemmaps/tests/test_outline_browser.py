@@ -27,21 +27,6 @@ def webinar(acme, alice):
     )
 
 
-@pytest.fixture
-def alice_page(page: Page, live_server, client, alice, acme) -> Page:
-    client.force_login(alice)
-    page.context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
 def outline_url(live_server, system_map) -> str:
     return live_server.url + reverse(
         "systemmaps:map-outline",

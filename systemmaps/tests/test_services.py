@@ -1,14 +1,26 @@
 """The write services of system maps, called directly, and the overview's selector."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from systemmaps import selectors, services
 from systemmaps.graph import lint
-from systemmaps.models import Edge, MapStatus, Node, Revision, SystemMap
+from systemmaps.models import (
+    Automation,
+    ChecklistItem,
+    ChecklistRun,
+    Edge,
+    MapStatus,
+    Node,
+    Revision,
+    StepFlag,
+    SystemMap,
+)
 
 from .conftest import graph_with_errors, make_map, maps_snapshot, webinar_graph
 
@@ -275,6 +287,174 @@ def test_map_duplicate_copies_steps_and_arrows_into_a_new_map(webinar_map, erin)
     assert [r for r in after["revisions"] if r["map_id"] != copy.pk] == before[
         "revisions"
     ]
+
+
+STEP_COLUMNS = (
+    "client_id",
+    "owner_id",
+    "critical",
+    "automation",
+    "automation_tool",
+    "minutes_per_run",
+    "runs_per_month",
+    "hourly_cost",
+    "sop_why",
+    "sop_reviewed_on",
+)
+
+
+def steps_table(system_map) -> list[dict]:
+    return list(
+        Node.objects.filter(map=system_map).order_by("client_id").values(*STEP_COLUMNS)
+    )
+
+
+def checklists(system_map) -> dict[str, list[str]]:
+    items = ChecklistItem.objects.filter(node__map=system_map).order_by(
+        "node__client_id", "position"
+    )
+    found: dict[str, list[str]] = {}
+    for client_id, text in items.values_list("node__client_id", "text"):
+        found.setdefault(client_id, []).append(text)
+    return found
+
+
+def give_details(system_map, user, owner) -> None:
+    """Owners, costs, an SOP with a checklist, a run and a flag on the webinar map."""
+    call = Node.objects.get(map=system_map, client_id="call")
+    services.step_update(
+        node=call,
+        owner=owner,
+        critical=True,
+        automation=Automation.COULD,
+        automation_tool="Calendly",
+        minutes_per_run=Decimal("45"),
+        runs_per_month=Decimal("12.5"),
+        hourly_cost=Decimal("80.25"),
+    )
+    services.sop_update(
+        node=call, why="First impressions sell.", reviewed_on=date(2024, 5, 2)
+    )
+    for text in ("Read the lead's answers", "Send the agenda", "Book the call"):
+        services.checklist_item_add(node=call, text=text)
+    services.checklist_item_move(
+        item=ChecklistItem.objects.get(node=call, text="Book the call"), offset=-1
+    )
+    signed = Node.objects.get(map=system_map, client_id="signed")
+    services.step_update(node=signed, automation=Automation.AUTOMATED)
+    services.checklist_item_add(node=signed, text="Countersign")
+    run = services.run_start(node=call, user=user, subject="ACME Ltd")
+    services.run_tick(
+        run=run, item=call.checklist_items.first(), ticked=True, user=user
+    )
+    services.flag_add(node=call, user=user, text="The agenda template is old.")
+
+
+def test_map_duplicate_copies_owners_costs_sops_and_checklists(
+    webinar_map, alice, erin, acme
+):
+    give_details(webinar_map, alice, erin.memberships.get(business=acme))
+
+    copy = services.map_duplicate(system_map=webinar_map, user=erin)
+
+    original = steps_table(webinar_map)
+    copied = steps_table(copy)
+    assert copied == original
+    call = next(row for row in copied if row["client_id"] == "call")
+    assert call["owner_id"] == erin.memberships.get(business=acme).pk
+    assert (call["critical"], call["automation"]) == (True, "could")
+    assert call["hourly_cost"] == Decimal("80.25")
+    assert call["sop_reviewed_on"] == date(2024, 5, 2)
+    assert (
+        checklists(copy)
+        == checklists(webinar_map)
+        == {
+            "call": ["Read the lead's answers", "Book the call", "Send the agenda"],
+            "signed": ["Countersign"],
+        }
+    )
+    # Runs and flagged problems happened in the original, not in the copy.
+    assert not ChecklistRun.objects.filter(node__map=copy).exists()
+    assert not StepFlag.objects.filter(node__map=copy).exists()
+    assert ChecklistRun.objects.filter(node__map=webinar_map).count() == 1
+
+
+def test_map_duplicate_queries_do_not_grow_with_steps(acme, alice, erin):
+    owner = erin.memberships.get(business=acme)
+
+    def map_with(count: int):
+        graph = {
+            "schema_version": 1,
+            "name": f"{count} steps",
+            "nodes": [
+                {"id": f"n{i}", "kind": "task", "label": f"Step {i}"}
+                | {"x": 200.0 * i, "y": 0.0, "stage": None, "notes": None}
+                for i in range(count)
+            ],
+            "edges": [],
+        }
+        system_map = make_map(acme, alice, graph["name"], graph=graph)
+        Node.objects.filter(map=system_map).update(
+            owner=owner, critical=True, minutes_per_run=5
+        )
+        ChecklistItem.objects.bulk_create(
+            ChecklistItem(node=node, text="Do it", position=0)
+            for node in system_map.nodes.all()
+        )
+        return system_map
+
+    def counted(system_map) -> tuple[int, SystemMap]:
+        with CaptureQueriesContext(connection) as queries:
+            copy = services.map_duplicate(system_map=system_map, user=alice)
+        # SQLite takes map_create's insert of the steps in batches of a few
+        # hundred values: those are the drawing's, not the details'.
+        drawing = [
+            q for q in queries if q["sql"].startswith('INSERT INTO "systemmaps_node"')
+        ]
+        return len(queries) - len(drawing), copy
+
+    small_count, _copy = counted(map_with(5))
+    large_count, copy = counted(map_with(200))
+    assert large_count == small_count
+    assert Node.objects.filter(map=copy, owner=owner, critical=True).count() == 200
+    assert ChecklistItem.objects.filter(node__map=copy).count() == 200
+
+
+def test_steps_restore_skips_termini_and_unknown_ids(webinar_map, acme, alice):
+    owner = alice.memberships.get(business=acme)
+    before = steps_table(webinar_map)
+
+    services.steps_restore(
+        system_map=webinar_map,
+        steps={
+            "start": {"owner_id": owner.pk, "critical": True, "checklist": ["x"]},
+            "ghost": {"owner_id": owner.pk, "checklist": ["y"]},
+        },
+    )
+
+    assert steps_table(webinar_map) == before
+    assert not ChecklistItem.objects.exists()
+
+
+def test_map_import_writes_the_drawing_and_the_steps_in_one_transaction(acme, alice):
+    # A value the database refuses (critical may not be NULL) fails the steps'
+    # write after the drawing is written: neither is kept.
+    steps = {"call": {"critical": None, "checklist": ["Send the agenda"]}}
+
+    with pytest.raises(IntegrityError):
+        services.map_import(
+            business=acme,
+            user=alice,
+            name="Imported",
+            half="marketing",
+            stages=["try"],
+            graph=webinar_graph("Imported"),
+            steps=steps,
+        )
+
+    assert not SystemMap.objects.exists()
+    assert not Node.objects.exists()
+    assert not Revision.objects.exists()
 
 
 # ---------------------------------------------------------------------------

@@ -1,17 +1,35 @@
 import json
 import string
+import xml.etree.ElementTree as ET
+from datetime import date
+from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hourglass.models import Stage
+from hourglass.tests.factories import MembershipFactory, UserFactory
+from systemmaps import services
 from systemmaps.builtin import get_template
+from systemmaps.models import (
+    Automation,
+    ChecklistItem,
+    ChecklistRun,
+    Node,
+    SystemMap,
+)
 from systemmaps.schema import validate_graph
+from systemmaps.tests.conftest import make_map
 from systemmaps.transfer import (
     MAX_IMPORT_BYTES,
     ImportInvalid,
     export_json,
+    import_document,
     import_json,
 )
 
@@ -386,3 +404,421 @@ def test_export_after_one_round_trip_is_stable(graph):
     once = export_json(import_json(export_json(graph)))
     twice = export_json(import_json(export_json(import_json(export_json(graph)))))
     assert once == twice
+
+
+# --- step details: owner, cost, SOP and checklist per node -------------------
+
+STEP = {
+    "owner": "bob@example.com",
+    "critical": True,
+    "automation": "could",
+    "automation_tool": "Calendly",
+    "minutes_per_run": Decimal("45"),
+    "runs_per_month": Decimal("12.50"),
+    "hourly_cost": Decimal("80.25"),
+    "sop_why": "First impressions sell.",
+    "sop_reviewed_on": date(2024, 5, 2),
+    "checklist": ["Read the lead's answers", "Send the agenda"],
+}
+# STEP as a file has it.
+FILE_STEP = {
+    **STEP,
+    "minutes_per_run": 45,
+    "runs_per_month": 12.5,
+    "hourly_cost": 80.25,
+    "sop_reviewed_on": "2024-05-02",
+}
+
+
+def file_with_step(step, kind="task"):
+    """A three-step file whose middle step (id "call", node 2) has `step`."""
+    document = json.loads(small_file())
+    document["nodes"].insert(
+        1,
+        {"id": "call", "kind": kind, "label": "Call", "x": 110, "y": 0, "step": step},
+    )
+    return json.dumps(document)
+
+
+def test_export_writes_step_details_under_each_task_and_decision(webinar):
+    ids = {node["label"]: node["id"] for node in webinar["nodes"]}
+    steps = {
+        ids["Consultation call"]: STEP,
+        ids["Webinar"]: STEP,  # a terminus: not written
+    }
+
+    document = json.loads(export_json(webinar, steps))
+
+    nodes = {node["label"]: node for node in document["nodes"]}
+    step = nodes["Consultation call"]["step"]
+    assert list(step) == [
+        "owner", "critical", "automation", "automation_tool", "minutes_per_run",
+        "runs_per_month", "hourly_cost", "sop_why", "sop_reviewed_on", "checklist",
+    ]  # fmt: skip
+    assert step["owner"] == "bob@example.com"
+    assert (step["minutes_per_run"], step["runs_per_month"]) == (45, 12.5)
+    assert step["hourly_cost"] == 80.25
+    assert step["sop_reviewed_on"] == "2024-05-02"
+    assert step["checklist"] == ["Read the lead's answers", "Send the agenda"]
+    assert "step" not in nodes["Webinar"]
+    assert "step" not in nodes["Proposal sent"]
+    assert list(nodes["Consultation call"])[-1] == "step"
+
+
+def test_import_reads_step_details_by_the_new_ids():
+    imported = import_document(file_with_step(FILE_STEP))
+
+    assert [node["id"] for node in imported.graph["nodes"]] == ["n1", "n2", "n3"]
+    assert "step" not in imported.graph["nodes"][1]
+    assert imported.steps == {"n2": STEP}
+
+
+def test_import_of_a_step_without_details_gives_the_defaults():
+    imported = import_document(file_with_step({}, kind="decision"))
+
+    assert imported.steps == {
+        "n2": {
+            "owner": None,
+            "critical": False,
+            "automation": "manual",
+            "automation_tool": "",
+            "minutes_per_run": None,
+            "runs_per_month": None,
+            "hourly_cost": None,
+            "sop_why": "",
+            "sop_reviewed_on": None,
+            "checklist": [],
+        }
+    }
+
+
+def test_import_ignores_the_step_of_a_terminus_and_files_without_steps():
+    assert import_document(file_with_step("nonsense", kind="terminus")).steps == {}
+    assert import_document(small_file()).steps == {}
+
+
+def test_step_details_survive_export_import_export(webinar):
+    ids = {node["label"]: node["id"] for node in webinar["nodes"]}
+    first = export_json(webinar, {ids["Consultation call"]: STEP})
+
+    imported = import_document(first)
+    again = export_json(imported.graph, imported.steps)
+
+    assert json.loads(again) == renamed(json.loads(first))
+
+
+def test_import_rounds_numbers_to_cents():
+    imported = import_document(
+        file_with_step({"minutes_per_run": 1.005, "hourly_cost": 3})
+    )
+
+    assert imported.steps["n2"]["minutes_per_run"] == Decimal("1.01")
+    assert imported.steps["n2"]["hourly_cost"] == Decimal("3.00")
+
+
+@pytest.mark.parametrize(
+    ("step", "field", "message"),
+    [
+        ({"minutes_per_run": -5}, "step.minutes_per_run", "must be 0 or more."),
+        ({"runs_per_month": "10"}, "step.runs_per_month", "must be a number"),
+        ({"hourly_cost": True}, "step.hourly_cost", "must be a number"),
+        ({"hourly_cost": 1e30}, "step.hourly_cost", "must be at most 99999999.99"),
+        ({"automation": "robots"}, "step.automation", "manual, could, automated"),
+        ({"critical": "yes"}, "step.critical", "must be true or false."),
+        ({"automation_tool": "x" * 101}, "step.automation_tool", "At most 100"),
+        ({"sop_why": 5}, "step.sop_why", "must be text."),
+        ({"sop_reviewed_on": "2.5.2024"}, "step.sop_reviewed_on", "YYYY-MM-DD"),
+        ({"owner": 7}, "step.owner", "a member's email address"),
+        ({"checklist": "Send it"}, "step.checklist", "must be a list of texts."),
+        ({"checklist": ["ok", " "]}, "step.checklist", "item 2 must be text"),
+        ({"checklist": [1]}, "step.checklist", "item 1 must be text"),
+        ({"checklist": ["x"] * 201}, "step.checklist", "At most 200 items."),
+    ],
+)
+def test_import_refuses_bad_step_values_naming_node_and_field(step, field, message):
+    problems = problems_of(file_with_step(step))
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"Node 2 (id “call”), field “{field}”: ")
+    assert message in problems[0]
+
+
+def test_import_refuses_a_step_that_is_not_an_object():
+    assert problems_of(file_with_step(["Send it"])) == [
+        "Node 2 (id “call”), field “step”: must be an object of step details."
+    ]
+
+
+def test_import_lists_graph_and_step_problems_together():
+    document = json.loads(file_with_step({"minutes_per_run": -1}))
+    document["nodes"][0]["kind"] = "circle"
+
+    problems = problems_of(json.dumps(document))
+
+    assert [p.split(":")[0] for p in problems] == [
+        "Node 1 (id “a”), field “kind”",
+        "Node 2 (id “call”), field “step.minutes_per_run”",
+    ]
+
+
+def test_import_refuses_half_a_surrogate_pair_in_a_checklist():
+    raw = file_with_step({"checklist": ["ok"]}).replace('"ok"', '"\\ud800"')
+
+    assert problems_of(raw) == [
+        "Node 2 (id “call”), field “step.checklist”: contains an invalid character "
+        "(a lone surrogate)."
+    ]
+
+
+# --- through the map's pages: exports and imports with step details ----------
+
+
+def page_url(name: str, system_map=None, slug: str = "acme", **kwargs) -> str:
+    if system_map is not None:
+        kwargs["pk"] = system_map.pk
+    return reverse(f"systemmaps:{name}", kwargs={"slug": slug, **kwargs})
+
+
+def upload(content: bytes, name: str = "map.json") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/json")
+
+
+def node_of(system_map, client_id: str) -> Node:
+    return Node.objects.select_related("owner__user").get(
+        map=system_map, client_id=client_id
+    )
+
+
+@pytest.fixture
+def detailed_map(webinar_map, acme, bob, erin):
+    """The webinar map with owners, costs, an SOP and checklists."""
+    call = node_of(webinar_map, "call")
+    services.step_update(
+        node=call,
+        owner=bob.memberships.get(business=acme),
+        critical=True,
+        automation=Automation.COULD,
+        automation_tool="Calendly",
+        minutes_per_run=Decimal("45"),
+        runs_per_month=Decimal("12.5"),
+        hourly_cost=Decimal("80"),
+    )
+    services.sop_update(
+        node=call, why="First impressions.", reviewed_on=date(2024, 5, 2)
+    )
+    services.checklist_item_add(node=call, text="Send the agenda")
+    services.checklist_item_add(node=call, text="Book the call")
+    services.step_update(
+        node=node_of(webinar_map, "signed"),
+        owner=erin.memberships.get(business=acme),
+        automation=Automation.AUTOMATED,
+    )
+    return webinar_map
+
+
+@pytest.mark.django_db
+def test_json_export_has_each_steps_details_with_the_owner_as_email(
+    client_for, bob, detailed_map
+):
+    response = client_for(bob).get(page_url("map-export", detailed_map, fmt="json"))
+
+    nodes = {node["id"]: node for node in json.loads(response.content)["nodes"]}
+    assert nodes["call"]["step"] == {
+        "owner": "bob@example.com",
+        "critical": True,
+        "automation": "could",
+        "automation_tool": "Calendly",
+        "minutes_per_run": 45,
+        "runs_per_month": 12.5,
+        "hourly_cost": 80,
+        "sop_why": "First impressions.",
+        "sop_reviewed_on": "2024-05-02",
+        "checklist": ["Send the agenda", "Book the call"],
+    }
+    assert nodes["signed"]["step"]["owner"] == "erin@example.com"
+    assert nodes["nurture"]["step"]["owner"] is None
+    assert "step" not in nodes["start"]
+
+
+@pytest.mark.django_db
+def test_json_export_queries_do_not_grow_with_steps(
+    client_for, acme, alice, bob, django_assert_max_num_queries
+):
+    owner = bob.memberships.get(business=acme)
+
+    def map_with(count: int):
+        graph = {
+            "schema_version": 1,
+            "name": f"{count} steps",
+            "nodes": [
+                {"id": f"n{i}", "kind": "task", "label": f"Step {i}"}
+                | {"x": 200.0 * i, "y": 0.0, "stage": None, "notes": None}
+                for i in range(count)
+            ],
+            "edges": [],
+        }
+        system_map = make_map(acme, alice, graph["name"], graph=graph)
+        Node.objects.filter(map=system_map).update(owner=owner, critical=True)
+        for node in system_map.nodes.all():
+            services.checklist_item_add(node=node, text="Do it")
+        return system_map
+
+    small, large = map_with(5), map_with(200)
+    client = client_for(alice)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(page_url("map-export", small, fmt="json"))
+    with django_assert_max_num_queries(len(queries)):
+        response = client.get(page_url("map-export", large, fmt="json"))
+    steps = [node["step"] for node in json.loads(response.content)["nodes"]]
+    assert len(steps) == 200
+    assert all(step["owner"] == "bob@example.com" for step in steps)
+
+
+@pytest.mark.django_db
+def test_importing_an_export_restores_details_and_owners_by_email(
+    client_for, alice, erin, detailed_map
+):
+    exported = client_for(alice).get(page_url("map-export", detailed_map, fmt="json"))
+    # An email written in other letter case is the same member.
+    content = exported.content.replace(b"erin@example.com", b"Erin@Example.com")
+
+    response = client_for(erin).post(
+        page_url("map-import"),
+        {"file": upload(content), "half": "marketing", "stages": ["try"]},
+        follow=True,
+    )
+
+    imported = SystemMap.objects.exclude(pk=detailed_map.pk).get()
+    assert [str(m) for m in response.context["messages"]] == [
+        "“Webinar to client” is imported."
+    ]
+    call = node_of(imported, "n6")  # the sixth step of the file
+    assert call.label == "Consultation call"
+    assert call.owner.user.email == "bob@example.com"
+    assert (call.critical, call.automation, call.automation_tool) == (
+        True,
+        "could",
+        "Calendly",
+    )
+    assert (call.minutes_per_run, call.runs_per_month, call.hourly_cost) == (
+        Decimal("45"),
+        Decimal("12.5"),
+        Decimal("80"),
+    )
+    assert (call.sop_why, call.sop_reviewed_on) == (
+        "First impressions.",
+        date(2024, 5, 2),
+    )
+    assert list(call.checklist_items.values_list("text", "position")) == [
+        ("Send the agenda", 0),
+        ("Book the call", 1),
+    ]
+    assert node_of(imported, "n8").owner.user == erin
+    assert not ChecklistRun.objects.filter(node__map=imported).exists()
+
+
+@pytest.mark.django_db
+def test_import_into_another_business_keeps_details_but_not_unknown_owners(
+    client_for, alice, charlie, other_co, detailed_map
+):
+    exported = client_for(alice).get(page_url("map-export", detailed_map, fmt="json"))
+
+    response = client_for(charlie).post(
+        page_url("map-import", slug=other_co.slug),
+        {"file": upload(exported.content), "half": "marketing", "stages": ["try"]},
+        follow=True,
+    )
+
+    imported = SystemMap.objects.get(business=other_co)
+    assert [str(m) for m in response.context["messages"]] == [
+        "“Webinar to client” is imported. 2 steps have no owner: no member of this "
+        "business has the email bob@example.com, erin@example.com."
+    ]
+    call = node_of(imported, "n6")
+    assert (call.owner, call.critical, call.hourly_cost) == (None, True, Decimal("80"))
+    assert call.checklist_items.count() == 2
+    assert not Node.objects.filter(map=imported, owner__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_import_with_bad_step_values_lists_them_and_creates_nothing(
+    client_for, erin, acme
+):
+    document = json.loads(file_with_step({"minutes_per_run": -5, "critical": 1}))
+
+    response = client_for(erin).post(
+        page_url("map-import"),
+        {
+            "file": upload(json.dumps(document).encode()),
+            "half": "marketing",
+            "stages": ["try"],
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.context["problems"] == [
+        "Node 2 (id “call”), field “step.critical”: must be true or false.",
+        "Node 2 (id “call”), field “step.minutes_per_run”: must be 0 or more.",
+    ]
+    assert "step.minutes_per_run" in response.content.decode()
+    assert not SystemMap.objects.exists()
+    assert not ChecklistItem.objects.exists()
+
+
+@pytest.mark.django_db
+def test_svg_and_mermaid_exports_show_owner_critical_and_automation(
+    client_for, bob, detailed_map
+):
+    client = client_for(bob)
+
+    svg = client.get(page_url("map-export", detailed_map, fmt="svg")).content
+    mermaid = client.get(page_url("map-export", detailed_map, fmt="mmd")).content
+
+    text = svg.decode()
+    assert "BB · ★\u00a0Critical ·" in text and "⚡\u00a0Could be automated" in text
+    assert "EE · ⚙\u00a0Automated" in text
+    assert (
+        '["Consultation call (BB · ★\u00a0Critical · ⚡\u00a0Could be automated)"]'
+        in mermaid.decode()
+    )
+    assert '{"Signed? (EE · ⚙\u00a0Automated)"}' in mermaid.decode()
+
+
+@pytest.mark.django_db
+def test_owner_names_with_markup_are_escaped_in_the_exports(
+    client_for, acme, alice, webinar_map
+):
+    user = UserFactory(email="mallory@example.com", name='<script>x "N\\N')
+    owner = MembershipFactory(business=acme, user=user)
+    services.step_update(node=node_of(webinar_map, "call"), owner=owner)
+    client = client_for(alice)
+
+    svg = client.get(page_url("map-export", webinar_map, fmt="svg")).content
+    mermaid = client.get(page_url("map-export", webinar_map, fmt="mmd")).content
+
+    assert user.initials == '<"'
+    assert b"<script" not in svg
+    shown = [el.text for el in ET.fromstring(svg).iter() if el.tag.endswith("text")]
+    assert '<"' in shown
+    assert '["Consultation call (#lt;#quot;)"]' in mermaid.decode()
+
+
+@pytest.mark.django_db
+def test_map_page_drawing_follows_owner_changes_without_a_new_version(
+    client_for, acme, alice, bob, webinar_map
+):
+    client = client_for(alice)
+    before = client.get(page_url("map-detail", webinar_map)).content.decode()
+    assert "BB" not in before
+
+    services.step_update(
+        node=node_of(webinar_map, "call"),
+        owner=bob.memberships.get(business=acme),
+        critical=True,
+    )
+    after = client.get(page_url("map-detail", webinar_map)).content.decode()
+
+    drawing = after[after.index('data-testid="map-svg"') :]
+    drawing = drawing[: drawing.index("</svg>")]
+    assert "BB · ★\u00a0Critical" in drawing
+    assert SystemMap.objects.get(pk=webinar_map.pk).version == 1

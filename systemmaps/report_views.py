@@ -1,0 +1,63 @@
+"""Pages about the steps people own across maps: My steps and the gap reports."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from hourglass.access import HtmxHttpRequest, business_view
+
+from . import selectors
+from .access import get_map_for_member
+
+# The business report lists this many automation candidates; each map's own
+# report lists all of its candidates.
+TOP_CANDIDATES = 10
+
+
+@business_view()
+@require_GET
+def my_steps(request: HtmxHttpRequest) -> HttpResponse:
+    """Every step the logged-in member owns, with its checklist and open runs."""
+    groups = selectors.my_steps(request.membership)
+    return render(
+        request,
+        "systemmaps/my_steps.html",
+        {
+            "groups": groups,
+            "step_count": sum(g.step_count for g in groups),
+            "other_runs": selectors.my_other_open_runs(request.membership),
+        },
+    )
+
+
+@business_view()
+@require_GET
+def map_gaps(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    # Metrics arrive with issue 6: it passes the measured steps as `measured`.
+    report = selectors.map_gaps(system_map, today=timezone.localdate())
+    return render(
+        request,
+        "systemmaps/map_gaps.html",
+        {
+            "map": system_map,
+            "map_gaps": report,
+            "map_candidates": [(system_map, gap) for gap in report.report.candidates],
+        },
+    )
+
+
+@business_view()
+@require_GET
+def business_gaps(request: HtmxHttpRequest) -> HttpResponse:
+    report = selectors.business_gaps(request.business, today=timezone.localdate())
+    return render(
+        request,
+        "systemmaps/gaps.html",
+        {
+            "report": report,
+            "top_candidates": report.candidates[:TOP_CANDIDATES],
+            "more_candidates": max(len(report.candidates) - TOP_CANDIDATES, 0),
+        },
+    )
