@@ -26,9 +26,12 @@ from systemmaps.schema import GraphInvalid, validate_graph
 from systemmaps.tests.conftest import maps_snapshot, webinar_graph
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 
+# Derandomized: CI runs the same examples every time, so a run that lands is
+# reproducible; explore further locally with derandomize=False and more examples.
 FUZZ = settings(
     max_examples=120,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -281,8 +284,16 @@ def test_graph_put_of_odd_unicode_text_stores_it_exactly_or_names_the_field(
         node["label"] = label[:200]
         node["notes"] = label
     document["edges"][0]["label"] = answer
-    expected_bad = len(name) > 200 or any(
-        "\x00" in text or _has_lone_surrogate(text) for text in [name, answer, *labels]
+    # What the server reads: JSON joins an escaped high and low surrogate that
+    # stand side by side into one valid character; only lone halves remain.
+    document = json.loads(dumps(document))
+    texts = [
+        document["name"],
+        document["edges"][0]["label"],
+        *(node["notes"] for node in document["nodes"]),
+    ]
+    expected_bad = len(document["name"]) > 200 or any(
+        "\x00" in text or _has_lone_surrogate(text) for text in texts
     )
     before = maps_snapshot()
 
@@ -306,6 +317,7 @@ def _has_lone_surrogate(text: str) -> bool:
 @settings(
     max_examples=15,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(body=deep_nesting())
@@ -431,6 +443,7 @@ def test_import_with_hostile_fields_imports_or_refuses(editor, acme, document):
 @settings(
     max_examples=10,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(content=deep_nesting())
