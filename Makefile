@@ -19,7 +19,7 @@ help:
 	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
 	@echo "make test   ruff check, ruff format --check, then pytest (extra args: PYTEST_ARGS=...)"
 	@echo "make fmt    format and fix lint in place"
-	@echo "make bench  run every bench/bench_*.py script"
+	@echo "make bench  run every bench/bench_*.py on PostgreSQL and Redis; writes bench/results.json"
 	@echo "make clean  remove var/ (SQLite database, Celery queue) and staticfiles/"
 
 # One clear line per missing tool, then a non-zero exit.
@@ -79,15 +79,11 @@ fmt: $(PY_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Benchmarks print figures and ratios; an empty bench/ is not an error.
-bench: check-prereqs install
-	@set -e; for script in bench/bench_*.py; do \
-	  [ -e "$$script" ] || { echo "No bench/bench_*.py scripts."; break; }; \
-	  echo "==> $$script"; \
-	  PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
-	    DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-hourglass.settings}" \
-	    $(VENV_PY) "$$script"; \
-	done
+# Benchmarks: every bench/bench_*.py against PostgreSQL (BENCH_DATABASE_URL, created and
+# migrated when needed) and Redis (BENCH_CELERY_BROKER_URL); one table of figures beside
+# their floors, written to bench/results.json. A failed script fails the run at the end.
+bench: check-prereqs check-chromium install
+	CHROMIUM=$(CHROMIUM) $(VENV_PY) bench/run_all.py
 
 clean:
 	rm -rf var staticfiles

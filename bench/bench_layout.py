@@ -6,12 +6,13 @@ side costs (building DOT, the subprocess, reading JSON) on top of Graphviz's own
 layout time for the same DOT source.
 
     .venv/bin/python bench/bench_layout.py [--json PATH]
+
+`--json PATH` writes one row per size in the shape of bench/_report.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._report import row, write_json  # noqa: E402
 from systemmaps import layout  # noqa: E402
 
 SIZES = (100, 300, 500)
@@ -113,13 +115,17 @@ def run() -> list[dict]:
 
         tidy_ms, dot_ms = best_of(REPEAT, ours, floor)
         rows.append(
-            {
-                "nodes": size,
-                "edges": len(edges),
-                "tidy_positions_ms": round(tidy_ms, 1),
-                "dot_alone_ms": round(dot_ms, 1),
-                "ratio": round(tidy_ms / dot_ms, 3),
-            }
+            row(
+                f"layout.tidy_positions.{size}",
+                f"tidy_positions, {size} steps, {len(edges)} arrows, best of {REPEAT}",
+                tidy_ms,
+                "dot -Tjson0 alone, same DOT source",
+                dot_ms,
+                nodes=size,
+                edges=len(edges),
+                repeat=REPEAT,
+                seed=SEED,
+            )
         )
     return rows
 
@@ -134,20 +140,13 @@ def main() -> None:
         f"{'nodes':>6} {'edges':>6} {'tidy_positions ms':>18} {'dot alone ms':>13} "
         f"{'ratio':>6}"
     )
-    for row in rows:
+    for figure in rows:
         print(
-            f"{row['nodes']:>6} {row['edges']:>6} {row['tidy_positions_ms']:>18.1f} "
-            f"{row['dot_alone_ms']:>13.1f} {row['ratio']:>6.2f}"
+            f"{figure['nodes']:>6} {figure['edges']:>6} {figure['value_ms']:>18.1f} "
+            f"{figure['floor_ms']:>13.1f} {figure['ratio']:>6.2f}"
         )
     if args.json:
-        report = {
-            "benchmark": "layout.tidy_positions",
-            "floor": "dot -Tjson0 on the same DOT source",
-            "repeat": REPEAT,
-            "seed": SEED,
-            "rows": rows,
-        }
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+        write_json(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 (validate, lock, write nodes and edges, lint, revision), beside the floor: the same
 rows written by raw SQL `executemany` in one transaction on the same database.
 
-Runs against the database of DATABASE_URL (SQLite under var/ by default); it creates
-a throw-away business and deletes it afterwards.
+Runs against the database of DATABASE_URL (SQLite under var/ by default; `make bench`
+points it at PostgreSQL); it creates a throw-away business and deletes it afterwards.
+`--json PATH` writes the figure as rows in the shape of bench/_report.py.
 
     .venv/bin/python bench/bench_save.py [--json PATH]
 """
@@ -30,6 +31,7 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._flowcharts import random_document, throwaway_map  # noqa: E402
+from bench._report import row, write_json  # noqa: E402
 from systemmaps.graph import lint  # noqa: E402
 from systemmaps.models import SystemMap  # noqa: E402
 
@@ -125,20 +127,22 @@ def main() -> None:
     print(f"{'  of which lint alone':<36}{lint_only * 1000:>10.1f}{'':>8}")
     print(f"{'floor: raw SQL executemany':<36}{floor * 1000:>10.1f}{1:>8.1f}")
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "bench": "save",
-                    "database": vendor,
-                    "nodes": NODES,
-                    "edges": EDGES,
-                    "api_ms": round(api * 1000, 1),
-                    "lint_ms": round(lint_only * 1000, 1),
-                    "floor_raw_sql_ms": round(floor * 1000, 1),
-                    "ratio": round(api / floor, 2),
-                },
-                indent=2,
-            )
+        write_json(
+            args.json,
+            [
+                row(
+                    "save.put_graph",
+                    f"PUT graph.json, {NODES} steps, {EDGES} arrows, best of {REPEAT}",
+                    api * 1000,
+                    "raw SQL executemany, same rows",
+                    floor * 1000,
+                    database=vendor,
+                    nodes=NODES,
+                    edges=EDGES,
+                    repeat=REPEAT,
+                    lint_ms=round(lint_only * 1000, 1),
+                )
+            ],
         )
 
 
