@@ -7,7 +7,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from systemmaps import selectors as map_selectors
@@ -249,6 +253,7 @@ def _hourglass_bands(cards) -> list[dict]:
 
 
 @business_view()
+@require_GET
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     halves = selectors.hourglass_stages(request.business)
     cards = halves[Half.MARKETING] + halves[Half.OPERATIONS]
@@ -283,6 +288,7 @@ def _overview_anchor(request: HtmxHttpRequest, stage: str) -> str:
 
 
 @business_view()
+@require_GET
 def stage_plan(request: HtmxHttpRequest, stage: str) -> HttpResponse:
     """A stage's goal and notes as a fragment (htmx) or the overview at that stage."""
     stage = _stage_or_404(stage)
@@ -432,6 +438,7 @@ def tactic_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @business_view()
+@require_GET
 def team(request: HtmxHttpRequest) -> HttpResponse:
     """The accountability chart: who owns which steps, the marketing owner, and
     (for owners) members, invitations and each member's roles and rate."""

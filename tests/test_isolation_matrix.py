@@ -1,0 +1,951 @@
+"""Tenant isolation matrix: every URL under /b/<slug>/ × GET, POST, PUT, DELETE,
+filled with the ids of real objects of one business and sent by someone of another.
+
+Two businesses are fully populated through the services (a map with revisions,
+steps with owners, checklist items, an open and a finished run with ticks, a
+flagged problem, a map in the trash, a tactic, a pending invitation, a member with
+a rate, a marketing owner). `ROUTES` says, for every URL pattern the resolver
+has under /b/<slug>/, which of a business's objects fill its arguments and who may
+read and write through it. A URL missing from the table fails the test, so every
+new URL must say how it is reached and who it is for.
+
+The sweeps, each ending with every row of the hourglass, systemmaps and metrics
+apps exactly as it was and no mail sent:
+
+- charlie (owner of Other Co only) sends every method to every URL built with
+  Acme's slug and Acme's objects, with and without htmx → 404;
+- charlie sends them under his own slug with Acme's object ids in the URL (all of
+  them, then one at a time among Other Co's own) → 404, exactly as for an id that
+  exists nowhere (405 only where the method is not served at all);
+- bob (plain member of Acme) gets 403 on every write above his role, and on the
+  checklist and run writes of a step he does not own;
+- Acme's owner, for contrast, reaches every URL with the same ids (requests that
+  write are rolled back), so the 404s above come from the access checks and not
+  from URLs that point at nothing.
+
+Ids of Other Co inside an Acme request (an arrow to its step, its member as owner
+or marketing owner, its checklist item in a new order or a run, its members'
+emails in an imported file) are refused with a 4xx, or in the import's case
+ignored as designed, and nothing is written.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from hourglass import services
+from hourglass.models import Business, Membership, Role, User
+from hourglass.tests.factories import MembershipFactory, UserFactory
+from hourglass.tests.test_isolation import PARAM, business_routes
+from systemmaps import services as map_services
+from systemmaps.models import ChecklistItem, Node, SystemMap
+from systemmaps.tests.conftest import webinar_graph
+from systemmaps.transfer import export_json
+
+METHODS = ("GET", "POST", "PUT", "DELETE")
+
+# ---------------------------------------------------------------------------
+# The table: how each URL is filled, and who may read and write through it
+# ---------------------------------------------------------------------------
+
+MEMBER = "member"  # anyone in the business
+WORKER = "worker"  # the step's owner, editors and owners (a member: own steps)
+EDITOR = "editor"  # editors and owners
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class Route:
+    # URL argument → key of World.ids (the slug is the business's own).
+    kwargs: dict[str, str] = field(default_factory=dict)
+    # Who may GET it; None: the URL has no page (a POST endpoint).
+    read: str | None = MEMBER
+    # Who may send it a write; None: it writes nothing (a page).
+    write: str | None = None
+    # Reads a JSON body (the graph API) instead of a form.
+    json: bool = False
+    # Why a plain member may write through it (write=MEMBER only).
+    why: str = ""
+
+
+MAP = {"pk": "map"}
+STEP = {"pk": "map", "node": "step"}
+
+ROUTES: dict[str, Route] = {
+    # The hourglass: stages and tactics
+    "hourglass:overview": Route(),
+    "hourglass:stage-plan": Route({"stage": "stage"}),
+    "hourglass:stage-edit": Route({"stage": "stage"}, read=EDITOR, write=EDITOR),
+    "hourglass:tactic-create": Route(read=EDITOR, write=EDITOR),
+    "hourglass:tactic-edit": Route({"pk": "tactic"}, read=EDITOR, write=EDITOR),
+    "hourglass:tactic-delete": Route({"pk": "tactic"}, read=None, write=EDITOR),
+    # Team and settings
+    "hourglass:team": Route(),
+    "hourglass:invite": Route(read=None, write=OWNER),
+    "hourglass:invitation-resend": Route({"pk": "invitation"}, read=None, write=OWNER),
+    "hourglass:invitation-revoke": Route({"pk": "invitation"}, read=None, write=OWNER),
+    "hourglass:member-role": Route({"pk": "member"}, read=None, write=OWNER),
+    "hourglass:member-profile": Route({"pk": "member"}, read=None, write=OWNER),
+    "hourglass:marketing-owner": Route(read=None, write=OWNER),
+    "hourglass:member-remove": Route({"pk": "member"}, read=None, write=OWNER),
+    "hourglass:leave": Route(
+        read=None,
+        write=MEMBER,
+        why="anyone may leave a business: it removes their own membership only",
+    ),
+    "hourglass:settings": Route(read=OWNER, write=OWNER),
+    "hourglass:delete": Route(read=None, write=OWNER),
+    # Maps
+    "systemmaps:map-list": Route(),
+    "systemmaps:map-new": Route(read=EDITOR, write=EDITOR),
+    "systemmaps:template-list": Route(),
+    "systemmaps:template-use": Route({"key": "template"}, read=None, write=EDITOR),
+    "systemmaps:map-import": Route(read=EDITOR, write=EDITOR),
+    "systemmaps:map-trash": Route(),
+    "systemmaps:map-detail": Route(MAP),
+    "systemmaps:map-edit": Route(MAP),
+    "systemmaps:map-settings": Route(MAP, read=EDITOR, write=EDITOR),
+    "systemmaps:map-tidy": Route(MAP, read=None, write=EDITOR),
+    "systemmaps:map-duplicate": Route(MAP, read=None, write=EDITOR),
+    "systemmaps:map-delete": Route(MAP, read=None, write=EDITOR),
+    "systemmaps:map-restore": Route({"pk": "trashed_map"}, read=None, write=OWNER),
+    "systemmaps:map-export": Route({"pk": "map", "fmt": "fmt"}),
+    "systemmaps:map-graph": Route(MAP, write=EDITOR, json=True),
+    # Writes nothing, but only editors lay out a drawing they are editing.
+    "systemmaps:map-layout": Route(MAP, read=None, write=EDITOR, json=True),
+    "systemmaps:map-analysis": Route(MAP),
+    "systemmaps:revision-list": Route(MAP),
+    "systemmaps:revision-detail": Route({"pk": "map", "version": "version"}),
+    "systemmaps:revision-restore": Route(
+        {"pk": "map", "version": "version"}, read=None, write=EDITOR
+    ),
+    # Outline and the editor's side panel
+    "systemmaps:map-outline": Route(MAP),
+    "systemmaps:outline-rename": Route(STEP, read=None, write=EDITOR),
+    "systemmaps:outline-add-next": Route(STEP, read=None, write=EDITOR),
+    "systemmaps:outline-add-branch": Route(
+        {"pk": "map", "node": "decision"}, read=None, write=EDITOR
+    ),
+    "systemmaps:outline-delete": Route(STEP, read=None, write=EDITOR),
+    "systemmaps:step-panel": Route(STEP, write=EDITOR),
+    "systemmaps:step-panel-owner": Route(STEP, write=EDITOR),
+    # The step page
+    "systemmaps:step-detail": Route(STEP),
+    "systemmaps:step-details": Route(STEP, read=None, write=EDITOR),
+    "systemmaps:step-flag-add": Route(
+        STEP,
+        read=None,
+        write=MEMBER,
+        why="a flagged problem is a note any member may leave; it edits nothing",
+    ),
+    "systemmaps:step-flag-resolve": Route(
+        {**STEP, "flag": "flag"}, read=None, write=WORKER
+    ),
+    "systemmaps:step-sop": Route(STEP, read=None, write=WORKER),
+    "systemmaps:step-sop-reviewed": Route(STEP, read=None, write=WORKER),
+    "systemmaps:step-checklist": Route(STEP, write=WORKER),
+    "systemmaps:step-checklist-order": Route(STEP, read=None, write=WORKER),
+    "systemmaps:step-checklist-item": Route(
+        {**STEP, "item": "item"}, read=None, write=WORKER
+    ),
+    "systemmaps:step-checklist-item-delete": Route(
+        {**STEP, "item": "item"}, read=None, write=WORKER
+    ),
+    "systemmaps:step-checklist-item-move": Route(
+        {**STEP, "item": "item"}, read=None, write=WORKER
+    ),
+    "systemmaps:step-run-start": Route(STEP, read=None, write=WORKER),
+    # Gap report and walkthrough
+    "systemmaps:map-gaps": Route(MAP),
+    "systemmaps:map-walk": Route(MAP),
+    "systemmaps:walk-flag": Route(
+        STEP,
+        read=None,
+        write=MEMBER,
+        why="flagging a problem while walking is a note, as on the step page",
+    ),
+    # Checklist runs
+    "systemmaps:run-detail": Route({"run": "run"}),
+    "systemmaps:run-update": Route({"run": "run"}, read=None, write=WORKER),
+    "systemmaps:run-tick": Route(
+        {"run": "run", "item": "item"}, read=None, write=WORKER
+    ),
+    "systemmaps:run-finish": Route({"run": "run"}, read=None, write=WORKER),
+    # Across maps
+    "systemmaps:my-steps": Route(),
+    "systemmaps:gaps": Route(),
+}
+
+# World.ids keys naming a row by its primary key: valid in no other business.
+ROW_KEYS = {
+    "map",
+    "trashed_map",
+    "tactic",
+    "invitation",
+    "member",
+    "item",
+    "flag",
+    "run",
+}
+# An id no row has: what a guess at another business's id looks like.
+NO_SUCH_ID = 999_999_999
+
+RESOLVER_ROUTES = {name: route for route, name, _regex in business_routes()}
+NAMES = sorted(ROUTES)
+
+# ---------------------------------------------------------------------------
+# Two populated businesses
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """One business with one of every kind of object, and their ids for URLs."""
+
+    business: Business
+    owner: User
+    ids: dict[str, int | str]
+    # The map's current version (its If-Match) and the step's checklist in order.
+    map_version: int
+    item_ids: list[int]
+
+    def kwargs(self, route: Route) -> dict[str, int | str]:
+        return {"slug": self.business.slug} | {
+            arg: self.ids[key] for arg, key in route.kwargs.items()
+        }
+
+
+def populate(
+    business: Business, *, owner: User, member: User, step_owner: User
+) -> World:
+    """`member` is a plain member who owns the step "call"; `step_owner` owns
+    "nurture", the step the table's URLs name, with its checklist, runs and flag."""
+    memberships = {m.user_id: m for m in Membership.objects.filter(business=business)}
+    system_map = map_services.map_create(
+        business=business,
+        user=owner,
+        name=f"{business.name} webinar",
+        half="marketing",
+        stages=["like", "try"],
+        graph=webinar_graph(f"{business.name} webinar"),
+    )
+    # Two more saves: three revisions, the middle one to look at and restore.
+    for label in ("Weekly email", "Email twice a week"):
+        graph = map_services.graph_of(system_map)
+        next(n for n in graph["nodes"] if n["id"] == "nurture")["label"] = label
+        system_map = map_services.map_save_graph(
+            system_map=system_map,
+            graph=graph,
+            user=owner,
+            expected_version=system_map.version,
+        ).system_map
+    step = system_map.nodes.get(client_id="nurture")
+    own_step = system_map.nodes.get(client_id="call")
+    map_services.step_update(
+        node=step,
+        owner=memberships[step_owner.pk],
+        critical=True,
+        minutes_per_run=Decimal(30),
+        runs_per_month=Decimal(8),
+    )
+    map_services.step_update(node=own_step, owner=memberships[member.pk])
+    map_services.sop_update(
+        node=step, why="Leads go cold.", reviewed_on=date(2024, 1, 2)
+    )
+    items = [
+        map_services.checklist_item_add(node=step, text=text)
+        for text in ("Write the email", "Check the links", "Schedule it")
+    ]
+    map_services.checklist_item_add(node=own_step, text="Confirm the time")
+    open_run = map_services.run_start(node=step, user=owner, subject="Client A")
+    map_services.run_tick(run=open_run, item=items[0], ticked=True, user=owner)
+    finished = map_services.run_start(node=step, user=owner, subject="Client B")
+    map_services.run_tick(run=finished, item=items[1], ticked=True, user=owner)
+    map_services.run_finish(run=finished)
+    flag = map_services.flag_add(node=step, user=member, text="The template is old.")
+    trashed = map_services.map_create(
+        business=business,
+        user=owner,
+        name="Old system",
+        half="operations",
+        stages=["buy"],
+        graph=webinar_graph("Old system"),
+    )
+    map_services.map_delete(system_map=trashed, user=owner)
+    tactic = services.tactic_create(
+        business=business, stage="know", name="Flyers", pep="paid", note="At fairs"
+    )
+    invitation = services.invitation_create(
+        business=business,
+        email=f"invitee@{business.slug}.example.com",
+        role=Role.EDITOR,
+        invited_by=owner,
+        base_url="http://testserver/",
+    )
+    services.stage_plan_update(
+        business=business, stage="know", goal="200 readers", notes="Mostly local."
+    )
+    services.membership_update_profile(
+        membership=memberships[member.pk], roles="Sales", hourly_rate=Decimal(40)
+    )
+    services.business_set_marketing_owner(
+        business=business, membership=memberships[member.pk]
+    )
+    return World(
+        business=business,
+        owner=owner,
+        ids={
+            "map": system_map.pk,
+            "trashed_map": trashed.pk,
+            "step": "nurture",
+            "decision": "booked",
+            "version": 2,
+            "item": items[0].pk,
+            "flag": flag.pk,
+            "run": open_run.pk,
+            "tactic": tactic.pk,
+            "invitation": invitation.pk,
+            "member": memberships[member.pk].pk,
+            "stage": "know",
+            "fmt": "svg",
+            "template": "webinar",
+        },
+        map_version=system_map.version,
+        item_ids=[item.pk for item in items],
+    )
+
+
+@dataclass
+class Worlds:
+    acme: World
+    other: World
+
+
+@pytest.fixture
+def olga(other_co) -> User:
+    """A plain member of Other Co."""
+    user = UserFactory(email="olga@example.com", name="Olga Ortiz")
+    MembershipFactory(business=other_co, user=user, role=Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def worlds(acme, alice, bob, erin, other_co, charlie, olga) -> Worlds:
+    return Worlds(
+        acme=populate(acme, owner=alice, member=bob, step_owner=erin),
+        other=populate(other_co, owner=charlie, member=olga, step_owner=charlie),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Helpers: hostile requests and the whole database
+# ---------------------------------------------------------------------------
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def hostile_form(target: World) -> dict:
+    """Every field name of every form under /b/<slug>/, with values the target
+    business would accept: had a view forgotten its access check, this would
+    change something."""
+    exported = export_json(webinar_graph("Hacked"))
+    return {
+        # Stages, tactics, team, settings
+        "goal": "hacked",
+        "notes": "hacked",
+        "name": "Hacked",
+        "stage": "know",
+        "pep": "paid",
+        "note": "hacked",
+        "email": "spy@example.com",
+        "role": Role.OWNER,
+        "roles": "spy",
+        "hourly_rate": "1",
+        "marketing_owner": target.ids["member"],
+        "currency": "USD",
+        "timezone": "UTC",
+        "confirm": target.business.name,
+        # Maps: wizard, settings, import, outline, side panel
+        "product": "Hacked",
+        "half": "operations",
+        "stages": ["buy"],
+        "description": "hacked",
+        "status": "draft",
+        "start": "Hacked",
+        "stop": "Hacked",
+        "tasks": "Hacked",
+        "file": SimpleUploadedFile("map.json", exported, "application/json"),
+        "version": target.map_version,
+        "label": "Hacked",
+        "edge_label": "hacked",
+        "kind": "task",
+        # Steps: details, SOP, checklist, runs, flags, walkthrough
+        "owner": target.ids["member"],
+        "critical": "on",
+        "automation": "automated",
+        "automation_tool": "spyware",
+        "minutes_per_run": "1",
+        "runs_per_month": "1",
+        "hourly_cost": "1",
+        "why": "hacked",
+        "reviewed_on": "2020-01-02",
+        "text": "hacked",
+        "item": list(reversed(target.item_ids)),
+        "direction": "down",
+        "subject": "hacked",
+        "ticked": "on",
+        "path": "start,nurture",
+    }
+
+
+def hostile_graph(target: World) -> str:
+    graph = webinar_graph("Hacked")
+    graph["nodes"][1]["label"] = "Hacked"
+    return json.dumps(graph)
+
+
+def send(
+    client: Client, method: str, url: str, route: Route, target: World, htmx=False
+):
+    """One request of `method`: a form for POST (JSON for the graph API), the
+    graph JSON with a valid If-Match for PUT, a form-encoded body for DELETE."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    if method == "GET":
+        return client.get(url, headers=headers)
+    if method == "POST" and not route.json:
+        return client.post(url, hostile_form(target), headers=headers)
+    if method in ("POST", "PUT"):
+        return client.generic(
+            method,
+            url,
+            hostile_graph(target),
+            content_type="application/json",
+            headers={**headers, "If-Match": f'"{target.map_version}"'},
+        )
+    form = {k: v for k, v in hostile_form(target).items() if k != "file"}
+    return client.generic(
+        method,
+        url,
+        urlencode(form, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+
+
+SNAPSHOT_APPS = ("hourglass", "systemmaps", "metrics")
+# Written by logging in and by visiting one's own business (which business `/`
+# opens), not by what a request asks for.
+VOLATILE = {"hourglass.user": {"last_login"}, "hourglass.membership": {"last_used_at"}}
+
+
+def database() -> dict[str, list[tuple]]:
+    """Every row of every model of our apps (both businesses, the users)."""
+    rows = {}
+    for app in SNAPSHOT_APPS:
+        for model in apps.get_app_config(app).get_models():
+            skip = VOLATILE.get(model._meta.label_lower, set())
+            columns = [
+                f.attname for f in model._meta.concrete_fields if f.name not in skip
+            ]
+            rows[model._meta.label] = list(
+                model._base_manager.order_by("pk").values_list(*columns)
+            )
+    return rows
+
+
+def assert_populated(rows: dict[str, list[tuple]]) -> None:
+    """Both businesses have one of everything (a sweep of empty tables proves
+    nothing)."""
+    counts = {label: len(table) for label, table in rows.items()}
+    assert counts["hourglass.Business"] == 2
+    assert counts["hourglass.Invitation"] == 2
+    assert counts["hourglass.Tactic"] == 2
+    assert counts["systemmaps.SystemMap"] == 4
+    assert counts["systemmaps.Revision"] == 2 * 3 + 2
+    assert counts["systemmaps.ChecklistRun"] == 4
+    assert counts["systemmaps.RunTick"] == 4
+    assert counts["systemmaps.StepFlag"] == 2
+
+
+def url_of(name: str, kwargs: dict) -> str:
+    return reverse(name, kwargs=kwargs)
+
+
+# ---------------------------------------------------------------------------
+# The table covers the resolver
+# ---------------------------------------------------------------------------
+
+
+def test_every_business_url_is_in_the_matrix():
+    unnamed = [route for name, route in RESOLVER_ROUTES.items() if name is None]
+    missing = sorted(set(RESOLVER_ROUTES) - set(ROUTES) - {None})
+    stale = sorted(set(ROUTES) - set(RESOLVER_ROUTES))
+
+    assert unnamed == [], f"name these URLs so the matrix can list them: {unnamed}"
+    assert missing == [], (
+        f"add these URLs to ROUTES in {__name__} (how to fill their arguments "
+        f"and who may read and write): {missing}"
+    )
+    assert stale == [], f"these ROUTES entries match no URL any more: {stale}"
+
+
+def test_matrix_fills_exactly_the_arguments_of_each_url():
+    wrong = {}
+    for name, route in ROUTES.items():
+        params = {m["name"] for m in PARAM.finditer(RESOLVER_ROUTES[name])}
+        if set(route.kwargs) != params - {"slug"}:
+            wrong[name] = sorted(params - {"slug"})
+    unexplained = [n for n, r in ROUTES.items() if r.write == MEMBER and not r.why]
+
+    assert wrong == {}, "fill exactly these URL arguments"
+    assert unexplained == [], "say why a plain member may write through these"
+
+
+# ---------------------------------------------------------------------------
+# Control: the owner reaches every URL with the same ids
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_owner_reaches_every_url_with_the_matrix_ids(worlds, name):
+    route, acme = ROUTES[name], worlds.acme
+    owner = login(acme.owner)
+    url = url_of(name, acme.kwargs(route))
+
+    for method in METHODS:
+        # Writes happen, then are rolled back: each method meets the same world.
+        with transaction.atomic():
+            response = send(owner, method, url, route, acme)
+            transaction.set_rollback(True)
+
+        assert response.status_code not in (403, 404), (method, url)
+        assert response.status_code < 500, (method, url)
+
+
+# ---------------------------------------------------------------------------
+# Outsiders: 404 for every method, nothing written
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_outsider_gets_404_for_every_method_and_nothing_changes(
+    worlds, charlie, name, mailoutbox, django_capture_on_commit_callbacks
+):
+    route, acme = ROUTES[name], worlds.acme
+    outsider = login(charlie)
+    url = url_of(name, acme.kwargs(route))
+    before = database()
+    assert_populated(before)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for method in METHODS:
+            for htmx in (False, True):
+                response = send(outsider, method, url, route, acme, htmx=htmx)
+
+                assert response.status_code == 404, (method, htmx, url)
+
+    assert database() == before
+    assert mailoutbox == []
+
+
+def cross_urls(name: str, acme: World, other: World) -> list[tuple[str, str]]:
+    """URLs under Other Co's slug naming Acme's rows: all of them, then each one
+    alone among Other Co's own objects (an item, flag or run looked up without
+    its parent's business would be found), each with its control: the same URL
+    with an id that exists nowhere in place of each of Acme's."""
+    route = ROUTES[name]
+    own = other.kwargs(route)
+    rows = [arg for arg, key in route.kwargs.items() if key in ROW_KEYS]
+    variants = [list(route.kwargs)] + [[arg] for arg in rows]
+    pairs = []
+    for swapped in variants:
+        foreign = own | {arg: acme.ids[route.kwargs[arg]] for arg in swapped}
+        made_up = foreign | {arg: NO_SUCH_ID for arg in swapped if arg in rows}
+        pair = (url_of(name, foreign), url_of(name, made_up))
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+CROSS_NAMES = [
+    n for n in NAMES if any(key in ROW_KEYS for key in ROUTES[n].kwargs.values())
+]
+
+
+@pytest.mark.parametrize("name", CROSS_NAMES)
+def test_acme_ids_under_the_outsiders_own_slug_are_404_and_nothing_changes(
+    worlds, charlie, name, mailoutbox, django_capture_on_commit_callbacks
+):
+    route, acme, other = ROUTES[name], worlds.acme, worlds.other
+    outsider = login(charlie)
+    # Control: with his own ids the URL works, so a 404 below is Acme's id's.
+    with transaction.atomic():
+        method = "GET" if route.read else "POST"
+        own = send(outsider, method, url_of(name, other.kwargs(route)), route, other)
+        transaction.set_rollback(True)
+    assert own.status_code in (200, 302), (method, own.status_code)
+    before = database()
+    assert_populated(before)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for url, made_up in cross_urls(name, acme, other):
+            statuses = []
+            for method in METHODS:
+                response = send(outsider, method, url, route, acme)
+                control = send(outsider, method, made_up, route, acme)
+
+                # The answer must not tell another business's id from a
+                # made-up one; 405 only where the method is not served at all.
+                assert response.status_code == control.status_code, (method, url)
+                assert response.status_code in (404, 405), (method, url)
+                statuses.append(response.status_code)
+            assert 404 in statuses, url
+
+    assert database() == before
+    assert mailoutbox == []
+
+
+# ---------------------------------------------------------------------------
+# The read-only role: 403 on every write above it, nothing written
+# ---------------------------------------------------------------------------
+
+RANK = {MEMBER: 1, WORKER: 1, EDITOR: 2, OWNER: 3}
+
+
+def expected_for(route: Route, method: str, role: str) -> tuple[int, ...]:
+    """The statuses a member of `role` may get: the refusals the table implies."""
+    rank = {Role.MEMBER: 1, Role.EDITOR: 2, Role.OWNER: 3}[role]
+    if method == "GET":
+        if route.read is None:
+            return (403, 405)  # no page: refused by role or by method
+        if RANK[route.read] > rank:
+            return (403,)
+        return (200, 302)
+    if route.write is None:
+        return (200, 302, 405)  # a page: nothing to write whatever is sent
+    if route.write == WORKER:
+        # Not the step's owner. POST is the method these URLs serve.
+        return (403,) if method == "POST" else (403, 405)
+    if RANK[route.write] > rank:
+        return (403,)
+    raise AssertionError(f"{role} may write through {route}")
+
+
+BELOW_WRITE = [n for n in NAMES if ROUTES[n].write != MEMBER]
+
+
+@pytest.mark.parametrize("name", BELOW_WRITE)
+def test_member_gets_403_on_every_write_above_his_role_and_nothing_changes(
+    worlds, bob, erin, name, mailoutbox, django_capture_on_commit_callbacks
+):
+    route, acme = ROUTES[name], worlds.acme
+    url = url_of(name, acme.kwargs(route))
+    # bob, a plain member, owns no part of the step the URLs name; erin, an
+    # editor, is checked against the owners' URLs too.
+    people = [(bob, Role.MEMBER)]
+    if OWNER in (route.read, route.write):
+        people.append((erin, Role.EDITOR))
+    before = database()
+    assert_populated(before)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for user, role in people:
+            client = login(user)
+            for method in METHODS:
+                response = send(client, method, url, route, acme)
+
+                assert response.status_code in expected_for(route, method, role), (
+                    user.email,
+                    method,
+                    url,
+                    response.status_code,
+                )
+
+    assert database() == before
+    assert mailoutbox == []
+
+
+MEMBER_WRITES = [n for n in NAMES if ROUTES[n].write == MEMBER]
+
+
+@pytest.mark.parametrize("name", MEMBER_WRITES)
+def test_member_writes_where_the_matrix_says_a_member_may(worlds, bob, name):
+    route, acme = ROUTES[name], worlds.acme
+    url = url_of(name, acme.kwargs(route))
+
+    with transaction.atomic():
+        response = send(login(bob), "POST", url, route, acme)
+        transaction.set_rollback(True)
+
+    assert response.status_code == 302
+
+
+def test_member_works_on_the_step_he_owns(worlds, bob):
+    # The contrast to the WORKER refusals above: bob owns "call".
+    acme = worlds.acme
+    url = reverse(
+        "systemmaps:step-checklist",
+        kwargs={"slug": acme.business.slug, "pk": acme.ids["map"], "node": "call"},
+    )
+
+    response = login(bob).post(url, {"text": "Send the agenda"})
+
+    assert response.status_code == 302
+    assert ChecklistItem.objects.filter(
+        node__map_id=acme.ids["map"], node__client_id="call", text="Send the agenda"
+    ).exists()
+
+
+# ---------------------------------------------------------------------------
+# Ids of another business inside a request: 4xx, nothing written
+# ---------------------------------------------------------------------------
+
+
+def other_membership(worlds: Worlds) -> int:
+    return worlds.other.ids["member"]
+
+
+def step_url(world: World, name: str, node: str = "nurture", **kwargs) -> str:
+    return reverse(
+        f"systemmaps:{name}",
+        kwargs={
+            "slug": world.business.slug,
+            "pk": world.ids["map"],
+            "node": node,
+            **kwargs,
+        },
+    )
+
+
+DETAILS = {
+    "critical": "on",
+    "automation": "automated",
+    "automation_tool": "Zapier",
+    "minutes_per_run": "5",
+    "runs_per_month": "10",
+    "hourly_cost": "50",
+}
+
+
+def _arrow_to_a_step_of_the_other_map(w: Worlds):
+    # "secret" is a step of Other Co's map only: ids name steps of the map saved.
+    theirs = SystemMap.objects.get(pk=w.other.ids["map"])
+    graph = map_services.graph_of(theirs)
+    graph["nodes"].append(
+        {"id": "secret", "kind": "task", "label": "Secret", "x": 0.0, "y": 300.0}
+    )
+    map_services.map_save_graph(
+        system_map=theirs, graph=graph, user=None, expected_version=None
+    )
+    graph = webinar_graph(f"{w.acme.business.name} webinar")
+    graph["edges"].append(
+        {"id": "e99", "source": "call", "target": "secret", "label": None}
+    )
+    url = reverse(
+        "systemmaps:map-graph",
+        kwargs={"slug": w.acme.business.slug, "pk": w.acme.ids["map"]},
+    )
+    return "PUT", url, json.dumps(graph), {"If-Match": f'"{w.acme.map_version}"'}
+
+
+def _step_details_owner(w: Worlds):
+    body = {**DETAILS, "owner": other_membership(w)}
+    return "POST", step_url(w.acme, "step-details"), body, {}
+
+
+def _side_panel_owner(w: Worlds):
+    body = {**DETAILS, "owner": other_membership(w)}
+    return "POST", step_url(w.acme, "step-panel-owner"), body, {}
+
+
+def _checklist_order_with_a_foreign_item(w: Worlds):
+    foreign = w.other.item_ids[0]
+    body = {"item": [foreign, *reversed(w.acme.item_ids[1:])]}
+    return "POST", step_url(w.acme, "step-checklist-order"), body, {}
+
+
+def _checklist_order_plus_a_foreign_item(w: Worlds):
+    body = {"item": [*reversed(w.acme.item_ids), w.other.item_ids[0]]}
+    return "POST", step_url(w.acme, "step-checklist-order"), body, {}
+
+
+def _run_tick_of_another_steps_item(w: Worlds):
+    other_step_item = ChecklistItem.objects.get(
+        node__map_id=w.acme.ids["map"], node__client_id="call"
+    )
+    url = reverse(
+        "systemmaps:run-tick",
+        kwargs={
+            "slug": w.acme.business.slug,
+            "run": w.acme.ids["run"],
+            "item": other_step_item.pk,
+        },
+    )
+    return "POST", url, {"ticked": "on"}, {}
+
+
+def _run_tick_of_another_business_item(w: Worlds):
+    url = reverse(
+        "systemmaps:run-tick",
+        kwargs={
+            "slug": w.acme.business.slug,
+            "run": w.acme.ids["run"],
+            "item": w.other.item_ids[1],
+        },
+    )
+    return "POST", url, {"ticked": "on"}, {}
+
+
+def _marketing_owner(w: Worlds):
+    url = reverse("hourglass:marketing-owner", kwargs={"slug": w.acme.business.slug})
+    return "POST", url, {"marketing_owner": other_membership(w)}, {}
+
+
+def _member_url(name: str) -> Callable[[Worlds], tuple]:
+    def build(w: Worlds):
+        url = reverse(
+            f"hourglass:{name}",
+            kwargs={"slug": w.acme.business.slug, "pk": other_membership(w)},
+        )
+        return "POST", url, {"roles": "spy", "hourly_rate": "1", "role": "owner"}, {}
+
+    return build
+
+
+NOT_FOUND = ""  # a 404 page: nothing to say beyond it
+FOREIGN_IDS = {
+    "graph PUT: arrow to a step of Other Co's map": (
+        _arrow_to_a_step_of_the_other_map,
+        400,
+        "target must be the id of a node of this map.",
+    ),
+    "step details: owner is an Other Co member": (
+        _step_details_owner,
+        422,
+        "Pick a member of this business as the owner.",
+    ),
+    "side panel: owner is an Other Co member": (
+        _side_panel_owner,
+        422,
+        "Pick a member of this business as the owner.",
+    ),
+    "checklist order: an Other Co item instead of one": (
+        _checklist_order_with_a_foreign_item,
+        422,
+        "The checklist changed since the page was loaded; reload it.",
+    ),
+    "checklist order: an Other Co item added": (
+        _checklist_order_plus_a_foreign_item,
+        422,
+        "The checklist changed since the page was loaded; reload it.",
+    ),
+    "run tick: item of another step": (_run_tick_of_another_steps_item, 404, NOT_FOUND),
+    "run tick: item of Other Co": (_run_tick_of_another_business_item, 404, NOT_FOUND),
+    "marketing owner: an Other Co member": (
+        _marketing_owner,
+        422,
+        "Pick a member of this business.",
+    ),
+    "member profile: an Other Co membership": (
+        _member_url("member-profile"),
+        404,
+        NOT_FOUND,
+    ),
+    "member role: an Other Co membership": (_member_url("member-role"), 404, NOT_FOUND),
+    "member remove: an Other Co membership": (
+        _member_url("member-remove"),
+        404,
+        NOT_FOUND,
+    ),
+}
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("case", list(FOREIGN_IDS))
+def test_ids_of_another_business_in_a_request_are_refused(
+    worlds, mailoutbox, django_capture_on_commit_callbacks, case, htmx
+):
+    build, status, message = FOREIGN_IDS[case]
+    method, url, body, headers = build(worlds)
+    if htmx:
+        headers = {**headers, "HX-Request": "true"}
+    owner = login(worlds.acme.owner)
+    before = database()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if isinstance(body, str):
+            response = owner.generic(
+                method, url, body, content_type="application/json", headers=headers
+            )
+        else:
+            response = owner.post(url, body, headers=headers)
+
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert database() == before
+    assert mailoutbox == []
+
+
+def _import(worlds: Worlds, document: dict) -> tuple[SystemMap, list[str]]:
+    url = reverse("systemmaps:map-import", kwargs={"slug": worlds.acme.business.slug})
+    upload = SimpleUploadedFile(
+        "theirs.json", json.dumps(document).encode(), "application/json"
+    )
+    response = login(worlds.acme.owner).post(
+        url, {"file": upload, "half": "marketing", "stages": ["try"]}, follow=True
+    )
+    assert response.status_code == 200
+    imported = SystemMap.objects.get(business=worlds.acme.business, name="Theirs")
+    return imported, [str(m) for m in response.context["messages"]]
+
+
+def test_import_naming_only_the_other_business_members_links_to_none_of_them(
+    worlds,
+):
+    # Other Co's map exported with its owners' emails, plus the database ids
+    # a hostile file might carry: the ids are ignored, the emails name nobody
+    # in Acme, so the steps come in with no owner (by design, and said so).
+    other_map = SystemMap.objects.get(pk=worlds.other.ids["map"])
+    graph = map_services.graph_of(other_map)
+    steps = {
+        client_id: {**step, "owner": None}
+        for client_id, step in map_services.steps_of(other_map).items()
+    }
+    steps["nurture"]["owner"] = "charlie@example.com"
+    steps["call"]["owner"] = "olga@example.com"
+    document = json.loads(export_json({**graph, "name": "Theirs"}, steps))
+    for node in document["nodes"]:
+        if "step" in node:
+            node["step"]["owner_id"] = worlds.other.ids["member"]
+            node["id_in_database"] = worlds.other.ids["map"]
+    other_before = database()["hourglass.Membership"]
+
+    imported, messages = _import(worlds, document)
+
+    assert messages == [
+        "“Theirs” is imported. 2 steps have no owner: no member of this business "
+        "has the email charlie@example.com, olga@example.com."
+    ]
+    other_memberships = Membership.objects.filter(business=worlds.other.business)
+    assert not Node.objects.filter(map=imported, owner__isnull=False).exists()
+    assert not Node.objects.filter(
+        owner__in=other_memberships, map__business=worlds.acme.business
+    ).exists()
+    assert database()["hourglass.Membership"] == other_before
+    # The drawing and the step details themselves did come in.
+    assert imported.nodes.count() == other_map.nodes.count()
+    assert imported.nodes.get(label="Email twice a week").critical is True
