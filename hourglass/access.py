@@ -83,3 +83,9 @@ def _remember_business(request: HttpRequest, membership: Membership) -> None:
     Membership.objects.filter(pk=membership.pk).update(
         last_used_at=membership.last_used_at
     )
+
+
+def printable(message: str) -> str:
+    """A message safe to send as UTF-8: one quoting a value that carries half of a
+    surrogate pair (from a JSON escape in an uploaded file) shows it escaped."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -263,3 +263,26 @@ class MarketingOwnerForm(forms.Form):
     def clean_marketing_owner(self) -> Membership | None:
         value = self.cleaned_data["marketing_owner"]
         return self.members[value] if value else None
+
+
+class BusinessImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Archive (.zip)"),
+        help_text=_("A business exported from Hourglass, at most 20 MB."),
+    )
+    name = forms.CharField(
+        label=_("Business name"),
+        max_length=120,
+        required=False,
+        help_text=_("Leave empty to use the name in the archive."),
+    )
+
+    def clean_file(self):
+        from .portability import MAX_ARCHIVE_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_ARCHIVE_BYTES:
+            raise forms.ValidationError(
+                _("The archive is larger than 20 MB; nothing was imported.")
+            )
+        return upload

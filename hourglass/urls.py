@@ -40,6 +40,7 @@ business_patterns = (
         path("leave/", views.leave, name="leave"),
         path("settings/", views.business_settings, name="settings"),
         path("delete/", views.business_delete, name="delete"),
+        path("export/", views.business_export, name="export"),
     ],
     "hourglass",
 )
@@ -89,6 +90,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include(account_patterns)),
     path("businesses/new/", views.business_create, name="business-create"),
+    path("businesses/import/", views.business_import, name="business-import"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("b/<slug:slug>/", include(business_patterns)),
     path("b/<slug:slug>/", include("systemmaps.urls")),

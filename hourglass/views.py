@@ -6,6 +6,7 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     require_GET,
@@ -16,10 +17,11 @@ from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from systemmaps import selectors as map_selectors
 
-from . import selectors, services
-from .access import INVALID, HtmxHttpRequest, business_view
+from . import portability, selectors, services
+from .access import INVALID, HtmxHttpRequest, business_view, printable
 from .forms import (
     BusinessForm,
+    BusinessImportForm,
     DeleteBusinessForm,
     InvitedSignUpForm,
     InviteForm,
@@ -759,3 +761,51 @@ def business_delete(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(reverse("home"))
     return redirect("home")
+
+
+# ---------------------------------------------------------------------------
+# The whole business as one archive
+# ---------------------------------------------------------------------------
+
+
+@business_view(role=Role.OWNER)
+@require_GET
+def business_export(request: HtmxHttpRequest) -> HttpResponse:
+    business = request.business
+    response = HttpResponse(
+        portability.archive_export(business), content_type="application/zip"
+    )
+    filename = f"{business.slug}-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_import(request: HtmxHttpRequest) -> HttpResponse:
+    form = BusinessImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            business, warnings = portability.business_import(
+                raw=form.cleaned_data["file"].read(),
+                user=request.user,
+                name=form.cleaned_data["name"],
+            )
+        except portability.ArchiveInvalid as invalid:
+            problems = [printable(problem) for problem in invalid.problems]
+        else:
+            messages.success(
+                request, _("%(name)s is imported.") % {"name": business.name}
+            )
+            for warning in warnings:
+                messages.warning(request, warning)
+            return redirect(business)
+    status = INVALID if request.method == "POST" else 200
+    return render(
+        request,
+        "hourglass/business_import.html",
+        {"form": form, "problems": problems},
+        status=status,
+    )

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from hourglass.access import INVALID, HtmxHttpRequest, business_view
+from hourglass.access import INVALID, HtmxHttpRequest, business_view, printable
 from hourglass.models import Membership, Role, Stage
 
 from . import layout, outline, services
@@ -272,12 +272,7 @@ def map_import(request) -> HttpResponse:
         try:
             imported = import_document(form.cleaned_data["file"].read())
         except ImportInvalid as invalid:
-            # A message may quote an id carrying half a surrogate pair, which
-            # cannot be sent as UTF-8: show it escaped instead.
-            problems = [
-                p.encode("utf-8", "backslashreplace").decode("utf-8")
-                for p in invalid.problems
-            ]
+            problems = [printable(problem) for problem in invalid.problems]
         else:
             graph = imported.graph
             steps, unknown = _owners_by_email(request.business, imported.steps)

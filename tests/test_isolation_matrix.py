@@ -105,6 +105,7 @@ ROUTES: dict[str, Route] = {
     ),
     "hourglass:settings": Route(read=OWNER, write=OWNER),
     "hourglass:delete": Route(read=None, write=OWNER),
+    "hourglass:export": Route(read=OWNER),
     # Maps
     "systemmaps:map-list": Route(),
     "systemmaps:map-new": Route(read=EDITOR, write=EDITOR),
@@ -636,6 +637,8 @@ def expected_for(route: Route, method: str, role: str) -> tuple[int, ...]:
             return (403,)
         return (200, 302)
     if route.write is None:
+        if route.read is not None and RANK[route.read] > rank:
+            return (403, 405)  # a page above the role: refused whatever is sent
         return (200, 302, 405)  # a page: nothing to write whatever is sent
     if route.write == WORKER:
         # Not the step's owner. POST is the method these URLs serve.

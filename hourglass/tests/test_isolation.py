@@ -53,6 +53,7 @@ CORE_BUSINESS_URLS = {
     "hourglass:leave",
     "hourglass:settings",
     "hourglass:delete",
+    "hourglass:export",
 }
 
 
