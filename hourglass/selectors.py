@@ -48,8 +48,10 @@ class StageCard:
     plan: StagePlan
     tactics: list[Tactic] = field(default_factory=list)
     number: int = 0
-    # Filled by the overview from the system maps app (see its selectors).
+    # Filled by the overview from the system maps app (see its selectors): the
+    # stage's maps and the annual cost of its steps (None when none has a cost).
     maps: list = field(default_factory=list)
+    cost: Any = None
 
     @property
     def half(self) -> str:

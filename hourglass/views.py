@@ -260,8 +260,10 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     halves = selectors.hourglass_stages(request.business)
     cards = halves[Half.MARKETING] + halves[Half.OPERATIONS]
     maps = map_selectors.maps_by_stage(request.business)
+    costs = map_selectors.cost_totals(request.business).by_stage
     for card in cards:
         card.maps = maps[card.stage.value]
+        card.cost = costs.get(card.stage.value)
     bands = _hourglass_bands(cards)
     return render(
         request,

@@ -85,6 +85,19 @@ def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
+def starts_and_stops(
+    nodes: Sequence[NodeData], edges: Sequence[EdgeData]
+) -> tuple[list[str], list[str]]:
+    """A start is a terminus with arrows out and none in; a stop is a terminus
+    with arrows in and none out. Both in the order of the nodes."""
+    has_out = {e["source"] for e in edges}
+    has_in = {e["target"] for e in edges}
+    termini = [n["id"] for n in nodes if n["kind"] == TERMINUS]
+    starts = [t for t in termini if t in has_out and t not in has_in]
+    stops = [t for t in termini if t in has_in and t not in has_out]
+    return starts, stops
+
+
 class _Map:
     """Indexes of the input shared by lint and analyse."""
 
@@ -110,20 +123,7 @@ class _Map:
             for node_id in self.by_id
         }
 
-        self.starts = [
-            n["id"]
-            for n in self.nodes
-            if n["kind"] == TERMINUS
-            and self.out_edges.get(n["id"])
-            and not self.in_edges.get(n["id"])
-        ]
-        self.ends = [
-            n["id"]
-            for n in self.nodes
-            if n["kind"] == TERMINUS
-            and self.in_edges.get(n["id"])
-            and not self.out_edges.get(n["id"])
-        ]
+        self.starts, self.ends = starts_and_stops(self.nodes, self.edges)
 
     def is_isolated(self, node_id: str) -> bool:
         return not self.in_edges.get(node_id) and not self.out_edges.get(node_id)

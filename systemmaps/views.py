@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 from hourglass.access import INVALID, HtmxHttpRequest, business_view, printable
 from hourglass.models import Membership, Role, Stage
 
-from . import layout, outline, services
+from . import layout, outline, selectors, services
 from .access import get_map_for_member, get_step_for_member
 from .builtin import TEMPLATES, get_template
 from .forms import (
@@ -391,6 +391,7 @@ def map_detail(request, pk: int) -> HttpResponse:
             "node_count": len(graph["nodes"]),
             "edge_count": len(graph["edges"]),
             "kinds": NodeKind,
+            "cost": selectors.map_cost_total(system_map),
         },
     )
 

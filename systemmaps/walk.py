@@ -5,8 +5,8 @@ to. The page keeps the path in its URL (`?path=start,nurture,booked`), so this
 module checks a path against the map, says what may come next, and which
 branches the walker has already taken (a set of arrow ids the caller keeps).
 
-Starts and stops are as in `graph.py`: a start is a terminus with arrows out and
-none in, a stop a terminus with arrows in and none out.
+Starts and stops are `graph.starts_and_stops`: a start is a terminus with arrows
+out and none in, a stop a terminus with arrows in and none out.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .graph import DECISION, TASK, TERMINUS
+from .graph import DECISION, TASK, TERMINUS, starts_and_stops
 
 # The longest walk one URL holds: a loop walked round and round stops here.
 MAX_PATH = 200
@@ -84,10 +84,8 @@ class Walk:
         self.nodes = {n["id"]: n for n in nodes}
         self._choices: dict[str, list[Choice]] = {n: [] for n in self.nodes}
         self._arrow: dict[tuple[str, str], str] = {}
-        has_in: set[str] = set()
         for edge in edges:
             source, target = edge["source"], edge["target"]
-            has_in.add(target)
             # Two arrows to the same step are one way on: the first one counts.
             if (source, target) in self._arrow:
                 continue
@@ -99,20 +97,8 @@ class Walk:
                     target=target,
                 )
             )
-        self.starts = [
-            n["id"]
-            for n in nodes
-            if n["kind"] == TERMINUS
-            and self._choices[n["id"]]
-            and n["id"] not in has_in
-        ]
-        self.stops = {
-            n["id"]
-            for n in nodes
-            if n["kind"] == TERMINUS
-            and not self._choices[n["id"]]
-            and n["id"] in has_in
-        }
+        self.starts, stops = starts_and_stops(nodes, edges)
+        self.stops = set(stops)
         # Where the walker picks a way: every step with more than one way on
         # (decisions, and tasks drawn with several arrows out).
         self.branch_points = [n["id"] for n in nodes if len(self._choices[n["id"]]) > 1]
