@@ -10,6 +10,7 @@ NAV_ITEMS = [
     ("hourglass:overview", _("Hourglass")),
     ("systemmaps:map-list", _("Maps")),
     ("systemmaps:my-steps", _("My steps")),
+    ("metrics:this-week", _("Numbers")),
     ("metrics:review", _("Review")),
     ("hourglass:team", _("Team")),
 ]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -235,7 +236,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = TIME_ZONE
+# Beat's crontab times are UTC (each business's week is worked out in its zone).
+CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-invitations": {
@@ -245,6 +247,20 @@ CELERY_BEAT_SCHEDULE = {
     "purge-deleted-maps": {
         "task": "systemmaps.tasks.maps_purge_deleted",
         "schedule": 60 * 60 * 24,
+    },
+    # Metrics (UTC): rollup_all and the reminders work out each business's last
+    # week in its own zone.
+    "metrics-rollup-all": {
+        "task": "metrics.tasks.rollup_all",
+        "schedule": crontab(minute=30, hour=4, day_of_week="mon"),
+    },
+    "metrics-rollup-catch-up": {
+        "task": "metrics.tasks.rollup_catch_up",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "metrics-reminders": {
+        "task": "metrics.tasks.reminders_send",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
 }
 

@@ -94,5 +94,6 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("b/<slug:slug>/", include(business_patterns)),
     path("b/<slug:slug>/", include("systemmaps.urls")),
+    path("b/<slug:slug>/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -281,7 +281,7 @@ _NODE_FIELDS = (
 
 
 def _map_reports(
-    maps: list[SystemMap], *, today: date, measured: set[str] | None
+    maps: list[SystemMap], *, today: date, measured: set[int] | None
 ) -> list[MapGaps]:
     """Each map's gap report and cost, in four queries whatever the number of
     maps and steps: steps, arrows, checklist sizes and open flags."""
@@ -309,9 +309,13 @@ def _map_reports(
 
     nodes: dict[int, list[dict]] = defaultdict(list)
     client_ids: dict[int, str] = {}
+    # `measured` holds step pks; the gap rules name steps by their ids in the map.
+    measured_by_map: dict[int, set[str]] = defaultdict(set)
     costs_by_map: dict[int, CostTotal] = defaultdict(CostTotal)
     for row in Node.objects.filter(map_id__in=ids).order_by("id").values(*_NODE_FIELDS):
         client_ids[row["pk"]] = row["client_id"]
+        if measured is not None and row["pk"] in measured:
+            measured_by_map[row["map_id"]].add(row["client_id"])
         work = row["kind"] in WORK_KINDS
         cost = step_cost(row) if work else None
         if work:
@@ -351,7 +355,10 @@ def _map_reports(
         MapGaps(
             map=m,
             report=gaps.report(
-                nodes[m.pk], edges[m.pk], today=today, measured=measured
+                nodes[m.pk],
+                edges[m.pk],
+                today=today,
+                measured=None if measured is None else measured_by_map[m.pk],
             ),
             cost=costs_by_map[m.pk],
             step_count=costs_by_map[m.pk].steps,
@@ -361,15 +368,15 @@ def _map_reports(
 
 
 def map_gaps(
-    system_map: SystemMap, *, today: date, measured: set[str] | None = None
+    system_map: SystemMap, *, today: date, measured: set[int] | None = None
 ) -> MapGaps:
-    """The gap report of one map. `measured`: the ids of its steps that have a
+    """The gap report of one map. `measured`: the pks of the steps that have a
     metric, once metrics exist (issue 6); None leaves that rule out."""
     return _map_reports([system_map], today=today, measured=measured)[0]
 
 
 def business_gaps(
-    business: Business, *, today: date, measured: set[str] | None = None
+    business: Business, *, today: date, measured: set[int] | None = None
 ) -> BusinessGaps:
     """The gap report of every live map of the business, in five queries."""
     maps = list(

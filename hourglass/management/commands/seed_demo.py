@@ -3,6 +3,7 @@ from django.db import transaction
 
 from hourglass import demo
 from hourglass.models import User
+from metrics import demo as metrics_demo
 from systemmaps import demo as maps_demo
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         business = demo.seed()
         maps_demo.seed(business, User.objects.get(email=demo.DEMO_EMAIL))
+        metrics_demo.seed(business)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo business '{business.name}' is ready at /b/{business.slug}/ — "

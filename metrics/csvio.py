@@ -1,0 +1,285 @@
+"""Weekly numbers in and out as CSV: the import's checks and preview, the export.
+
+An import is read and checked as a whole before anything is written: every row
+gets a status (new, changed, unchanged) or the problems that stop it, named by
+line and column. Only a file without a single problem can be confirmed, and the
+confirmation checks the same text again.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from hourglass.models import Business
+from hourglass.portability import ArchiveInvalid, csv_bytes, csv_rows, row_error
+
+from . import weeks
+from .forms import parse_value
+from .models import Entry, Metric, Unit
+from .services import ImportRow
+
+COLUMNS = ["metric", "week", "value"]
+MAX_BYTES = 1024 * 1024
+MAX_ROWS = 5000
+EXPORT_COLUMNS = [
+    "metric",
+    "week",
+    "value",
+    "unit",
+    "stage",
+    "owner",
+    "entered_by",
+    "entered_at",
+]
+
+
+class Status:
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    metric_name: str
+    week_text: str
+    value_text: str
+    metric: Metric | None = None
+    week: date | None = None
+    value: Decimal | None = None
+    old_value: Decimal | None = None
+    status: str = Status.NEW
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow] = field(default_factory=list)
+    # Problems of the file as a whole (encoding, columns, size): no rows then.
+    problems: list[str] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def row_problems(self) -> list[str]:
+        return [p for row in self.rows for p in row.problems]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.problems and not self.row_problems and bool(self.rows)
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    @property
+    def new_count(self) -> int:
+        return self.count(Status.NEW)
+
+    @property
+    def changed_count(self) -> int:
+        return self.count(Status.CHANGED)
+
+    @property
+    def unchanged_count(self) -> int:
+        return self.count(Status.UNCHANGED)
+
+    @property
+    def import_rows(self) -> list[ImportRow]:
+        return [
+            ImportRow(line=r.line, metric=r.metric, week=r.week, value=r.value)
+            for r in self.rows
+            if r.status != Status.ERROR
+        ]
+
+
+def _normalised(raw: bytes, label: str) -> tuple[str, bytes]:
+    """The text of the upload with its header in lower case (Metric, WEEK …)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ArchiveInvalid(
+            [
+                _(
+                    "%(file)s is not UTF-8 text. Save it from your spreadsheet as "
+                    "“CSV UTF-8”."
+                )
+                % {"file": label}
+            ]
+        ) from None
+    if "\x00" in text:
+        raise ArchiveInvalid(
+            [_("%(file)s is not a CSV file.") % {"file": label}]
+        ) from None
+    header, newline, rest = text.partition("\n")
+    text = header.strip().lower() + newline + rest
+    return text, text.encode("utf-8")
+
+
+def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
+    """Read and check an uploaded CSV of (metric, week, value): nothing is written.
+    Three queries: the business's metrics, and the entries the rows would change."""
+    label = label or _("the file")
+    result = Preview()
+    if len(raw) > MAX_BYTES:
+        result.problems.append(
+            _("%(file)s is %(size)d bytes; at most 1 MB can be imported at once.")
+            % {"file": label, "size": len(raw)}
+        )
+        return result
+    try:
+        result.text, data = _normalised(raw, label)
+        rows = []
+        for line, row in csv_rows({"upload": data}, "upload", COLUMNS, label=label):
+            if len(rows) == MAX_ROWS:
+                raise ArchiveInvalid(
+                    [
+                        _(
+                            "%(file)s has more than %(max)d rows; split it into "
+                            "smaller files."
+                        )
+                        % {"file": label, "max": MAX_ROWS}
+                    ]
+                )
+            rows.append((line, row))
+    except ArchiveInvalid as error:
+        result.problems.extend(error.problems)
+        return result
+    if not rows:
+        result.problems.append(
+            _("%(file)s has no rows under its header.") % {"file": label}
+        )
+        return result
+
+    metrics = {m.name.lower(): m for m in Metric.objects.filter(business=business)}
+    tz_name = business.timezone
+    seen: dict[tuple[int, date], int] = {}
+
+    def problem(line: int, column: str, message: str) -> str:
+        text = _("column “%(column)s”: %(message)s") % {
+            "column": column,
+            "message": message,
+        }
+        return row_error(label, line, text).problems[0]
+
+    for line, row in rows:
+        item = PreviewRow(
+            line=line,
+            metric_name=row["metric"].strip(),
+            week_text=row["week"].strip(),
+            value_text=row["value"].strip(),
+        )
+        result.rows.append(item)
+        item.metric = metrics.get(item.metric_name.lower())
+        if not item.metric_name:
+            item.problems.append(problem(line, "metric", _("the metric is missing.")))
+        elif item.metric is None:
+            item.problems.append(
+                problem(
+                    line,
+                    "metric",
+                    _("there is no metric named “%(name)s”.")
+                    % {"name": item.metric_name[:120]},
+                )
+            )
+        elif item.metric.is_archived:
+            item.problems.append(
+                problem(
+                    line,
+                    "metric",
+                    _("“%(name)s” is archived; restore it to enter numbers.")
+                    % {"name": item.metric.name},
+                )
+            )
+        try:
+            item.week = weeks.parse_week(item.week_text, tz_name=tz_name)
+        except weeks.BadWeek as error:
+            item.problems.append(problem(line, "week", str(error)))
+        # Without a known metric the value is still checked (as any figure).
+        unit = item.metric.unit if item.metric is not None else Unit.MONEY
+        try:
+            item.value = parse_value(item.value_text, unit=unit)
+        except ValidationError as error:
+            item.problems.append(problem(line, "value", " ".join(error.messages)))
+        if item.metric is not None and item.week is not None:
+            key = (item.metric.pk, item.week)
+            if key in seen:
+                item.problems.append(
+                    problem(
+                        line,
+                        "week",
+                        _(
+                            "line %(first)d already gives “%(name)s” a number for "
+                            "the week of %(week)s."
+                        )
+                        % {
+                            "first": seen[key],
+                            "name": item.metric.name,
+                            "week": item.week.isoformat(),
+                        },
+                    )
+                )
+            else:
+                seen[key] = line
+        if item.problems:
+            item.status = Status.ERROR
+
+    good = [r for r in result.rows if r.status != Status.ERROR]
+    if good:
+        existing = {
+            (e.metric_id, e.week): e.value
+            for e in Entry.objects.filter(
+                business=business,
+                metric_id__in={r.metric.pk for r in good},
+                week__in={r.week for r in good},
+            ).only("metric_id", "week", "value")
+        }
+        for item in good:
+            key = (item.metric.pk, item.week)
+            if key not in existing:
+                item.status = Status.NEW if item.value is not None else Status.UNCHANGED
+            else:
+                item.old_value = existing[key]
+                same = item.old_value == item.value
+                item.status = Status.UNCHANGED if same else Status.CHANGED
+    return result
+
+
+def export(business: Business, start: date, end: date) -> bytes:
+    """Every number of the weeks from `start` to `end` (both Mondays), in one
+    query; each cell neutralised for spreadsheets."""
+    rows = (
+        Entry.objects.filter(
+            business=business, week__gte=start, week__lte=end, value__isnull=False
+        )
+        .order_by("week", "metric__position", "metric__name", "metric_id")
+        .values_list(
+            "metric__name",
+            "week",
+            "value",
+            "metric__unit",
+            "metric__stage",
+            "metric__owner__user__email",
+            "entered_by__email",
+            "entered_at",
+        )
+    )
+    return csv_bytes(
+        EXPORT_COLUMNS,
+        (
+            [
+                name,
+                week.isoformat(),
+                value,
+                unit,
+                stage,
+                owner or "",
+                entered_by or "",
+                entered_at.isoformat(),
+            ]
+            for name, week, value, unit, stage, owner, entered_by, entered_at in rows
+        ),
+    )

@@ -1,0 +1,386 @@
+"""Writes of metrics: the metrics themselves, their weekly entries (with the audit
+trail of edits), CSV imports; and, at the bottom, the review meeting's writes.
+
+An entry write marks its week stale in the rollup tables inside its transaction
+and queues the recompute once it has committed, so the dashboard is fresh within
+a minute, or after the nightly catch-up when the broker cannot be reached.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from hourglass.models import Business, Membership, User
+from systemmaps.models import Node
+
+from . import rollup, tasks, weeks
+from .models import Entry, EntryRevision, Meeting, MeetingIssue, Metric, Todo
+
+# ---------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------
+
+
+def stage_of_step(step: Node) -> str:
+    """The stage a step counts under: its own, else its map's first ("" if none)."""
+    if step.stage:
+        return step.stage
+    return step.map.stages[0] if step.map.stages else ""
+
+
+def _queue_rollup(business_id: int, week: date) -> None:
+    """Mark the week stale now and queue its recompute after the commit."""
+    rollup.mark_stale(business_id=business_id, week=week)
+    transaction.on_commit(lambda: tasks.rollup_enqueue(business_id, week))
+
+
+@transaction.atomic
+def metric_create(
+    *,
+    business: Business,
+    by: User,
+    name: str,
+    unit: str,
+    direction: str,
+    goal: Decimal | None,
+    owner: Membership | None,
+    step: Node | None,
+    stage: str,
+    in_funnel: bool,
+    description: str = "",
+) -> Metric:
+    if not stage and step is not None:
+        stage = stage_of_step(step)
+    last = Metric.objects.filter(business=business).aggregate(last=Max("position"))[
+        "last"
+    ]
+    return Metric.objects.create(
+        business=business,
+        name=name,
+        unit=unit,
+        direction=direction,
+        goal=goal,
+        owner=owner,
+        step=step,
+        stage=stage,
+        in_funnel=in_funnel,
+        description=description,
+        position=0 if last is None else last + 1,
+        first_week=weeks.current_week(business.timezone),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def metric_update(
+    *,
+    metric: Metric,
+    name: str,
+    unit: str,
+    direction: str,
+    goal: Decimal | None,
+    owner: Membership | None,
+    step: Node | None,
+    stage: str,
+    in_funnel: bool,
+    description: str = "",
+) -> Metric:
+    if not stage and step is not None:
+        stage = stage_of_step(step)
+    metric.name = name
+    metric.unit = unit
+    metric.direction = direction
+    metric.goal = goal
+    metric.owner = owner
+    metric.step = step
+    metric.stage = stage
+    metric.in_funnel = in_funnel
+    metric.description = description
+    metric.save()
+    # The rollup keeps a snapshot of goal, stage and owner: the week under review
+    # and this week show the new ones.
+    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    return metric
+
+
+@transaction.atomic
+def metric_archive(*, metric: Metric, by: User) -> Metric:
+    metric.archived_on = weeks.today_in(metric.business.timezone)
+    metric.save(update_fields=["archived_on"])
+    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    return metric
+
+
+@transaction.atomic
+def metric_restore(*, metric: Metric, by: User) -> Metric:
+    metric.archived_on = None
+    metric.save(update_fields=["archived_on"])
+    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    return metric
+
+
+# ---------------------------------------------------------------------------
+# Entries
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class EntryResult:
+    # None when a week that never had a number was "cleared".
+    entry: Entry | None
+    changed: bool
+    # Whether the rollup was queued: None until the transaction commits (or
+    # when nothing changed), False when the broker could not be reached.
+    queued: bool | None = None
+
+
+def _lock_entry(metric: Metric, week: date) -> Entry | None:
+    return Entry.objects.select_for_update().filter(metric=metric, week=week).first()
+
+
+def _lower_first_week(metric: Metric, week: date) -> None:
+    """A backfilled number makes the metric expected from that week on."""
+    if week < metric.first_week:
+        Metric.objects.filter(pk=metric.pk, first_week__gt=week).update(first_week=week)
+        metric.first_week = week
+
+
+@transaction.atomic
+def entry_record(
+    *, metric: Metric, week: date, value: Decimal | None, by: User
+) -> EntryResult:
+    """Set (or clear, with None) `metric`'s number for `week`. An edit keeps the
+    number it replaces in the audit trail; the same number again changes nothing."""
+    now = timezone.now()
+    entry = _lock_entry(metric, week)
+    if entry is None:
+        if value is None:
+            return EntryResult(entry=None, changed=False)
+        try:
+            # A savepoint: someone saving the same week at the same moment
+            # makes this insert fail, and then their row is the one to edit.
+            with transaction.atomic():
+                entry = Entry.objects.create(
+                    business_id=metric.business_id,
+                    metric=metric,
+                    week=week,
+                    value=value,
+                    entered_by=by,
+                    entered_at=now,
+                )
+        except IntegrityError:
+            entry = _lock_entry(metric, week)
+        else:
+            return _recorded(metric, entry)
+    if entry.value == value:
+        return EntryResult(entry=entry, changed=False)
+    EntryRevision.objects.create(
+        entry=entry,
+        value=entry.value,
+        entered_by_id=entry.entered_by_id,
+        entered_at=entry.entered_at,
+        replaced_by=by,
+        replaced_at=now,
+    )
+    entry.value = value
+    entry.entered_by = by
+    entry.entered_at = now
+    entry.save(update_fields=["value", "entered_by", "entered_at"])
+    return _recorded(metric, entry)
+
+
+def _recorded(metric: Metric, entry: Entry) -> EntryResult:
+    _lower_first_week(metric, entry.week)
+    result = EntryResult(entry=entry, changed=True)
+    rollup.mark_stale(business_id=metric.business_id, week=entry.week)
+
+    def enqueue() -> None:
+        result.queued = tasks.rollup_enqueue(metric.business_id, entry.week)
+
+    transaction.on_commit(enqueue)
+    return result
+
+
+@dataclass
+class ImportRow:
+    """One checked row of an import: the line it came from and what it says."""
+
+    line: int
+    metric: Metric
+    week: date
+    value: Decimal | None
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    weeks: list[date] = field(default_factory=list)
+    # False when the rollup of some week could not be queued (None before the
+    # commit, or when nothing changed).
+    queued: bool | None = None
+
+
+@transaction.atomic
+def entries_import(
+    *, business: Business, rows: list[ImportRow], by: User
+) -> ImportResult:
+    """Write every row or none: one transaction, a few set-based queries, and one
+    rollup per week that changed (not one per row). Rows are checked first by
+    `metrics.csvio`; (metric, week) pairs are unique among them."""
+    now = timezone.now()
+    result = ImportResult()
+    if not rows:
+        return result
+    metric_ids = {row.metric.pk for row in rows}
+    week_set = {row.week for row in rows}
+    existing = {
+        (entry.metric_id, entry.week): entry
+        for entry in Entry.objects.select_for_update().filter(
+            business=business, metric_id__in=metric_ids, week__in=week_set
+        )
+    }
+    new, edited, revisions = [], [], []
+    changed_weeks: set[date] = set()
+    earliest: dict[int, date] = {}
+    for row in rows:
+        entry = existing.get((row.metric.pk, row.week))
+        if entry is None:
+            if row.value is None:
+                result.unchanged += 1
+                continue
+            new.append(
+                Entry(
+                    business=business,
+                    metric=row.metric,
+                    week=row.week,
+                    value=row.value,
+                    entered_by=by,
+                    entered_at=now,
+                )
+            )
+        elif entry.value == row.value:
+            result.unchanged += 1
+            continue
+        else:
+            revisions.append(
+                EntryRevision(
+                    entry=entry,
+                    value=entry.value,
+                    entered_by_id=entry.entered_by_id,
+                    entered_at=entry.entered_at,
+                    replaced_by=by,
+                    replaced_at=now,
+                )
+            )
+            entry.value, entry.entered_by, entry.entered_at = row.value, by, now
+            edited.append(entry)
+        changed_weeks.add(row.week)
+        if row.week < earliest.get(row.metric.pk, row.metric.first_week):
+            earliest[row.metric.pk] = row.week
+    Entry.objects.bulk_create(new, batch_size=500)
+    Entry.objects.bulk_update(
+        edited, ["value", "entered_by", "entered_at"], batch_size=500
+    )
+    EntryRevision.objects.bulk_create(revisions, batch_size=500)
+    for metric_id, week in earliest.items():
+        Metric.objects.filter(pk=metric_id, first_week__gt=week).update(first_week=week)
+    result.created, result.updated = len(new), len(edited)
+    result.weeks = sorted(changed_weeks)
+    for week in result.weeks:
+        rollup.mark_stale(business_id=business.pk, week=week, at=now)
+
+    def enqueue() -> None:
+        queued = [tasks.rollup_enqueue(business.pk, week) for week in result.weeks]
+        result.queued = all(queued)
+
+    if result.weeks:
+        transaction.on_commit(enqueue)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Meetings
+# ---------------------------------------------------------------------------
+
+
+def meeting_notes_save(
+    *, business: Business, week: date, notes: str, user: User
+) -> Meeting:
+    meeting, _ = Meeting.objects.update_or_create(
+        business=business, week=week, defaults={"notes": notes, "updated_by": user}
+    )
+    return meeting
+
+
+def issue_raise(
+    *,
+    business: Business,
+    week: date,
+    title: str,
+    detail: str = "",
+    metric: Metric | None = None,
+    step: Node | None = None,
+    user: User,
+) -> MeetingIssue:
+    return MeetingIssue.objects.create(
+        business=business,
+        raised_week=week,
+        title=title,
+        detail=detail,
+        metric=metric,
+        step=step,
+        raised_by=user,
+    )
+
+
+def issue_resolve(
+    *, issue: MeetingIssue, week: date, resolution: str = ""
+) -> MeetingIssue:
+    # Resolved in the review it was closed in, never before it was raised.
+    issue.resolved_week = max(week, issue.raised_week)
+    issue.resolved_at = timezone.now()
+    issue.resolution = resolution
+    issue.save(update_fields=["resolved_week", "resolved_at", "resolution"])
+    return issue
+
+
+def todo_add(
+    *,
+    business: Business,
+    week: date,
+    text: str,
+    owner: Membership | None,
+    due: date | None = None,
+    issue: MeetingIssue | None = None,
+    user: User,
+) -> Todo:
+    return Todo.objects.create(
+        business=business,
+        created_week=week,
+        text=text,
+        owner=owner,
+        due=due,
+        issue=issue,
+        created_by=user,
+    )
+
+
+def todo_done(*, todo: Todo, week: date) -> Todo:
+    # Done in the review it was ticked off in, never before it existed.
+    todo.done_week = max(week, todo.created_week)
+    todo.done_at = timezone.now()
+    todo.save(update_fields=["done_week", "done_at"])
+    return todo
+
+
+def todo_reopen(*, todo: Todo) -> Todo:
+    todo.done_week = None
+    todo.done_at = None
+    todo.save(update_fields=["done_week", "done_at"])
+    return todo

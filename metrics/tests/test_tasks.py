@@ -1,0 +1,222 @@
+"""The Celery tasks of metrics, called directly or eagerly (the queue itself is
+tested with a real worker in test_worker.py)."""
+
+import time
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from hourglass.celery import app
+from hourglass.models import Membership
+from hourglass.tests.factories import BusinessFactory
+from metrics import rollup, tasks, weeks
+from metrics.models import MetricWeek, RollupWeek
+from metrics.tests.conftest import use_broker
+from metrics.tests.factories import EntryFactory, MetricFactory
+from metrics.weeks import WEEK
+
+W = date(2025, 3, 3)
+
+
+def test_catch_up_rolls_up_every_stale_week_and_only_those(acme, other_co):
+    mine = MetricFactory(business=acme, first_week=W - WEEK * 4, goal=5)
+    theirs = MetricFactory(business=other_co, first_week=W - WEEK * 4)
+    EntryFactory(metric=mine, week=W, value=7)
+    EntryFactory(metric=theirs, week=W - WEEK, value=3)
+    rollup.rollup_business_week(acme.id, W - WEEK * 2)
+    fresh_at = RollupWeek.objects.get(business=acme, week=W - WEEK * 2).computed_at
+    rollup.mark_stale(business_id=acme.id, week=W)
+    rollup.mark_stale(business_id=other_co.id, week=W - WEEK)
+
+    assert tasks.rollup_catch_up() == 2
+
+    assert rollup.stale_business_weeks() == []
+    assert MetricWeek.objects.get(metric=mine, week=W).status == "on"
+    assert MetricWeek.objects.get(metric=theirs, week=W - WEEK).value == 3
+    # The week that was not stale was left alone.
+    untouched = RollupWeek.objects.get(business=acme, week=W - WEEK * 2)
+    assert untouched.computed_at == fresh_at
+    assert tasks.rollup_catch_up() == 0
+
+
+def test_rollup_task_also_redoes_later_stale_weeks_that_have_started(acme):
+    metric = MetricFactory(business=acme, first_week=W - WEEK * 20)
+    current = weeks.current_week(acme.timezone)
+    for week in (W, W + WEEK, W + WEEK * 12, W + WEEK * 13, current + WEEK):
+        rollup.rollup_business_week(acme.id, week)
+    EntryFactory(metric=metric, week=W, value=4)
+    rollup.mark_stale(business_id=acme.id, week=W)
+    rollup.mark_stale(business_id=acme.id, week=current + WEEK)
+    RollupWeek.objects.filter(week=W + WEEK * 13).update(stale_since=timezone.now())
+
+    tasks.rollup_business_week(acme.id, W.isoformat())
+
+    stale = set(
+        RollupWeek.objects.filter(stale_since__isnull=False).values_list(
+            "week", flat=True
+        )
+    )
+    # W+13 weeks is outside W's window; next week has not started.
+    assert stale == {W + WEEK * 13, current + WEEK}
+    assert MetricWeek.objects.get(metric=metric, week=W + WEEK).avg_4 == 4
+
+
+def test_rollup_all_rolls_up_last_week_of_every_business_with_metrics(
+    acme, other_co, celery_eager
+):
+    far_east = BusinessFactory(timezone="Pacific/Kiritimati")
+    no_metrics = BusinessFactory(timezone="UTC")
+    for business in (acme, other_co, far_east):
+        MetricFactory(business=business, first_week=W)
+
+    # One chunk per distinct last week (zones ahead of UTC may be a week on).
+    assert tasks.rollup_all.delay().get() >= 1
+
+    done = set(RollupWeek.objects.values_list("business_id", "week"))
+    assert done == {
+        (acme.id, weeks.last_week(acme.timezone)),
+        (other_co.id, weeks.last_week(other_co.timezone)),
+        (far_east.id, weeks.last_week(far_east.timezone)),
+    }
+    assert no_metrics.id not in {business_id for business_id, _ in done}
+
+
+def test_rollup_all_chunks_a_given_week(acme, other_co, celery_eager):
+    for business in (acme, other_co):
+        MetricFactory(business=business, first_week=W)
+
+    assert tasks.rollup_all_chunks(W, chunk_size=1) == [
+        ([acme.id], W),
+        ([other_co.id], W),
+    ]
+    assert tasks.rollup_all.delay(W.isoformat(), chunk_size=1).get() == 2
+    assert RollupWeek.objects.filter(week=W, computed_at__isnull=False).count() == 2
+
+
+def test_tasks_retry_when_the_database_is_unreachable():
+    for task in (
+        tasks.rollup_business_week,
+        tasks.rollup_chunk,
+        tasks.rollup_all,
+        tasks.rollup_catch_up,
+        tasks.reminders_send,
+    ):
+        assert task.acks_late and task.reject_on_worker_lost
+        assert task.max_retries == 5 and task.retry_backoff
+
+
+def test_beat_schedules_the_metrics_tasks():
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()
+    }
+    rollup_all = schedule["metrics.tasks.rollup_all"]
+    assert (rollup_all.hour, rollup_all.minute, rollup_all.day_of_week) == (
+        {4},
+        {30},
+        {1},
+    )
+    assert schedule["metrics.tasks.rollup_catch_up"].hour == {2}
+    reminders = schedule["metrics.tasks.reminders_send"]
+    assert (reminders.hour, reminders.day_of_week) == ({8}, {1})
+    assert "hourglass.tasks.invitations_purge_expired" in schedule
+    assert app.conf.timezone == "UTC"
+
+
+# ---------------------------------------------------------------------------
+# Reminders
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reminder_metrics(acme, alice, bob, erin, other_co, charlie, last_week):
+    def owner(business, user):
+        return Membership.objects.get(business=business, user=user)
+
+    since = last_week - WEEK * 4
+    missing = [
+        MetricFactory(
+            business=acme, owner=owner(acme, alice), name=name, first_week=since
+        )
+        for name in ("Webinar attendees", "Consultations booked")
+    ]
+    cleared = MetricFactory(
+        business=acme, owner=owner(acme, alice), name="Proposals", first_week=since
+    )
+    EntryFactory(metric=cleared, week=last_week, value=None)
+    # bob entered his; erin's metric is archived; nobody owns the last one;
+    # charlie's other business has its number too.
+    done = MetricFactory(business=acme, owner=owner(acme, bob), first_week=since)
+    EntryFactory(metric=done, week=last_week, value=3)
+    MetricFactory(
+        business=acme,
+        owner=owner(acme, erin),
+        first_week=since,
+        archived_on=last_week - WEEK,
+    )
+    MetricFactory(business=acme, owner=None, first_week=since)
+    # This week's number does not stand in for last week's.
+    EntryFactory(metric=missing[1], week=last_week + WEEK, value=8)
+    theirs = MetricFactory(
+        business=other_co, owner=owner(other_co, charlie), first_week=since
+    )
+    EntryFactory(metric=theirs, week=weeks.last_week(other_co.timezone), value=1)
+    return [*missing, cleared]
+
+
+def test_reminders_go_to_owners_with_missing_numbers_only(
+    acme, reminder_metrics, last_week
+):
+    assert tasks.reminders_send() == 1
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.com"]
+    assert "Acme" in message.subject
+    for metric in reminder_metrics:
+        assert f"- {metric.name}" in message.body
+    link = reverse("metrics:this-week", kwargs={"slug": acme.slug})
+    assert f"{link}?week={last_week.isoformat()}" in message.body
+
+
+def test_no_reminder_when_nothing_is_missing(acme, reminder_metrics, last_week):
+    for metric in reminder_metrics:
+        metric.entries.update_or_create(
+            week=last_week,
+            defaults={
+                "value": 1,
+                "business": acme,
+                "entered_at": metric.created_at,
+            },
+        )
+    assert tasks.reminders_send() == 0
+    assert mail.outbox == []
+
+
+def test_no_reminder_for_metrics_that_start_this_week(acme, alice, this_week):
+    owner = Membership.objects.get(business=acme, user=alice)
+    MetricFactory(business=acme, owner=owner, first_week=this_week)
+    assert tasks.reminders_send() == 0
+
+
+# ---------------------------------------------------------------------------
+# Enqueueing
+# ---------------------------------------------------------------------------
+
+
+def test_rollup_enqueue_sends_the_task(celery_broker, acme):
+    assert tasks.rollup_enqueue(acme.id, W) is True
+
+
+def test_rollup_enqueue_returns_false_fast_when_the_broker_is_down(
+    celery_broker, acme, caplog
+):
+    use_broker("redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    assert tasks.rollup_enqueue(acme.id, W) is False
+    # Generous bound: kombu's default retries would take 6 s or more; the
+    # point is that saving an entry is not held up, not a benchmark.
+    assert time.monotonic() - started < 4
+    assert "catch-up" in caplog.text
