@@ -15,6 +15,18 @@ NAV_ITEMS = [
     ("hourglass:team", _("Team")),
 ]
 
+# Pages that belong to a navigation item besides the one it links to.
+NAV_ALSO = {
+    "metrics:this-week": {
+        "metrics:metric-list",
+        "metrics:metric-detail",
+        "metrics:metric-create",
+        "metrics:metric-edit",
+        "metrics:entries-import",
+    },
+    "metrics:review": {"metrics:review-week", "metrics:meeting"},
+}
+
 
 def navigation(request: HttpRequest) -> dict:
     business = getattr(request, "business", None)
@@ -37,7 +49,8 @@ def navigation(request: HttpRequest) -> dict:
                 url = reverse(name, kwargs={"slug": business.slug})
             except NoReverseMatch:
                 url = None
-            items.append({"label": label, "url": url, "active": name == current})
+            active = name == current or current in NAV_ALSO.get(name, ())
+            items.append({"label": label, "url": url, "active": active})
     return {
         "business": business,
         "membership": getattr(request, "membership", None),

@@ -132,6 +132,8 @@ def _by_map(rows: list[dict]) -> list[MapStepRows]:
 class ChartMember:
     membership: Membership
     maps: list[MapStepRows]
+    # The metrics this member owns, as plain rows (metrics.selectors).
+    metrics: list[dict] = field(default_factory=list)
     is_marketing_owner: bool = False
     # The inline form of roles and rate, set by the team view for owners.
     form: Any = None
@@ -142,8 +144,7 @@ class ChartMember:
 
     @property
     def owns_nothing(self) -> bool:
-        # Metrics join this once they exist (issue 6).
-        return not self.maps
+        return not self.maps and not self.metrics
 
 
 @dataclass
@@ -152,16 +153,21 @@ class AccountabilityChart:
     # Work steps nobody (of this business) owns, by map.
     unowned: list[MapStepRows]
     marketing_owner: Membership | None
+    # Active metrics nobody (of this business) owns.
+    unowned_metrics: list[dict] = field(default_factory=list)
 
     @property
     def unowned_count(self) -> int:
         return sum(len(group.steps) for group in self.unowned)
 
 
-def accountability_chart(business: Business, steps: list[dict]) -> AccountabilityChart:
-    """Who owns which steps, from the steps as plain rows (`map_id`, `map_name`,
-    `owner_id`, …: systemmaps.selectors.steps_for_chart). One query, for the
-    members, whatever the number of steps and members."""
+def accountability_chart(
+    business: Business, steps: list[dict], metrics: list[dict] | None = None
+) -> AccountabilityChart:
+    """Who owns which steps and metrics, from plain rows (`owner_id`, …: the
+    steps from systemmaps.selectors.steps_for_chart, the metrics from
+    metrics.selectors.metrics_for_chart). One query, for the members, whatever
+    the number of steps, metrics and members."""
     members = business_members(business)
     by_pk = {m.pk: m for m in members}
     owned: dict[int, list[dict]] = {m.pk: [] for m in members}
@@ -171,15 +177,24 @@ def accountability_chart(business: Business, steps: list[dict]) -> Accountabilit
             owned[row["owner_id"]].append(row)
         else:
             unowned.append(row)
+    owned_metrics: dict[int, list[dict]] = {m.pk: [] for m in members}
+    unowned_metrics = []
+    for row in metrics or []:
+        if row["owner_id"] in owned_metrics:
+            owned_metrics[row["owner_id"]].append(row)
+        else:
+            unowned_metrics.append(row)
     return AccountabilityChart(
         members=[
             ChartMember(
                 membership=m,
                 maps=_by_map(owned[m.pk]),
+                metrics=owned_metrics[m.pk],
                 is_marketing_owner=m.pk == business.marketing_owner_id,
             )
             for m in members
         ],
         unowned=_by_map(unowned),
         marketing_owner=by_pk.get(business.marketing_owner_id),
+        unowned_metrics=unowned_metrics,
     )

@@ -123,6 +123,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # How long an invitation link stays valid.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+# Where the app is reached, for links in mail sent outside a request (the
+# weekly reminders). Invitations take it from the request instead.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
 # Login throttling (django-axes). Its backend goes first: it refuses an attempt

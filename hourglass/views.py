@@ -15,6 +15,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import HttpResponseClientRedirect, retarget
 
+from metrics import selectors as metric_selectors
 from systemmaps import selectors as map_selectors
 
 from . import portability, selectors, services
@@ -457,7 +458,9 @@ def _chart_context(
 ) -> dict:
     business = request.business
     chart = selectors.accountability_chart(
-        business, map_selectors.steps_for_chart(business)
+        business,
+        map_selectors.steps_for_chart(business),
+        metric_selectors.metrics_for_chart(business),
     )
     context = {"chart": chart}
     if request.membership.is_owner:

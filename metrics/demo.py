@@ -43,7 +43,7 @@ WEBINAR, REFERRALS = "Webinar to client", "Referral programme"
 METRICS = [
     ("Website visitors", Unit.COUNT, Direction.HIGHER, 120, SAM, None, Stage.KNOW,
      True, "Unique visitors in the analytics report, Monday to Sunday."),
-    ("Newsletter sign-ups", Unit.COUNT, Direction.HIGHER, 10, PRIYA, None,
+    ("Newsletter sign-ups", Unit.COUNT, Direction.HIGHER, 20, PRIYA, None,
      Stage.LIKE, True, "New subscribers to Cash-flow Corner."),
     ("Nurture email open rate", Unit.PERCENT, Direction.HIGHER, 40, PRIYA,
      (WEBINAR, "nurture"), Stage.LIKE, False, "Opens ÷ delivered, from the mailer."),
@@ -82,7 +82,7 @@ def _series(rng: random.Random, weeks: int) -> dict[str, list[Decimal | None]]:
         addons = max(0, round(1.8 + rng.uniform(-1.4, 1.4)))
         values = {
             "Website visitors": visitors,
-            "Newsletter sign-ups": max(0, round(6 + 6 * growth + rng.uniform(-3, 3))),
+            "Newsletter sign-ups": max(0, round(14 + 8 * growth + rng.uniform(-4, 3))),
             "Nurture email open rate": round(36 + rng.uniform(-5, 9), 1),
             "Webinar attendees": attendees,
             "Consultations booked": consultations,

@@ -10,7 +10,7 @@ rollup recomputes them.
 """
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -25,6 +25,7 @@ from hourglass.portability import (
     parse_decimal_cell,
     row_error,
 )
+from systemmaps.models import WORK_KINDS, Node
 
 from .models import (
     Direction,
@@ -247,7 +248,8 @@ class _Rows:
 
     def text(self, row: dict, column: str, limit: int, *, required=False) -> str:
         value = row[column]
-        if len(value) > limit or (required and not value.strip()):
+        # PostgreSQL refuses NUL in text: a message here, not a 500 at the insert.
+        if len(value) > limit or (required and not value.strip()) or "\0" in value:
             raise self.error(
                 _("“%(column)s” must be text of %(min)d to %(max)d characters.")
                 % {"column": column, "min": 1 if required else 0, "max": limit}
@@ -274,8 +276,12 @@ class _Rows:
 
     def moment(self, row: dict, column: str) -> datetime | None:
         try:
-            return parse_datetime_cell(row[column])
-        except ValueError:
+            moment = parse_datetime_cell(row[column])
+            # Stored in UTC: "0001-01-01T00:00+01:00" has no UTC moment.
+            if moment is not None:
+                moment.astimezone(UTC)
+            return moment
+        except (ValueError, OverflowError):
             raise self.error(
                 _("“%(column)s” must be ISO 8601 with an offset.") % {"column": column}
             ) from None
@@ -296,7 +302,7 @@ class _Rows:
 def import_part(
     business: Business, files: dict[str, bytes], context: ImportContext
 ) -> list[str]:
-    steps = context.refs.get("systemmaps.steps", {})
+    steps = _all_steps(context.refs.get("systemmaps.steps", {}))
     strangers: Counter = Counter()
 
     def person(email: str):
@@ -341,7 +347,9 @@ def import_part(
             raise reader.error(_("unknown direction."))
         if row["stage"] not in Stage.values:
             raise reader.error(_("unknown stage."))
-        if not row["position"].isdigit() or len(row["position"]) > 9:
+        # isdigit() alone admits "²", which int() refuses.
+        position = row["position"]
+        if not (position.isascii() and position.isdigit()) or len(position) > 9:
             raise reader.error(_("“position” must be a whole number."))
         metrics[key] = Metric(
             business=business,
@@ -455,7 +463,9 @@ def import_part(
         if row["issue"]:
             issue = issues.get(row["issue"])
             if issue is None:
-                raise reader.error(_("no issue %(key)s in issues.csv.") % row)
+                raise reader.error(
+                    _("no issue %(key)s in issues.csv.") % {"key": row["issue"]}
+                )
         todos.append(
             Todo(
                 business=business,
@@ -481,6 +491,18 @@ def import_part(
             % {"emails": ", ".join(sorted(strangers))}
         ]
     return []
+
+
+def _all_steps(work_steps: dict[tuple[str, str], Node]) -> dict[tuple[str, str], Node]:
+    """Every node of the imported maps by (map key, step id). The maps part
+    names only the work steps, but a metric may measure a start or a stop (a
+    step redrawn as a terminus keeps its metrics, and the demo's "Webinar
+    attendees" is counted at the map's start)."""
+    keys = {node.map_id: key for (key, _step), node in work_steps.items()}
+    found = dict(work_steps)
+    for node in Node.objects.filter(map_id__in=keys).exclude(kind__in=WORK_KINDS):
+        found[(keys[node.map_id], node.client_id)] = node
+    return found
 
 
 def _recompute_later(business: Business, weeks: set[date]) -> None:

@@ -551,3 +551,18 @@ def meeting_agenda(
             map_selectors.business_gaps(business, today=today) if with_gaps else None
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Team
+# ---------------------------------------------------------------------------
+
+
+def metrics_for_chart(business: Business) -> list[dict]:
+    """The business's active metrics as plain rows for the accountability chart
+    (one query): pk, name, stage, unit, owner_id."""
+    return list(
+        Metric.objects.filter(business=business, archived_on__isnull=True)
+        .order_by("position", "name", "id")
+        .values("pk", "name", "stage", "unit", "owner_id")
+    )

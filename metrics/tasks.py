@@ -180,9 +180,8 @@ def reminders_send() -> int:
 def _send_reminder(metrics: list[Metric], week: date) -> None:
     owner = metrics[0].owner
     business = metrics[0].business
-    base_url = getattr(settings, "SITE_URL", "") or "http://localhost:8000"
     link = (
-        base_url.rstrip("/")
+        settings.SITE_URL.rstrip("/")
         + reverse("metrics:this-week", kwargs={"slug": business.slug})
         + f"?week={week.isoformat()}"
     )

@@ -102,6 +102,31 @@ def test_member_who_owns_nothing_stands_out_in_words(client_for, acme, alice, bo
     assert 'data-testid="owns-nothing"' not in card(html, member(alice, acme))
 
 
+def test_chart_lists_the_metrics_each_member_reports(client_for, acme, alice, bob):
+    from metrics.tests.factories import MetricFactory
+
+    MetricFactory(business=acme, name="Webinar attendees", owner=member(bob, acme))
+    MetricFactory(business=acme, name="Old metric", owner=member(bob, acme))
+    archived = MetricFactory(
+        business=acme, name="Archived one", owner=member(bob, acme)
+    )
+    archived.archived_on = archived.first_week
+    archived.save()
+    MetricFactory(business=acme, name="Referrals received", owner=None)
+
+    html = client_for(bob).get(team_url(acme)).content.decode()
+
+    bob_card = card(html, member(bob, acme))
+    assert "Reports <strong>2</strong> metrics:" in bob_card
+    assert "Webinar attendees</a>" in bob_card
+    assert "Archived one" not in html
+    # Owning only metrics is owning something.
+    assert 'data-testid="owns-nothing"' not in bob_card
+    assert 'data-testid="owns-nothing"' in card(html, member(alice, acme))
+    assert "1 metric with nobody to report it" in html
+    assert "Referrals received</a>" in html
+
+
 def test_steps_with_nobody_are_listed_by_map(client_for, acme, alice, bob):
     webinar = make_map(acme, alice, "Webinar to client")
     give(webinar, member(alice, acme), "nurture", "booked", "downsell", "call")
@@ -411,6 +436,14 @@ def _steps(business, user, count, name):
     return system_map
 
 
+def _metrics(business, count: int) -> None:
+    from metrics.tests.factories import MetricFactory
+
+    members = list(Membership.objects.filter(business=business))
+    for index in range(count):
+        MetricFactory(business=business, owner=members[index % len(members)])
+
+
 def _queries(client, url) -> int:
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
@@ -426,6 +459,7 @@ def test_team_page_queries_are_the_same_for_5_and_200_steps(
     client.get(team_url(acme))  # the session settles
     small = _queries(client, team_url(acme))
     _steps(acme, alice, 195, "Large")
+    _metrics(acme, 50)
 
     with django_assert_max_num_queries(small):
         response = client.get(team_url(acme))

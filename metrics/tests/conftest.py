@@ -162,3 +162,46 @@ def celery_eager(celery_broker):
     yield app
     app.conf.task_always_eager = False
     app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
+def filesystem_broker(tmp_path):
+    """A filesystem broker of the test's own, whatever the configured one is, so
+    nothing lands in a developer's or CI's real queue; yields a function counting
+    the messages sent to it."""
+    from hourglass.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    folder = tmp_path / "broker"
+    for name in ("broker", "processed", "control"):
+        (tmp_path / name).mkdir()
+    use_broker(
+        "filesystem://",
+        {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(tmp_path / "processed"),
+            "control_folder": str(tmp_path / "control"),
+        },
+    )
+    yield lambda: len(list(folder.iterdir()))
+    use_broker(*saved)
+
+
+DEAD_BROKER = "redis://127.0.0.1:9/0"
+
+
+@pytest.fixture
+def dead_broker():
+    """A Redis broker URL on a port where nothing listens (checked first)."""
+    from kombu import Connection
+
+    from hourglass.celery import app
+
+    with pytest.raises(Exception):  # noqa: B017 - proves the port is really dead
+        with Connection(DEAD_BROKER, connect_timeout=1) as conn:
+            conn.ensure_connection(max_retries=1)
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    use_broker(DEAD_BROKER, {})
+    yield DEAD_BROKER
+    use_broker(*saved)

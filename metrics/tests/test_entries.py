@@ -115,23 +115,11 @@ def test_a_write_marks_the_week_stale_and_queues_the_rollup_on_commit(
 
 
 def test_an_unreachable_broker_still_saves_and_says_queued_false(
-    metric, alice, this_week, django_capture_on_commit_callbacks, settings
+    metric, alice, this_week, django_capture_on_commit_callbacks, dead_broker
 ):
     # A broker nobody listens on: the real enqueue fails fast and reports it.
-    from hourglass.celery import app
-
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_connection_timeout = 0.5
-    app.conf.broker_connection_retry_on_startup = False
-    app.conf.broker_transport_options = {"max_retries": 0}
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            result = services.entry_record(
-                metric=metric, week=this_week, value=3, by=alice
-            )
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
-        app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.entry_record(metric=metric, week=this_week, value=3, by=alice)
 
     assert result.queued is False
     assert Entry.objects.get().value == 3

@@ -11,9 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from kombu import Connection
 
-from hourglass.celery import app
 from hourglass.models import Membership
 from metrics import rollup, weeks
 from metrics.models import (
@@ -335,51 +333,10 @@ def test_each_week_column_links_to_that_weeks_review(
 # ---------------------------------------------------------------------------
 
 
-def _reset_producer_pool():
-    # The app keeps its broker connections: drop them so a changed URL is used.
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(tmp_path):
-    """A broker folder of the test's own (filesystem transport), so nothing lands
-    in a developer's or CI's real queue; yields a function counting its messages."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    folder = tmp_path / "broker"
-    for name in ("broker", "processed", "control"):
-        (tmp_path / name).mkdir()
-    app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = {
-        "data_folder_in": str(folder),
-        "data_folder_out": str(folder),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-    }
-    _reset_producer_pool()
-    yield lambda: len(list(folder.iterdir()))
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    _reset_producer_pool()
-
-
-@pytest.fixture
-def dead_broker():
-    """A Redis broker URL on a port where nothing listens."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = "redis://127.0.0.1:9/0"
-    app.conf.broker_transport_options = {}
-    _reset_producer_pool()
-    with pytest.raises(Exception):  # noqa: B017 - proves the port is really dead
-        with Connection(app.conf.broker_url, connect_timeout=1) as conn:
-            conn.ensure_connection(max_retries=1)
-    yield
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    _reset_producer_pool()
-
-
-def test_recompute_queues_the_rollup(alice_client, acme, scored, last_week, broker):
+def test_recompute_queues_the_rollup(
+    alice_client, acme, scored, last_week, filesystem_broker
+):
+    broker = filesystem_broker
     rollup.mark_stale(business_id=acme.pk, week=last_week)
     before = broker()
     response = alice_client.post(

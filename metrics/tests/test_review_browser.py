@@ -9,7 +9,6 @@ from playwright.sync_api import Page, expect
 from metrics import rollup, weeks
 from metrics.models import Entry
 from metrics.tests.factories import EntryFactory, MetricFactory
-from metrics.tests.test_review import dead_broker  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +39,7 @@ def test_member_enters_a_number_and_the_dashboard_shows_it(
     bob,
     bob_metric,
     this_week,
-    dead_broker,  # noqa: F811
+    dead_broker,
 ):
     """The broker is down here (no worker runs in tests): the entry is saved, and
     *Recompute now* falls back to computing the rollup in the request, then
