@@ -69,12 +69,19 @@ def _week_links(request: HtmxHttpRequest, week: date) -> dict:
     }
 
 
-def _freshness(rollup_row, *, polling: bool = False) -> dict:
+# Polls of review-status (every 2 s) before the page stops waiting for a worker.
+POLL_LIMIT = 60
+
+
+def _freshness(rollup_row, *, polling: bool = False, polls: int = 0) -> dict:
     computed_at = rollup_row.computed_at if rollup_row else None
     return {
         "rollup": rollup_row,
         "freshness": selectors.freshness(rollup_row),
-        "polling": polling,
+        "polling": polling and polls < POLL_LIMIT,
+        # Still stale after two minutes of polling: no worker took the task.
+        "waited": polling and polls >= POLL_LIMIT,
+        "next_poll": polls + 1,
         "just_now": bool(computed_at and timezone.now() - computed_at < JUST_NOW),
     }
 
@@ -123,7 +130,14 @@ def review_status(request: HtmxHttpRequest, week: str) -> HttpResponse:
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
-    context = {**_week_links(request, monday), **_freshness(row, polling=True)}
+    try:
+        polls = max(0, min(int(request.GET.get("n", "0")), POLL_LIMIT))
+    except ValueError:
+        polls = 0
+    context = {
+        **_week_links(request, monday),
+        **_freshness(row, polling=True, polls=polls),
+    }
     return render(request, "metrics/_freshness.html", context)
 
 

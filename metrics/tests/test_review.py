@@ -345,7 +345,7 @@ def test_recompute_queues_the_rollup(
     assert response.status_code == 200
     assert broker() == before + 1
     html = response.content.decode()
-    assert f'hx-get="{week_url("review-status", acme, last_week)}"' in html
+    assert f'hx-get="{week_url("review-status", acme, last_week)}?n=1"' in html
     assert 'hx-trigger="every 2s"' in html
     # Queued, not computed: no worker runs in this test.
     assert RollupWeek.objects.get(business=acme, week=last_week).stale_since
@@ -387,6 +387,23 @@ def test_status_keeps_polling_while_stale(alice_client, acme, scored, last_week)
     assert response.status_code == 200
     assert "HX-Refresh" not in response
     assert 'hx-trigger="every 2s"' in response.content.decode()
+
+
+def test_status_stops_polling_after_two_minutes_without_a_worker(
+    alice_client, acme, scored, last_week
+):
+    rollup.mark_stale(business_id=acme.pk, week=last_week)
+    url = week_url("review-status", acme, last_week)
+
+    early = alice_client.get(f"{url}?n=3", HTTP_HX_REQUEST="true").content.decode()
+    late = alice_client.get(f"{url}?n=60", HTTP_HX_REQUEST="true").content.decode()
+    garbage = alice_client.get(f"{url}?n=x", HTTP_HX_REQUEST="true")
+
+    assert "?n=4" in early and "every 2s" in early
+    assert "every 2s" not in late
+    assert "is the Celery worker running?" in late
+    assert 'data-testid="recompute"' in late
+    assert garbage.status_code == 200 and "?n=1" in garbage.content.decode()
 
 
 def test_status_refreshes_the_page_once_fresh(alice_client, acme, scored, last_week):
