@@ -25,7 +25,6 @@ from hourglass.portability import (
     parse_decimal_cell,
     row_error,
 )
-from systemmaps.models import WORK_KINDS, Node
 
 from .models import (
     Direction,
@@ -302,7 +301,10 @@ class _Rows:
 def import_part(
     business: Business, files: dict[str, bytes], context: ImportContext
 ) -> list[str]:
-    steps = _all_steps(context.refs.get("systemmaps.steps", {}))
+    # Every node of the imported maps: a metric may measure a start or a stop
+    # (a step redrawn as a terminus keeps its metrics; the demo counts webinar
+    # attendees at the map's start).
+    steps = context.refs.get("systemmaps.nodes", {})
     strangers: Counter = Counter()
 
     def person(email: str):
@@ -491,18 +493,6 @@ def import_part(
             % {"emails": ", ".join(sorted(strangers))}
         ]
     return []
-
-
-def _all_steps(work_steps: dict[tuple[str, str], Node]) -> dict[tuple[str, str], Node]:
-    """Every node of the imported maps by (map key, step id). The maps part
-    names only the work steps, but a metric may measure a start or a stop (a
-    step redrawn as a terminus keeps its metrics, and the demo's "Webinar
-    attendees" is counted at the map's start)."""
-    keys = {node.map_id: key for (key, _step), node in work_steps.items()}
-    found = dict(work_steps)
-    for node in Node.objects.filter(map_id__in=keys).exclude(kind__in=WORK_KINDS):
-        found[(keys[node.map_id], node.client_id)] = node
-    return found
 
 
 def _recompute_later(business: Business, weeks: set[date]) -> None:

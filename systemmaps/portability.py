@@ -187,8 +187,11 @@ def import_part(
 ) -> list[str]:
     warnings: list[str] = []
     unowned: Counter = Counter()
-    steps = _import_maps(business, files, context, unowned, warnings)
+    # Every node (a metric may measure a start or a stop) and the work steps.
+    nodes: dict[tuple[str, str], Node] = {}
+    steps = _import_maps(business, files, context, unowned, warnings, nodes)
     context.refs["systemmaps.steps"] = steps
+    context.refs["systemmaps.nodes"] = nodes
     strangers: set[str] = set()
     _import_runs(files, context, steps, strangers)
     _import_flags(files, context, steps, strangers)
@@ -217,8 +220,10 @@ def _import_maps(
     context: ImportContext,
     unowned: Counter,
     warnings: list[str],
+    nodes: dict[tuple[str, str], Node],
 ) -> dict[tuple[str, str], Node]:
-    """Each map of the archive; its work steps by (map key, step id)."""
+    """Each map of the archive; its work steps by (map key, step id), and every
+    node in `nodes`."""
     label = f"systemmaps/{MAPS_FILE}"
     try:
         listing = json.loads(files.get(MAPS_FILE, b"[]").decode("utf-8-sig"))
@@ -302,8 +307,10 @@ def _import_maps(
             else:
                 changes["status"] = MapStatus.ACTIVE
         SystemMap.objects.filter(pk=system_map.pk).update(**changes)
-        for node in system_map.nodes.filter(kind__in=("task", "decision")):
-            steps[(meta["key"], node.client_id)] = node
+        for node in system_map.nodes.all():
+            nodes[(meta["key"], node.client_id)] = node
+            if node.kind in ("task", "decision"):
+                steps[(meta["key"], node.client_id)] = node
     return steps
 
 

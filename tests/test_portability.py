@@ -924,3 +924,40 @@ def test_outsider_cannot_export(world, client_for, charlie, other_co):
     response = client_for(charlie).get(reverse("hourglass:export", args=["acme"]))
 
     assert response.status_code == 404
+
+
+def test_metric_on_the_start_of_a_map_without_work_steps_round_trips(
+    acme,
+    alice,
+    charlie,
+    filesystem_broker,  # noqa: F811
+):
+    from metrics.tests.factories import MetricFactory
+
+    graph = {
+        "name": "Just a start",
+        "nodes": [
+            {"id": "start", "kind": "terminus", "label": "Start", "x": 0, "y": 0},
+            {"id": "stop", "kind": "terminus", "label": "Stop", "x": 0, "y": 100},
+        ],
+        "edges": [{"id": "e1", "source": "start", "target": "stop", "label": None}],
+    }
+    system_map = map_services.map_create(
+        business=acme,
+        user=alice,
+        name="Just a start",
+        half="marketing",
+        stages=["know"],
+        graph=graph,
+    )
+    MetricFactory(
+        business=acme, name="Visitors", step=system_map.nodes.get(client_id="start")
+    )
+
+    copy, _warnings = portability.business_import(
+        raw=portability.archive_export(acme), user=charlie
+    )
+
+    metric = copy.metrics.get(name="Visitors")
+    assert metric.step.client_id == "start"
+    assert metric.step.map.business == copy
