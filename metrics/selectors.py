@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext
 
 from hourglass.models import STAGE_ORDER, Business, Membership, Stage
 from systemmaps import selectors as map_selectors
@@ -59,9 +60,23 @@ class WeekValue:
     status: str
     # False for a week before the metric was expected (nothing is missing).
     expected: bool = True
+    # The week running now: a number not entered yet is due, not missing.
+    in_progress: bool = False
+
+    @property
+    def is_due(self) -> bool:
+        return self.in_progress and self.value is None
+
+    @property
+    def css_status(self) -> str:
+        return "due" if self.is_due else self.status
 
     @property
     def status_label(self) -> str:
+        if self.is_due:
+            return gettext("Due this week")
+        if self.in_progress:
+            return gettext("%(status)s so far") % {"status": Status(self.status).label}
         return Status(self.status).label
 
 
@@ -87,6 +102,7 @@ def values_of(metric_ids: list[int], week_list: list[date]) -> dict:
 
 def week_values(metric: Metric, week_list: list[date], values: dict) -> list[WeekValue]:
     result = []
+    current = weeks.current_week(metric.business.timezone)
     for week in week_list:
         value = values.get((metric.pk, week))
         result.append(
@@ -95,6 +111,7 @@ def week_values(metric: Metric, week_list: list[date], values: dict) -> list[Wee
                 value=value,
                 status=status_of(value, metric.goal, metric.direction),
                 expected=week >= metric.first_week,
+                in_progress=week >= current,
             )
         )
     return result
