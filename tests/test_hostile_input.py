@@ -8,9 +8,15 @@ The fuzzing is hypothesis-driven (malformed JSON, huge strings, deep nesting,
 odd unicode, wrong types); the figures are in each test's `max_examples`.
 """
 
+import csv
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote_from_bytes
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +26,19 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from hourglass.models import Business
+from hourglass.portability import csv_unsafe
+from metrics import csvio, weeks
+from metrics.models import (
+    Entry,
+    EntryRevision,
+    Meeting,
+    MeetingIssue,
+    Metric,
+    RollupWeek,
+    Todo,
+)
+from metrics.tests.factories import EntryFactory, MetricFactory
 from systemmaps import services
 from systemmaps.models import SystemMap
 from systemmaps.schema import GraphInvalid, validate_graph
@@ -695,3 +714,479 @@ def test_step_panel_escapes_markup(editor, markup_map):
     html = response.content.decode()
     assert not RAW_MARKUP.search(html)
     assert escape(PAYLOADS[0]) in html
+
+
+# ---------------------------------------------------------------------------
+# Metrics: the CSV import of weekly numbers (upload, then confirm)
+# ---------------------------------------------------------------------------
+
+
+def numbers_snapshot() -> dict[str, list[tuple]]:
+    """Every row of the metrics tables an import or an entry could touch."""
+    return {
+        model.__name__: list(model.objects.order_by("pk").values_list())
+        for model in (Metric, Entry, EntryRevision, RollupWeek)
+    }
+
+
+@pytest.fixture
+def csv_metrics(acme, other_co):
+    """Acme's count and money metrics and an archived one; Other Co's secret."""
+    since = weeks.current_week(acme.timezone) - weeks.WEEK * 8
+    made = {
+        name: MetricFactory(business=acme, name=name, unit=unit, first_week=since)
+        for name, unit in [("Webinar attendees", "count"), ("Revenue", "money")]
+    }
+    MetricFactory(
+        business=acme, name="Old metric", archived_on=date(2024, 1, 1), first_week=since
+    )
+    MetricFactory(business=other_co, name="Secret")
+    return made
+
+
+def weeks_ago(count: int) -> str:
+    """A day in the week `count` weeks before this one (negative: ahead)."""
+    return (date.today() - timedelta(weeks=count)).isoformat()
+
+
+FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "'=quoted", '=HYPERLINK("x")']
+metric_cells = st.one_of(
+    st.sampled_from(
+        ["Webinar attendees", "webinar ATTENDEES", " Revenue ", "Old metric"]
+        + ["Secret", "Nobody", "", *FORMULAS]
+    ),
+    odd_text,
+    huge_text,
+)
+week_cells = st.one_of(
+    st.integers(min_value=-3, max_value=400).map(weeks_ago),
+    st.dates().map(date.isoformat),
+    st.sampled_from(
+        ["2024-02-30", "2024-13-01", "24-01-01", "yesterday", "", "0000-01-01"]
+        + ["9999-12-31", "2024-01-01T00:00", "2024/01/01", " 2024-01-01 ", "2024-1-1"]
+    ),
+    odd_text,
+)
+value_cells = st.one_of(
+    st.sampled_from(
+        ["12", "0", "-0", "1e400", "1E+400", "1e-400", "NaN", "sNaN", "Infinity"]
+        + ["-inf", "-5", "1.005", "12.5", "999999999999.99", "1000000000000"]
+        + [str(10**30), "10**30", "1,000", " 7 ", "", "٣", "²", "0x10", "1_000"]
+        + FORMULAS
+    ),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    odd_text,
+    huge_text,
+)
+headers = st.sampled_from(
+    ["metric,week,value", "Metric,Week,VALUE", "\ufeffmetric,week,value"]
+    + ["metric,week", "metric;week;value", "week,metric,value", "", "value"]
+    + ["metric,week,value,extra", "metric,metric,week,value", '"metric",week,value']
+)
+
+
+@st.composite
+def hostile_csv(draw) -> bytes:
+    """A CSV of weekly numbers with hostile cells, headers, quoting, line ends
+    and encodings; now and then plain bytes."""
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        return draw(st.binary(max_size=2000))
+    # Half of the files start valid: a hostile cell then breaks one row, or
+    # none does and the whole file must be written.
+    valid = draw(st.booleans())
+    lines = ["metric,week,value" if valid else draw(headers)]
+    ages = draw(st.lists(st.integers(0, 400), min_size=1, max_size=8, unique=True))
+    for age in ages:
+        if valid and draw(st.integers(min_value=0, max_value=7)) > 0:
+            lines.append(
+                f"{draw(st.sampled_from(['Webinar attendees', 'Revenue']))},"
+                f"{weeks_ago(age)},{draw(st.integers(0, 10**9))}"
+            )
+            continue
+        cells = [draw(metric_cells), draw(week_cells), draw(value_cells)]
+        cells += draw(st.lists(odd_text, max_size=2))
+        cells = cells[: draw(st.integers(min_value=1, max_value=len(cells)))]
+        if draw(st.booleans()):
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(cells)
+            lines.append(out.getvalue())
+        else:
+            lines.append(",".join(cells))  # unquoted: commas and quotes break it
+    text = draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines)
+    if draw(st.booleans()):
+        text += "\n"
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-16", "cp1252"]))
+    if encoding == "utf-8":
+        # Lone surrogates become bytes no UTF-8 decoder accepts.
+        raw = text.encode("utf-8", "surrogatepass")
+    else:
+        raw = text.encode(encoding, "replace")
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        where = draw(st.integers(min_value=0, max_value=len(raw)))
+        raw = raw[:where] + b"\x00" + raw[where:]
+    return raw
+
+
+def import_numbers_url(business) -> str:
+    return reverse("metrics:entries-import", kwargs={"slug": business.slug})
+
+
+def assert_import_refused(response, before: dict) -> None:
+    assert response.status_code == 422, response.status_code
+    context = response.context
+    preview = context["preview"]
+    problems = context["problems"] or (preview.row_problems if preview else [])
+    assert problems and all(problems)
+    assert "Nothing was imported" in response.content.decode() or preview
+    assert numbers_snapshot() == before
+
+
+def stored_as_the_file_says(business, raw: bytes) -> None:
+    """Every row of the (valid) file is stored: the whole file was written."""
+    text = raw.decode("utf-8-sig")
+    header, newline, rest = text.partition("\n")
+    text = header.strip().lower() + newline + rest
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    metrics = {m.name.lower(): m for m in Metric.objects.filter(business=business)}
+    for row in rows:
+        metric = metrics[csv_unsafe(row["metric"]).strip().lower()]
+        week = weeks.monday_of(date.fromisoformat(row["week"].strip()))
+        value = row["value"].strip()
+        entry = Entry.objects.filter(metric=metric, week=week).first()
+        if value:
+            assert entry is not None and entry.value == Decimal(value), row
+        else:
+            assert entry is None or entry.value is None, row
+
+
+@FUZZ
+@given(raw=hostile_csv())
+def test_csv_import_upload_previews_or_refuses_and_writes_nothing(
+    editor, acme, csv_metrics, raw
+):
+    before = numbers_snapshot()
+
+    response = editor.post(
+        import_numbers_url(acme),
+        {"file": SimpleUploadedFile("numbers.csv", raw, "text/csv")},
+    )
+    event(f"status {response.status_code}")
+
+    # An upload only ever shows a preview: nothing is written either way.
+    assert response.status_code in (200, 422), response.status_code
+    if response.status_code == 200:
+        preview = response.context["preview"]
+        assert preview.is_valid and preview.rows
+        assert 'name="confirm"' in response.content.decode()
+        assert numbers_snapshot() == before
+    else:
+        assert_import_refused(response, before)
+
+
+def post_bytes(client, url: str, fields: dict[str, bytes], *, htmx: bool = False):
+    """A form post of whatever bytes each field holds (invalid UTF-8, NUL…), as
+    a client that does not check what it sends would encode it."""
+    body = "&".join(
+        f"{name}={quote_from_bytes(value)}" for name, value in fields.items()
+    )
+    return client.generic(
+        "POST",
+        url,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+
+def post_confirm(client, business, raw: bytes):
+    """The confirm step: the CSV text comes back in a hidden field."""
+    fields = {"csv_text": raw, "file_name": b"numbers.csv", "confirm": b"1"}
+    return post_bytes(client, import_numbers_url(business), fields)
+
+
+@FUZZ
+@given(raw=hostile_csv())
+def test_csv_import_confirm_writes_the_whole_file_or_nothing(
+    editor, acme, csv_metrics, raw
+):
+    before = numbers_snapshot()
+
+    response = post_confirm(editor, acme, raw)
+    event(f"status {response.status_code}")
+
+    assert response.status_code in (302, 422), response.status_code
+    if response.status_code == 302:
+        stored_as_the_file_says(acme, raw)
+    elif raw.strip():
+        assert_import_refused(response, before)
+    else:
+        # No text at all is the upload form's "choose a file".
+        assert response.status_code == 422
+        assert numbers_snapshot() == before
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    count=st.sampled_from([csvio.MAX_ROWS, csvio.MAX_ROWS + 1]),
+    bad_line=st.one_of(st.none(), st.integers(min_value=2, max_value=csvio.MAX_ROWS)),
+)
+def test_csv_import_of_many_rows_is_all_or_nothing(
+    editor, acme, csv_metrics, count, bad_line
+):
+    lines = ["metric,week,value"] + [
+        f"Revenue,{weeks_ago(n + 1)},{n}" for n in range(count)
+    ]
+    if bad_line is not None:
+        lines[bad_line - 1] = f"Revenue,{weeks_ago(bad_line + 9000)},NaN"
+    raw = "\n".join(lines).encode()
+    before = numbers_snapshot()
+
+    response = post_confirm(editor, acme, raw)
+
+    if count > csvio.MAX_ROWS or bad_line is not None:
+        assert_import_refused(response, before)
+        if bad_line is not None and count <= csvio.MAX_ROWS:
+            assert f"line {bad_line}" in " ".join(
+                response.context["preview"].row_problems
+            )
+    else:
+        assert response.status_code == 302
+        assert Entry.objects.filter(business=acme).count() == count
+
+
+# ---------------------------------------------------------------------------
+# Metrics: one week's number saved from its field (htmx) or the plain form
+# ---------------------------------------------------------------------------
+
+LIMIT = Decimal("999999999999.99")
+
+
+def expected_number(text: str) -> Decimal | None | str:
+    """What a count metric stores for `text`: a number, None to clear, or
+    "refused"."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return "refused"
+    if not number.is_finite() or number < 0 or number > LIMIT:
+        return "refused"
+    if number != number.to_integral_value():
+        return "refused"
+    return number
+
+
+@FUZZ
+@given(
+    text=st.one_of(value_cells, st.integers(0, 10**12).map(str), st.text(max_size=80)),
+    week=st.one_of(
+        st.none(),
+        st.integers(min_value=-3, max_value=60).map(weeks_ago),
+        st.text(
+            alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="/"),
+            min_size=1,
+            max_size=40,
+        ),
+    ),
+    htmx=st.booleans(),
+)
+def test_entry_field_saves_a_number_or_answers_with_its_problem(
+    editor, acme, csv_metrics, text, week, htmx
+):
+    metric = csv_metrics["Webinar attendees"]
+    week = week or weeks.last_week(acme.timezone).isoformat()
+    try:
+        monday = weeks.parse_week(week, tz_name=acme.timezone)
+    except weeks.BadWeek:
+        monday = None
+    raw = text.encode("utf-8", "surrogatepass")
+    # What the server reads: bytes that are not UTF-8 become U+FFFD.
+    expected = expected_number(raw.decode("utf-8", "replace")) if monday else "refused"
+    url = reverse(
+        "metrics:entry-save", kwargs={"slug": acme.slug, "pk": metric.pk, "week": week}
+    )
+    before = numbers_snapshot()
+
+    response = post_bytes(editor, url, {f"value-{metric.pk}": raw}, htmx=htmx)
+    event(f"{'htmx' if htmx else 'plain'} {response.status_code}")
+
+    assert response.status_code < 500
+    entry = Entry.objects.filter(metric=metric, week=monday).first() if monday else None
+    if expected == "refused":
+        assert numbers_snapshot() == before
+        if htmx or monday is None:
+            assert response.status_code == 422
+            assert response.content.strip()
+        else:
+            assert response.status_code == 302
+            shown = [str(m) for m in response.wsgi_request._messages]
+            assert any(m.startswith(f"{metric.name}: ") for m in shown), shown
+    else:
+        assert response.status_code == (200 if htmx else 302)
+        if expected is None:
+            assert entry is None or entry.value is None
+        else:
+            assert entry is not None and entry.value == expected
+
+
+# ---------------------------------------------------------------------------
+# Metrics in the whole-business archive: a mutated metrics.csv or entries.csv
+# ---------------------------------------------------------------------------
+
+ARCHIVE_FILES = ["metrics/metrics.csv", "metrics/entries.csv"]
+archive_cells = st.one_of(
+    metric_cells, week_cells, value_cells, st.sampled_from(["²", "１２", "yes"])
+)
+
+
+@pytest.fixture
+def good_archive(acme, alice, bob, erin, charlie, other_co) -> bytes:
+    from tests.test_isolation_matrix import populate
+
+    populate(acme, owner=alice, member=bob, step_owner=erin)
+    client = Client()
+    client.force_login(alice)
+    response = client.get(reverse("hourglass:export", args=[acme.slug]))
+    assert response.status_code == 200
+    return (
+        b"".join(response.streaming_content)
+        if response.streaming
+        else (response.content)
+    )
+
+
+@st.composite
+def archive_mutations(draw) -> tuple[str, list[list[str]] | bytes]:
+    """Which file, and its rows with one to three cells, rows or columns
+    changed (or the file replaced by bytes)."""
+    name = draw(st.sampled_from(ARCHIVE_FILES))
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        return name, draw(st.one_of(st.binary(max_size=500), hostile_csv()))
+    return name, draw(st.data())
+
+
+def mutate(rows: list[list[str]], data) -> list[list[str]]:
+    rows = [list(row) for row in rows]
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        kind = data.draw(st.sampled_from(["cell", "cell", "cell", "row", "column"]))
+        line = data.draw(st.integers(min_value=0, max_value=len(rows) - 1))
+        if kind == "cell" and rows[line]:
+            column = data.draw(st.integers(min_value=0, max_value=len(rows[line]) - 1))
+            rows[line][column] = data.draw(archive_cells)
+        elif kind == "row":
+            rows.insert(line, list(data.draw(st.sampled_from(rows))))
+        elif rows[line]:
+            rows[line].pop(data.draw(st.integers(0, len(rows[line]) - 1)))
+    return rows
+
+
+ARCHIVE_FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+COUNTED = (Business, Metric, Entry, EntryRevision, Meeting, MeetingIssue, Todo)
+
+
+@ARCHIVE_FUZZ
+@given(mutation=archive_mutations())
+def test_archive_with_a_hostile_metrics_part_imports_or_names_file_and_line(
+    good_archive, charlie, mutation
+):
+    from tests.test_portability import rewrite, upload
+
+    name, change = mutation
+    if isinstance(change, bytes):
+        content = change
+    else:
+        original = zipfile.ZipFile(io.BytesIO(good_archive)).read(name)
+        rows = list(csv.reader(io.StringIO(original.decode("utf-8"))))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(mutate(rows, change))
+        content = out.getvalue().encode("utf-8", "surrogatepass")
+    counts = [model.objects.count() for model in COUNTED]
+    client = Client()
+    client.force_login(charlie)
+
+    response = upload(client, rewrite(good_archive, {name: content}))
+    event(f"status {response.status_code}")
+
+    assert response.status_code in (302, 422), response.status_code
+    if response.status_code == 302:
+        assert Business.objects.count() == counts[0] + 1
+        return
+    problems = " ".join(response.context["problems"])
+    assert re.search(r"metrics/\w+\.csv", problems), problems
+    if not re.search(r"columns .* missing|not UTF-8", problems):
+        assert re.search(r"metrics/\w+\.csv, line \d+: ", problems), problems
+    assert [model.objects.count() for model in COUNTED] == counts
+
+
+# ---------------------------------------------------------------------------
+# Metrics: the CSV export neutralises formulas in names
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["=cmd|'/C calc'!A0", "+1+1", "-2-2", "@SUM(A1)"])
+def test_numbers_export_neutralises_metric_names_starting_a_formula(
+    editor, acme, alice, name
+):
+    metric = MetricFactory(business=acme, name=name)
+    EntryFactory(metric=metric, week=weeks.last_week(acme.timezone), entered_by=alice)
+
+    response = editor.get(reverse("metrics:entries-export", args=[acme.slug]))
+
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert [row["metric"] for row in rows] == ["'" + name]
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value"),
+    [
+        ("metrics/metrics.csv", "name", "Web\x00inar"),
+        ("metrics/metrics.csv", "description", "a\x00b"),
+        ("metrics/metrics.csv", "position", "²"),
+        ("metrics/metrics.csv", "goal", "1e400"),
+        ("metrics/metrics.csv", "goal", "NaN"),
+        ("metrics/metrics.csv", "first_week", "2024-02-30"),
+        ("metrics/entries.csv", "value", str(10**30)),
+        ("metrics/entries.csv", "value", "-1"),
+        ("metrics/entries.csv", "week", "0000-01-01"),
+        ("metrics/entries.csv", "entered_at", "yesterday"),
+    ],
+)
+def test_archive_metrics_cell_is_refused_by_file_and_line(
+    good_archive, charlie, name, column, value
+):
+    from tests.test_portability import rewrite, upload
+
+    rows = list(
+        csv.DictReader(
+            io.StringIO(zipfile.ZipFile(io.BytesIO(good_archive)).read(name).decode())
+        )
+    )
+    rows[0][column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    counts = [model.objects.count() for model in COUNTED]
+    client = Client()
+    client.force_login(charlie)
+
+    response = upload(client, rewrite(good_archive, {name: out.getvalue().encode()}))
+
+    assert response.status_code == 422
+    problems = " ".join(response.context["problems"])
+    assert f"{name}, line 2: " in problems, problems
+    assert [model.objects.count() for model in COUNTED] == counts

@@ -4,10 +4,12 @@ filled with the ids of real objects of one business and sent by someone of anoth
 Two businesses are fully populated through the services (a map with revisions,
 steps with owners, checklist items, an open and a finished run with ticks, a
 flagged problem, a map in the trash, a tactic, a pending invitation, a member with
-a rate, a marketing owner). `ROUTES` says, for every URL pattern the resolver
-has under /b/<slug>/, which of a business's objects fill its arguments and who may
-read and write through it. A URL missing from the table fails the test, so every
-new URL must say how it is reached and who it is for.
+a rate, a marketing owner; a metric on a step owned by the step's owner with an
+edited number for last week, a metric owned by nobody, last week's meeting with
+notes, an issue, a to-do, and that week rolled up). `ROUTES` says, for every URL
+pattern the resolver has under /b/<slug>/, which of a business's objects fill its
+arguments and who may read and write through it. A URL missing from the table
+fails the test, so every new URL must say how it is reached and who it is for.
 
 The sweeps, each ending with every row of the hourglass, systemmaps and metrics
 apps exactly as it was and no mail sent:
@@ -25,14 +27,17 @@ apps exactly as it was and no mail sent:
 
 Ids of Other Co inside an Acme request (an arrow to its step, its member as owner
 or marketing owner, its checklist item in a new order or a run, its members'
-emails in an imported file) are refused with a 4xx, or in the import's case
-ignored as designed, and nothing is written.
+emails in an imported file; its member or step on a metric, its metric or step
+on an issue, its member on a to-do, its metric named in a CSV of numbers) are
+refused with a 4xx, or (the map import's emails, the This week form's field for
+its metric) ignored as designed, and nothing is written.
 """
 
+import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -47,6 +52,9 @@ from hourglass import services
 from hourglass.models import Business, Membership, Role, User
 from hourglass.tests.factories import MembershipFactory, UserFactory
 from hourglass.tests.test_isolation import PARAM, business_routes
+from metrics import rollup, weeks
+from metrics import services as metric_services
+from metrics.models import Entry, EntryRevision, Metric, RollupWeek
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistItem, Node, SystemMap
 from systemmaps.tests.conftest import webinar_graph
@@ -76,10 +84,15 @@ class Route:
     json: bool = False
     # Why a plain member may write through it (write=MEMBER only).
     why: str = ""
+    # Fields of `hostile_form` this URL's form reads differently (the metric
+    # form's direction is higher or lower, a checklist move's up or down).
+    form: tuple[tuple[str, str], ...] = ()
 
 
 MAP = {"pk": "map"}
 STEP = {"pk": "map", "node": "step"}
+METRIC = {"pk": "metric"}
+WEEK = {"week": "week"}
 
 ROUTES: dict[str, Route] = {
     # The hourglass: stages and tactics
@@ -185,6 +198,43 @@ ROUTES: dict[str, Route] = {
     # Across maps
     "systemmaps:my-steps": Route(),
     "systemmaps:gaps": Route(),
+    # Metrics and their weekly numbers (a member: the metrics he owns)
+    "metrics:metric-list": Route(),
+    "metrics:metric-create": Route(
+        read=EDITOR, write=EDITOR, form=(("direction", "lower"),)
+    ),
+    "metrics:entries-import": Route(read=EDITOR, write=EDITOR),
+    "metrics:entries-export": Route(),
+    "metrics:metric-detail": Route(METRIC, write=WORKER),
+    "metrics:metric-edit": Route(
+        METRIC, read=EDITOR, write=EDITOR, form=(("direction", "lower"),)
+    ),
+    "metrics:metric-archive": Route(METRIC, read=None, write=EDITOR),
+    "metrics:entry-save": Route({**METRIC, "week": "week"}, read=None, write=WORKER),
+    "metrics:this-week": Route(write=WORKER),
+    # The weekly review and meeting mode
+    "metrics:review": Route(),
+    "metrics:review-week": Route(WEEK),
+    "metrics:review-status": Route(WEEK),
+    "metrics:review-recompute": Route(
+        WEEK,
+        read=None,
+        write=MEMBER,
+        why="recomputing rewrites only numbers derived from the entries, which "
+        "anyone reviewing the week may ask to refresh",
+    ),
+    "metrics:meeting": Route(WEEK),
+    "metrics:meeting-print": Route(WEEK),
+    "metrics:meeting-notes": Route(WEEK, read=None, write=EDITOR),
+    "metrics:issue-add": Route(
+        WEEK,
+        read=None,
+        write=MEMBER,
+        why="anyone in the review may raise an issue; it edits nothing else",
+    ),
+    "metrics:issue-resolve": Route({"pk": "issue"}, read=None, write=EDITOR),
+    "metrics:todo-add": Route(WEEK, read=None, write=EDITOR),
+    "metrics:todo-done": Route({"pk": "todo"}, read=None, write=WORKER),
 }
 
 # World.ids keys naming a row by its primary key: valid in no other business.
@@ -197,6 +247,9 @@ ROW_KEYS = {
     "item",
     "flag",
     "run",
+    "metric",
+    "issue",
+    "todo",
 }
 # An id no row has: what a guess at another business's id looks like.
 NO_SUCH_ID = 999_999_999
@@ -302,6 +355,59 @@ def populate(
     services.business_set_marketing_owner(
         business=business, membership=memberships[member.pk]
     )
+    # Metrics: one on the step, owned by its owner (not the plain member), with
+    # last week's number edited once; one owned by nobody; last week's meeting
+    # with notes, an issue on the metric and a to-do; the week rolled up.
+    last = weeks.last_week(business.timezone)
+    metric = metric_services.metric_create(
+        business=business,
+        by=owner,
+        name=f"{business.name} nurture emails",
+        unit="count",
+        direction="higher",
+        goal=Decimal(10),
+        owner=memberships[step_owner.pk],
+        step=step,
+        stage="",
+        in_funnel=True,
+    )
+    metric_services.metric_create(
+        business=business,
+        by=owner,
+        name=f"{business.name} referrals",
+        unit="count",
+        direction="higher",
+        goal=None,
+        owner=None,
+        step=None,
+        stage="refer",
+        in_funnel=True,
+    )
+    for value in (12, 14):
+        metric_services.entry_record(
+            metric=metric, week=last, value=Decimal(value), by=owner
+        )
+    metric_services.meeting_notes_save(
+        business=business, week=last, notes="Leads are slow.", user=owner
+    )
+    issue = metric_services.issue_raise(
+        business=business,
+        week=last,
+        title="Fewer emails opened",
+        metric=metric,
+        step=step,
+        user=owner,
+    )
+    todo = metric_services.todo_add(
+        business=business,
+        week=last,
+        text="Rewrite the subject lines",
+        owner=memberships[step_owner.pk],
+        due=last + timedelta(days=14),
+        issue=issue,
+        user=owner,
+    )
+    rollup.rollup_business_week(business.pk, last)
     return World(
         business=business,
         owner=owner,
@@ -320,6 +426,14 @@ def populate(
             "stage": "know",
             "fmt": "svg",
             "template": "webinar",
+            "metric": metric.pk,
+            "issue": issue.pk,
+            "todo": todo.pk,
+            "week": last.isoformat(),
+            # Not in URLs: what the metrics forms name.
+            "metric_name": metric.name,
+            "step_pk": step.pk,
+            "metric_owner": memberships[step_owner.pk].pk,
         },
         map_version=system_map.version,
         item_ids=[item.pk for item in items],
@@ -366,7 +480,8 @@ def hostile_form(target: World) -> dict:
     exported = export_json(webinar_graph("Hacked"))
     return {
         # Stages, tactics, team, settings
-        "goal": "hacked",
+        # A stage plan's goal is text, a metric's a number: this is both.
+        "goal": "10",
         "notes": "hacked",
         "name": "Hacked",
         "stage": "know",
@@ -410,6 +525,23 @@ def hostile_form(target: World) -> dict:
         "subject": "hacked",
         "ticked": "on",
         "path": "start,nurture",
+        # Metrics: the metric form, entries, the import, meeting mode
+        "unit": "count",
+        "step": target.ids["step_pk"],
+        "in_funnel": "on",
+        "week": target.ids["week"],
+        "value": "7",
+        f"value-{target.ids['metric']}": "7",
+        # Whose numbers the This week form lists: the metric's owner's.
+        "who": target.ids["metric_owner"],
+        "csv_text": f"metric,week,value\n{target.ids['metric_name']},"
+        f"{target.ids['week']},9\n",
+        "file_name": "numbers.csv",
+        "metric": target.ids["metric"],
+        "title": "Hacked",
+        "detail": "hacked",
+        "resolution": "hacked",
+        "due": "2030-01-07",
     }
 
 
@@ -427,8 +559,9 @@ def send(
     headers = {"HX-Request": "true"} if htmx else {}
     if method == "GET":
         return client.get(url, headers=headers)
+    form = hostile_form(target) | dict(route.form)
     if method == "POST" and not route.json:
-        return client.post(url, hostile_form(target), headers=headers)
+        return client.post(url, form, headers=headers)
     if method in ("POST", "PUT"):
         return client.generic(
             method,
@@ -437,7 +570,7 @@ def send(
             content_type="application/json",
             headers={**headers, "If-Match": f'"{target.map_version}"'},
         )
-    form = {k: v for k, v in hostile_form(target).items() if k != "file"}
+    form = {k: v for k, v in form.items() if k != "file"}
     return client.generic(
         method,
         url,
@@ -480,6 +613,16 @@ def assert_populated(rows: dict[str, list[tuple]]) -> None:
     assert counts["systemmaps.ChecklistRun"] == 4
     assert counts["systemmaps.RunTick"] == 4
     assert counts["systemmaps.StepFlag"] == 2
+    assert counts["metrics.Metric"] == 4
+    assert counts["metrics.Entry"] == 2
+    assert counts["metrics.EntryRevision"] == 2
+    assert counts["metrics.Meeting"] == 2
+    assert counts["metrics.MeetingIssue"] == 2
+    assert counts["metrics.Todo"] == 2
+    # Last week rolled up in both businesses, a row per table at least.
+    assert counts["metrics.RollupWeek"] >= 2
+    for table in ("MetricWeek", "StageWeek", "OwnerWeek"):
+        assert counts[f"metrics.{table}"] >= 2, table
 
 
 def url_of(name: str, kwargs: dict) -> str:
@@ -829,6 +972,94 @@ def _member_url(name: str) -> Callable[[Worlds], tuple]:
     return build
 
 
+def metrics_url(world: World, name: str, **kwargs) -> str:
+    return reverse(f"metrics:{name}", kwargs={"slug": world.business.slug, **kwargs})
+
+
+def metric_form(w: Worlds, **changes) -> dict:
+    """A metric form Acme would accept, but for `changes`."""
+    return {
+        "name": "Signed proposals",
+        "unit": "count",
+        "direction": "higher",
+        "goal": "3",
+        "owner": w.acme.ids["member"],
+        "step": w.acme.ids["step_pk"],
+        "stage": "",
+        "in_funnel": "on",
+        "description": "",
+        **changes,
+    }
+
+
+def _metric_create_owner(w: Worlds):
+    body = metric_form(w, owner=other_membership(w))
+    return "POST", metrics_url(w.acme, "metric-create"), body, {}
+
+
+def _metric_create_step(w: Worlds):
+    body = metric_form(w, step=w.other.ids["step_pk"])
+    return "POST", metrics_url(w.acme, "metric-create"), body, {}
+
+
+def _metric_edit(**changes: str) -> Callable[[Worlds], tuple]:
+    def build(w: Worlds):
+        body = metric_form(
+            w, **{field: w.other.ids[key] for field, key in changes.items()}
+        )
+        url = metrics_url(w.acme, "metric-edit", pk=w.acme.ids["metric"])
+        return "POST", url, body, {}
+
+    return build
+
+
+def _issue_add(**changes: str) -> Callable[[Worlds], tuple]:
+    def build(w: Worlds):
+        body = {"title": "Spy", "detail": "", "metric": "", "step": ""}
+        body |= {field: w.other.ids[key] for field, key in changes.items()}
+        url = metrics_url(w.acme, "issue-add", week=w.acme.ids["week"])
+        return "POST", url, body, {}
+
+    return build
+
+
+def _todo_add_owner(w: Worlds):
+    body = {"text": "Spy", "owner": w.other.ids["metric_owner"], "due": ""}
+    url = metrics_url(w.acme, "todo-add", week=w.acme.ids["week"])
+    return "POST", url, body, {}
+
+
+def _import_naming_the_other_metric(w: Worlds):
+    text = (
+        "metric,week,value\n"
+        f"{w.acme.ids['metric_name']},{w.acme.ids['week']},20\n"
+        f"{w.other.ids['metric_name']},{w.other.ids['week']},20\n"
+    )
+    upload = SimpleUploadedFile("numbers.csv", text.encode(), "text/csv")
+    return "POST", metrics_url(w.acme, "entries-import"), {"file": upload}, {}
+
+
+def _import_confirm_naming_the_other_metric(w: Worlds):
+    text = f"metric,week,value\n{w.other.ids['metric_name']},{w.acme.ids['week']},20\n"
+    body = {"csv_text": text, "file_name": "numbers.csv", "confirm": "1"}
+    return "POST", metrics_url(w.acme, "entries-import"), body, {}
+
+
+def _entry_save_of_the_other_metric(w: Worlds):
+    url = metrics_url(
+        w.acme, "entry-save", pk=w.other.ids["metric"], week=w.acme.ids["week"]
+    )
+    return "POST", url, {"value": "20"}, {}
+
+
+def _acme_url_of_other(name: str, key: str, **extra) -> Callable[[Worlds], tuple]:
+    def build(w: Worlds):
+        url = metrics_url(w.acme, name, pk=w.other.ids[key])
+        return "POST", url, {"week": w.acme.ids["week"], **extra}, {}
+
+    return build
+
+
 NOT_FOUND = ""  # a 404 page: nothing to say beyond it
 FOREIGN_IDS = {
     "graph PUT: arrow to a step of Other Co's map": (
@@ -874,6 +1105,74 @@ FOREIGN_IDS = {
         404,
         NOT_FOUND,
     ),
+    "metric create: owner is an Other Co member": (
+        _metric_create_owner,
+        422,
+        "Choose one of the people of this business.",
+    ),
+    "metric create: step of Other Co's map": (
+        _metric_create_step,
+        422,
+        "is not one of the available choices.",
+    ),
+    "metric edit: owner is an Other Co member": (
+        _metric_edit(owner="member"),
+        422,
+        "Choose one of the people of this business.",
+    ),
+    "metric edit: step of Other Co's map": (
+        _metric_edit(step="step_pk"),
+        422,
+        "is not one of the available choices.",
+    ),
+    "metric edit: an Other Co metric": (
+        _acme_url_of_other("metric-edit", "metric"),
+        404,
+        NOT_FOUND,
+    ),
+    "metric archive: an Other Co metric": (
+        _acme_url_of_other("metric-archive", "metric"),
+        404,
+        NOT_FOUND,
+    ),
+    "entry save: an Other Co metric": (_entry_save_of_the_other_metric, 404, NOT_FOUND),
+    "issue: an Other Co metric": (
+        _issue_add(metric="metric"),
+        422,
+        "Choose a metric of this business.",
+    ),
+    "issue: a step of Other Co's map": (
+        _issue_add(step="step_pk"),
+        422,
+        "Choose a step of one of this business's maps.",
+    ),
+    "issue resolve: an Other Co issue": (
+        _acme_url_of_other("issue-resolve", "issue", resolution="Spy"),
+        404,
+        NOT_FOUND,
+    ),
+    "to-do: owner is an Other Co member": (
+        _todo_add_owner,
+        422,
+        "Choose a member of this business.",
+    ),
+    "to-do done: an Other Co to-do": (
+        _acme_url_of_other("todo-done", "todo"),
+        404,
+        NOT_FOUND,
+    ),
+    "CSV import: a row naming Other Co's metric": (
+        _import_naming_the_other_metric,
+        422,
+        "numbers.csv, line 3: column “metric”: there is no metric named "
+        "“Other Co nurture emails”.",
+    ),
+    "CSV import confirmed: a row naming Other Co's metric": (
+        _import_confirm_naming_the_other_metric,
+        422,
+        "numbers.csv, line 2: column “metric”: there is no metric named "
+        "“Other Co nurture emails”.",
+    ),
 }
 
 
@@ -898,7 +1197,7 @@ def test_ids_of_another_business_in_a_request_are_refused(
             response = owner.post(url, body, headers=headers)
 
     assert response.status_code == status
-    assert message in response.content.decode()
+    assert message in html.unescape(response.content.decode())
     assert database() == before
     assert mailoutbox == []
 
@@ -952,3 +1251,69 @@ def test_import_naming_only_the_other_business_members_links_to_none_of_them(
     # The drawing and the step details themselves did come in.
     assert imported.nodes.count() == other_map.nodes.count()
     assert imported.nodes.get(label="Email twice a week").critical is True
+
+
+# The recompute writes in the worker it queues the task for, not in the request.
+METRICS_WRITES = [
+    n
+    for n in NAMES
+    if n.startswith("metrics:") and ROUTES[n].write and n != "metrics:review-recompute"
+]
+
+
+@pytest.mark.parametrize("name", METRICS_WRITES)
+def test_the_hostile_form_writes_through_every_metrics_url_for_the_owner(worlds, name):
+    # The sweeps' form is not inert: sent by Acme's owner it changes Acme's
+    # rows, so a view that forgot its access check would be caught.
+    route, acme = ROUTES[name], worlds.acme
+    url = url_of(name, acme.kwargs(route))
+    before = database()
+
+    with transaction.atomic():
+        response = send(login(acme.owner), "POST", url, route, acme)
+        after = database()
+        transaction.set_rollback(True)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    changed = [label for label in before if before[label] != after[label]]
+    assert changed, name
+
+
+def other_co_numbers(world: World) -> list[tuple]:
+    business = world.business
+    return [
+        *Entry.objects.filter(business=business).values_list().order_by("pk"),
+        *EntryRevision.objects.filter(entry__business=business)
+        .values_list()
+        .order_by("pk"),
+        *RollupWeek.objects.filter(business=business).values_list().order_by("pk"),
+        *Metric.objects.filter(business=business).values_list().order_by("pk"),
+    ]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_this_week_form_ignores_a_field_naming_an_other_co_metric(
+    worlds, htmx, django_capture_on_commit_callbacks
+):
+    # The form reads only the fields of the metrics it lists (Acme's): a field
+    # for Other Co's metric is not looked at, beside one of Acme's that is saved.
+    acme, other = worlds.acme, worlds.other
+    headers = {"HX-Request": "true"} if htmx else {}
+    before = other_co_numbers(other)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(acme.owner).post(
+            metrics_url(acme, "this-week"),
+            {
+                "who": "all",
+                "week": acme.ids["week"],
+                f"value-{acme.ids['metric']}": "20",
+                f"value-{other.ids['metric']}": "21",
+            },
+            headers=headers,
+        )
+
+    assert response.status_code == 302
+    assert other_co_numbers(other) == before
+    assert Entry.objects.get(metric_id=acme.ids["metric"]).value == 20
+    assert not Entry.objects.filter(metric_id=other.ids["metric"], value=21).exists()
