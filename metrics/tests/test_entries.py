@@ -295,3 +295,32 @@ def test_any_day_of_the_week_saves_to_its_monday(alice_client, metric, last_week
 
     assert response.status_code == 302
     assert Entry.objects.get().week == last_week
+
+
+# Committed for real (as in production, where no outer transaction holds the
+# request), so the enqueue runs on commit while the view still answers.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_broker_down_saves_the_number_says_so_and_the_catch_up_rolls_it_up(
+    bob_client, bob_metric, this_week, dead_broker, htmx
+):
+    from metrics import tasks
+    from metrics.models import MetricWeek
+
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = bob_client.post(
+        save_url(bob_metric, this_week),
+        {f"value-{bob_metric.pk}": "7"},
+        headers=headers,
+        follow=not htmx,
+    )
+
+    assert response.status_code == 200
+    assert "The dashboard will catch up within the night" in response.content.decode()
+    assert Entry.objects.get(metric=bob_metric, week=this_week).value == 7
+    assert RollupWeek.objects.get(week=this_week).stale_since is not None
+
+    assert tasks.rollup_catch_up() == 1
+
+    assert MetricWeek.objects.get(metric=bob_metric, week=this_week).value == 7
+    assert RollupWeek.objects.get(week=this_week).stale_since is None
