@@ -84,7 +84,7 @@ RULES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("Open problems flagged"),
         gettext_lazy("Fix the step, then mark the problem resolved on its page."),
     ),
-    # Shown once metrics exist (issue 6): the caller passes the measured steps.
+    # The caller passes the measured steps (steps some active metric measures).
     CRITICAL_NO_METRIC: (
         gettext_lazy("Critical steps without a metric"),
         gettext_lazy("Every critical step needs a number someone reports each week."),
@@ -306,8 +306,8 @@ def critical_without_metric(
     nodes: Sequence[NodeData], measured: Collection[str] | None = None
 ) -> list[Gap]:
     """Critical steps no metric measures. `measured` holds the ids of the steps
-    that have a metric; None means metrics do not exist yet (issue 6), and the
-    rule finds nothing rather than calling every critical step unmeasured."""
+    that have a metric; None leaves the rule out (a caller that does not know
+    them) rather than calling every critical step unmeasured."""
     if measured is None:
         return []
     return [

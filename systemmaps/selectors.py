@@ -371,7 +371,7 @@ def map_gaps(
     system_map: SystemMap, *, today: date, measured: set[int] | None = None
 ) -> MapGaps:
     """The gap report of one map. `measured`: the pks of the steps that have a
-    metric, once metrics exist (issue 6); None leaves that rule out."""
+    metric (the metrics app's reverse relation); None leaves that rule out."""
     return _map_reports([system_map], today=today, measured=measured)[0]
 
 
