@@ -12,6 +12,7 @@ a row lock on the RollupWeek row the chunk updates last, so the chunk waits ther
 with its deletes and inserts done but not committed.
 """
 
+import logging
 import os
 import signal
 import subprocess
@@ -223,6 +224,11 @@ def test_entry_saved_while_the_broker_is_down_is_caught_up(caplog):
     rollup.rollup_business_week(business.id, W)
     assert rollup.is_fresh(business.id, W)
 
+    # Listen on the task module's logger itself: a worker started by an earlier
+    # test may have reconfigured logging so that nothing reaches the root logger.
+    task_logger = logging.getLogger("metrics.tasks")
+    task_logger.disabled = False
+    task_logger.addHandler(caplog.handler)
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
     use_broker("redis://127.0.0.1:1/0")
     try:
@@ -231,6 +237,7 @@ def test_entry_saved_while_the_broker_is_down_is_caught_up(caplog):
         elapsed = time.monotonic() - started
     finally:
         use_broker(*saved)
+        task_logger.removeHandler(caplog.handler)
 
     assert result.queued is False
     assert elapsed < 4  # a dead broker must not hold the save up
