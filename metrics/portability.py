@@ -255,7 +255,9 @@ class _Rows:
             )
         return value.strip() if required else value
 
-    def week(self, row: dict, column: str, *, required=True) -> date | None:
+    def day(
+        self, row: dict, column: str, *, required=True, monday=False
+    ) -> date | None:
         value = row[column]
         if not value and not required:
             return None
@@ -266,12 +268,16 @@ class _Rows:
                 _("“%(column)s” must be a date written YYYY-MM-DD.")
                 % {"column": column}
             ) from None
-        if column != "due" and column != "archived_on" and day.weekday() != 0:
+        if monday and day.weekday() != 0:
             raise self.error(
                 _("“%(column)s” must be a Monday (weeks start on Monday).")
                 % {"column": column}
             )
         return day
+
+    def week(self, row: dict, column: str, *, required=True) -> date | None:
+        """A Monday: the first day of a week."""
+        return self.day(row, column, required=required, monday=True)
 
     def moment(self, row: dict, column: str) -> datetime | None:
         try:
@@ -366,7 +372,7 @@ def import_part(
             in_funnel=row["in_funnel"] == "yes",
             position=int(row["position"]),
             first_week=reader.week(row, "first_week"),
-            archived_on=reader.week(row, "archived_on", required=False),
+            archived_on=reader.day(row, "archived_on", required=False),
             created_by=context.user,
         )
     Metric.objects.bulk_create(metrics.values())
@@ -473,7 +479,7 @@ def import_part(
                 business=business,
                 text=reader.text(row, "text", 300, required=True),
                 owner=member(row["owner"]),
-                due=reader.week(row, "due", required=False),
+                due=reader.day(row, "due", required=False),
                 issue=issue,
                 created_week=reader.week(row, "created_week"),
                 created_by=person(row["created_by"]),

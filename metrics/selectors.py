@@ -100,9 +100,11 @@ def values_of(metric_ids: list[int], week_list: list[date]) -> dict:
     }
 
 
-def week_values(metric: Metric, week_list: list[date], values: dict) -> list[WeekValue]:
+def week_values(
+    metric: Metric, week_list: list[date], values: dict, *, current: date
+) -> list[WeekValue]:
+    """`metric`'s numbers of `week_list`; `current` is the week running now."""
     result = []
-    current = weeks.current_week(metric.business.timezone)
     for week in week_list:
         value = values.get((metric.pk, week))
         result.append(
@@ -142,6 +144,7 @@ def metric_list(business: Business, *, week: date) -> MetricList:
     """Active metrics by stage (hourglass order) with their last RECENT_WEEKS
     numbers as `recent`, and the archived ones, in two queries."""
     week_list = weeks.weeks_back(week, RECENT_WEEKS)
+    current = weeks.current_week(business.timezone)
     metrics = list(_metrics(business))
     values = values_of([m.pk for m in metrics if not m.is_archived], week_list)
     by_stage: dict[str, StageMetrics] = {}
@@ -150,7 +153,7 @@ def metric_list(business: Business, *, week: date) -> MetricList:
         if metric.is_archived:
             archived.append(metric)
             continue
-        metric.recent = week_values(metric, week_list, values)
+        metric.recent = week_values(metric, week_list, values, current=current)
         by_stage.setdefault(metric.stage, StageMetrics(metric.stage)).metrics.append(
             metric
         )
@@ -189,7 +192,7 @@ def entry_rows(
     return [
         EntryRow(
             metric=m,
-            recent=week_values(m, before, values),
+            recent=week_values(m, before, values, current=current),
             value=values.get((m.pk, week)),
             can_enter=may_enter(membership, m, week, current=current),
         )

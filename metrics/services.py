@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from hourglass.models import Business, Membership, User
+from systemmaps import selectors as map_selectors
 from systemmaps.models import Node
 
 from . import rollup, tasks, weeks
@@ -27,9 +28,7 @@ from .models import Entry, EntryRevision, Meeting, MeetingIssue, Metric, Todo
 
 def stage_of_step(step: Node) -> str:
     """The stage a step counts under: its own, else its map's first ("" if none)."""
-    if step.stage:
-        return step.stage
-    return step.map.stages[0] if step.map.stages else ""
+    return map_selectors.step_stage(step.stage, step.map.stages)
 
 
 def _queue_rollup(business_id: int, week: date) -> None:
