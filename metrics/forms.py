@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Business, Membership, Stage
-from systemmaps.models import WORK_KINDS, Node
+from systemmaps.document import WORK_KINDS
+from systemmaps.models import Node
 
 from . import weeks
 from .models import (

@@ -37,7 +37,8 @@ from metrics.models import (
     Unit,
 )
 from metrics.weeks import WEEK
-from systemmaps.models import Edge, Node, NodeKind
+from systemmaps.document import Index
+from systemmaps.models import Edge, Node
 
 # A week's figures depend on the 12 weeks before it (the 13-week average), so a
 # changed entry makes its own week and the 12 after it stale.
@@ -420,24 +421,13 @@ def step_pairs(
     reached from `from` along the arrows (through unmeasured nodes), in the order
     of `from` along a breadth-first walk from the map's starts.
 
-    `nodes` are (id, kind) in a stable order; a start is a terminus with arrows
-    out and none in."""
-    order = {node_id: i for i, (node_id, _) in enumerate(nodes)}
-    successors: dict[int, list[int]] = defaultdict(list)
-    has_in: set[int] = set()
-    for source, target in edges:
-        if target not in successors[source]:
-            successors[source].append(target)
-        has_in.add(target)
-    for targets in successors.values():
-        targets.sort(key=lambda node_id: order.get(node_id, len(order)))
-    starts = [
-        node_id
-        for node_id, kind in nodes
-        if kind == NodeKind.TERMINUS
-        and successors.get(node_id)
-        and node_id not in has_in
-    ]
+    `nodes` are (id, kind) in a stable order; the starts and the ways on are
+    the document index's (`systemmaps.document.Index`)."""
+    index = Index(
+        [{"id": node_id, "kind": kind} for node_id, kind in nodes],
+        [{"source": source, "target": target} for source, target in edges],
+    )
+    successors, starts = index.successors, index.starts
 
     # Rank every node by a breadth-first walk from the starts; nodes no start
     # reaches come after, in node order.

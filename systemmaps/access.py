@@ -3,7 +3,8 @@ from django.http import Http404, HttpRequest
 
 from hourglass.models import Membership
 
-from .models import WORK_KINDS, ChecklistRun, Node, SystemMap
+from .document import WORK_KINDS
+from .models import ChecklistRun, Node, SystemMap
 
 
 def get_map_for_member(

@@ -17,16 +17,12 @@ from django.utils.translation import gettext, gettext_noop
 
 from hourglass.models import STAGE_ORDER, Half
 
-# The grid the hand-made layouts sit on: columns 220 px apart, branches one row
-# (120 px) above or below the main line.
+from .document import COLUMN, DECISION, ROW, SCHEMA_VERSION, TASK, TERMINUS
+
+# The grid the hand-made layouts sit on: a column apart, branches one row above
+# or below the main line (document.COLUMN and ROW).
 ORIGIN_X = 80
 ORIGIN_Y = 200
-COLUMN = 220
-ROW = 120
-
-TERMINUS = "terminus"
-TASK = "task"
-DECISION = "decision"
 
 # (id, kind, label, stage, column, row)
 Step = tuple[str, str, str, str | None, int, int]
@@ -82,7 +78,12 @@ def _graph(
         }
         for index, arrow in enumerate(arrows, start=1)
     ]
-    return {"schema_version": 1, "name": name, "nodes": nodes, "edges": edges}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": name,
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def _template(

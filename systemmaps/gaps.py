@@ -1,7 +1,7 @@
 """The gap report: what keeps a drawing from being a system a team runs.
 
 Pure rules on plain data, tested without a database. A map's nodes are the graph
-JSON's nodes (see graph.py) with the facts of a step added:
+JSON's nodes (see document.py) with the facts of a step added:
 
     nodes: [{"id", "kind", "label", ...,
              "owner": member id or None, "critical": bool,
@@ -26,11 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from . import graph
+from .document import DECISION, WORK_KINDS, capfirst, step_name
 
-# A step's name in messages, quoted the way the lint quotes it.
-step_name = graph._name
-
-WORK_KINDS = graph.STEP_KINDS
 MANUAL_KINDS = ("manual", "could")
 REVIEW_DAYS = 90
 
@@ -164,7 +161,7 @@ class Report:
 
 def _gap(rule: str, message: str, node: str | None = None, **extra: Any) -> Gap:
     # Messages may start with a step's name, such as "an unnamed task".
-    return Gap(rule, message[:1].upper() + message[1:], node, **extra)
+    return Gap(rule, capfirst(message), node, **extra)
 
 
 def _work(nodes: Sequence[NodeData]) -> list[NodeData]:
@@ -235,7 +232,7 @@ def decisions_without_labelled_branches(
         out.setdefault(edge["source"], []).append(edge)
     gaps = []
     for n in nodes:
-        if n["kind"] != graph.DECISION:
+        if n["kind"] != DECISION:
             continue
         arrows = out.get(n["id"], [])
         unlabelled = [e for e in arrows if not (e.get("label") or "").strip()]

@@ -1,27 +1,31 @@
-"""Lint and analysis of a system map, on plain data (the graph JSON, schema v1).
+"""Lint and analysis of a system map, on plain data (the map document, see
+`document.py`).
 
-    nodes: [{"id", "kind": "terminus"|"task"|"decision", "label", "x", "y",
-             "stage", "notes"}]
-    edges: [{"id", "source", "target", "label"}]
-
-The caller validates the document first (`schema.validate_graph`): ids are unique
-and every arrow joins two existing nodes. A terminus is a *start* when arrows only
-leave it and an *end* (a stop) when arrows only arrive; tasks and decisions are the
-steps in between.
+The caller validates the document first (`schema.validate_graph`): ids are
+unique and every arrow joins two existing nodes. The lint is a table of rules
+(`RULES`), each a small function of the map's index that yields its findings;
+`lint` runs them in table order.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
 from django.utils.translation import gettext as _
 
-TERMINUS = "terminus"
-TASK = "task"
-DECISION = "decision"
-STEP_KINDS = (TASK, DECISION)
+from .document import (
+    DECISION,
+    TERMINUS,
+    WORK_KINDS,
+    EdgeData,
+    Index,
+    NodeData,
+    capfirst,
+    step_name,
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -37,24 +41,6 @@ DEAD_END = "dead-end"
 CLOSED_LOOP = "closed-loop"
 DECISION_BRANCHES = "decision-branches"
 DECISION_LABELS = "decision-labels"
-
-# Every rule with its severity, in the order findings are listed.
-RULES: dict[str, str] = {
-    NO_START: ERROR,
-    NO_END: ERROR,
-    TERMINUS_IN_AND_OUT: ERROR,
-    ISOLATED: ERROR,
-    SELF_LOOP: ERROR,
-    DUPLICATE_ARROW: WARNING,
-    UNREACHABLE: ERROR,
-    DEAD_END: ERROR,
-    CLOSED_LOOP: ERROR,
-    DECISION_BRANCHES: ERROR,
-    DECISION_LABELS: ERROR,
-}
-
-NodeData = Mapping[str, Any]
-EdgeData = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,51 +71,55 @@ def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-def starts_and_stops(
-    nodes: Sequence[NodeData], edges: Sequence[EdgeData]
-) -> tuple[list[str], list[str]]:
-    """A start is a terminus with arrows out and none in; a stop is a terminus
-    with arrows in and none out. Both in the order of the nodes."""
-    has_out = {e["source"] for e in edges}
-    has_in = {e["target"] for e in edges}
-    termini = [n["id"] for n in nodes if n["kind"] == TERMINUS]
-    starts = [t for t in termini if t in has_out and t not in has_in]
-    stops = [t for t in termini if t in has_in and t not in has_out]
-    return starts, stops
+class _Map(Index):
+    """The index with what several rules (and the analysis) derive from it."""
 
-
-class _Map:
-    """Indexes of the input shared by lint and analyse."""
-
-    def __init__(self, nodes: Sequence[NodeData], edges: Sequence[EdgeData]):
-        self.nodes = list(nodes)
-        self.edges = list(edges)
-        self.by_id = {n["id"]: n for n in self.nodes}
-        self.position = {n["id"]: i for i, n in enumerate(self.nodes)}
-        self.out_edges: dict[str, list[EdgeData]] = defaultdict(list)
-        self.in_edges: dict[str, list[EdgeData]] = defaultdict(list)
-        for edge in self.edges:
-            self.out_edges[edge["source"]].append(edge)
-            self.in_edges[edge["target"]].append(edge)
-
+    @cached_property
+    def graph(self) -> nx.DiGraph:
         # Duplicate arrows collapse into one: they are one way on, not two.
-        self.graph = nx.DiGraph()
-        self.graph.add_nodes_from(self.by_id)
-        self.graph.add_edges_from((e["source"], e["target"]) for e in self.edges)
-        # Successors in the order of the nodes, not of the arrows, so a search
-        # walks the same way whatever order the arrows arrive in.
-        self.successors = {
-            node_id: sorted(self.graph.successors(node_id), key=self.position.get)
-            for node_id in self.by_id
-        }
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.by_id)
+        graph.add_edges_from(
+            (node_id, other)
+            for node_id, others in self.successors.items()
+            for other in others
+        )
+        return graph
 
-        self.starts, self.ends = starts_and_stops(self.nodes, self.edges)
+    @cached_property
+    def isolated(self) -> set[str]:
+        return {n["id"] for n in self.nodes if self.is_isolated(n["id"])}
 
-    def is_isolated(self, node_id: str) -> bool:
-        return not self.in_edges.get(node_id) and not self.out_edges.get(node_id)
+    @cached_property
+    def connected_steps(self) -> list[NodeData]:
+        """Tasks and decisions with at least one arrow (isolated ones have their
+        own finding)."""
+        return [
+            n
+            for n in self.nodes
+            if n["kind"] in WORK_KINDS and n["id"] not in self.isolated
+        ]
 
-    def node_order(self, node_ids: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(node_ids, key=self.position.__getitem__))
+    @cached_property
+    def closed_loops(self) -> list[tuple[str, ...]]:
+        """Loops with no way out: strongly connected components of more than one
+        node (or one node with an arrow to itself) that no arrow leaves and that
+        hold no stop. Each as node ids in input order, the loops in input order."""
+        loops = []
+        for component in nx.strongly_connected_components(self.graph):
+            if len(component) == 1:
+                (node_id,) = component
+                if not self.graph.has_edge(node_id, node_id):
+                    continue
+            if any(o not in component for n in component for o in self.successors[n]):
+                continue
+            if any(n in component for n in self.stops):
+                continue
+            loops.append(self.node_order(component))
+        return sorted(loops, key=lambda loop: self.position[loop[0]])
+
+    def decisions(self) -> list[NodeData]:
+        return [n for n in self.nodes if n["kind"] == DECISION]
 
 
 def _reach(
@@ -145,36 +135,17 @@ def _reach(
     return seen
 
 
-# --- messages ----------------------------------------------------------------
-
-
-def _capfirst(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _name(node: NodeData) -> str:
-    label = (node.get("label") or "").strip()
-    if label:
-        # Translatable, so a language can use its own quotation marks.
-        return _("“%(label)s”") % {"label": label}
-    return {
-        TERMINUS: _("an unnamed start or stop"),
-        TASK: _("an unnamed task"),
-        DECISION: _("an unnamed decision"),
-    }.get(node["kind"], _("an unnamed step"))
-
-
 def _names(nodes: Sequence[NodeData]) -> str:
     # A long loop is named by its first few steps; the editor highlights the rest.
     if len(nodes) > 4:
-        shown = ", ".join(_name(n) for n in nodes[:3])
+        shown = ", ".join(step_name(n) for n in nodes[:3])
         rest = _("%(count)d other steps") % {"count": len(nodes) - 3}
         return _("%(names)s and %(last)s") % {"names": shown, "last": rest}
     if len(nodes) == 1:
-        return _name(nodes[0])
+        return step_name(nodes[0])
     return _("%(names)s and %(last)s") % {
-        "names": ", ".join(_name(n) for n in nodes[:-1]),
-        "last": _name(nodes[-1]),
+        "names": ", ".join(step_name(n) for n in nodes[:-1]),
+        "last": step_name(nodes[-1]),
     }
 
 
@@ -182,92 +153,66 @@ def _label_key(label: str | None) -> str:
     return (label or "").strip().casefold()
 
 
-# --- lint --------------------------------------------------------------------
+# A rule yields (message, node ids, edge ids) for each problem it finds.
+Problem = tuple[str, Iterable[str], Iterable[str]]
 
 
-def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
-    """Every problem of the map, by rule (in the order of `RULES`), then in the
-    order of the nodes or arrows of the input."""
-    m = _Map(nodes, edges)
-    findings: list[Finding] = []
+# --- the rules ---------------------------------------------------------------
 
-    def add(
-        rule: str,
-        message: str,
-        node_ids: Iterable[str] = (),
-        edge_ids: Iterable[str] = (),
-    ) -> None:
-        findings.append(
-            Finding(
-                rule=rule,
-                severity=RULES[rule],
-                message=_capfirst(message),
-                nodes=tuple(node_ids),
-                edges=tuple(sorted(set(edge_ids))),
-            )
-        )
 
+def _no_start(m: _Map) -> Iterator[Problem]:
     if not m.starts:
-        add(
-            NO_START,
-            _(
-                "The map has no start. Add a start (a rounded terminus) with an "
-                "arrow going out to the first step: a start has arrows out and "
-                "none in."
-            ),
+        message = _(
+            "The map has no start. Add a start (a rounded terminus) with an "
+            "arrow going out to the first step: a start has arrows out and "
+            "none in."
         )
-    if not m.ends:
-        add(
-            NO_END,
-            _(
-                "The map has no stop. Add a stop (a rounded terminus) with an arrow "
-                "coming in from the last step: a stop has arrows in and none out."
-            ),
-        )
+        yield message, (), ()
 
+
+def _no_end(m: _Map) -> Iterator[Problem]:
+    if not m.stops:
+        message = _(
+            "The map has no stop. Add a stop (a rounded terminus) with an arrow "
+            "coming in from the last step: a stop has arrows in and none out."
+        )
+        yield message, (), ()
+
+
+def _terminus_in_and_out(m: _Map) -> Iterator[Problem]:
     for node in m.nodes:
-        node_id = node["id"]
-        incoming, outgoing = m.in_edges.get(node_id), m.out_edges.get(node_id)
+        incoming, outgoing = m.in_edges.get(node["id"]), m.out_edges.get(node["id"])
         if node["kind"] == TERMINUS and incoming and outgoing:
-            add(
-                TERMINUS_IN_AND_OUT,
-                _(
-                    "%(name)s is drawn as a start or stop but has arrows both in and "
-                    "out. A start only has arrows out and a stop only arrows in; if "
-                    "something happens here, make it a task."
-                )
-                % {"name": _name(node)},
-                [node_id],
-                [e["id"] for e in incoming + outgoing],
-            )
+            message = _(
+                "%(name)s is drawn as a start or stop but has arrows both in and "
+                "out. A start only has arrows out and a stop only arrows in; if "
+                "something happens here, make it a task."
+            ) % {"name": step_name(node)}
+            yield message, [node["id"]], [e["id"] for e in incoming + outgoing]
 
-    isolated = {n["id"] for n in m.nodes if m.is_isolated(n["id"])}
+
+def _isolated(m: _Map) -> Iterator[Problem]:
     for node in m.nodes:
-        if node["id"] in isolated:
-            add(
-                ISOLATED,
-                _(
-                    "%(name)s is not connected to anything. Draw arrows to and from "
-                    "it, or delete it."
-                )
-                % {"name": _name(node)},
-                [node["id"]],
-            )
+        if node["id"] in m.isolated:
+            message = _(
+                "%(name)s is not connected to anything. Draw arrows to and from "
+                "it, or delete it."
+            ) % {"name": step_name(node)}
+            yield message, [node["id"]], ()
 
+
+def _self_loop(m: _Map) -> Iterator[Problem]:
     for edge in m.edges:
         if edge["source"] == edge["target"]:
-            add(
-                SELF_LOOP,
-                _(
-                    "An arrow from %(name)s leads straight back to it. Remove it; to "
-                    "repeat a step, add a decision after it with an answer that leads "
-                    "back."
-                )
-                % {"name": _name(m.by_id[edge["source"]])},
-                [edge["source"]],
-                [edge["id"]],
-            )
+            message = _(
+                "An arrow from %(name)s leads straight back to it. Remove it; to "
+                "repeat a step, add a decision after it with an answer that leads "
+                "back."
+            ) % {"name": step_name(m.by_id[edge["source"]])}
+            yield message, [edge["source"]], [edge["id"]]
 
+
+def _duplicate_arrow(m: _Map) -> Iterator[Problem]:
     parallel: dict[tuple[str, str], list[str]] = defaultdict(list)
     for edge in m.edges:
         parallel[edge["source"], edge["target"]].append(edge["id"])
@@ -275,63 +220,61 @@ def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
         if len(edge_ids) > 1:
             # Keep the smallest id, so which arrow counts as the extra one does
             # not depend on the order the arrows arrive in.
-            extras = sorted(edge_ids)[1:]
-            add(
-                DUPLICATE_ARROW,
-                _(
-                    "%(source)s has more than one arrow to %(target)s. Keep one and "
-                    "delete the others."
-                )
-                % {
-                    "source": _name(m.by_id[source]),
-                    "target": _name(m.by_id[target]),
-                },
-                m.node_order({source, target}),
-                extras,
+            message = _(
+                "%(source)s has more than one arrow to %(target)s. Keep one and "
+                "delete the others."
+            ) % {
+                "source": step_name(m.by_id[source]),
+                "target": step_name(m.by_id[target]),
+            }
+            yield message, m.node_order({source, target}), sorted(edge_ids)[1:]
+
+
+def _unreachable(m: _Map) -> Iterator[Problem]:
+    if not m.starts:
+        return
+    reached = _reach(m.starts, m.graph.successors)
+    for node in m.connected_steps:
+        if node["id"] in reached:
+            continue
+        if m.in_edges.get(node["id"]):
+            message = _(
+                "%(name)s cannot be reached from any start: the arrows into it "
+                "come only from steps that no start leads to. Connect the steps "
+                "before it to a start."
             )
+        else:
+            message = _(
+                "Nothing leads to %(name)s: no arrow comes into it. Draw an "
+                "arrow to it from the step before it."
+            )
+        yield message % {"name": step_name(node)}, [node["id"]], ()
 
-    steps = [n for n in m.nodes if n["kind"] in STEP_KINDS and n["id"] not in isolated]
 
-    if m.starts:
-        reached = _reach(m.starts, m.graph.successors)
-        for node in steps:
-            if node["id"] in reached:
-                continue
-            if m.in_edges.get(node["id"]):
-                message = _(
-                    "%(name)s cannot be reached from any start: the arrows into it "
-                    "come only from steps that no start leads to. Connect the steps "
-                    "before it to a start."
-                )
-            else:
-                message = _(
-                    "Nothing leads to %(name)s: no arrow comes into it. Draw an "
-                    "arrow to it from the step before it."
-                )
-            add(UNREACHABLE, message % {"name": _name(node)}, [node["id"]])
+def _dead_end(m: _Map) -> Iterator[Problem]:
+    if not m.stops:
+        return
+    reaches_stop = _reach(m.stops, m.graph.predecessors)
+    in_closed_loop = set().union(*m.closed_loops)
+    for node in m.connected_steps:
+        if node["id"] in reaches_stop or node["id"] in in_closed_loop:
+            continue
+        if m.out_edges.get(node["id"]):
+            message = _(
+                "No route from %(name)s reaches a stop: every way on from it "
+                "runs out or goes round in circles. Add what happens next, or "
+                "connect it to a stop."
+            )
+        else:
+            message = _(
+                "%(name)s leads nowhere: no arrow goes out of it. Add what "
+                "happens next, or connect it to a stop."
+            )
+        yield message % {"name": step_name(node)}, [node["id"]], ()
 
-    closed_loops = _closed_loops(m)
-    in_closed_loop = set().union(*closed_loops)
 
-    if m.ends:
-        reaches_end = _reach(m.ends, m.graph.predecessors)
-        for node in steps:
-            if node["id"] in reaches_end or node["id"] in in_closed_loop:
-                continue
-            if m.out_edges.get(node["id"]):
-                message = _(
-                    "No route from %(name)s reaches a stop: every way on from it "
-                    "runs out or goes round in circles. Add what happens next, or "
-                    "connect it to a stop."
-                )
-            else:
-                message = _(
-                    "%(name)s leads nowhere: no arrow goes out of it. Add what "
-                    "happens next, or connect it to a stop."
-                )
-            add(DEAD_END, message % {"name": _name(node)}, [node["id"]])
-
-    for loop in closed_loops:
+def _closed_loop(m: _Map) -> Iterator[Problem]:
+    for loop in m.closed_loops:
         members = [m.by_id[node_id] for node_id in loop]
         if len(members) == 1:
             message = _(
@@ -344,19 +287,18 @@ def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
                 "of them to what happens next or to a stop, for example from a "
                 "decision with an answer that leaves the loop."
             )
-        loop_set = set(loop)
-        add(
-            CLOSED_LOOP,
-            message % {"names": _names(members)},
-            loop,
-            [e["id"] for n in loop for e in m.out_edges[n] if e["target"] in loop_set],
-        )
+        inside = set(loop)
+        arrows = [
+            e["id"] for n in loop for e in m.out_edges[n] if e["target"] in inside
+        ]
+        yield message % {"names": _names(members)}, loop, arrows
 
-    decisions = [n for n in m.nodes if n["kind"] == DECISION]
-    for node in decisions:
+
+def _decision_branches(m: _Map) -> Iterator[Problem]:
+    for node in m.decisions():
         # Two arrows to the same step are one way on, not a choice.
         ways = m.successors[node["id"]]
-        if node["id"] in isolated or len(ways) >= 2:
+        if node["id"] in m.isolated or len(ways) >= 2:
             continue
         if ways:
             message = _(
@@ -369,30 +311,23 @@ def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
                 "%(name)s has no way on. Give the decision an arrow for each "
                 "answer, for example “Yes” and “No”."
             )
-        add(
-            DECISION_BRANCHES,
-            message % {"name": _name(node)},
-            [node["id"]],
-            [e["id"] for e in m.out_edges.get(node["id"], ())],
-        )
+        arrows = [e["id"] for e in m.out_edges.get(node["id"], ())]
+        yield message % {"name": step_name(node)}, [node["id"]], arrows
 
-    for node in decisions:
+
+def _decision_labels(m: _Map) -> Iterator[Problem]:
+    for node in m.decisions():
         out = m.out_edges.get(node["id"], [])
         if len(out) < 2:
             continue
         unlabelled = [e["id"] for e in out if not _label_key(e.get("label"))]
         if unlabelled:
-            add(
-                DECISION_LABELS,
-                _(
-                    "An arrow out of %(name)s has no label. Label each "
-                    "arrow out of a decision with its answer, for example “Yes” and "
-                    "“No”."
-                )
-                % {"name": _name(node)},
-                [node["id"]],
-                unlabelled,
-            )
+            message = _(
+                "An arrow out of %(name)s has no label. Label each "
+                "arrow out of a decision with its answer, for example “Yes” and "
+                "“No”."
+            ) % {"name": step_name(node)}
+            yield message, [node["id"]], unlabelled
         by_label: dict[str, list[EdgeData]] = defaultdict(list)
         for edge in out:
             if key := _label_key(edge.get("label")):
@@ -401,37 +336,53 @@ def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
             if len(same) > 1:
                 # "Yes" and " yes" are the same answer; quote one spelling, the
                 # same one whatever the order of the arrows.
-                label = min(e["label"].strip() for e in same)
-                add(
-                    DECISION_LABELS,
-                    _(
-                        "More than one arrow out of %(name)s is "
-                        "labelled “%(label)s”. Give each answer its own label."
-                    )
-                    % {"name": _name(node), "label": label},
-                    [node["id"]],
-                    [e["id"] for e in same],
-                )
-
-    return findings
+                message = _(
+                    "More than one arrow out of %(name)s is "
+                    "labelled “%(label)s”. Give each answer its own label."
+                ) % {
+                    "name": step_name(node),
+                    "label": min(e["label"].strip() for e in same),
+                }
+                yield message, [node["id"]], [e["id"] for e in same]
 
 
-def _closed_loops(m: _Map) -> list[tuple[str, ...]]:
-    """Loops with no way out: strongly connected components of more than one node
-    (or one node with an arrow to itself) that no arrow leaves and that hold no
-    end. Each as node ids in input order, the loops in input order."""
-    loops = []
-    for component in nx.strongly_connected_components(m.graph):
-        if len(component) == 1:
-            (node_id,) = component
-            if not m.graph.has_edge(node_id, node_id):
-                continue
-        if any(other not in component for n in component for other in m.successors[n]):
-            continue
-        if any(n in component for n in m.ends):
-            continue
-        loops.append(m.node_order(component))
-    return sorted(loops, key=lambda loop: m.position[loop[0]])
+@dataclass(frozen=True, slots=True)
+class Rule:
+    severity: str
+    check: Callable[[_Map], Iterable[Problem]]
+
+
+# Every rule with its severity, in the order findings are listed.
+RULES: dict[str, Rule] = {
+    NO_START: Rule(ERROR, _no_start),
+    NO_END: Rule(ERROR, _no_end),
+    TERMINUS_IN_AND_OUT: Rule(ERROR, _terminus_in_and_out),
+    ISOLATED: Rule(ERROR, _isolated),
+    SELF_LOOP: Rule(ERROR, _self_loop),
+    DUPLICATE_ARROW: Rule(WARNING, _duplicate_arrow),
+    UNREACHABLE: Rule(ERROR, _unreachable),
+    DEAD_END: Rule(ERROR, _dead_end),
+    CLOSED_LOOP: Rule(ERROR, _closed_loop),
+    DECISION_BRANCHES: Rule(ERROR, _decision_branches),
+    DECISION_LABELS: Rule(ERROR, _decision_labels),
+}
+
+
+def lint(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> list[Finding]:
+    """Every problem of the map, by rule (in the order of `RULES`), then in the
+    order of the nodes or arrows of the input."""
+    m = _Map(nodes, edges)
+    return [
+        Finding(
+            rule=name,
+            severity=rule.severity,
+            message=capfirst(message),
+            nodes=tuple(node_ids),
+            edges=tuple(sorted(set(edge_ids))),
+        )
+        for name, rule in RULES.items()
+        for message, node_ids, edge_ids in rule.check(m)
+    ]
 
 
 # --- analysis ----------------------------------------------------------------
@@ -466,7 +417,7 @@ def analyse(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> dict[str, A
             for other in dag.successors(node_id):
                 count[other] = count.get(other, 0) + count[node_id]
                 longest[other] = max(longest.get(other, 0), longest[node_id] + 1)
-        for end in m.ends:
+        for end in m.stops:
             if end in count:
                 paths.append(
                     {
@@ -479,7 +430,7 @@ def analyse(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> dict[str, A
 
     steps_per_stage: dict[str, int] = {}
     for node in m.nodes:
-        if node["kind"] in STEP_KINDS:
+        if node["kind"] in WORK_KINDS:
             stage = node.get("stage") or "none"
             steps_per_stage[stage] = steps_per_stage.get(stage, 0) + 1
 
@@ -498,7 +449,7 @@ def analyse(nodes: Sequence[NodeData], edges: Sequence[EdgeData]) -> dict[str, A
 
     return {
         "starts": list(m.starts),
-        "ends": list(m.ends),
+        "ends": list(m.stops),
         "paths": paths,
         "steps_per_stage": steps_per_stage,
         "branches": branches,

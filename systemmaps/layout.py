@@ -27,6 +27,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from .document import (
+    ARROW_INK,
+    CRITICAL_STROKE_WIDTH,
+    DECISION,
+    INK,
+    LOOKS,
+    TASK,
+    TERMINUS,
+    WORK_KINDS,
+    look_of,
+)
+
 __all__ = [
     "EXPORT_FORMATS",
     "LayoutError",
@@ -38,16 +50,12 @@ __all__ = [
 
 EXPORT_FORMATS = frozenset({"svg", "png", "pdf"})
 PNG_DPI = 144
-LABEL_WRAP = 24
-# Diamonds grow with the square of their label, so decisions wrap narrower.
-DECISION_WRAP = 16
 TITLE_WRAP = 60
 
 # A fixed graph name: dot copies it into the SVG (<title>, a comment), so it must
 # never be user text.
 GRAPH_NAME = "systemmap"
 FONT = "DejaVu Sans"
-INK = "#1f2933"
 
 GRAPH_ATTRS = {
     "rankdir": "LR",
@@ -72,40 +80,24 @@ NODE_ATTRS = {
 EDGE_ATTRS = {
     "fontname": FONT,
     "fontsize": "11",
-    "fontcolor": "#52606d",
-    "color": "#52606d",
+    "fontcolor": ARROW_INK,
+    "color": ARROW_INK,
     "arrowsize": "0.8",
     "penwidth": "1.2",
 }
 # Graphviz has no stadium shape: a rounded box's corner radius is
 # min(12pt, shortest side / 3), so at the default 0.5in (36pt) height the ends
 # are as round as Graphviz draws them in every output format.
-KIND_ATTRS = {
-    "terminus": {
-        "shape": "box",
-        "style": "rounded,filled",
-        "fillcolor": "#d3ecdf",
-        "color": "#2f855a",
-    },
-    "task": {
-        "shape": "box",
-        "style": "filled",
-        "fillcolor": "white",
-        "color": "#3e4c59",
-    },
-    "decision": {
-        "shape": "diamond",
-        "style": "filled",
-        "fillcolor": "#fdf1c7",
-        "color": "#b7791f",
-    },
+KIND_SHAPES = {
+    TERMINUS: {"shape": "box", "style": "rounded,filled"},
+    TASK: {"shape": "box", "style": "filled"},
+    DECISION: {"shape": "diamond", "style": "filled"},
 }
-
-# Kinds of step that people do: only these show an owner, a critical marker and
-# the automation (termini mark where a system starts and stops).
-WORK_KINDS = frozenset({"task", "decision"})
-# A critical step's outline is drawn thicker, besides the word in its label.
-CRITICAL_PENWIDTH = "2.6"
+KIND_ATTRS = {
+    kind: {**shape, "fillcolor": LOOKS[kind].fill, "color": LOOKS[kind].stroke}
+    for kind, shape in KIND_SHAPES.items()
+}
+CRITICAL_PENWIDTH = f"{CRITICAL_STROKE_WIDTH:g}"
 
 NOT_INSTALLED = (
     "Graphviz 'dot' is not installed on the server, so maps cannot be laid out or "
@@ -267,7 +259,7 @@ def _build_dot(
             continue
         name = names[node_id] = f"n{len(names)}"
         kind = node.get("kind")
-        kind = kind if kind in KIND_ATTRS else "task"
+        kind = kind if kind in KIND_ATTRS else TASK
         label = node.get("label") or ""
         classes = [kind]
         detail = details.get(node_id) if kind in WORK_KINDS else None
@@ -277,9 +269,7 @@ def _build_dot(
             label = f"{label}\n{badges}"
         attrs = {
             "id": f'"{name}"',
-            "label": _quote_label(
-                label, DECISION_WRAP if kind == "decision" else LABEL_WRAP
-            ),
+            "label": _quote_label(label, look_of(kind).wrap),
             **KIND_ATTRS[kind],
         }
         if detail and detail.get("critical"):
@@ -298,7 +288,7 @@ def _build_dot(
         attrs = {"id": f'"e{index}"'}
         label = edge.get("label")
         if label and str(label).strip():
-            attrs["label"] = _quote_label(str(label), LABEL_WRAP)
+            attrs["label"] = _quote_label(str(label), look_of(TASK).wrap)
         lines.append(f"  {source} -> {target} [{_attr_list(attrs)}];")
 
     lines.append("}")

@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .layout import WORK_KINDS, step_badges
+from .document import DECISION, TASK, TERMINUS, WORK_KINDS
+from .layout import step_badges
 
 # Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
 # same single pass, so the `#` of an inserted code is never escaped again.
@@ -34,9 +35,9 @@ _ESCAPES = {
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 _SHAPES = {
-    "terminus": ('(["', '"])'),
-    "task": ('["', '"]'),
-    "decision": ('{"', '"}'),
+    TERMINUS: ('(["', '"])'),
+    TASK: ('["', '"]'),
+    DECISION: ('{"', '"}'),
 }
 
 
@@ -57,7 +58,7 @@ def to_mermaid(
     for index, node in enumerate(graph.get("nodes", [])):
         name = f"n{index}"
         names[node["id"]] = name
-        opening, closing = _SHAPES.get(node.get("kind"), _SHAPES["task"])
+        opening, closing = _SHAPES.get(node.get("kind"), _SHAPES[TASK])
         label = escape_label(node.get("label"))
         if node.get("kind") in WORK_KINDS:
             badges = escape_label(step_badges(details.get(node["id"])))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Business, Half, Membership, Stage
 
-from . import costs
+from . import costs, document
 
 # How long an owner can bring back a deleted map.
 TRASH_DAYS = 30
@@ -25,19 +25,15 @@ class MapStatus(models.TextChoices):
 
 
 class NodeKind(models.TextChoices):
-    TERMINUS = "terminus", _("Terminus (start or stop)")
-    TASK = "task", _("Task")
-    DECISION = "decision", _("Decision")
+    TERMINUS = document.TERMINUS, _("Terminus (start or stop)")
+    TASK = document.TASK, _("Task")
+    DECISION = document.DECISION, _("Decision")
 
 
 class Automation(models.TextChoices):
     MANUAL = "manual", _("Manual")
     COULD = "could", _("Could be automated")
     AUTOMATED = "automated", _("Automated")
-
-
-# Kinds of step that people do (termini only mark where a system starts and stops).
-WORK_KINDS = ("task", "decision")
 
 
 class SystemMapQuerySet(models.QuerySet):
@@ -211,7 +207,7 @@ class Node(models.Model):
 
     @property
     def is_work(self) -> bool:
-        return self.kind in WORK_KINDS
+        return self.kind in document.WORK_KINDS
 
     @property
     def effective_hourly_cost(self) -> Decimal | None:

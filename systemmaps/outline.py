@@ -13,45 +13,32 @@ assume a valid document (`schema.validate_graph`).
 
 import copy
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from hourglass.models import Stage
 
+from .document import (
+    COLUMN,
+    DECISION,
+    ROLE_WORDS,
+    ROW,
+    STOP,
+    TASK,
+    Index,
+    step_name,
+)
 from .schema import MAX_COORDINATE, MAX_EDGE_LABEL
 
 Graph = dict[str, Any]
 NodeData = dict[str, Any]
 EdgeData = dict[str, Any]
 
-TERMINUS = "terminus"
-TASK = "task"
-DECISION = "decision"
-
-# Roles of a step in the flow: a terminus is a start or a stop by its arrows.
-START = "start"
-STOP = "stop"
-# A terminus with arrows both ways, or none: the lint flags it.
-START_OR_STOP = "start-or-stop"
-
-# Where a new step goes: to the right of the one it follows (the canvas can tidy
-# up later); a new branch also below the decision's other branches.
-STEP_DX = 220.0
-BRANCH_DY = 120.0
+# A new step goes one column to the right of the one it follows (the canvas can
+# tidy up later); a new branch also a row below the decision's other branches.
 BRANCH_LABELS = ("yes", "no")
-
-# The kind of a step in words, so the outline never relies on a shape or colour.
-ROLE_WORDS = {
-    START: gettext_lazy("Start"),
-    STOP: gettext_lazy("Stop"),
-    START_OR_STOP: gettext_lazy("Start or stop"),
-    TASK: gettext_lazy("Task"),
-    DECISION: gettext_lazy("Decision"),
-}
 
 
 class StepNotFound(KeyError):
@@ -119,26 +106,9 @@ class Outline:
     unreached: list[list[Entry]]
 
 
-class _Index:
+class _Index(Index):
     def __init__(self, graph: Graph):
-        self.nodes: list[NodeData] = graph["nodes"]
-        self.by_id = {n["id"]: n for n in self.nodes}
-        self.out_edges: dict[str, list[EdgeData]] = defaultdict(list)
-        self.in_edges: dict[str, list[EdgeData]] = defaultdict(list)
-        for edge in graph["edges"]:
-            self.out_edges[edge["source"]].append(edge)
-            self.in_edges[edge["target"]].append(edge)
-
-    def role(self, node_id: str) -> str:
-        node = self.by_id[node_id]
-        if node["kind"] != TERMINUS:
-            return node["kind"]
-        has_in, has_out = bool(self.in_edges[node_id]), bool(self.out_edges[node_id])
-        if has_out and not has_in:
-            return START
-        if has_in and not has_out:
-            return STOP
-        return START_OR_STOP
+        super().__init__(graph["nodes"], graph["edges"])
 
     def node(self, node_id: str) -> NodeData:
         try:
@@ -200,8 +170,7 @@ def flow(graph: Graph) -> Outline:
                     node_id = outgoing[0]["target"] if outgoing else None
         return chain
 
-    starts = [n["id"] for n in index.nodes if index.role(n["id"]) == START]
-    flows = [walk(start) for start in starts]
+    flows = [walk(start) for start in index.starts]
 
     # What no start reaches: first from the steps nothing leads to, then from
     # whatever is left (steps on a loop of their own), in the order of the nodes.
@@ -289,11 +258,6 @@ def _right_of(value: float, distance: float) -> float:
     return max(-MAX_COORDINATE, min(MAX_COORDINATE, value + distance))
 
 
-def _name(node: NodeData) -> str:
-    label = (node.get("label") or "").strip()
-    return _("“%(label)s”") % {"label": label} if label else _("this step")
-
-
 def rename(graph: Graph, node_id: str, label: str) -> Graph:
     """The document with the step's label replaced."""
     new = copy.deepcopy(graph)
@@ -318,7 +282,7 @@ def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
                 "%(name)s is where the system stops, so nothing comes after it. "
                 "Add the next step to the step before it instead."
             )
-            % {"name": _name(node)}
+            % {"name": step_name(node)}
         )
     step_id = new_id("n", set(index.by_id))
     edge_id = new_id("e", {e["id"] for e in new["edges"]})
@@ -331,7 +295,7 @@ def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], STEP_DX),
+            "x": _right_of(node["x"], COLUMN),
             "y": node["y"],
             # The new step most likely belongs to the same stage of the journey.
             "stage": node.get("stage"),
@@ -381,7 +345,7 @@ def add_branch(
     if edge_label.casefold() in _branch_labels(index, node_id):
         raise OutlineError(
             _("%(name)s already has a branch “%(label)s”; give this one another label.")
-            % {"name": _name(node), "label": edge_label},
+            % {"name": step_name(node), "label": edge_label},
             field="edge_label",
         )
     siblings = len(index.out_edges[node_id])
@@ -394,8 +358,8 @@ def add_branch(
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], STEP_DX),
-            "y": _right_of(node["y"], BRANCH_DY * siblings),
+            "x": _right_of(node["x"], COLUMN),
+            "y": _right_of(node["y"], ROW * siblings),
             "stage": node.get("stage"),
             "notes": None,
         },

@@ -309,7 +309,7 @@ def _import_maps(
         SystemMap.objects.filter(pk=system_map.pk).update(**changes)
         for node in system_map.nodes.all():
             nodes[(meta["key"], node.client_id)] = node
-            if node.kind in ("task", "decision"):
+            if node.is_work:
                 steps[(meta["key"], node.client_id)] = node
     return steps
 

@@ -14,12 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Stage
 
-SCHEMA_VERSION = 1
+from .document import KINDS, SCHEMA_VERSION
+
 MAX_NODES = 1000
 MAX_EDGES = 2000
 MAX_BYTES = 1024 * 1024
@@ -30,7 +32,6 @@ MAX_NOTES = 5000
 # Coordinates far outside any screen are a bug or an attack, not a drawing.
 MAX_COORDINATE = 1_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-KINDS = ("terminus", "task", "decision")
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def validate_graph(data: Any) -> dict[str, Any]:
         kind = raw.get("kind")
         if kind not in KINDS:
             problem(
-                _("kind must be terminus, task or decision."),
+                _("kind must be %(kinds)s.") % {"kinds": get_text_list(KINDS, _("or"))},
                 f"{path}.kind",
                 id=node_id,
                 field="kind",

@@ -13,8 +13,8 @@ from django.utils import timezone
 from hourglass.models import STAGE_ORDER, Business, Membership, Stage
 
 from . import costs, gaps
+from .document import WORK_KINDS
 from .models import (
-    WORK_KINDS,
     ChecklistItem,
     ChecklistRun,
     Edge,

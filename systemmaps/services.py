@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from hourglass.models import STAGE_ORDER, Business, User
 
+from .document import SCHEMA_VERSION, WORK_KINDS, empty_graph
 from .graph import has_errors, lint
 from .models import (
     TRASH_DAYS,
-    WORK_KINDS,
     ChecklistItem,
     ChecklistRun,
     Edge,
@@ -30,7 +30,6 @@ from .models import (
     StepFlag,
     SystemMap,
 )
-from .schema import SCHEMA_VERSION
 
 
 class VersionConflict(Exception):
@@ -50,10 +49,6 @@ class SaveResult:
     system_map: SystemMap
     findings: list
     demoted: bool = False
-
-
-def empty_graph(name: str = "") -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "name": name, "nodes": [], "edges": []}
 
 
 def graph_of(system_map: SystemMap) -> dict[str, Any]:

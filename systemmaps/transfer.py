@@ -21,10 +21,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from systemmaps.document import SCHEMA_VERSION, WORK_KINDS
 from systemmaps.models import Automation
 from systemmaps.schema import (
     MAX_NOTES,
-    SCHEMA_VERSION,
     GraphInvalid,
     Problem,
     validate_graph,
@@ -49,7 +49,6 @@ STEP_KEYS = (
     "sop_reviewed_on",
     "checklist",
 )
-WORK_KINDS = ("task", "decision")
 # The largest figure each step column holds (its max_digits, two decimals).
 NUMBER_LIMITS = {
     "minutes_per_run": Decimal("999999.99"),

@@ -17,9 +17,10 @@ from django_htmx.http import trigger_client_event
 from hourglass.access import INVALID, HtmxHttpRequest, business_view, printable
 from hourglass.models import Membership, Role, Stage
 
-from . import layout, outline, selectors, services
+from . import document, layout, outline, selectors, services
 from .access import get_map_for_member, get_step_for_member
 from .builtin import TEMPLATES, get_template
+from .document import TASK, TERMINUS, WORK_KINDS, chain_graph, step_name
 from .forms import (
     ImportForm,
     MapFilterForm,
@@ -33,7 +34,7 @@ from .forms import (
 )
 from .graph import analyse, lint
 from .mermaid import to_mermaid
-from .models import WORK_KINDS, Automation, Node, NodeKind, Revision, SystemMap
+from .models import Automation, Node, NodeKind, Revision, SystemMap
 from .schema import GraphInvalid, validate_graph
 from .transfer import ImportInvalid, export_json, import_document
 
@@ -175,30 +176,13 @@ def map_trash(request) -> HttpResponse:
 
 def _wizard_graph(data: dict) -> dict:
     """Start terminus, the brainstormed tasks in order, stop terminus, in a row."""
-    labels = [
-        ("terminus", data["start"]),
-        *(("task", task) for task in data["tasks"]),
-        ("terminus", data["stop"]),
+    steps = [
+        (TERMINUS, data["start"]),
+        *((TASK, task) for task in data["tasks"]),
+        (TERMINUS, data["stop"]),
     ]
     stage = data["stages"][0] if len(data["stages"]) == 1 else None
-    nodes = [
-        {
-            "id": f"n{i}",
-            "kind": kind,
-            "label": label.strip(),
-            "x": 220.0 * (i - 1),
-            "y": 0.0,
-            "stage": stage,
-            "notes": None,
-        }
-        for i, (kind, label) in enumerate(labels, start=1)
-    ]
-    edges = [
-        {"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}", "label": None}
-        for i in range(1, len(nodes))
-    ]
-    name = data["name"] or data["product"]
-    return {"schema_version": 1, "name": name, "nodes": nodes, "edges": edges}
+    return chain_graph(data["name"] or data["product"], steps, stage=stage)
 
 
 @business_view(role=Role.EDITOR)
@@ -438,11 +422,13 @@ def map_edit(request, pk: int) -> HttpResponse:
         },
         # The lint of the saved version, until the first save brings a fresh one.
         "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
+        # Kinds, shapes, colours and spacing: the map document's vocabulary.
+        "document": document.editor_config(),
     }
     return render(
         request,
         "systemmaps/map_edit.html",
-        {"map": system_map, "config": config},
+        {"map": system_map, "config": config, "palette": document.palette()},
     )
 
 
@@ -859,28 +845,19 @@ def _outline_edit(
     return _render_outline(request, system_map, graph, problem=problem, status=INVALID)
 
 
-def _quoted(label: str) -> str:
-    return _("“%(label)s”") % {"label": label} if label else _("an unnamed step")
-
-
-def _label_of(graph: dict, node_id: str) -> str:
-    return next(n["label"] for n in graph["nodes"] if n["id"] == node_id)
+def _name_of(graph: dict, node_id: str) -> str:
+    return step_name(next(n for n in graph["nodes"] if n["id"] == node_id))
 
 
 @business_view(role=Role.EDITOR)
 @require_POST
 def outline_rename(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
     def change(graph: dict, data: dict):
-        old = _label_of(graph, node)
-        text = _("renamed %(old)s to %(new)s") % {
-            "old": _quoted(old),
-            "new": _quoted(data["label"]),
-        }
-        done = _("Renamed %(old)s to %(new)s.") % {
-            "old": _quoted(old),
-            "new": _quoted(data["label"]),
-        }
-        return outline.rename(graph, node, data["label"]), node, text, done
+        new_graph = outline.rename(graph, node, data["label"])
+        names = {"old": _name_of(graph, node), "new": _name_of(new_graph, node)}
+        text = _("renamed %(old)s to %(new)s") % names
+        done = _("Renamed %(old)s to %(new)s.") % names
+        return new_graph, node, text, done
 
     return _outline_edit(request, pk, node, "rename", change)
 
@@ -891,8 +868,8 @@ def outline_add_next(request: HtmxHttpRequest, pk: int, node: str) -> HttpRespon
     def change(graph: dict, data: dict):
         new_graph, new_id = outline.add_next(graph, node, data["label"])
         names = {
-            "new": _quoted(data["label"]),
-            "after": _quoted(_label_of(graph, node)),
+            "new": _name_of(new_graph, new_id),
+            "after": _name_of(graph, node),
         }
         text = _("added %(new)s after %(after)s") % names
         done = _("Added %(new)s after %(after)s.") % names
@@ -910,8 +887,8 @@ def outline_add_branch(request: HtmxHttpRequest, pk: int, node: str) -> HttpResp
         )
         names = {
             "branch": data["edge_label"].strip(),
-            "new": _quoted(data["label"]),
-            "decision": _quoted(_label_of(graph, node)),
+            "new": _name_of(new_graph, new_id),
+            "decision": _name_of(graph, node),
         }
         text = _("added the branch “%(branch)s” → %(new)s to %(decision)s") % names
         done = _("Added the branch “%(branch)s” → %(new)s to %(decision)s.") % names
@@ -924,7 +901,7 @@ def outline_add_branch(request: HtmxHttpRequest, pk: int, node: str) -> HttpResp
 @require_POST
 def outline_delete(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
     def change(graph: dict, data: dict):
-        name = _quoted(_label_of(graph, node))
+        name = _name_of(graph, node)
         text = _("deleted %(name)s") % {"name": name}
         done = _("Deleted %(name)s.") % {"name": name}
         # Focus moves to the step before, where the flow now goes on.

@@ -5,8 +5,9 @@ to. The page keeps the path in its URL (`?path=start,nurture,booked`), so this
 module checks a path against the map, says what may come next, and which
 branches the walker has already taken (a set of arrow ids the caller keeps).
 
-Starts and stops are `graph.starts_and_stops`: a start is a terminus with arrows
-out and none in, a stop a terminus with arrows in and none out.
+Starts and stops are the document index's (`document.Index`): a start is a
+terminus with arrows out and none in, a stop a terminus with arrows in and none
+out.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .graph import DECISION, TASK, TERMINUS, starts_and_stops
+from .document import ROLE_WORDS, Index, step_title
 
 # The longest walk one URL holds: a loop walked round and round stops here.
 MAX_PATH = 200
@@ -65,26 +66,16 @@ def format_path(path: Iterable[str]) -> str:
     return SEPARATOR.join(path)
 
 
-def name_of(node: NodeData) -> str:
-    """The step's label, or what kind of step it is when it has none."""
-    label = (node.get("label") or "").strip()
-    if label:
-        return label
-    return {
-        TERMINUS: _("Unnamed start or stop"),
-        TASK: _("Unnamed task"),
-        DECISION: _("Unnamed decision"),
-    }.get(node.get("kind"), _("Unnamed step"))
-
-
 class Walk:
     """Indexes of one map for walking it."""
 
     def __init__(self, nodes: Sequence[NodeData], edges: Sequence[EdgeData]):
-        self.nodes = {n["id"]: n for n in nodes}
+        index = Index(nodes, edges)
+        self.index = index
+        self.nodes = index.by_id
         self._choices: dict[str, list[Choice]] = {n: [] for n in self.nodes}
         self._arrow: dict[tuple[str, str], str] = {}
-        for edge in edges:
+        for edge in index.edges:
             source, target = edge["source"], edge["target"]
             # Two arrows to the same step are one way on: the first one counts.
             if (source, target) in self._arrow:
@@ -97,14 +88,18 @@ class Walk:
                     target=target,
                 )
             )
-        self.starts, stops = starts_and_stops(nodes, edges)
-        self.stops = set(stops)
+        self.starts = index.starts
+        self.stops = set(index.stops)
         # Where the walker picks a way: every step with more than one way on
         # (decisions, and tasks drawn with several arrows out).
         self.branch_points = [n["id"] for n in nodes if len(self._choices[n["id"]]) > 1]
 
     def name(self, node_id: str) -> str:
-        return name_of(self.nodes[node_id])
+        return step_title(self.nodes[node_id])
+
+    def role_words(self, node_id: str) -> str:
+        """Start, Stop, Task, …: what the step is, in words."""
+        return str(ROLE_WORDS[self.index.role(node_id)])
 
     def is_stop(self, node_id: str) -> bool:
         return node_id in self.stops

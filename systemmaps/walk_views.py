@@ -24,7 +24,6 @@ from hourglass.access import INVALID, HtmxHttpRequest, business_view
 from . import services
 from .access import get_map_for_member, get_step_for_member
 from .forms import StepFlagForm
-from .graph import DECISION, TASK
 from .models import Node, SystemMap
 from .walk import MAX_PATH, InvalidPath, Walk, format_path, parse_path, path_cost
 
@@ -78,18 +77,6 @@ def _restart_message(error: InvalidPath) -> str:
     return _("%(problem)s Starting again from the start.") % {"problem": error.message}
 
 
-def _kind_label(walk: Walk, node_id: str, kind: str) -> str:
-    if kind == TASK:
-        return _("Task")
-    if kind == DECISION:
-        return _("Decision")
-    if node_id in walk.starts:
-        return _("Start")
-    if walk.is_stop(node_id):
-        return _("Stop")
-    return _("Start or stop")
-
-
 def _step_context(
     request: HtmxHttpRequest,
     system_map: SystemMap,
@@ -107,7 +94,7 @@ def _step_context(
         "id": node_id,
         "node": node,
         "name": walk.name(node_id),
-        "kind_label": _kind_label(walk, node_id, node.kind),
+        "kind_label": walk.role_words(node_id),
         "number": len(path),
         "is_work": node.is_work,
         "is_stop": walk.is_stop(node_id),

@@ -590,7 +590,7 @@ def test_lint_and_analyse_never_crash_and_give_json(graph):
         rule_order.index(f.rule) for f in findings
     )
     for finding in findings:
-        assert finding.severity == RULES[finding.rule]
+        assert finding.severity == RULES[finding.rule].severity
         assert finding.message
         assert set(finding.nodes) <= node_ids
         assert set(finding.edges) <= edge_ids

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from systemmaps import services
+from systemmaps import document, services
 from systemmaps.builtin import TEMPLATES
 from systemmaps.models import MapStatus, Node, Revision, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
@@ -195,12 +195,12 @@ def test_map_list_queries_do_not_grow_with_the_number_of_maps(
 ):
     client = client_for(alice)
     for i in range(2):
-        make_map(acme, [alice, erin][i % 2], f"Map {i}", graph=services.empty_graph())
+        make_map(acme, [alice, erin][i % 2], f"Map {i}", graph=document.empty_graph())
     client.get(url("map-list"))  # the first visit remembers the business
     small = count_queries(client, url("map-list"))
 
     for i in range(2, 20):
-        make_map(acme, [alice, erin][i % 2], f"Map {i}", graph=services.empty_graph())
+        make_map(acme, [alice, erin][i % 2], f"Map {i}", graph=document.empty_graph())
     large = count_queries(client, url("map-list"))
 
     assert large == small
@@ -902,12 +902,12 @@ def test_overview_queries_do_not_grow_with_the_number_of_maps(client_for, acme, 
     client = client_for(alice)
     overview = reverse("hourglass:overview", args=["acme"])
     for i in range(2):
-        make_map(acme, alice, f"Map {i}", graph=services.empty_graph())
+        make_map(acme, alice, f"Map {i}", graph=document.empty_graph())
     client.get(overview)
     small = count_queries(client, overview)
 
     for i in range(2, 20):
-        make_map(acme, alice, f"Map {i}", graph=services.empty_graph())
+        make_map(acme, alice, f"Map {i}", graph=document.empty_graph())
     large = count_queries(client, overview)
 
     assert large == small

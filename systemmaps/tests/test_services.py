@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from systemmaps import selectors, services
+from systemmaps import document, selectors, services
 from systemmaps.graph import lint
 from systemmaps.models import (
     Automation,
@@ -595,7 +595,7 @@ def test_maps_by_stage_is_one_query_however_many_maps(
             acme,
             alice,
             f"Map {i}",
-            graph=services.empty_graph(),
+            graph=document.empty_graph(),
             stages=["know", "buy"],
         )
 

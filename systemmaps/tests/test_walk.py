@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hourglass.models import Membership
-from systemmaps import services
+from systemmaps import document, services
 from systemmaps.models import Node, StepFlag
 from systemmaps.walk import (
     MAX_PATH,
@@ -16,7 +16,6 @@ from systemmaps.walk import (
     InvalidPath,
     Walk,
     format_path,
-    name_of,
     parse_path,
     path_cost,
 )
@@ -114,12 +113,6 @@ def test_an_isolated_terminus_is_no_start():
     walk = Walk([node("lonely", "terminus")], [])
     assert walk.starts == []
     assert walk.stops == set()
-
-
-def test_a_step_without_a_label_is_named_by_its_kind():
-    assert name_of({"id": "x", "kind": "decision", "label": ""}) == "Unnamed decision"
-    assert name_of({"id": "x", "kind": "task", "label": None}) == "Unnamed task"
-    assert name_of({"id": "x", "kind": "terminus", "label": "  Go "}) == "Go"
 
 
 def test_a_path_is_parsed_from_comma_separated_ids():
@@ -558,7 +551,7 @@ def test_a_map_without_a_start_says_so_and_links_to_the_editor(
 
 
 def test_an_empty_map_has_no_start(alice_client, acme, alice):
-    system_map = make_map(acme, alice, graph=services.empty_graph("Empty"))
+    system_map = make_map(acme, alice, graph=document.empty_graph("Empty"))
     response = alice_client.get(walk_url(system_map))
     assert response.status_code == 200
     assert b"This map has no start" in response.content

@@ -1,0 +1,110 @@
+"""The map document's vocabulary and index (no database)."""
+
+from systemmaps import document
+from systemmaps.document import (
+    DECISION,
+    START,
+    START_OR_STOP,
+    STOP,
+    TASK,
+    TERMINUS,
+    Index,
+    chain_graph,
+    step_name,
+    step_title,
+)
+from systemmaps.schema import validate_graph
+
+
+def node(node_id, kind=TASK, label=None):
+    return {"id": node_id, "kind": kind, "label": label, "x": 0.0, "y": 0.0}
+
+
+def edge(edge_id, source, target, label=None):
+    return {"id": edge_id, "source": source, "target": target, "label": label}
+
+
+def test_a_step_without_a_label_is_named_by_its_kind():
+    assert (
+        step_title({"id": "x", "kind": "decision", "label": ""}) == "Unnamed decision"
+    )
+    assert step_title({"id": "x", "kind": "task", "label": None}) == "Unnamed task"
+    assert step_title({"id": "x", "kind": "terminus", "label": "  Go "}) == "Go"
+    assert step_name({"id": "x", "kind": "terminus", "label": " "}) == (
+        "an unnamed start or stop"
+    )
+    assert step_name({"id": "x", "kind": "task", "label": " Call "}) == "“Call”"
+
+
+def test_termini_are_starts_or_stops_by_their_arrows():
+    nodes = [
+        node("a", TERMINUS),
+        node("b"),
+        node("c", TERMINUS),
+        node("d", TERMINUS),
+        node("e", TERMINUS),
+        node("f", DECISION),
+    ]
+    edges = [
+        edge("1", "a", "b"),
+        edge("2", "b", "c"),
+        edge("3", "b", "d"),
+        edge("4", "d", "f"),
+    ]
+    index = Index(nodes, edges)
+    assert index.starts == ["a"]
+    assert index.stops == ["c"]
+    roles = [index.role(n["id"]) for n in nodes]
+    assert roles == [START, TASK, STOP, START_OR_STOP, START_OR_STOP, DECISION]
+    assert index.is_isolated("e") and not index.is_isolated("f")
+
+
+def test_successors_are_once_each_in_node_order_whatever_the_arrow_order():
+    nodes = [node("s", TERMINUS), node("x"), node("y"), node("z")]
+    edges = [
+        edge("1", "s", "z"),
+        edge("2", "s", "x"),
+        edge("3", "s", "z"),
+        edge("4", "s", "y"),
+    ]
+    index = Index(nodes, edges)
+    assert index.successors["s"] == ["x", "y", "z"]
+    assert [e["id"] for e in index.out_edges["s"]] == ["1", "2", "3", "4"]
+    assert index.node_order({"z", "s", "y"}) == ("s", "y", "z")
+
+
+def test_the_index_takes_database_keys_too():
+    index = Index(
+        [{"id": 7, "kind": TERMINUS}, {"id": 3, "kind": TASK}],
+        [{"source": 7, "target": 3}],
+    )
+    assert index.starts == [7]
+    assert index.successors == {7: [3], 3: []}
+
+
+def test_a_chain_is_a_valid_document_one_column_apart():
+    graph = chain_graph(
+        "Sales",
+        [(TERMINUS, " Lead "), (TASK, "Call"), (TERMINUS, "Won")],
+        stage="buy",
+    )
+    assert validate_graph(graph) == graph
+    assert [n["label"] for n in graph["nodes"]] == ["Lead", "Call", "Won"]
+    xs = [n["x"] for n in graph["nodes"]]
+    assert [b - a for a, b in zip(xs, xs[1:], strict=False)] == [document.COLUMN] * 2
+    assert {n["stage"] for n in graph["nodes"]} == {"buy"}
+    assert [(e["source"], e["target"]) for e in graph["edges"]] == [
+        ("n1", "n2"),
+        ("n2", "n3"),
+    ]
+
+
+def test_the_editor_gets_every_kind_with_its_look():
+    config = document.editor_config()
+    assert config["kinds"] == list(document.KINDS)
+    assert config["workKinds"] == list(document.WORK_KINDS)
+    for kind, look in document.LOOKS.items():
+        shape = config["shapes"][kind]
+        assert (shape["width"], shape["height"]) == (look.width, look.height)
+        assert (shape["fill"], shape["stroke"]) == (look.fill, look.stroke)
+    assert config["spacing"]["column"] == document.COLUMN
