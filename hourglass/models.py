@@ -272,6 +272,12 @@ class Membership(models.Model):
     def can_edit(self) -> bool:
         return self.has_role(Role.EDITOR)
 
+    def can_work_on(self, owner_id: int | None) -> bool:
+        """Editors and owners work on everything of the business; a member on
+        what they own (a step's checklist and runs, a metric's numbers, a to-do).
+        `owner_id` is the owning membership's pk."""
+        return self.can_edit or (owner_id is not None and owner_id == self.pk)
+
 
 def _invitation_nonce() -> str:
     return secrets.token_urlsafe(16)

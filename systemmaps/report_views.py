@@ -1,29 +1,15 @@
 """Pages about the steps people own across maps: My steps and the gap reports."""
 
-from datetime import timedelta
-
-from django.db.models import FilteredRelation, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from hourglass.access import HtmxHttpRequest, business_view
+from metrics import selectors as metric_selectors
 
 from . import selectors
 from .access import get_map_for_member
-from .models import Node
-
-
-def _measured(steps: QuerySet[Node]) -> set[int]:
-    """The pks of the steps some active metric measures (one query; the metrics
-    app points at steps, not the other way, so this goes through the relation)."""
-    return set(
-        steps.filter(metrics__isnull=False, metrics__archived_on__isnull=True)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-
 
 # The business report lists this many automation candidates; each map's own
 # report lists all of its candidates.
@@ -35,19 +21,6 @@ TOP_CANDIDATES = 10
 def my_steps(request: HtmxHttpRequest) -> HttpResponse:
     """Every step the logged-in member owns, with its checklist and open runs."""
     groups = selectors.my_steps(request.membership)
-    today = timezone.localdate()  # in the business's zone (business_view)
-    week = today - timedelta(days=today.weekday())
-    # The member's metrics without a number for this week yet (one query; the
-    # metrics app points at memberships, so this goes through the relation).
-    numbers_due = list(
-        request.membership.metrics.filter(archived_on__isnull=True)
-        .annotate(
-            this_week=FilteredRelation("entries", condition=Q(entries__week=week))
-        )
-        .filter(Q(this_week__isnull=True) | Q(this_week__value__isnull=True))
-        .order_by("position", "name", "id")
-        .values("pk", "name")
-    )
     return render(
         request,
         "systemmaps/my_steps.html",
@@ -55,7 +28,7 @@ def my_steps(request: HtmxHttpRequest) -> HttpResponse:
             "groups": groups,
             "step_count": sum(g.step_count for g in groups),
             "other_runs": selectors.my_other_open_runs(request.membership),
-            "numbers_due": numbers_due,
+            "numbers_due": metric_selectors.numbers_due(request.membership),
         },
     )
 
@@ -64,8 +37,9 @@ def my_steps(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def map_gaps(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
+    measured = metric_selectors.measured_step_ids(request.business, map_id=pk)
     report = selectors.map_gaps(
-        system_map, today=timezone.localdate(), measured=_measured(system_map.nodes)
+        system_map, today=timezone.localdate(), measured=measured
     )
     return render(
         request,
@@ -81,9 +55,8 @@ def map_gaps(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @business_view()
 @require_GET
 def business_gaps(request: HtmxHttpRequest) -> HttpResponse:
-    steps = Node.objects.filter(map__business=request.business)
-    report = selectors.business_gaps(
-        request.business, today=timezone.localdate(), measured=_measured(steps)
+    report = metric_selectors.business_gaps(
+        request.business, today=timezone.localdate()
     )
     return render(
         request,

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from hourglass.access import INVALID, HtmxHttpRequest, business_view
 from hourglass.models import Role
+from metrics import selectors as metric_selectors
 
 from . import costs, services
 from .access import (
@@ -269,43 +270,11 @@ def _step_context(
     return context
 
 
-def _step_metrics(node: Node) -> list:
-    """The active metrics on the step, each with `last_week`, `last_value` and
-    `on_track` (None without a goal or a number), in two queries. Through the
-    relation: the metrics app points at steps, not the other way."""
-    metrics = list(
-        node.metrics.filter(archived_on__isnull=True)
-        .select_related("owner__user")
-        .annotate(
-            last_week=Max("entries__week", filter=Q(entries__value__isnull=False))
-        )
-        .order_by("position", "name", "id")
-    )
-    last = {m.pk: m.last_week for m in metrics if m.last_week}
-    values = {}
-    if last:
-        values = {
-            (pk, week): value
-            for pk, week, value in node.metrics.filter(
-                pk__in=list(last), entries__week__in=set(last.values())
-            ).values_list("pk", "entries__week", "entries__value")
-        }
-    for metric in metrics:
-        metric.last_value = values.get((metric.pk, metric.last_week))
-        metric.on_track = None
-        if metric.last_value is not None and metric.goal is not None:
-            if metric.direction == "lower":
-                metric.on_track = metric.last_value <= metric.goal
-            else:
-                metric.on_track = metric.last_value >= metric.goal
-    return metrics
-
-
 def _render_step(
     request: HtmxHttpRequest, node: Node, status: int = 200, **extra
 ) -> HttpResponse:
     context = _step_context(request, node, list(SECTIONS), extra)
-    context["step_metrics"] = _step_metrics(node)
+    context["step_metrics"] = metric_selectors.step_metrics(node.pk)
     return render(request, "systemmaps/step_detail.html", context, status=status)
 
 

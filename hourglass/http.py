@@ -1,0 +1,101 @@
+"""What a view answers, decided in one place: a page or its htmx fragment, and
+after a write the updated fragment (htmx) or a message and a redirect (a plain
+form). Every view under `/b/<slug>/` answers through these.
+
+One URL serves a page and its fragment, so every such answer says `Vary:
+HX-Request` (a cache must not hand the fragment to a page load). A history
+restore (htmx reloading a page it pushed, after the cache ran out) asks for the
+whole page.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+
+# Form errors answer 422; base.html tells htmx to swap 422 responses so the
+# form comes back with its messages next to the fields.
+INVALID = 422
+
+Fragment = str | Callable[[], HttpResponse]
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """True for an htmx request that swaps part of a page (not a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def page_or_fragment(
+    request: HttpRequest,
+    page: str,
+    fragment: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The page template, or for htmx only the fragment template, with `context`."""
+    template = fragment if wants_fragment(request) else page
+    return _vary(render(request, template, context, status=status))
+
+
+def fragment_or_page(
+    request: HttpRequest,
+    fragment: Fragment,
+    page: Callable[[], HttpResponse],
+) -> HttpResponse:
+    """The fragment for htmx, else the whole page; each built only when needed
+    (a template name is rendered without context beyond the request's)."""
+    if wants_fragment(request):
+        return _vary(_render_fragment(request, fragment, {}))
+    return _vary(page())
+
+
+def _render_fragment(
+    request: HttpRequest, fragment: Fragment, context: Mapping[str, Any]
+) -> HttpResponse:
+    if callable(fragment):
+        return fragment()
+    return render(request, fragment, context)
+
+
+def after_write(
+    request: HttpRequest,
+    *,
+    fragment: Fragment,
+    message: str,
+    to: str,
+    context: Mapping[str, Any] | None = None,
+    level: int = messages.SUCCESS,
+) -> HttpResponse:
+    """After a successful write: for htmx the updated fragment (a template name
+    rendered with `context`, or a function that builds the response); for a
+    plain form `message` and a redirect to `to`."""
+    if request.htmx:
+        return _vary(_render_fragment(request, fragment, context or {}))
+    messages.add_message(request, level, message)
+    return redirect(to)
+
+
+def go_to(request: HttpRequest, url: str) -> HttpResponse:
+    """To another page: htmx follows HX-Redirect, a plain form a 302."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def reload_page(request: HttpRequest, url: str) -> HttpResponse:
+    """The page is out of date as a whole: htmx reloads it (HX-Refresh), a plain
+    request is redirected to `url`."""
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(url)
