@@ -14,17 +14,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
-from .models import Membership
+from .http import INVALID  # noqa: F401 (views of every app import it from here)
+from .models import Business, Membership
 
 SESSION_BUSINESS_KEY = "hourglass_business"
-
-# Form errors answer 422; base.html tells htmx to swap 422 responses so the
-# form comes back with its messages next to the fields.
-INVALID = 422
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+class BusinessRequest(HtmxHttpRequest):
+    """A request to a page under `/b/<slug>/`, once `business_view` resolved the
+    business from the logged-in user's membership."""
+
+    business: Business
+    membership: Membership
 
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:
