@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from hourglass.access import business_view
 from hourglass.models import Role
 
-from . import layout, services
+from . import layout, selectors, services
 from .access import get_map_for_member
 from .graph import analyse
 from .models import SystemMap
@@ -94,7 +94,7 @@ def _read_graph(request) -> tuple[dict | None, JsonResponse | None]:
 def graph(request, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     if request.method in ("GET", "HEAD"):
-        response = JsonResponse(services.graph_of(system_map))
+        response = JsonResponse(selectors.graph_of(system_map))
         response["ETag"] = _etag(system_map)
         response["Cache-Control"] = "no-cache"
         return response
@@ -146,7 +146,7 @@ def graph(request, pk: int) -> HttpResponse:
                 "version": current.version,
                 "when": saved["saved_at"],
             },
-            graph=services.graph_of(current),
+            graph=selectors.graph_of(current),
             **saved,
         )
         response["ETag"] = _etag(current)
@@ -185,5 +185,5 @@ def layout_json(request, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def analysis_json(request, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
-    document = services.graph_of(system_map)
+    document = selectors.graph_of(system_map)
     return JsonResponse(analyse(document["nodes"], document["edges"]))

@@ -28,6 +28,14 @@ SYMBOLS = {
 NO_CENTS = {"JPY", "KRW", "HUF"}
 
 
+def hourly_cost(
+    step_cost: Decimal | None, owner_rate: Decimal | None
+) -> Decimal | None:
+    """What an hour of a step costs: the step's own hourly cost when it has one,
+    else its owner's hourly rate."""
+    return step_cost if step_cost is not None else owner_rate
+
+
 def annual_cost(
     *,
     minutes_per_run: Decimal | None,

@@ -36,6 +36,21 @@ class Automation(models.TextChoices):
     AUTOMATED = "automated", _("Automated")
 
 
+# The columns of a step's details and SOP text, with their defaults: what a copy
+# or an import of a map carries over besides the drawing.
+STEP_COPY_COLUMNS = {
+    "owner_id": None,
+    "critical": False,
+    "automation": Automation.MANUAL.value,
+    "automation_tool": "",
+    "minutes_per_run": None,
+    "runs_per_month": None,
+    "hourly_cost": None,
+    "sop_why": "",
+    "sop_reviewed_on": None,
+}
+
+
 class SystemMapQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
@@ -212,9 +227,10 @@ class Node(models.Model):
     @property
     def effective_hourly_cost(self) -> Decimal | None:
         """The step's own hourly cost, else its owner's rate (owner preloaded)."""
-        if self.hourly_cost is not None:
-            return self.hourly_cost
-        return self.owner.hourly_rate if self.owner_id else None
+        # The owner is read only when the step has no rate of its own.
+        needs_owner = self.hourly_cost is None and self.owner_id is not None
+        rate = self.owner.hourly_rate if needs_owner else None
+        return costs.hourly_cost(self.hourly_cost, rate)
 
     @property
     def annual_cost(self) -> Decimal | None:

@@ -26,7 +26,7 @@ from hourglass.portability import (
     row_error,
 )
 
-from . import services
+from . import selectors, services
 from .models import (
     ChecklistItem,
     ChecklistRun,
@@ -36,7 +36,7 @@ from .models import (
     StepFlag,
     SystemMap,
 )
-from .transfer import ImportInvalid, export_json, import_document
+from .transfer import ImportInvalid, export_json, import_document, with_owner_ids
 
 MAPS_FILE = "maps.json"
 RUNS_FILE = "runs.csv"
@@ -74,17 +74,14 @@ def _moment(value: datetime | None) -> str:
 
 
 def export_part(business: Business) -> dict[str, bytes]:
-    emails = dict(business.memberships.values_list("pk", "user__email"))
+    emails = selectors.member_emails(business.pk)
     maps = list(SystemMap.objects.filter(business=business).alive().order_by("id"))
     files: dict[str, bytes] = {}
     listing = []
     for system_map in maps:
-        steps = {}
-        for client_id, step in services.steps_of(system_map).items():
-            owner_id = step.pop("owner_id")
-            steps[client_id] = {**step, "owner": emails.get(owner_id)}
+        steps = selectors.export_steps(system_map, emails)
         file_name = f"maps/{system_map.pk}.json"
-        files[file_name] = export_json(services.graph_of(system_map), steps)
+        files[file_name] = export_json(selectors.graph_of(system_map), steps)
         listing.append(
             {
                 "key": str(system_map.pk),
@@ -276,16 +273,10 @@ def _import_maps(
                 for e in graph["edges"]
             ],
         }
-        step_details = {}
-        for new_id, step in imported.steps.items():
-            email = (step.pop("owner") or "").lower()
-            membership = context.members.get(email)
-            if email and membership is None:
-                unowned[email] += 1
-            step_details[ids[new_id]] = {
-                **step,
-                "owner_id": membership.pk if membership else None,
-            }
+        member_ids = {email: m.pk for email, m in context.members.items()}
+        owned, unknown = with_owner_ids(imported.steps, member_ids)
+        unowned.update({email.lower(): n for email, n in unknown.items()})
+        step_details = {ids[new_id]: step for new_id, step in owned.items()}
         system_map = services.map_import(
             business=business,
             user=context.user,

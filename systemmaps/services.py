@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from hourglass.models import STAGE_ORDER, Business, User
 
-from .document import SCHEMA_VERSION, WORK_KINDS, empty_graph
+from .document import WORK_KINDS, empty_graph
 from .graph import has_errors, lint
 from .models import (
+    STEP_COPY_COLUMNS,
     TRASH_DAYS,
     ChecklistItem,
     ChecklistRun,
@@ -30,6 +31,7 @@ from .models import (
     StepFlag,
     SystemMap,
 )
+from .selectors.maps import graph_of, steps_of
 
 
 class VersionConflict(Exception):
@@ -49,44 +51,6 @@ class SaveResult:
     system_map: SystemMap
     findings: list
     demoted: bool = False
-
-
-def graph_of(system_map: SystemMap) -> dict[str, Any]:
-    """The map's graph as the JSON API gives it (two queries)."""
-    nodes = list(
-        system_map.nodes.order_by("id").values(
-            "pk", "client_id", "kind", "label", "x", "y", "stage", "notes"
-        )
-    )
-    client_ids = {n["pk"]: n["client_id"] for n in nodes}
-    edges = system_map.edges.order_by("id").values(
-        "client_id", "source_id", "target_id", "label"
-    )
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "name": system_map.name,
-        "nodes": [
-            {
-                "id": n["client_id"],
-                "kind": n["kind"],
-                "label": n["label"],
-                "x": n["x"],
-                "y": n["y"],
-                "stage": n["stage"] or None,
-                "notes": n["notes"] or None,
-            }
-            for n in nodes
-        ],
-        "edges": [
-            {
-                "id": e["client_id"],
-                "source": client_ids[e["source_id"]],
-                "target": client_ids[e["target_id"]],
-                "label": e["label"] or None,
-            }
-            for e in edges
-        ],
-    }
 
 
 def _ordered_stages(stages: list[str]) -> list[str]:
@@ -295,41 +259,6 @@ def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
     )
     steps_restore(system_map=copy, steps=steps_of(system_map))
     return copy
-
-
-# The columns of a step's details and SOP text, with their defaults: what a copy
-# or an import of a map carries over besides the drawing.
-STEP_COPY_COLUMNS = {
-    "owner_id": None,
-    "critical": False,
-    "automation": "manual",
-    "automation_tool": "",
-    "minutes_per_run": None,
-    "runs_per_month": None,
-    "hourly_cost": None,
-    "sop_why": "",
-    "sop_reviewed_on": None,
-}
-
-
-def steps_of(system_map: SystemMap) -> dict[str, dict[str, Any]]:
-    """Each task's and decision's STEP_COPY_COLUMNS and `checklist` (its items'
-    texts in order), by client id (two queries)."""
-    steps = {
-        row.pop("client_id"): {**row, "checklist": []}
-        for row in system_map.nodes.filter(kind__in=WORK_KINDS).values(
-            "client_id", *STEP_COPY_COLUMNS
-        )
-    }
-    items = (
-        ChecklistItem.objects.filter(node__map=system_map)
-        .order_by("node_id", "position", "id")
-        .values_list("node__client_id", "text")
-    )
-    for client_id, text in items:
-        if client_id in steps:
-            steps[client_id]["checklist"].append(text)
-    return steps
 
 
 @transaction.atomic

@@ -111,7 +111,7 @@ def _export_steps(system_map: SystemMap) -> dict[str, dict]:
         )
     )
     steps = {}
-    for client_id, step in services.steps_of(system_map).items():
+    for client_id, step in selectors.steps_of(system_map).items():
         owner_id = step.pop("owner_id")
         steps[client_id] = {**step, "owner": emails.get(owner_id)}
     return steps
@@ -352,7 +352,7 @@ def _labelled_analysis(graph: dict, labels: dict[str, str]) -> dict:
 @require_GET
 def map_detail(request, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     svg, svg_error = _svg(
         system_map, graph, system_map.version, _step_badges(system_map)
     )
@@ -385,7 +385,7 @@ def map_detail(request, pk: int) -> HttpResponse:
 def map_edit(request, pk: int) -> HttpResponse:
     """The browser editor (static/systemmaps/editor.js); read-only for members."""
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     slug = request.business.slug
     urls = {
         name: reverse(f"systemmaps:{name}", kwargs={"slug": slug, "pk": pk})
@@ -472,7 +472,7 @@ def map_settings(request, pk: int) -> HttpResponse:
 def map_tidy(request, pk: int) -> HttpResponse:
     """Lay the saved map out left to right with Graphviz, as a new version."""
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     try:
         positions = layout.tidy_positions(graph["nodes"], graph["edges"])
     except layout.LayoutError as error:
@@ -537,7 +537,7 @@ def map_export(request, pk: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404("No such format")
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     if fmt == "json":
         body = export_json(graph, _export_steps(system_map))
     elif fmt == "mmd":
@@ -741,7 +741,7 @@ def _render_outline(
 def map_outline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The map as an indented list in flow order, editable by editors."""
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     opened = None
     if request.membership.can_edit:
         for action in OUTLINE_ACTIONS:
@@ -765,7 +765,7 @@ def _outline_conflict(
     """The current outline, saying who saved meanwhile; what was typed stays in
     the form (now on the current version), so nothing is lost on either side."""
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     who = system_map.updated_by.name if system_map.updated_by else _("someone")
     problem = _(
         "Someone saved this map meanwhile (version %(version)d by %(name)s); your "
@@ -791,7 +791,7 @@ def _outline_edit(
     """Apply one outline edit: `change(graph, cleaned_data)` returns the new
     graph, the step to focus, the revision note and the message to show."""
     system_map = get_map_for_member(request, pk)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     form = _outline_form(system_map, graph, action, node_id, request.POST)
     valid = form.is_valid()
     version = form.cleaned_data.get("version")
@@ -832,7 +832,7 @@ def _outline_edit(
             return _render_outline(
                 request,
                 result.system_map,
-                services.graph_of(result.system_map),
+                selectors.graph_of(result.system_map),
                 focus=focus,
                 notice=f"{done} {saved}",
             )

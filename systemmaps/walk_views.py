@@ -21,7 +21,7 @@ from django_htmx.http import replace_url
 
 from hourglass.access import INVALID, HtmxHttpRequest, business_view
 
-from . import services
+from . import selectors, services
 from .access import get_map_for_member, get_step_for_member
 from .forms import StepFlagForm
 from .models import Node, SystemMap
@@ -204,7 +204,7 @@ def _render_walk(
 
 
 def _walk_of(system_map: SystemMap) -> Walk:
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     return Walk(graph["nodes"], graph["edges"])
 
 

@@ -20,7 +20,7 @@ from django.db import DataError, IntegrityError, connection, connections, transa
 from django.test import Client
 from django.urls import reverse
 
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.models import Revision, SystemMap
 from systemmaps.schema import validate_graph
 from systemmaps.tests.conftest import maps_snapshot, webinar_graph
@@ -68,7 +68,7 @@ def edited(label: str, *, drop: str | None = None) -> dict:
 
 
 def stored_graph(system_map: SystemMap) -> dict:
-    graph = services.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    graph = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
     return {"nodes": graph["nodes"], "edges": graph["edges"]}
 
 

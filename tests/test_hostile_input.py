@@ -39,7 +39,7 @@ from metrics.models import (
     Todo,
 )
 from metrics.tests.factories import EntryFactory, MetricFactory
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.models import SystemMap
 from systemmaps.schema import GraphInvalid, validate_graph
 from systemmaps.tests.conftest import maps_snapshot, webinar_graph
@@ -688,7 +688,7 @@ def test_mermaid_export_keeps_labels_inside_their_quotes(editor, markup_map):
     lines = text.splitlines()
     nodes = [line for line in lines if re.match(r"^\s+n\d+[\[\(\{]", line)]
     arrows = [line for line in lines if "-->" in line]
-    graph = services.graph_of(markup_map)
+    graph = selectors.graph_of(markup_map)
     assert len(nodes) == len(graph["nodes"])
     assert len(arrows) == len(graph["edges"])
     # No injected directive: only the header comment and the flowchart line.
@@ -703,7 +703,7 @@ def test_json_export_round_trips_the_hostile_labels(editor, markup_map, acme):
 
     assert response.status_code == 302
     imported = SystemMap.objects.latest("pk")
-    labels = [n["label"] for n in services.graph_of(imported)["nodes"]]
+    labels = [n["label"] for n in selectors.graph_of(imported)["nodes"]]
     assert labels[: len(PAYLOADS)] == PAYLOADS
 
 

@@ -55,6 +55,7 @@ from hourglass.tests.test_isolation import PARAM, business_routes
 from metrics import rollup, weeks
 from metrics import services as metric_services
 from metrics.models import Entry, EntryRevision, Metric, RollupWeek
+from systemmaps import selectors as map_selectors
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistItem, Node, SystemMap
 from systemmaps.tests.conftest import webinar_graph
@@ -295,7 +296,7 @@ def populate(
     )
     # Two more saves: three revisions, the middle one to look at and restore.
     for label in ("Weekly email", "Email twice a week"):
-        graph = map_services.graph_of(system_map)
+        graph = map_selectors.graph_of(system_map)
         next(n for n in graph["nodes"] if n["id"] == "nurture")["label"] = label
         system_map = map_services.map_save_graph(
             system_map=system_map,
@@ -890,7 +891,7 @@ DETAILS = {
 def _arrow_to_a_step_of_the_other_map(w: Worlds):
     # "secret" is a step of Other Co's map only: ids name steps of the map saved.
     theirs = SystemMap.objects.get(pk=w.other.ids["map"])
-    graph = map_services.graph_of(theirs)
+    graph = map_selectors.graph_of(theirs)
     graph["nodes"].append(
         {"id": "secret", "kind": "task", "label": "Secret", "x": 0.0, "y": 300.0}
     )
@@ -1222,10 +1223,10 @@ def test_import_naming_only_the_other_business_members_links_to_none_of_them(
     # a hostile file might carry: the ids are ignored, the emails name nobody
     # in Acme, so the steps come in with no owner (by design, and said so).
     other_map = SystemMap.objects.get(pk=worlds.other.ids["map"])
-    graph = map_services.graph_of(other_map)
+    graph = map_selectors.graph_of(other_map)
     steps = {
         client_id: {**step, "owner": None}
-        for client_id, step in map_services.steps_of(other_map).items()
+        for client_id, step in map_selectors.steps_of(other_map).items()
     }
     steps["nurture"]["owner"] = "charlie@example.com"
     steps["call"]["owner"] = "olga@example.com"

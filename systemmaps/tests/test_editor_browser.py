@@ -14,7 +14,7 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from conftest import wait_for_js
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.models import Node, Revision, SystemMap
 from systemmaps.tests.conftest import graph_with_errors, webinar_graph
 
@@ -256,7 +256,7 @@ def test_owner_draws_the_webinar_system_and_it_is_saved(
     wait_saved(page)
 
     expected = webinar_graph()
-    saved = services.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    saved = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
     assert shapes(saved) == shapes(expected)
     assert arrows(saved) == arrows(expected)
     assert shapes(canvas_json(page)) == shapes(drawn) == shapes(expected)
@@ -337,7 +337,7 @@ def test_undo_and_redo_add_move_and_label(page: Page, live_server, acme, alice):
     expect(shape(page, task["id"])).to_have_count(1)
 
     wait_saved(page)
-    saved = sorted_by_id(services.graph_of(SystemMap.objects.get(pk=system_map.pk)))
+    saved = sorted_by_id(selectors.graph_of(SystemMap.objects.get(pk=system_map.pk)))
     assert saved["nodes"] == labelled["nodes"]
     assert saved["edges"] == []
 
@@ -367,7 +367,7 @@ def test_deleting_a_shape_takes_its_arrows_and_one_undo_brings_all_back(
     for edge in ("e2", "e3", "e5"):
         expect(page.locator(f'#editor-canvas [data-edge-id="{edge}"]')).to_have_count(1)
     wait_saved(page)
-    saved = services.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    saved = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
     assert arrows(saved) == arrows(webinar_graph())
     assert {e["id"] for e in saved["edges"]} == {f"e{i}" for i in range(1, 10)}
 
@@ -462,7 +462,7 @@ def test_second_editor_gets_the_conflict_and_keeps_hers_as_a_new_version(
     assert revisions[3].created_by.email == "erin@example.com"
     assert "Live webinar" in alice_labels and "Proposal sent" in alice_labels
     assert "Proposal emailed" in erin_labels and "Webinar" in erin_labels
-    saved = services.graph_of(system_map)
+    saved = selectors.graph_of(system_map)
     assert "Proposal emailed" in {n["label"] for n in saved["nodes"]}
     assert (
         erin_page.evaluate(
@@ -501,7 +501,7 @@ def test_second_editor_loads_theirs_and_her_graph_stays_in_the_browser(two_edito
     # Erin goes on from Alice's version without another conflict.
     relabel(erin_page, "Consultation call", "Discovery call")
     wait_saved(erin_page)
-    labels = {n["label"] for n in services.graph_of(system_map)["nodes"]}
+    labels = {n["label"] for n in selectors.graph_of(system_map)["nodes"]}
     assert {"Live webinar", "Discovery call"} <= labels
 
 
@@ -593,7 +593,7 @@ def test_unsaved_change_survives_a_reload_and_is_saved(
 
     blocked["on"] = False
     wait_saved(page)
-    saved = services.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    saved = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
     assert "Cheaper offer" in {n["label"] for n in saved["nodes"]}
     assert page.evaluate("key => localStorage.getItem(key)", key) is None
 
@@ -631,13 +631,13 @@ def test_tidy_up_applies_the_layout_and_one_undo_restores_it(
         assert x == pytest.approx(expected[node]["x"], abs=0.01)
         assert y == pytest.approx(expected[node]["y"], abs=0.01)
     wait_saved(page)
-    assert positions(services.graph_of(system_map)) == pytest.approx(tidied)
+    assert positions(selectors.graph_of(system_map)) == pytest.approx(tidied)
 
     page.get_by_test_id("toolbar-undo").click()
     assert positions(canvas_json(page)) == before
     expect(page.get_by_test_id("toolbar-undo")).to_be_disabled()
     wait_saved(page)
-    assert positions(services.graph_of(system_map)) == before
+    assert positions(selectors.graph_of(system_map)) == before
 
 
 def test_lint_item_selects_its_shape_and_the_list_follows_each_save(
@@ -822,7 +822,7 @@ def test_arrow_keys_nudge_and_each_nudge_undoes(page: Page, live_server, acme, a
     page.keyboard.press("Control+z")
     assert positions(canvas_json(page))["call"] == (x0 + 10, y0)
     wait_saved(page)
-    assert positions(services.graph_of(system_map))["call"] == (x0 + 10, y0)
+    assert positions(selectors.graph_of(system_map))["call"] == (x0 + 10, y0)
 
 
 def test_side_panel_changes_the_step_as_one_undoable_change(
@@ -854,7 +854,7 @@ def test_side_panel_changes_the_step_as_one_undoable_change(
     expect(node.locator("rect")).to_have_count(1)
     page.get_by_test_id("toolbar-redo").click()
     wait_saved(page)
-    saved = node_by_label(services.graph_of(system_map), "Cheaper offer?")
+    saved = node_by_label(selectors.graph_of(system_map), "Cheaper offer?")
     assert (saved["id"], saved["kind"], saved["stage"]) == (
         "downsell",
         "decision",
@@ -955,7 +955,7 @@ def test_editor_works_under_a_strict_content_security_policy(
     # Only X6's and htmx's own <style> injections may be refused; editor.css has
     # the rules the editor needs. No script is ever refused.
     assert not [v for v in violations if not v.startswith("style-src-elem")]
-    saved = services.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    saved = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
     assert shapes(saved) == Counter(
         {("Webinar", "terminus"): 1, ("Email nurture campaign", "task"): 1}
     )

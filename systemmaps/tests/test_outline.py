@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from systemmaps import outline, services
+from systemmaps import outline, selectors, services
 from systemmaps.models import Revision
 from systemmaps.schema import validate_graph
 
@@ -534,7 +534,7 @@ def post(client, system_map, op, node_id, data, *, htmx):
 
 def saved_graph(system_map) -> dict:
     system_map.refresh_from_db()
-    return services.graph_of(system_map)
+    return selectors.graph_of(system_map)
 
 
 def test_page_lists_the_map_in_flow_order_with_branch_labels(alice_client, webinar_map):
@@ -690,7 +690,7 @@ def test_each_edit_saves_a_new_version_with_the_expected_graph(
     alice_client, webinar_map, op, htmx
 ):
     node_id, data = OPS[op]
-    before = services.graph_of(webinar_map)
+    before = selectors.graph_of(webinar_map)
 
     response = post(
         alice_client, webinar_map, op, node_id, {"version": 1, **data}, htmx=htmx

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from systemmaps import services
+from systemmaps import selectors, services
 
 from .conftest import webinar_graph
 
@@ -48,7 +48,7 @@ def tab_to(page: Page, selector: str) -> None:
 
 def saved(system_map) -> dict:
     system_map.refresh_from_db()
-    return services.graph_of(system_map)
+    return selectors.graph_of(system_map)
 
 
 def test_rename_and_add_a_step_with_the_keyboard_only(

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from systemmaps import document, services
+from systemmaps import document, selectors, services
 from systemmaps.builtin import TEMPLATES
 from systemmaps.models import MapStatus, Node, Revision, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
@@ -328,7 +328,7 @@ def test_wizard_maps_start_tasks_and_stop_in_a_row(client_for, erin, acme):
     assert (system_map.half, system_map.stages) == ("marketing", ["try"])
     assert system_map.created_by == erin
     assert (system_map.version, system_map.lint_errors) == (1, 0)
-    graph = services.graph_of(system_map)
+    graph = selectors.graph_of(system_map)
     steps = [(n["kind"], n["label"], n["stage"]) for n in graph["nodes"]]
     assert steps == [
         ("terminus", "Webinar", "try"),
@@ -428,7 +428,7 @@ def test_using_a_template_makes_a_map_equal_to_it(client_for, erin, acme, templa
     assert system_map.half == template.half
     assert system_map.stages == template.stages
     assert system_map.lint_errors == 0
-    assert services.graph_of(system_map) == {**template.graph, "name": template.name}
+    assert selectors.graph_of(system_map) == {**template.graph, "name": template.name}
 
 
 def test_unknown_template_is_404(alice_client, acme):
@@ -466,7 +466,7 @@ def test_importing_an_exported_map_makes_a_new_map_with_new_ids(
     assert response["Location"] == imported.get_absolute_url()
     assert imported.name == "Webinar to client"
     assert (imported.half, imported.stages) == ("operations", ["try", "buy"])
-    graph = services.graph_of(imported)
+    graph = selectors.graph_of(imported)
     assert structure(graph) == structure(webinar_graph())
     assert [n["id"] for n in graph["nodes"]] == [f"n{i}" for i in range(1, 10)]
     assert Revision.objects.get(map=imported).note == "Imported from webinar.json"
@@ -713,7 +713,7 @@ def test_tidy_up_lays_the_map_out_as_a_new_version(client_for, erin, webinar_map
     webinar_map.refresh_from_db()
     assert webinar_map.version == 2
     assert Revision.objects.get(map=webinar_map, version=2).note == "Tidied up"
-    graph = services.graph_of(webinar_map)
+    graph = selectors.graph_of(webinar_map)
     tidied = [(n["id"], n["label"]) for n in graph["nodes"]]
     assert tidied == [(n["id"], n["label"]) for n in webinar_graph()["nodes"]]
     assert graph["edges"] == webinar_graph()["edges"]
@@ -726,7 +726,7 @@ def test_duplicate_opens_the_copy(client_for, erin, webinar_map):
     assert response.status_code == 302
     assert response["Location"] == copy.get_absolute_url()
     assert copy.name == "Copy of Webinar to client"
-    assert structure(services.graph_of(copy)) == structure(webinar_graph())
+    assert structure(selectors.graph_of(copy)) == structure(webinar_graph())
     webinar_map.refresh_from_db()
     assert webinar_map.version == 1
 
@@ -866,7 +866,7 @@ def test_restoring_a_version_saves_it_as_a_new_one(client_for, erin, two_version
     two_versions.refresh_from_db()
     assert two_versions.version == 3
     assert two_versions.lint_errors == 0
-    assert services.graph_of(two_versions) == first.graph
+    assert selectors.graph_of(two_versions) == first.graph
     assert list(
         Revision.objects.filter(map=two_versions).values_list("version", flat=True)
     ) == [3, 2, 1]

@@ -69,7 +69,7 @@ def test_map_create_starts_at_version_one_with_one_revision(acme, alice):
     assert revision.version == 1
     assert revision.created_by == alice
     assert revision.graph == webinar_graph("Webinar to client")
-    assert services.graph_of(system_map) == webinar_graph("Webinar to client")
+    assert selectors.graph_of(system_map) == webinar_graph("Webinar to client")
 
 
 def test_map_create_stores_the_lint_counts(acme, alice):
@@ -158,7 +158,7 @@ def test_save_updates_kept_steps_in_place_deletes_removed_ones_and_replaces_arro
         (e["id"], e["source"], e["target"]) for e in graph["edges"]
     }
     assert not old_edge_pks & {e.pk for e in edges}
-    assert services.graph_of(webinar_map)["nodes"][-1]["label"] == "Kick-off call"
+    assert selectors.graph_of(webinar_map)["nodes"][-1]["label"] == "Kick-off call"
 
 
 def _edge_to_a_missing_step(graph: dict) -> None:
@@ -236,7 +236,7 @@ def test_revision_restore_saves_the_old_graph_as_a_new_version(webinar_map, alic
     )
 
     assert result.system_map.version == 4
-    assert services.graph_of(result.system_map) == first.graph
+    assert selectors.graph_of(result.system_map) == first.graph
     assert result.system_map.lint_errors == 0
     assert list(
         Revision.objects.filter(map=webinar_map).values_list("version", flat=True)
@@ -257,7 +257,7 @@ def test_map_duplicate_copies_steps_and_arrows_into_a_new_map(webinar_map, erin)
     save(webinar_map, graph_with_errors(), erin)
     webinar_map.refresh_from_db()
     before = maps_snapshot()
-    original_graph = services.graph_of(webinar_map)
+    original_graph = selectors.graph_of(webinar_map)
 
     copy = services.map_duplicate(system_map=webinar_map, user=erin)
 
@@ -271,7 +271,7 @@ def test_map_duplicate_copies_steps_and_arrows_into_a_new_map(webinar_map, erin)
     assert copy.version == 1
     assert (copy.lint_errors, copy.lint_warnings) == (2, 0)
     assert copy.created_by == erin
-    assert without_name(services.graph_of(copy)) == without_name(original_graph)
+    assert without_name(selectors.graph_of(copy)) == without_name(original_graph)
     original_node_pks = {
         pk for pk in Node.objects.filter(map=webinar_map).values_list("pk", flat=True)
     }

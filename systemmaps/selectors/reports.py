@@ -1,5 +1,5 @@
-"""Reads of system maps shaped for pages: the hourglass overview, My steps, the gap
-reports and the accountability chart (other apps read maps through these)."""
+"""Reads of the business's systems as reports: the annual cost totals (per map,
+per stage and for the business) and the gap reports."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -7,49 +7,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
-from hourglass.models import STAGE_ORDER, Business, Membership, Stage
+from hourglass.models import Business
 
-from . import costs, gaps
-from .document import WORK_KINDS
-from .models import (
-    ChecklistItem,
-    ChecklistRun,
-    Edge,
-    Node,
-    StepFlag,
-    SystemMap,
-)
-
-
-def maps_by_stage(business: Business) -> dict[str, list[SystemMap]]:
-    """The business's maps under each stage they span, in one query."""
-    by_stage: dict[str, list[SystemMap]] = {stage: [] for stage in STAGE_ORDER}
-    maps = (
-        SystemMap.objects.filter(business=business)
-        .alive()
-        .select_related("business")
-        .only("name", "stages", "status", "lint_errors", "lint_warnings", "business")
-    )
-    for system_map in maps:
-        for stage in system_map.stages:
-            if stage in by_stage:
-                by_stage[stage].append(system_map)
-    return by_stage
-
-
-def step_stage(stage: str | None, map_stages: list[str] | None) -> str:
-    """The stage a step counts under: its own, else its map's first ("" if none)."""
-    if stage:
-        return stage
-    return map_stages[0] if map_stages else ""
-
-
-def stage_label(stage: str) -> str:
-    return Stage(stage).label if stage in Stage.values else ""
-
+from .. import costs, gaps
+from ..document import WORK_KINDS
+from ..models import ChecklistItem, Edge, Node, StepFlag, SystemMap
+from .maps import step_stage, work_steps
 
 # ---------------------------------------------------------------------------
 # Annual cost totals
@@ -67,13 +33,10 @@ COST_FIELDS = (
 def step_cost(row: dict[str, Any]) -> Decimal | None:
     """The annual cost of a step read as a `values()` row with COST_FIELDS: the
     step's own hourly cost, else its owner's rate (as Node.annual_cost)."""
-    hourly = row["hourly_cost"]
-    if hourly is None:
-        hourly = row["owner__hourly_rate"]
     return costs.annual_cost(
         minutes_per_run=row["minutes_per_run"],
         runs_per_month=row["runs_per_month"],
-        hourly_cost=hourly,
+        hourly_cost=costs.hourly_cost(row["hourly_cost"], row["owner__hourly_rate"]),
     )
 
 
@@ -114,16 +77,10 @@ class CostTotals:
         self.by_stage[step_stage(row["stage"], row["map__stages"])].add(cost)
 
 
-def _work_steps(business: Business) -> QuerySet[Node]:
-    return Node.objects.filter(
-        map__business=business, map__deleted_at__isnull=True, kind__in=WORK_KINDS
-    )
-
-
 def cost_totals(business: Business) -> CostTotals:
     """Annual cost per map, per stage and for the business, in one query."""
     totals = CostTotals()
-    rows = _work_steps(business).values("map_id", "stage", "map__stages", *COST_FIELDS)
+    rows = work_steps(business).values("map_id", "stage", "map__stages", *COST_FIELDS)
     for row in rows:
         totals.add(row)
     return totals
@@ -136,96 +93,6 @@ def map_cost_total(system_map: SystemMap) -> CostTotal:
     for row in rows:
         total.add(step_cost(row))
     return total
-
-
-# ---------------------------------------------------------------------------
-# My steps
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class StageSteps:
-    stage: str
-    steps: list[Node] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return stage_label(self.stage)
-
-
-@dataclass
-class MapSteps:
-    map: SystemMap
-    stages: list[StageSteps] = field(default_factory=list)
-    cost: CostTotal = field(default_factory=CostTotal)
-
-    @property
-    def step_count(self) -> int:
-        return sum(len(group.steps) for group in self.stages)
-
-
-def _open_runs() -> QuerySet[ChecklistRun]:
-    return (
-        ChecklistRun.objects.filter(finished_at__isnull=True)
-        .select_related("started_by")
-        .annotate(tick_count=Count("ticks"))
-        .order_by("-started_at", "-id")
-    )
-
-
-def my_steps(membership: Membership) -> list[MapSteps]:
-    """The work steps `membership` owns in live maps, by map and then stage
-    (hourglass order), each with its checklist items and open runs (`open_runs`),
-    in three queries whatever the number of steps."""
-    steps = (
-        Node.objects.filter(
-            owner=membership,
-            kind__in=WORK_KINDS,
-            map__business_id=membership.business_id,
-            map__deleted_at__isnull=True,
-        )
-        .select_related("map", "owner")
-        .prefetch_related(
-            Prefetch(
-                "checklist_items",
-                queryset=ChecklistItem.objects.order_by("position", "id"),
-            ),
-            Prefetch("runs", queryset=_open_runs(), to_attr="open_runs"),
-        )
-        .order_by("map__name", "map_id", "x", "y", "id")
-    )
-    by_map: dict[int, MapSteps] = {}
-    stage_groups: dict[tuple[int, str], StageSteps] = {}
-    for step in steps:
-        group = by_map.get(step.map_id)
-        if group is None:
-            group = by_map[step.map_id] = MapSteps(map=step.map)
-        stage = step_stage(step.stage, step.map.stages)
-        stage_group = stage_groups.get((step.map_id, stage))
-        if stage_group is None:
-            stage_group = stage_groups[step.map_id, stage] = StageSteps(stage)
-            group.stages.append(stage_group)
-        stage_group.steps.append(step)
-        group.cost.add(step.annual_cost)
-    order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
-    for group in by_map.values():
-        # Steps without any stage come last.
-        group.stages.sort(key=lambda s: order.get(s.stage, len(order)))
-    return list(by_map.values())
-
-
-def my_other_open_runs(membership: Membership) -> list[ChecklistRun]:
-    """Open runs the member started on steps they do not own (one query)."""
-    return list(
-        _open_runs()
-        .filter(
-            started_by_id=membership.user_id,
-            node__map__business_id=membership.business_id,
-            node__map__deleted_at__isnull=True,
-        )
-        .exclude(node__owner=membership)
-        .select_related("node__map")
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -401,28 +268,3 @@ def business_gaps(
         candidates=candidates,
         candidates_without_cost=sum(r.report.candidates_without_cost for r in reports),
     )
-
-
-# ---------------------------------------------------------------------------
-# The accountability chart
-# ---------------------------------------------------------------------------
-
-
-def steps_for_chart(business: Business) -> list[dict[str, Any]]:
-    """Every work step of the business's live maps as plain rows (one query):
-    pk, client_id, label, kind, critical, owner_id, map_id, map_name."""
-    rows = (
-        _work_steps(business)
-        .order_by("map__name", "map_id", "x", "y", "id")
-        .values(
-            "pk",
-            "client_id",
-            "label",
-            "kind",
-            "critical",
-            "owner_id",
-            "map_id",
-            "map__name",
-        )
-    )
-    return [{**row, "map_name": row.pop("map__name")} for row in rows]
