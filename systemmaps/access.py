@@ -1,19 +1,37 @@
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+"""Who may see and change the maps of a business, and the steps, checklists,
+runs and flagged problems on them.
 
-from hourglass.models import Membership
+Each helper returns an object of the request's business (resolved by
+`hourglass.access.business_view`) or raises 404 — another business's object
+looks exactly like one that does not exist — and does its `select_related`.
+
+Who may change a map is a matter of role, checked for the whole URL by
+`business_view(role=…)`: editors and owners change maps, only owners bring one
+back from the trash. Who may work on a step — its checklist, runs and flagged
+problems — depends on the step: editors and owners, and the member who owns it
+(`Membership.can_work_on`); the step helpers check it with `for_work=True` and
+raise 403 for a member who may read the step but not work on it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from hourglass.access import BusinessRequest
 
 from .document import WORK_KINDS
-from .models import ChecklistRun, Node, SystemMap
+from .models import ChecklistItem, ChecklistRun, Node, Revision, StepFlag, SystemMap
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def get_map_for_member(
-    request: HttpRequest, pk: int, *, in_trash: bool = False
+    request: BusinessRequest, pk: int, *, in_trash: bool = False
 ) -> SystemMap:
-    """A map of the request's business (resolved by `business_view`), or 404.
-
-    Deleted maps are invisible except to the trash pages, which ask for them.
-    """
+    """A live map of the request's business, or 404; with `in_trash`, a map in
+    the trash (invisible everywhere else)."""
     maps = SystemMap.objects.filter(business=request.business).select_related(
         "business", "updated_by", "created_by"
     )
@@ -24,8 +42,28 @@ def get_map_for_member(
         raise Http404("No such map") from None
 
 
+def get_revision_for_member(
+    request: BusinessRequest, pk: int, version: int
+) -> Revision:
+    """A saved version of a live map of the request's business, or 404."""
+    system_map = get_map_for_member(request, pk)
+    try:
+        revision = Revision.objects.select_related("created_by").get(
+            map=system_map, version=version
+        )
+    except Revision.DoesNotExist:
+        raise Http404("No such version") from None
+    revision.map = system_map
+    return revision
+
+
 def get_step_for_member(
-    request: HttpRequest, pk: int, node: str, *, work_only: bool = True
+    request: BusinessRequest,
+    pk: int,
+    node: str,
+    *,
+    work_only: bool = True,
+    for_work: bool = False,
 ) -> Node:
     """A step (by its client id) of a live map of the request's business, or 404.
 
@@ -41,29 +79,70 @@ def get_step_for_member(
     if work_only:
         steps = steps.filter(kind__in=WORK_KINDS)
     try:
-        return steps.get()
+        step = steps.get()
     except Node.DoesNotExist:
         raise Http404("No such step") from None
+    if for_work:
+        _require(
+            request.membership.can_work_on(step.owner_id),
+            "Only the step's owner or an editor can do this.",
+        )
+    return step
 
 
-def can_work_on_step(membership: Membership, node: Node) -> bool:
-    """Editors and owners work on every step; a member only on the steps they own."""
-    return membership.can_edit or node.owner_id == membership.pk
+def get_checklist_item_for_member(
+    request: BusinessRequest, pk: int, node: str, item: int, *, for_work=False
+) -> ChecklistItem:
+    """An item of a step's checklist (`item.node` is the step), or 404."""
+    step = get_step_for_member(request, pk, node, for_work=for_work)
+    try:
+        entry = step.checklist_items.get(pk=item)
+    except ChecklistItem.DoesNotExist:
+        raise Http404("No such checklist item") from None
+    entry.node = step
+    return entry
 
 
-def require_step_worker(request: HttpRequest, node: Node) -> None:
-    """403 unless the request's member may edit the checklist and runs of `node`."""
-    if not can_work_on_step(request.membership, node):
-        raise PermissionDenied("Only the step's owner or an editor can do this.")
+def get_flag_for_member(
+    request: BusinessRequest, pk: int, node: str, flag: int, *, for_work=False
+) -> StepFlag:
+    """A problem flagged at a step (`flag.node` is the step), or 404."""
+    step = get_step_for_member(request, pk, node, for_work=for_work)
+    try:
+        problem = step.flags.get(pk=flag)
+    except StepFlag.DoesNotExist:
+        raise Http404("No such problem") from None
+    problem.node = step
+    return problem
 
 
-def get_run_for_member(request: HttpRequest, run_pk: int) -> ChecklistRun:
+def get_run_for_member(
+    request: BusinessRequest, run: int, *, for_work: bool = False
+) -> ChecklistRun:
     """A checklist run of a step in a live map of the request's business, or 404."""
     runs = ChecklistRun.objects.filter(
         node__map__business=request.business,
         node__map__deleted_at__isnull=True,
     ).select_related("node__map__business", "node__owner__user", "started_by")
     try:
-        return runs.get(pk=run_pk)
+        checklist_run = runs.get(pk=run)
     except ChecklistRun.DoesNotExist:
         raise Http404("No such run") from None
+    if for_work:
+        _require(
+            request.membership.can_work_on(checklist_run.node.owner_id),
+            "Only the step's owner or an editor can do this.",
+        )
+    return checklist_run
+
+
+def get_run_item_for_member(
+    request: BusinessRequest, run: int, item: int, *, for_work: bool = False
+) -> tuple[ChecklistRun, ChecklistItem]:
+    """A run and an item of its step's checklist, or 404."""
+    checklist_run = get_run_for_member(request, run, for_work=for_work)
+    try:
+        entry = checklist_run.node.checklist_items.get(pk=item)
+    except ChecklistItem.DoesNotExist:
+        raise Http404("No such checklist item") from None
+    return checklist_run, entry

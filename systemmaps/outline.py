@@ -406,3 +406,87 @@ def delete(graph: Graph, node_id: str) -> Graph:
         if e is bridge or (e["source"] != node_id and e["target"] != node_id)
     ]
     return new
+
+
+# ---------------------------------------------------------------------------
+# An edit as the outline page makes it: the new document and what to say
+# ---------------------------------------------------------------------------
+
+# The actions of the outline page: `?rename=<node>` (and so on) opens that
+# form on that step; delete has no form of its own.
+RENAME = "rename"
+ADD = "add"
+BRANCH = "branch"
+DELETE = "delete"
+FORM_ACTIONS = (RENAME, ADD, BRANCH)
+
+
+@dataclass(frozen=True)
+class Edit:
+    graph: Graph
+    # The step to put the keyboard focus on afterwards.
+    focus: str | None
+    # For the revision ("renamed … to …") and for the person ("Renamed …").
+    note: str
+    done: str
+
+
+def _name_of(graph: Graph, node_id: str) -> str:
+    return step_name(_Index(graph).node(node_id))
+
+
+def action_fits(graph: Graph, action: str, node_id: str) -> bool:
+    """Whether the action can be made on that step of the document."""
+    try:
+        role = role_of(graph, node_id)
+    except StepNotFound:
+        return False
+    if action == ADD:
+        return _can_add_next(role)
+    if action == BRANCH:
+        return role == DECISION
+    return True
+
+
+def apply(graph: Graph, action: str, node_id: str, data: dict[str, Any]) -> Edit:
+    """Make an outline action on a step with the form's `data` (label,
+    edge_label); OutlineError when it does not fit the step."""
+    if action == RENAME:
+        new = rename(graph, node_id, data["label"])
+        names = {"old": _name_of(graph, node_id), "new": _name_of(new, node_id)}
+        return Edit(
+            new,
+            node_id,
+            _("renamed %(old)s to %(new)s") % names,
+            _("Renamed %(old)s to %(new)s.") % names,
+        )
+    if action == ADD:
+        new, new_id = add_next(graph, node_id, data["label"])
+        names = {"new": _name_of(new, new_id), "after": _name_of(graph, node_id)}
+        return Edit(
+            new,
+            new_id,
+            _("added %(new)s after %(after)s") % names,
+            _("Added %(new)s after %(after)s.") % names,
+        )
+    if action == BRANCH:
+        new, new_id = add_branch(graph, node_id, data["label"], data["edge_label"])
+        names = {
+            "branch": data["edge_label"].strip(),
+            "new": _name_of(new, new_id),
+            "decision": _name_of(graph, node_id),
+        }
+        return Edit(
+            new,
+            new_id,
+            _("added the branch “%(branch)s” → %(new)s to %(decision)s") % names,
+            _("Added the branch “%(branch)s” → %(new)s to %(decision)s.") % names,
+        )
+    names = {"name": _name_of(graph, node_id)}
+    # Focus moves to the step before, where the flow now goes on.
+    return Edit(
+        delete(graph, node_id),
+        predecessor(graph, node_id),
+        _("deleted %(name)s") % names,
+        _("Deleted %(name)s.") % names,
+    )

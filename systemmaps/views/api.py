@@ -18,14 +18,14 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hourglass.access import business_view
+from hourglass.access import BusinessRequest, business_view
 from hourglass.models import Role
 
-from . import layout, selectors, services
-from .access import get_map_for_member
-from .graph import analyse
-from .models import SystemMap
-from .schema import MAX_BYTES, GraphInvalid, validate_graph
+from .. import layout, selectors, services
+from ..access import get_map_for_member
+from ..graph import analyse
+from ..models import SystemMap
+from ..schema import MAX_BYTES, GraphInvalid, validate_graph
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
@@ -89,26 +89,18 @@ def _read_graph(request) -> tuple[dict | None, JsonResponse | None]:
         )
 
 
-@business_view(write_role=Role.EDITOR)
-@require_http_methods(["GET", "HEAD", "PUT"])
-def graph(request, pk: int) -> HttpResponse:
-    system_map = get_map_for_member(request, pk)
-    if request.method in ("GET", "HEAD"):
-        response = JsonResponse(selectors.graph_of(system_map))
-        response["ETag"] = _etag(system_map)
-        response["Cache-Control"] = "no-cache"
-        return response
-
+def _expected_version(request) -> tuple[int | None, JsonResponse | None]:
+    """The version named by If-Match, or the error response to send."""
     if_match = request.headers.get("If-Match")
     if not if_match:
-        return _error(
+        return None, _error(
             428,
             "precondition-required",
             _('Send If-Match: "<version>" with the version you edited.'),
         )
     match = _IF_MATCH.match(if_match)
     if not match:
-        return _error(
+        return None, _error(
             400,
             "invalid",
             _('If-Match must be a quoted version number, such as "3".'),
@@ -121,37 +113,32 @@ def graph(request, pk: int) -> HttpResponse:
                 }
             ],
         )
-    document, error = _read_graph(request)
-    if error:
-        return error
-    try:
-        result = services.map_save_graph(
-            system_map=system_map,
-            graph=document,
-            user=request.user,
-            expected_version=int(match.group(1)),
-        )
-    except services.VersionConflict as conflict:
-        current = conflict.system_map
-        saved = _saved_by(current)
-        response = _error(
-            412,
-            "conflict",
-            _(
-                "%(who)s saved version %(version)d of this map at %(when)s; "
-                "your changes were made on an older version and were not saved."
-            )
-            % {
-                "who": saved["saved_by"] or _("Someone"),
-                "version": current.version,
-                "when": saved["saved_at"],
-            },
-            graph=selectors.graph_of(current),
-            **saved,
-        )
-        response["ETag"] = _etag(current)
-        return response
+    return int(match.group(1)), None
 
+
+def _conflict(current: SystemMap) -> JsonResponse:
+    """412: someone saved a newer version; theirs comes back with who and when."""
+    saved = _saved_by(current)
+    response = _error(
+        412,
+        "conflict",
+        _(
+            "%(who)s saved version %(version)d of this map at %(when)s; "
+            "your changes were made on an older version and were not saved."
+        )
+        % {
+            "who": saved["saved_by"] or _("Someone"),
+            "version": current.version,
+            "when": saved["saved_at"],
+        },
+        graph=selectors.graph_of(current),
+        **saved,
+    )
+    response["ETag"] = _etag(current)
+    return response
+
+
+def _saved(result: services.SaveResult) -> JsonResponse:
     saved_map = result.system_map
     response = JsonResponse(
         {
@@ -166,9 +153,36 @@ def graph(request, pk: int) -> HttpResponse:
     return response
 
 
+@business_view(write_role=Role.EDITOR)
+@require_http_methods(["GET", "HEAD", "PUT"])
+def graph(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    if request.method in ("GET", "HEAD"):
+        response = JsonResponse(selectors.graph_of(system_map))
+        response["ETag"] = _etag(system_map)
+        response["Cache-Control"] = "no-cache"
+        return response
+    version, error = _expected_version(request)
+    if error:
+        return error
+    document, error = _read_graph(request)
+    if error:
+        return error
+    try:
+        result = services.map_save_graph(
+            system_map=system_map,
+            graph=document,
+            user=request.user,
+            expected_version=version,
+        )
+    except services.VersionConflict as conflict:
+        return _conflict(conflict.system_map)
+    return _saved(result)
+
+
 @business_view(role=Role.EDITOR)
 @require_http_methods(["POST"])
-def layout_json(request, pk: int) -> HttpResponse:
+def layout_json(request: BusinessRequest, pk: int) -> HttpResponse:
     """Tidy-up positions for the posted graph (the editor's unsaved state)."""
     get_map_for_member(request, pk)
     document, error = _read_graph(request)
@@ -183,7 +197,7 @@ def layout_json(request, pk: int) -> HttpResponse:
 
 @business_view()
 @require_http_methods(["GET"])
-def analysis_json(request, pk: int) -> HttpResponse:
+def analysis_json(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     document = selectors.graph_of(system_map)
     return JsonResponse(analyse(document["nodes"], document["edges"]))

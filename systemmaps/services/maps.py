@@ -1,37 +1,34 @@
-"""Writes of system maps: create, save the graph, revisions, duplicate, delete;
-and of the steps people own: details, checklists, runs, flagged problems.
+"""Writes of system maps: create, save the graph, tidy up, versions, copy,
+import, delete and restore.
 
 A save replaces the whole graph in one transaction with the map row locked, so two
 saves of one version cannot both win, and a failure leaves nothing half-written.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hourglass.models import STAGE_ORDER, Business, User
 
-from .document import WORK_KINDS, empty_graph
-from .graph import has_errors, lint
-from .models import (
+from .. import layout
+from ..document import WORK_KINDS, empty_graph
+from ..graph import has_errors, lint
+from ..models import (
     STEP_COPY_COLUMNS,
     TRASH_DAYS,
     ChecklistItem,
-    ChecklistRun,
     Edge,
     MapStatus,
     Node,
     Revision,
-    RunTick,
-    StepFlag,
     SystemMap,
 )
-from .selectors.maps import graph_of, steps_of
+from ..selectors.maps import graph_of, steps_of
 
 
 class VersionConflict(Exception):
@@ -60,23 +57,20 @@ def _ordered_stages(stages: list[str]) -> list[str]:
 _NODE_FIELDS = ["kind", "label", "x", "y", "stage", "notes"]
 
 
-def _update_nodes(nodes: list[Node]) -> None:
-    """One parameterised UPDATE per changed step, sent with executemany.
+def _update_steps(fields: list[str], rows: list[list[Any]]) -> None:
+    """One parameterised UPDATE of `fields` per step, sent with executemany;
+    each row is the fields' database values, then the step's pk.
 
     Django's bulk_update builds a CASE expression per field and row; for a
     500-step map that alone took over a second, where this takes milliseconds.
     """
-    if not nodes:
+    if not rows:
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        f"{quote(Node._meta.get_field(f).column)} = %s" for f in _NODE_FIELDS
-    )
+    columns = ", ".join(f"{quote(Node._meta.get_field(f).column)} = %s" for f in fields)
     sql = f"UPDATE {quote(Node._meta.db_table)} SET {columns} WHERE {quote('id')} = %s"
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql, [[getattr(n, f) for f in _NODE_FIELDS] + [n.pk] for n in nodes]
-        )
+        cursor.executemany(sql, rows)
 
 
 def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
@@ -107,7 +101,10 @@ def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
             for field, value in values.items():
                 setattr(node, field, value)
             to_update.append(node)
-    _update_nodes(to_update)
+    _update_steps(
+        _NODE_FIELDS,
+        [[getattr(n, f) for f in _NODE_FIELDS] + [n.pk] for n in to_update],
+    )
     Node.objects.bulk_create(to_create)
 
     pks = dict(Node.objects.filter(map=system_map).values_list("client_id", "pk"))
@@ -239,6 +236,22 @@ def map_update(
     return locked
 
 
+def map_tidy(*, system_map: SystemMap, user: User | None) -> SaveResult:
+    """Lay the saved map out left to right with Graphviz, as a new version.
+    LayoutError (nothing saved) when Graphviz cannot."""
+    graph = graph_of(system_map)
+    positions = layout.tidy_positions(graph["nodes"], graph["edges"])
+    for node in graph["nodes"]:
+        node["x"], node["y"] = positions[node["id"]]["x"], positions[node["id"]]["y"]
+    return map_save_graph(
+        system_map=system_map,
+        graph=graph,
+        user=user,
+        expected_version=system_map.version,
+        note=_("Tidied up"),
+    )
+
+
 @transaction.atomic
 def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
     """A copy of the map with its steps' owners, costs, SOP texts and checklists
@@ -294,16 +307,7 @@ def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) ->
             ChecklistItem(node_id=pk, position=position, text=text)
             for position, text in enumerate(step.get("checklist") or [])
         )
-    if rows:
-        # One parameterised UPDATE sent with executemany, as in _update_nodes.
-        quote = connection.ops.quote_name
-        columns = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-        sql = (
-            f"UPDATE {quote(Node._meta.db_table)} SET {columns} "
-            f"WHERE {quote('id')} = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+    _update_steps(list(STEP_COPY_COLUMNS), rows)
     ChecklistItem.objects.bulk_create(items)
 
 
@@ -365,156 +369,3 @@ def maps_purge_deleted() -> int:
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
     _total, per_model = SystemMap.objects.filter(deleted_at__lte=cutoff).delete()
     return per_model.get(SystemMap._meta.label, 0)
-
-
-# ---------------------------------------------------------------------------
-# Steps that people own: details, SOP checklists, runs, flagged problems
-# ---------------------------------------------------------------------------
-
-STEP_DETAIL_FIELDS = (
-    "owner",
-    "critical",
-    "automation",
-    "automation_tool",
-    "minutes_per_run",
-    "runs_per_month",
-    "hourly_cost",
-)
-
-
-def step_update(*, node: Node, **values: Any) -> Node:
-    """Set the owner, critical flag, automation and cost figures of a step.
-
-    `owner` must be a membership of the map's business (the form checks it).
-    """
-    unknown = set(values) - set(STEP_DETAIL_FIELDS)
-    if unknown:
-        raise TypeError(f"not step details: {sorted(unknown)}")
-    for name, value in values.items():
-        setattr(node, name, value)
-    node.save(update_fields=[*values])
-    return node
-
-
-def sop_update(*, node: Node, why: str, reviewed_on: date | None) -> Node:
-    node.sop_why = why
-    node.sop_reviewed_on = reviewed_on
-    node.save(update_fields=["sop_why", "sop_reviewed_on"])
-    return node
-
-
-@transaction.atomic
-def checklist_item_add(*, node: Node, text: str) -> ChecklistItem:
-    # Lock the step so two adds at once do not share a position.
-    Node.objects.select_for_update().filter(pk=node.pk).first()
-    last = node.checklist_items.aggregate(last=Max("position"))["last"]
-    return ChecklistItem.objects.create(
-        node=node, text=text, position=0 if last is None else last + 1
-    )
-
-
-def checklist_item_edit(*, item: ChecklistItem, text: str) -> ChecklistItem:
-    item.text = text
-    item.save(update_fields=["text"])
-    return item
-
-
-def checklist_item_delete(*, item: ChecklistItem) -> None:
-    item.delete()
-
-
-@transaction.atomic
-def checklist_reorder(*, node: Node, item_ids: list[int]) -> None:
-    """Put the step's items in the order of `item_ids` (every item, once each)."""
-    Node.objects.select_for_update().filter(pk=node.pk).first()
-    items = {item.pk: item for item in node.checklist_items.all()}
-    if sorted(item_ids) != sorted(items):
-        raise ValueError("item_ids must name every item of the step once")
-    for position, pk in enumerate(item_ids):
-        items[pk].position = position
-    ChecklistItem.objects.bulk_update(items.values(), ["position"])
-
-
-def checklist_item_move(*, item: ChecklistItem, offset: int) -> None:
-    """Move an item up (-1) or down (+1): the keyboard alternative to dragging."""
-    ids = list(item.node.checklist_items.values_list("pk", flat=True))
-    index = ids.index(item.pk)
-    target = min(max(index + offset, 0), len(ids) - 1)
-    ids.insert(target, ids.pop(index))
-    checklist_reorder(node=item.node, item_ids=ids)
-
-
-def run_start(*, node: Node, user: User, subject: str = "") -> ChecklistRun:
-    return ChecklistRun.objects.create(node=node, started_by=user, subject=subject)
-
-
-class RunFinished(Exception):
-    """The checklist run is finished: its ticks, subject and notes stay as they were."""
-
-
-def _lock_open_run(run: ChecklistRun) -> None:
-    # A tick or note arriving while someone finishes the run must not slip in
-    # after the finish counted the ticks.
-    finished_at = (
-        ChecklistRun.objects.select_for_update()
-        .values_list("finished_at", flat=True)
-        .get(pk=run.pk)
-    )
-    if finished_at is not None:
-        run.finished_at = finished_at
-        raise RunFinished
-
-
-@transaction.atomic
-def run_tick(
-    *, run: ChecklistRun, item: ChecklistItem, ticked: bool, user: User
-) -> None:
-    """Tick or untick one item of an open run (the item is of the run's step).
-
-    Raises RunFinished when the run is finished.
-    """
-    _lock_open_run(run)
-    if ticked:
-        RunTick.objects.get_or_create(
-            run=run,
-            item=item,
-            defaults={"item_text": item.text, "ticked_by": user},
-        )
-    else:
-        RunTick.objects.filter(run=run, item=item).delete()
-
-
-@transaction.atomic
-def run_update(*, run: ChecklistRun, subject: str, notes: str) -> ChecklistRun:
-    """Raises RunFinished when the run is finished."""
-    _lock_open_run(run)
-    run.subject = subject
-    run.notes = notes
-    run.save(update_fields=["subject", "notes"])
-    return run
-
-
-@transaction.atomic
-def run_finish(*, run: ChecklistRun) -> ChecklistRun:
-    """Close the run, keeping how many items the checklist had and how many
-    were ticked, so the completion rate stays true after the checklist changes.
-
-    Raises RunFinished when the run is already finished.
-    """
-    _lock_open_run(run)
-    run.finished_at = timezone.now()
-    run.item_count = run.node.checklist_items.count()
-    run.ticked_count = run.ticks.filter(item__isnull=False).count()
-    run.save(update_fields=["finished_at", "item_count", "ticked_count"])
-    return run
-
-
-def flag_add(*, node: Node, user: User, text: str) -> StepFlag:
-    return StepFlag.objects.create(node=node, created_by=user, text=text)
-
-
-def flag_resolve(*, flag: StepFlag, user: User) -> StepFlag:
-    flag.resolved_at = timezone.now()
-    flag.resolved_by = user
-    flag.save(update_fields=["resolved_at", "resolved_by"])
-    return flag

@@ -12,20 +12,20 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import replace_url
 
-from hourglass.access import INVALID, HtmxHttpRequest, business_view
+from hourglass.access import BusinessRequest, business_view
+from hourglass.http import INVALID, after_write, page_or_fragment, wants_fragment
 
-from . import selectors, services
-from .access import get_map_for_member, get_step_for_member
-from .forms import StepFlagForm
-from .models import Node, SystemMap
-from .walk import MAX_PATH, InvalidPath, Walk, format_path, parse_path, path_cost
+from .. import selectors, services
+from ..access import get_map_for_member, get_step_for_member
+from ..forms import StepFlagForm
+from ..models import Node, SystemMap
+from ..walk import MAX_PATH, InvalidPath, Walk, format_path, parse_path, path_cost
 
 # {str(map pk): {"version": n, "edges": [arrow client ids]}}: one entry per map,
 # replaced when the map has a new version (its arrows may have changed).
@@ -33,7 +33,7 @@ WALKED_SESSION_KEY = "systemmaps:walked"
 FLAG_FIELD_ID = "walk-flag-%s"
 
 
-def _walk_url(request: HtmxHttpRequest, pk: int, path=()) -> str:
+def _walk_url(request: BusinessRequest, pk: int, path=()) -> str:
     url = reverse(
         "systemmaps:map-walk", kwargs={"slug": request.business.slug, "pk": pk}
     )
@@ -41,15 +41,15 @@ def _walk_url(request: HtmxHttpRequest, pk: int, path=()) -> str:
     return f"{url}?path={quote(format_path(path), safe=',:')}" if path else url
 
 
-def _step_url(request: HtmxHttpRequest, pk: int, node_id: str) -> str:
+def _step_url(request: BusinessRequest, pk: int, node_id: str, name: str) -> str:
     # Not Node.get_absolute_url: that reads the map's business through the node.
     return reverse(
-        "systemmaps:step-detail",
+        f"systemmaps:{name}",
         kwargs={"slug": request.business.slug, "pk": pk, "node": node_id},
     )
 
 
-def _walked(request: HtmxHttpRequest, system_map: SystemMap) -> set[str]:
+def _walked(request: BusinessRequest, system_map: SystemMap) -> set[str]:
     entry = request.session.get(WALKED_SESSION_KEY, {}).get(str(system_map.pk))
     if entry and entry.get("version") == system_map.version:
         return set(entry.get("edges", ()))
@@ -57,7 +57,7 @@ def _walked(request: HtmxHttpRequest, system_map: SystemMap) -> set[str]:
 
 
 def _remember(
-    request: HtmxHttpRequest, system_map: SystemMap, walked: set[str]
+    request: BusinessRequest, system_map: SystemMap, walked: set[str]
 ) -> None:
     store = dict(request.session.get(WALKED_SESSION_KEY, {}))
     entry = {"version": system_map.version, "edges": sorted(walked)}
@@ -73,12 +73,46 @@ def _checked_path(walk: Walk, raw: str | None) -> list[str]:
     return path
 
 
-def _restart_message(error: InvalidPath) -> str:
-    return _("%(problem)s Starting again from the start.") % {"problem": error.message}
+def _choices(request: BusinessRequest, pk: int, walk: Walk, path, walked) -> list:
+    return [
+        {
+            "label": choice.label,
+            "target": walk.name(choice.target),
+            "url": _walk_url(request, pk, [*path, choice.target]),
+            "walked": choice.edge in walked,
+            "stop": walk.is_stop(choice.target),
+        }
+        for choice in walk.choices(path[-1])
+    ]
+
+
+def _work_facts(request: BusinessRequest, pk: int, node: Node) -> dict:
+    """What the card shows of a task or decision besides its name."""
+    return {
+        "step_url": _step_url(request, pk, node.client_id, "step-detail"),
+        "checklist": selectors.checklist(node),
+        "flags": selectors.open_flags(node),
+        "flag_url": _step_url(request, pk, node.client_id, "walk-flag"),
+    }
+
+
+def _stop_facts(walk: Walk, path: list[str], nodes: dict[str, Node]) -> dict:
+    """At a stop: the path walked and what its steps cost in a year."""
+    costs = {cid: n.annual_cost for cid, n in nodes.items() if n.is_work}
+    total, unknown = path_cost(path, costs)
+    return {
+        "total_cost": total,
+        "unknown_costs": unknown,
+        "trail": [
+            {"name": walk.name(cid), "is_work": cid in costs, "cost": costs.get(cid)}
+            for cid in path
+        ],
+        "start_name": walk.name(path[0]),
+    }
 
 
 def _step_context(
-    request: HtmxHttpRequest,
+    request: BusinessRequest,
     system_map: SystemMap,
     walk: Walk,
     path: list[str],
@@ -86,10 +120,9 @@ def _step_context(
     walked: set[str],
 ) -> dict:
     """What the card of the last step of `path` shows."""
-    pk = system_map.pk
-    node_id = path[-1]
+    pk, node_id = system_map.pk, path[-1]
     node = nodes[node_id]
-    choices = walk.choices(node_id)
+    choices = _choices(request, pk, walk, path, walked)
     step = {
         "id": node_id,
         "node": node,
@@ -102,16 +135,7 @@ def _step_context(
         # One more step would not fit in the URL: the walk stops here.
         "capped": len(path) >= MAX_PATH and bool(choices),
         "branching": len(choices) > 1,
-        "choices": [
-            {
-                "label": choice.label,
-                "target": walk.name(choice.target),
-                "url": _walk_url(request, pk, [*path, choice.target]),
-                "walked": choice.edge in walked,
-                "stop": walk.is_stop(choice.target),
-            }
-            for choice in choices
-        ],
+        "choices": choices,
         "progress": walk.progress(node_id, walked),
         "back_url": _walk_url(request, pk, path[:-1]) if len(path) > 1 else None,
     }
@@ -120,32 +144,35 @@ def _step_context(
         step["branch_url"] = _walk_url(request, pk, back)
         step["branch_name"] = walk.name(back[-1])
     if node.is_work:
-        step["step_url"] = _step_url(request, pk, node_id)
-        step["checklist"] = list(node.checklist_items.all())
-        step["flags"] = list(
-            node.flags.filter(resolved_at__isnull=True).select_related("created_by")
-        )
-        step["flag_url"] = reverse(
-            "systemmaps:walk-flag",
-            kwargs={"slug": request.business.slug, "pk": pk, "node": node_id},
-        )
+        step.update(_work_facts(request, pk, node))
     if step["is_stop"]:
-        costs = {cid: n.annual_cost for cid, n in nodes.items() if n.is_work}
-        step["total_cost"], step["unknown_costs"] = path_cost(path, costs)
-        step["trail"] = [
-            {
-                "name": walk.name(cid),
-                "is_work": cid in costs,
-                "cost": costs.get(cid),
-            }
-            for cid in path
-        ]
-        step["start_name"] = walk.name(path[0])
+        step.update(_stop_facts(walk, path, nodes))
     return step
 
 
+def _steps_on(
+    system_map: SystemMap, walk: Walk, path: list[str]
+) -> tuple[list[str], dict[str, Node], str]:
+    """The path (the start when it is empty and there is one), its steps, and a
+    problem when the map was saved between reading its arrows and its steps."""
+    if not path and len(walk.starts) == 1:
+        path = [walk.starts[0]]
+    if not path:
+        return path, {}, ""
+    nodes = selectors.steps_by_id(system_map, set(path))
+    if all(cid in nodes for cid in path):
+        return path, nodes, ""
+    path = [walk.starts[0]] if len(walk.starts) == 1 else []
+    nodes = {cid: n for cid, n in nodes.items() if cid in path}
+    return (
+        path,
+        nodes,
+        _("The map changed while you walked it. Starting again from the start."),
+    )
+
+
 def _render_walk(
-    request: HtmxHttpRequest,
+    request: BusinessRequest,
     system_map: SystemMap,
     walk: Walk,
     path: list[str],
@@ -156,23 +183,7 @@ def _render_walk(
     status: int = 200,
 ) -> HttpResponse:
     """The walk page at `path` (checked), or only its body for htmx."""
-    if not path and len(walk.starts) == 1:
-        path = [walk.starts[0]]
-    nodes: dict[str, Node] = {}
-    if path:
-        nodes = {
-            n.client_id: n
-            for n in system_map.nodes.filter(client_id__in=set(path)).select_related(
-                "owner__user"
-            )
-        }
-        if not all(cid in nodes for cid in path):
-            # The map was saved between reading its arrows and its steps.
-            path = [walk.starts[0]] if len(walk.starts) == 1 else []
-            nodes = {cid: n for cid, n in nodes.items() if cid in path}
-            problem = problem or _(
-                "The map changed while you walked it. Starting again from the start."
-            )
+    path, nodes, changed = _steps_on(system_map, walk, path)
     walked = _walked(request, system_map)
     if path and nodes:
         walked |= set(walk.arrows_of(path))
@@ -180,7 +191,7 @@ def _render_walk(
     done, total = walk.map_progress(walked)
     context = {
         "map": system_map,
-        "problem": problem,
+        "problem": problem or changed,
         "notice": notice,
         "path_value": format_path(path),
         "start_url": _walk_url(request, system_map.pk),
@@ -195,12 +206,8 @@ def _render_walk(
     }
     if path and nodes:
         context["step"] = _step_context(request, system_map, walk, path, nodes, walked)
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "systemmaps/_walk_body.html" if partial else "systemmaps/map_walk.html"
-    response = render(request, template, context, status=status)
-    # One URL serves the page and its fragment: caches must tell them apart.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    page, body = "systemmaps/map_walk.html", "systemmaps/_walk_body.html"
+    return page_or_fragment(request, page, body, context, status=status)
 
 
 def _walk_of(system_map: SystemMap) -> Walk:
@@ -210,15 +217,17 @@ def _walk_of(system_map: SystemMap) -> Walk:
 
 @business_view()
 @require_GET
-def map_walk(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def map_walk(request: BusinessRequest, pk: int) -> HttpResponse:
     """Walk through a map from a start, one step at a time."""
     system_map = get_map_for_member(request, pk)
     walk = _walk_of(system_map)
     try:
         path = _checked_path(walk, request.GET.get("path"))
     except InvalidPath as error:
-        problem = _restart_message(error)
-        if not request.htmx:
+        problem = _("%(problem)s Starting again from the start.") % {
+            "problem": error.message
+        }
+        if not wants_fragment(request):
             messages.warning(request, problem)
             return redirect(_walk_url(request, pk))
         response = _render_walk(request, system_map, walk, [], problem=problem)
@@ -228,11 +237,10 @@ def map_walk(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @business_view()
 @require_POST
-def walk_flag(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
+def walk_flag(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     """Flag a problem at a step while walking: any member may (it is a note)."""
     step = get_step_for_member(request, pk, node)
-    system_map = step.map
-    walk = _walk_of(system_map)
+    walk = _walk_of(step.map)
     try:
         path = _checked_path(walk, request.POST.get("path"))
     except InvalidPath:
@@ -243,11 +251,13 @@ def walk_flag(request: HtmxHttpRequest, pk: int, node: str) -> HttpResponse:
     form = StepFlagForm(request.POST, auto_id=FLAG_FIELD_ID)
     if not form.is_valid():
         return _render_walk(
-            request, system_map, walk, path, flag_form=form, status=INVALID
+            request, step.map, walk, path, flag_form=form, status=INVALID
         )
     services.flag_add(node=step, user=request.user, text=form.cleaned_data["text"])
     notice = _("Problem flagged at “%(name)s”.") % {"name": walk.name(node)}
-    if not request.htmx:
-        messages.success(request, notice)
-        return redirect(_walk_url(request, pk, path))
-    return _render_walk(request, system_map, walk, path, notice=notice)
+    return after_write(
+        request,
+        fragment=lambda: _render_walk(request, step.map, walk, path, notice=notice),
+        message=notice,
+        to=_walk_url(request, pk, path),
+    )

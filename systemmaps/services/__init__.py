@@ -1,0 +1,72 @@
+"""Writes of the system maps app. Views validate input; these assume it valid,
+do the work, and run several-row writes in one transaction.
+
+- `maps`: create, save the graph, tidy up, versions, copy, import, delete;
+- `steps`: the steps people own — details, SOP checklists, runs, flags.
+"""
+
+from .maps import (
+    MapNotReady,
+    SaveResult,
+    VersionConflict,
+    map_create,
+    map_delete,
+    map_duplicate,
+    map_import,
+    map_restore,
+    map_save_graph,
+    map_tidy,
+    map_update,
+    maps_purge_deleted,
+    revision_restore,
+    steps_restore,
+)
+from .steps import (
+    STEP_DETAIL_FIELDS,
+    RunFinished,
+    checklist_item_add,
+    checklist_item_delete,
+    checklist_item_edit,
+    checklist_item_move,
+    checklist_reorder,
+    flag_add,
+    flag_resolve,
+    run_finish,
+    run_start,
+    run_tick,
+    run_update,
+    sop_update,
+    step_update,
+)
+
+__all__ = [
+    "STEP_DETAIL_FIELDS",
+    "MapNotReady",
+    "RunFinished",
+    "SaveResult",
+    "VersionConflict",
+    "checklist_item_add",
+    "checklist_item_delete",
+    "checklist_item_edit",
+    "checklist_item_move",
+    "checklist_reorder",
+    "flag_add",
+    "flag_resolve",
+    "map_create",
+    "map_delete",
+    "map_duplicate",
+    "map_import",
+    "map_restore",
+    "map_save_graph",
+    "map_tidy",
+    "map_update",
+    "maps_purge_deleted",
+    "revision_restore",
+    "run_finish",
+    "run_start",
+    "run_tick",
+    "run_update",
+    "sop_update",
+    "step_update",
+    "steps_restore",
+]

@@ -1,0 +1,326 @@
+"""The maps of a business: the list and the trash, creating a map (wizard,
+template, import), a map's page, its settings, tidy-up, copy, delete, restore
+and export."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hourglass.access import BusinessRequest, business_view, printable
+from hourglass.http import INVALID
+from hourglass.models import Role
+
+from .. import layout, selectors, services
+from ..access import get_map_for_member
+from ..builtin import TEMPLATES, get_template
+from ..document import TASK, TERMINUS, chain_graph
+from ..forms import ImportForm, MapFilterForm, MapForm, WizardForm
+from ..graph import ERROR, lint
+from ..mermaid import to_mermaid
+from ..models import TRASH_DAYS, NodeKind, SystemMap
+from ..transfer import ImportInvalid, export_json, import_document
+
+REVISIONS_ON_MAP_PAGE = 10
+
+EXPORT_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "mmd": "text/plain; charset=utf-8",
+}
+
+
+# ---------------------------------------------------------------------------
+# Lists
+# ---------------------------------------------------------------------------
+
+
+@business_view()
+@require_GET
+def map_list(request: BusinessRequest) -> HttpResponse:
+    form = MapFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    context = {
+        "maps": selectors.map_list(request.business, filters),
+        "filter_form": form,
+        "filtered": any(filters.values()),
+        "trash_count": selectors.trash_count(request.business),
+    }
+    return render(request, "systemmaps/map_list.html", context)
+
+
+@business_view()
+@require_GET
+def map_trash(request: BusinessRequest) -> HttpResponse:
+    context = {"maps": selectors.trash(request.business)}
+    return render(request, "systemmaps/map_trash.html", context)
+
+
+# ---------------------------------------------------------------------------
+# Creating maps
+# ---------------------------------------------------------------------------
+
+
+def _wizard_graph(data: dict) -> dict:
+    """Start terminus, the brainstormed tasks in order, stop terminus, in a row."""
+    steps = [
+        (TERMINUS, data["start"]),
+        *((TASK, task) for task in data["tasks"]),
+        (TERMINUS, data["stop"]),
+    ]
+    stage = data["stages"][0] if len(data["stages"]) == 1 else None
+    return chain_graph(data["name"] or data["product"], steps, stage=stage)
+
+
+@business_view(role=Role.EDITOR)
+@require_http_methods(["GET", "POST"])
+def map_new(request: BusinessRequest) -> HttpResponse:
+    form = WizardForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        status = INVALID if request.method == "POST" else 200
+        return render(request, "systemmaps/map_new.html", {"form": form}, status=status)
+    data = form.cleaned_data
+    graph = _wizard_graph(data)
+    system_map = services.map_create(
+        business=request.business,
+        user=request.user,
+        name=graph["name"],
+        half=data["half"],
+        stages=data["stages"],
+        product=data["product"],
+        graph=graph,
+    )
+    messages.success(
+        request,
+        _(
+            "“%(name)s” is mapped from start to stop. Now label it, add the "
+            "decisions and branches, and walk it to find gaps."
+        )
+        % {"name": system_map.name},
+    )
+    return redirect(system_map)
+
+
+@business_view()
+@require_GET
+def template_list(request: BusinessRequest) -> HttpResponse:
+    return render(request, "systemmaps/template_list.html", {"templates": TEMPLATES})
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def template_use(request: BusinessRequest, key: str) -> HttpResponse:
+    template = get_template(key)
+    if template is None:
+        raise Http404("No such template")
+    system_map = services.map_create(
+        business=request.business,
+        user=request.user,
+        name=template.name,
+        half=template.half,
+        stages=template.stages,
+        product=template.product,
+        description=template.description,
+        graph={**template.graph, "name": template.name},
+        note=_("From the template “%(name)s”") % {"name": template.name},
+    )
+    messages.success(
+        request,
+        _("“%(name)s” is ready. Rename its steps to how your business does them.")
+        % {"name": system_map.name},
+    )
+    return redirect(system_map)
+
+
+def _imported_message(system_map: SystemMap, unknown: dict[str, int]) -> str:
+    message = _("“%(name)s” is imported.") % {"name": system_map.name}
+    if unknown:
+        count = sum(unknown.values())
+        message += " " + ngettext(
+            "%(count)d step has no owner: no member of this business has "
+            "the email %(emails)s.",
+            "%(count)d steps have no owner: no member of this business has "
+            "the email %(emails)s.",
+            count,
+        ) % {"count": count, "emails": ", ".join(sorted(unknown))}
+    return message
+
+
+@business_view(role=Role.EDITOR)
+@require_http_methods(["GET", "POST"])
+def map_import(request: BusinessRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            imported = import_document(upload.read())
+        except ImportInvalid as invalid:
+            problems = [printable(problem) for problem in invalid.problems]
+        else:
+            steps, unknown = selectors.owners_by_email(request.business, imported.steps)
+            name = (imported.graph["name"] or upload.name.rsplit(".", 1)[0])[:200]
+            system_map = services.map_import(
+                business=request.business,
+                user=request.user,
+                name=name,
+                half=form.cleaned_data["half"],
+                stages=form.cleaned_data["stages"],
+                graph={**imported.graph, "name": name},
+                steps=steps,
+                note=_("Imported from %(file)s") % {"file": upload.name[:100]},
+            )
+            messages.success(request, _imported_message(system_map, unknown))
+            return redirect(system_map)
+    status = INVALID if request.method == "POST" else 200
+    context = {"form": form, "problems": problems}
+    return render(request, "systemmaps/map_import.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------
+# One map
+# ---------------------------------------------------------------------------
+
+
+@business_view()
+@require_GET
+def map_detail(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    graph = selectors.graph_of(system_map)
+    badges = selectors.step_badges(system_map)
+    svg, svg_error = selectors.map_svg(system_map, graph, system_map.version, badges)
+    findings = lint(graph["nodes"], graph["edges"])
+    context = {
+        "map": system_map,
+        "svg": svg,
+        "svg_error": svg_error,
+        "findings": findings,
+        "errors": [f for f in findings if f.severity == ERROR],
+        "analysis": selectors.labelled_analysis(graph),
+        "revisions": selectors.revisions(system_map, limit=REVISIONS_ON_MAP_PAGE),
+        "node_count": len(graph["nodes"]),
+        "edge_count": len(graph["edges"]),
+        "kinds": NodeKind,
+        "cost": selectors.map_cost_total(system_map),
+    }
+    return render(request, "systemmaps/map_detail.html", context)
+
+
+def _settings_form(system_map: SystemMap, data=None) -> MapForm:
+    initial = {
+        "name": system_map.name,
+        "product": system_map.product,
+        "half": system_map.half,
+        "stages": system_map.stages,
+        "description": system_map.description,
+        "status": system_map.status,
+    }
+    return MapForm(data, initial=initial)
+
+
+@business_view(role=Role.EDITOR)
+@require_http_methods(["GET", "POST"])
+def map_settings(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    form = _settings_form(system_map, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.map_update(
+                system_map=system_map, user=request.user, **form.cleaned_data
+            )
+        except services.MapNotReady as error:
+            form.add_error("status", str(error))
+        else:
+            messages.success(request, _("Map saved."))
+            return redirect(system_map)
+    status = INVALID if request.method == "POST" else 200
+    context = {"form": form, "map": system_map}
+    return render(request, "systemmaps/map_settings.html", context, status=status)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def map_tidy(request: BusinessRequest, pk: int) -> HttpResponse:
+    """Lay the saved map out left to right with Graphviz, as a new version."""
+    system_map = get_map_for_member(request, pk)
+    try:
+        services.map_tidy(system_map=system_map, user=request.user)
+    except layout.LayoutError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The map is tidied up, flowing left to right."))
+    return redirect(system_map)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def map_duplicate(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    copy = services.map_duplicate(system_map=system_map, user=request.user)
+    messages.success(request, _("“%(name)s” is a copy.") % {"name": copy.name})
+    return redirect(copy)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def map_delete(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk)
+    services.map_delete(system_map=system_map, user=request.user)
+    messages.success(
+        request,
+        _("“%(name)s” is in the trash. An owner can bring it back for %(days)d days.")
+        % {"name": system_map.name, "days": TRASH_DAYS},
+    )
+    return redirect("systemmaps:map-list", slug=request.business.slug)
+
+
+@business_view(role=Role.OWNER)
+@require_POST
+def map_restore(request: BusinessRequest, pk: int) -> HttpResponse:
+    system_map = get_map_for_member(request, pk, in_trash=True)
+    services.map_restore(system_map=system_map)
+    messages.success(request, _("“%(name)s” is back.") % {"name": system_map.name})
+    return redirect(system_map)
+
+
+def _export_body(system_map: SystemMap, fmt: str) -> bytes:
+    """The map as a file of `fmt`; LayoutError when Graphviz cannot draw it."""
+    graph = selectors.graph_of(system_map)
+    if fmt == "json":
+        return export_json(graph, selectors.export_steps(system_map))
+    badges = selectors.step_badges(system_map)
+    if fmt == "mmd":
+        return to_mermaid(graph, badges).encode("utf-8")
+    return layout.export(
+        graph["nodes"], graph["edges"], fmt=fmt, title=system_map.name, details=badges
+    )
+
+
+@business_view()
+@require_GET
+def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in EXPORT_TYPES:
+        raise Http404("No such format")
+    system_map = get_map_for_member(request, pk)
+    try:
+        body = _export_body(system_map, fmt)
+    except layout.LayoutError as error:
+        messages.error(request, str(error))
+        return redirect(system_map)
+    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
+    filename = f"{slugify(system_map.name) or 'map'}-v{system_map.version}.{fmt}"
+    inline = request.GET.get("inline") and fmt == "svg"
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    if fmt == "svg":
+        # An SVG opened on its own is a document: allow no script in it at all.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
+    return response
