@@ -17,7 +17,7 @@ NODE_STAMP := node_modules/.installed
 
 help:
 	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
-	@echo "make test   ruff check, ruff format --check, then pytest (extra args: PYTEST_ARGS=...)"
+	@echo "make test   ruff check, ruff format --check, the import contract, then pytest (extra args: PYTEST_ARGS=...)"
 	@echo "make fmt    format and fix lint in place"
 	@echo "make bench  run every bench/bench_*.py on PostgreSQL and Redis; writes bench/results.json"
 	@echo "make clean  remove var/ (SQLite database, Celery queue) and staticfiles/"
@@ -73,6 +73,7 @@ run: check-prereqs install
 test: check-prereqs check-chromium install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 fmt: $(PY_STAMP)
