@@ -36,7 +36,7 @@ from .models import (
     StepFlag,
     SystemMap,
 )
-from .transfer import ImportInvalid, export_json, import_document, with_owner_ids
+from .transfer import ImportInvalid, export_json, import_document
 
 MAPS_FILE = "maps.json"
 RUNS_FILE = "runs.csv"
@@ -274,7 +274,7 @@ def _import_maps(
             ],
         }
         member_ids = {email: m.pk for email, m in context.members.items()}
-        owned, unknown = with_owner_ids(imported.steps, member_ids)
+        owned, unknown = selectors.with_owner_ids(imported.steps, member_ids)
         unowned.update({email.lower(): n for email, n in unknown.items()})
         step_details = {ids[new_id]: step for new_id, step in owned.items()}
         system_map = services.map_import(

@@ -77,24 +77,6 @@ class ImportedMap:
     steps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
-def with_owner_ids(
-    steps: dict[str, dict[str, Any]], member_ids: dict[str, int]
-) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """Imported step details with each owner email (any case) turned into
-    `owner_id`, the pk in `member_ids` (by lower-case email), and how many steps
-    named each email that no member has (those steps get no owner)."""
-    unknown: dict[str, int] = {}
-    restored = {}
-    for node_id, step in steps.items():
-        details = {k: v for k, v in step.items() if k != "owner"}
-        email = step.get("owner") or ""
-        details["owner_id"] = member_ids.get(email.lower()) if email else None
-        if email and details["owner_id"] is None:
-            unknown[email] = unknown.get(email, 0) + 1
-        restored[node_id] = details
-    return restored, unknown
-
-
 def export_json(
     graph: dict[str, Any], steps: dict[str, dict[str, Any]] | None = None
 ) -> bytes:

@@ -24,6 +24,7 @@ from .maps import (
     steps_of,
     trash,
     trash_count,
+    with_owner_ids,
     work_steps,
 )
 from .reports import (
@@ -98,5 +99,6 @@ __all__ = [
     "steps_of",
     "trash",
     "trash_count",
+    "with_owner_ids",
     "work_steps",
 ]

@@ -22,7 +22,6 @@ from ..models import (
     Revision,
     SystemMap,
 )
-from ..transfer import with_owner_ids
 
 # How long a drawing of a version is kept, and a failure to draw it.
 SVG_SECONDS = 60 * 60 * 24
@@ -233,12 +232,30 @@ def export_steps(
     return steps
 
 
+def with_owner_ids(
+    steps: dict[str, dict[str, Any]], member_ids: dict[str, int]
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Imported step details with each owner email (any case) turned into
+    `owner_id`, the pk in `member_ids` (by lower-case email), and how many steps
+    named each email that no member has (those steps get no owner)."""
+    unknown: dict[str, int] = {}
+    restored = {}
+    for node_id, step in steps.items():
+        details = {k: v for k, v in step.items() if k != "owner"}
+        email = step.get("owner") or ""
+        details["owner_id"] = member_ids.get(email.lower()) if email else None
+        if email and details["owner_id"] is None:
+            unknown[email] = unknown.get(email, 0) + 1
+        restored[node_id] = details
+    return restored, unknown
+
+
 def owners_by_email(
     business: Business, steps: dict[str, dict]
 ) -> tuple[dict[str, dict], dict[str, int]]:
     """Imported step details with each owner email turned into the member of
     `business` who has it (one query), and how many steps named each email that
-    no member has (`transfer.with_owner_ids`)."""
+    no member has (`with_owner_ids`)."""
     members = {
         email.lower(): pk
         for pk, email in Membership.objects.filter(business=business).values_list(
