@@ -13,7 +13,7 @@ problems — depends on the step: editors and owners, and the member who owns it
 raise 403 for a member who may read the step but not work on it.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 
 from hourglass.access import BusinessRequest
@@ -90,30 +90,29 @@ def get_step_for_member(
     return step
 
 
+def _of_step(request, pk, node, related: str, child: int, for_work: bool):
+    """One row of a step's related `related` rows (`row.node` is the step)."""
+    step = get_step_for_member(request, pk, node, for_work=for_work)
+    try:
+        row = getattr(step, related).get(pk=child)
+    except ObjectDoesNotExist:
+        raise Http404(f"No such {related}") from None
+    row.node = step
+    return row
+
+
 def get_checklist_item_for_member(
     request: BusinessRequest, pk: int, node: str, item: int, *, for_work=False
 ) -> ChecklistItem:
     """An item of a step's checklist (`item.node` is the step), or 404."""
-    step = get_step_for_member(request, pk, node, for_work=for_work)
-    try:
-        entry = step.checklist_items.get(pk=item)
-    except ChecklistItem.DoesNotExist:
-        raise Http404("No such checklist item") from None
-    entry.node = step
-    return entry
+    return _of_step(request, pk, node, "checklist_items", item, for_work)
 
 
 def get_flag_for_member(
     request: BusinessRequest, pk: int, node: str, flag: int, *, for_work=False
 ) -> StepFlag:
     """A problem flagged at a step (`flag.node` is the step), or 404."""
-    step = get_step_for_member(request, pk, node, for_work=for_work)
-    try:
-        problem = step.flags.get(pk=flag)
-    except StepFlag.DoesNotExist:
-        raise Http404("No such problem") from None
-    problem.node = step
-    return problem
+    return _of_step(request, pk, node, "flags", flag, for_work)
 
 
 def get_run_for_member(

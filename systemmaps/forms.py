@@ -3,9 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Half, Membership, Stage
 
-from .models import MapStatus, Node, NodeKind
+from .models import STEP_DETAIL_FIELDS, MapStatus, Node, NodeKind
 from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
-from .services import STEP_DETAIL_FIELDS
 from .transfer import MAX_IMPORT_BYTES
 
 MAX_WIZARD_TASKS = 60

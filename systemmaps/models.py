@@ -36,19 +36,19 @@ class Automation(models.TextChoices):
     AUTOMATED = "automated", _("Automated")
 
 
-# The columns of a step's details and SOP text, with their defaults: what a copy
-# or an import of a map carries over besides the drawing.
-STEP_COPY_COLUMNS = {
-    "owner_id": None,
-    "critical": False,
-    "automation": Automation.MANUAL.value,
-    "automation_tool": "",
-    "minutes_per_run": None,
-    "runs_per_month": None,
-    "hourly_cost": None,
-    "sop_why": "",
-    "sop_reviewed_on": None,
-}
+# Who does a step and what it costs: the fields of the step page's details and
+# the side panel's "Owner and cost" (not part of the graph document).
+STEP_DETAIL_FIELDS = (
+    "owner",
+    "critical",
+    "automation",
+    "automation_tool",
+    "minutes_per_run",
+    "runs_per_month",
+    "hourly_cost",
+)
+# The standard operating procedure's text (its items are ChecklistItem rows).
+STEP_SOP_FIELDS = ("sop_why", "sop_reviewed_on")
 
 
 class SystemMapQuerySet(models.QuerySet):
@@ -239,6 +239,14 @@ class Node(models.Model):
             runs_per_month=self.runs_per_month,
             hourly_cost=self.effective_hourly_cost,
         )
+
+
+# The columns of a step's details and SOP text, with their defaults: what a copy
+# or an import of a map carries over besides the drawing.
+STEP_COPY_COLUMNS = {
+    field.attname: field.get_default()
+    for field in map(Node._meta.get_field, STEP_DETAIL_FIELDS + STEP_SOP_FIELDS)
+}
 
 
 class Edge(models.Model):

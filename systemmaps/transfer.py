@@ -22,7 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from systemmaps.document import SCHEMA_VERSION, WORK_KINDS
-from systemmaps.models import Automation
+from systemmaps.models import STEP_DETAIL_FIELDS, STEP_SOP_FIELDS, Automation
 from systemmaps.schema import (
     MAX_NOTES,
     GraphInvalid,
@@ -37,18 +37,7 @@ _EDGE_KEYS = ("id", "source", "target", "label")
 _PATH = re.compile(r"^(nodes|edges)\[(\d+)\](?:\.(\w+))?$")
 
 # The details of a step in a file, in this order, then its checklist.
-STEP_KEYS = (
-    "owner",
-    "critical",
-    "automation",
-    "automation_tool",
-    "minutes_per_run",
-    "runs_per_month",
-    "hourly_cost",
-    "sop_why",
-    "sop_reviewed_on",
-    "checklist",
-)
+STEP_KEYS = (*STEP_DETAIL_FIELDS, *STEP_SOP_FIELDS, "checklist")
 # The largest figure each step column holds (its max_digits, two decimals).
 NUMBER_LIMITS = {
     "minutes_per_run": Decimal("999999.99"),

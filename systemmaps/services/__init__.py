@@ -22,7 +22,6 @@ from .maps import (
     steps_restore,
 )
 from .steps import (
-    STEP_DETAIL_FIELDS,
     RunFinished,
     checklist_item_add,
     checklist_item_delete,
@@ -40,7 +39,6 @@ from .steps import (
 )
 
 __all__ = [
-    "STEP_DETAIL_FIELDS",
     "MapNotReady",
     "RunFinished",
     "SaveResult",

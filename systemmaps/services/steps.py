@@ -10,16 +10,13 @@ from django.utils import timezone
 
 from hourglass.models import User
 
-from ..models import ChecklistItem, ChecklistRun, Node, RunTick, StepFlag
-
-STEP_DETAIL_FIELDS = (
-    "owner",
-    "critical",
-    "automation",
-    "automation_tool",
-    "minutes_per_run",
-    "runs_per_month",
-    "hourly_cost",
+from ..models import (
+    STEP_DETAIL_FIELDS,
+    ChecklistItem,
+    ChecklistRun,
+    Node,
+    RunTick,
+    StepFlag,
 )
 
 

@@ -5,6 +5,7 @@ every step's checklist; a member only on the steps he owns."""
 
 import re
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -15,6 +16,11 @@ from systemmaps.models import ChecklistItem, Node
 from .test_step_page import HTMX, bobs_step, main_html, nurture, step_url, text_of
 
 __all__ = ["bobs_step", "nurture"]  # fixtures, used by name
+
+
+def business_today(step) -> date:
+    """Today where the step's business is: the pages count days in its zone."""
+    return timezone.localdate(timezone=ZoneInfo(step.map.business.timezone))
 
 
 def texts(node: Node) -> list[str]:
@@ -584,7 +590,7 @@ def test_mark_reviewed_today(alice_client, nurture, htmx):
         step_url(nurture, "step-sop-reviewed"), headers=HTMX if htmx else {}
     )
 
-    assert sop_snapshot(nurture) == ("Keep it", timezone.localdate())
+    assert sop_snapshot(nurture) == ("Keep it", business_today(nurture))
     assert response.status_code == (200 if htmx else 302)
     if htmx:
         assert "Last reviewed today." in response.content.decode()
@@ -627,7 +633,7 @@ def review_state(client, node) -> str:
 
 
 def test_review_within_90_days_has_no_warning(alice_client, nurture):
-    reviewed = timezone.localdate() - timedelta(days=90)
+    reviewed = business_today(nurture) - timedelta(days=90)
     services.sop_update(node=nurture, why="", reviewed_on=reviewed)
 
     state = review_state(alice_client, nurture)
@@ -637,7 +643,7 @@ def test_review_within_90_days_has_no_warning(alice_client, nurture):
 
 
 def test_review_older_than_90_days_warns_in_words_and_icon(alice_client, nurture):
-    reviewed = timezone.localdate() - timedelta(days=91)
+    reviewed = business_today(nurture) - timedelta(days=91)
     services.sop_update(node=nurture, why="", reviewed_on=reviewed)
 
     state = review_state(alice_client, nurture)
@@ -655,7 +661,7 @@ def test_never_reviewed_says_so(alice_client, nurture):
 
 def test_reviewed_yesterday_is_one_day(alice_client, nurture):
     services.sop_update(
-        node=nurture, why="", reviewed_on=timezone.localdate() - timedelta(days=1)
+        node=nurture, why="", reviewed_on=business_today(nurture) - timedelta(days=1)
     )
 
     assert "1 day ago" in text_of(review_state(alice_client, nurture))

@@ -11,7 +11,13 @@ from django.urls import reverse
 
 from hourglass.models import Membership
 from systemmaps import services
-from systemmaps.models import ChecklistItem, ChecklistRun, Node, StepFlag
+from systemmaps.models import (
+    STEP_DETAIL_FIELDS,
+    ChecklistItem,
+    ChecklistRun,
+    Node,
+    StepFlag,
+)
 
 from .conftest import make_map
 
@@ -44,7 +50,7 @@ def membership(user, business) -> Membership:
 
 
 def details_snapshot(node: Node) -> dict:
-    return Node.objects.filter(pk=node.pk).values(*services.STEP_DETAIL_FIELDS).get()
+    return Node.objects.filter(pk=node.pk).values(*STEP_DETAIL_FIELDS).get()
 
 
 def main_html(response) -> str:

@@ -18,7 +18,7 @@ from .. import document, selectors, services
 from ..access import get_map_for_member, get_step_for_member
 from ..forms import StepDetailsForm, StepPanelForm
 from ..graph import lint
-from ..models import Node, NodeKind
+from ..models import STEP_DETAIL_FIELDS, Node, NodeKind
 
 # The step panel's forms sit on a page with other forms.
 PANEL_FIELD_ID = "step-panel-%s"
@@ -197,7 +197,7 @@ def step_panel_owner(request: BusinessRequest, pk: int, node: str) -> HttpRespon
         return render(request, template, context, status=INVALID)
     services.step_update(
         node=step,
-        **{name: form.cleaned_data[name] for name in services.STEP_DETAIL_FIELDS},
+        **{name: form.cleaned_data[name] for name in STEP_DETAIL_FIELDS},
     )
     context.update(_owner_context(request, step), owner_saved=True)
 
