@@ -99,3 +99,15 @@ def reload_page(request: HttpRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect(url)
+
+
+def download(
+    body: bytes | str, *, content_type: str, filename: str, inline: bool = False
+) -> HttpResponse:
+    """A file to save (or, with `inline`, to show): named, and never sniffed
+    into another type by the browser."""
+    response = HttpResponse(body, content_type=content_type)
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hourglass.access import BusinessRequest, business_view, printable
-from hourglass.http import INVALID
+from hourglass.http import INVALID, download
 from hourglass.models import Role
 
 from .. import layout, selectors, services
@@ -312,12 +312,12 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     except layout.LayoutError as error:
         messages.error(request, str(error))
         return redirect(system_map)
-    response = HttpResponse(body, content_type=EXPORT_TYPES[fmt])
-    filename = f"{slugify(system_map.name) or 'map'}-v{system_map.version}.{fmt}"
-    inline = request.GET.get("inline") and fmt == "svg"
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
+    response = download(
+        body,
+        content_type=EXPORT_TYPES[fmt],
+        filename=f"{slugify(system_map.name) or 'map'}-v{system_map.version}.{fmt}",
+        inline=bool(request.GET.get("inline")) and fmt == "svg",
+    )
     if fmt == "svg":
         # An SVG opened on its own is a document: allow no script in it at all.
         response["Content-Security-Policy"] = (
