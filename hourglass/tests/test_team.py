@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from hourglass.models import Business, Membership, Role
 from hourglass.tests.factories import MembershipFactory
+from hourglass.tests.utils import PASSWORD
 from systemmaps.models import Node
 from systemmaps.tests.conftest import make_map
 

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from conftest import wait_for_js
+from hourglass.tests.utils import wait_for_js
 from systemmaps import services
 from systemmaps.models import Node, Revision, SystemMap
 from systemmaps.tests.conftest import graph_with_errors, webinar_graph
