@@ -42,7 +42,8 @@ from metrics.tests.factories import EntryFactory, MetricFactory
 from systemmaps import services
 from systemmaps.models import SystemMap
 from systemmaps.schema import GraphInvalid, validate_graph
-from systemmaps.tests.conftest import maps_snapshot, webinar_graph
+from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.utils import maps_snapshot
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 
 # Derandomized: CI runs the same examples every time, so a run that lands is

@@ -57,7 +57,7 @@ from metrics import services as metric_services
 from metrics.models import Entry, EntryRevision, Metric, RollupWeek
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistItem, Node, SystemMap
-from systemmaps.tests.conftest import webinar_graph
+from systemmaps.tests.factories import webinar_graph
 from systemmaps.transfer import export_json
 
 METHODS = ("GET", "POST", "PUT", "DELETE")

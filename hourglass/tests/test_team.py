@@ -13,7 +13,7 @@ from hourglass.models import Business, Membership, Role
 from hourglass.tests.factories import MembershipFactory
 from hourglass.tests.utils import PASSWORD
 from systemmaps.models import Node
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import make_map
 
 
 def team_url(business):

@@ -7,16 +7,12 @@ imported here so metrics tests can put metrics on steps."""
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from hourglass.models import Membership, User
 from metrics import weeks
 from metrics.tests.factories import EntryFactory, MetricFactory
-from systemmaps.tests.conftest import (  # noqa: F401
-    _empty_svg_cache,
-    other_map,
-    webinar_map,
-)
 
 
 @pytest.fixture
@@ -29,6 +25,15 @@ def client_for(db) -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _empty_svg_cache():
+    """As in the systemmaps tests: metrics tests draw maps too, and the map page
+    caches its SVG by map pk and version, which rolled-back tests hand out again."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from metrics.models import (
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.weeks import WEEK
 from systemmaps.models import Node, SystemMap
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import make_map
 
 W = date(2025, 3, 3)  # a Monday
 
