@@ -24,4 +24,5 @@ pytest.register_assert_rewrite(
 pytest_plugins = [
     "hourglass.tests.fixtures",
     "systemmaps.tests.fixtures",
+    "metrics.tests.fixtures",
 ]

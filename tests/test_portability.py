@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from hourglass import portability
@@ -30,20 +29,9 @@ from metrics.models import (
     RollupWeek,
     Todo,
 )
-from metrics.tests.conftest import filesystem_broker  # noqa: F401
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistRun, RunTick, StepFlag, SystemMap
 from tests.test_isolation_matrix import populate
-
-
-@pytest.fixture
-def client_for(db):
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def add_metrics(business, *, owner, member, editor) -> None:
