@@ -23,7 +23,8 @@ from django.urls import reverse
 from systemmaps import selectors, services
 from systemmaps.models import Revision, SystemMap
 from systemmaps.schema import validate_graph
-from systemmaps.tests.conftest import maps_snapshot, webinar_graph
+from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.utils import maps_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -42,8 +42,11 @@ from metrics.tests.factories import EntryFactory, MetricFactory
 from systemmaps import selectors, services
 from systemmaps.models import SystemMap
 from systemmaps.schema import GraphInvalid, validate_graph
-from systemmaps.tests.conftest import maps_snapshot, webinar_graph
+from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.utils import maps_snapshot
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
+from tests.factories import populate
+from tests.utils import rewrite, upload
 
 # Derandomized: CI runs the same examples every time, so a run that lands is
 # reproducible; explore further locally with derandomize=False and more examples.
@@ -1049,8 +1052,6 @@ archive_cells = st.one_of(
 
 @pytest.fixture
 def good_archive(acme, alice, bob, erin, charlie, other_co) -> bytes:
-    from tests.test_isolation_matrix import populate
-
     populate(acme, owner=alice, member=bob, step_owner=erin)
     client = Client()
     client.force_login(alice)
@@ -1102,8 +1103,6 @@ COUNTED = (Business, Metric, Entry, EntryRevision, Meeting, MeetingIssue, Todo)
 def test_archive_with_a_hostile_metrics_part_imports_or_names_file_and_line(
     good_archive, charlie, mutation
 ):
-    from tests.test_portability import rewrite, upload
-
     name, change = mutation
     if isinstance(change, bytes):
         content = change
@@ -1168,8 +1167,6 @@ def test_numbers_export_neutralises_metric_names_starting_a_formula(
 def test_archive_metrics_cell_is_refused_by_file_and_line(
     good_archive, charlie, name, column, value
 ):
-    from tests.test_portability import rewrite, upload
-
     rows = list(
         csv.DictReader(
             io.StringIO(zipfile.ZipFile(io.BytesIO(good_archive)).read(name).decode())

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from systemmaps import services
-from systemmaps.tests.conftest import webinar_graph
+from systemmaps.tests.factories import webinar_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

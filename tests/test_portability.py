@@ -8,9 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from hourglass import portability
@@ -30,21 +28,11 @@ from metrics.models import (
     RollupWeek,
     Todo,
 )
-from metrics.tests.conftest import filesystem_broker  # noqa: F401
 from systemmaps import selectors as map_selectors
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistRun, RunTick, StepFlag, SystemMap
-from tests.test_isolation_matrix import populate
-
-
-@pytest.fixture
-def client_for(db):
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
+from tests.factories import populate
+from tests.utils import rewrite, upload
 
 
 def add_metrics(business, *, owner, member, editor) -> None:
@@ -170,25 +158,6 @@ def export(client, business) -> bytes:
         if response.streaming
         else (response.content)
     )
-
-
-def upload(client, raw: bytes, name: str = ""):
-    return client.post(
-        reverse("business-import"),
-        {"file": SimpleUploadedFile("acme.zip", raw), "name": name},
-    )
-
-
-def rewrite(raw: bytes, replace: dict[str, bytes]) -> bytes:
-    """The archive with some files' contents replaced, by path."""
-    source = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            target.writestr(
-                info.filename, replace.get(info.filename, source.read(info))
-            )
-    return out.getvalue()
 
 
 def only_new_business(before: set[int]) -> Business:

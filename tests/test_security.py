@@ -16,8 +16,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import PASSWORD
 from hourglass.models import User
+from hourglass.tests.utils import PASSWORD
 from hourglass.throttling import client_ip
 
 BASE_DIR = Path(__file__).resolve().parent.parent

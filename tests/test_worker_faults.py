@@ -30,9 +30,8 @@ from hourglass.celery import app
 from hourglass.tests.factories import BusinessFactory, MembershipFactory, UserFactory
 from metrics import rollup, services, tasks
 from metrics.models import MetricWeek, RollupWeek, StageWeek
-from metrics.tests.conftest import use_broker
 from metrics.tests.factories import EntryFactory, MetricFactory
-from metrics.tests.test_rollup import dump
+from metrics.tests.utils import dump, use_broker
 from metrics.weeks import WEEK
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,7 @@
 import factory
 
 from hourglass.models import Business, Invitation, Membership, Role, Tactic, User
+from hourglass.tests.utils import PASSWORD
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -10,7 +11,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"user{n}@example.com")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
 
 class BusinessFactory(factory.django.DjangoModelFactory):

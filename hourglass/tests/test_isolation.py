@@ -9,15 +9,11 @@ import uuid
 
 import pytest
 from django.apps import apps
-from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.urls import resolve, reverse
 from django.urls.converters import get_converters
-from django.urls.resolvers import RegexPattern, RoutePattern
 
 from hourglass.models import Business, Membership, StagePlan
-from hourglass.tests.utils import business_snapshot
-
-BUSINESS_PREFIX = "b/<slug:slug>/"
-PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+from hourglass.tests.utils import PARAM, business_routes, business_snapshot
 
 # A form body that many views would accept: if a view forgot its access check,
 # this would change something and the snapshot comparison would notice.
@@ -55,35 +51,6 @@ CORE_BUSINESS_URLS = {
     "hourglass:delete",
     "hourglass:export",
 }
-
-
-def _walk(resolver, prefix: str = "", namespace: str = ""):
-    """(full route, view name, whether a regex is involved) of every URL pattern."""
-    for pattern in resolver.url_patterns:
-        part = pattern.pattern
-        if isinstance(part, RoutePattern):
-            route, regex = str(part), False
-        else:
-            route, regex = (
-                str(part).lstrip("^").rstrip("$"),
-                isinstance(part, RegexPattern),
-            )
-        if isinstance(pattern, URLResolver):
-            inner_ns = (
-                f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            )
-            for full, name, inner_regex in _walk(pattern, prefix + route, inner_ns):
-                yield full, name, regex or inner_regex
-        else:
-            yield (
-                prefix + route,
-                (namespace + pattern.name if pattern.name else None),
-                regex,
-            )
-
-
-def business_routes() -> list[tuple[str, str | None, bool]]:
-    return [r for r in _walk(get_resolver()) if r[0].startswith(BUSINESS_PREFIX)]
 
 
 BUSINESS_ROUTES = business_routes()

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from conftest import PASSWORD
+from hourglass.tests.utils import PASSWORD
 
 LOGIN_URL = reverse("login")
 LOGOUT_URL = reverse("logout")

@@ -8,9 +8,8 @@ from django.urls import reverse
 from hourglass.models import STAGE_ORDER, PepBucket, Stage, StagePlan, Tactic
 from hourglass.selectors import pep_warning
 from hourglass.tests.factories import TacticFactory
-from hourglass.tests.utils import ancestor_attr, elements
+from hourglass.tests.utils import HTMX, ancestor_attr, elements
 
-HTMX = {"HX-Request": "true"}
 STAGE_ID = re.compile(r'\bid="stage-([a-z]+)"')
 
 

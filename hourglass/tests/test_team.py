@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from hourglass.models import Business, Membership, Role
 from hourglass.tests.factories import MembershipFactory
+from hourglass.tests.utils import PASSWORD
 from systemmaps.models import Node
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import make_map
 
 
 def team_url(business):

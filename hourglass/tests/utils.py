@@ -1,8 +1,110 @@
-"""Helpers shared by the core app's tests."""
+"""Helpers shared by every app's tests: the standing cast's password, the htmx
+header, logging a browser in, waiting on the page's script, the URLs under
+/b/<slug>/, and snapshots and readers of the core app's pages and rows."""
 
+import re
+import time
 from html.parser import HTMLParser
 
+from django.conf import settings
+from django.test import Client
+from django.urls import get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
+
 from hourglass.models import Business, Invitation, Membership, StagePlan, Tactic
+
+# The password of every user the factories make (hourglass.tests.factories).
+PASSWORD = "correct-horse-battery"
+# Log users in with `client.force_login(user)` or by posting the login form. The
+# test client's `client.login()` calls authenticate() without a request, which the
+# login throttle (django-axes, first in AUTHENTICATION_BACKENDS) refuses.
+
+# The header htmx sends with its requests: `client.get(url, headers=HTMX)`.
+HTMX = {"HX-Request": "true"}
+
+
+# ---------------------------------------------------------------------------
+# Browser tests
+# ---------------------------------------------------------------------------
+
+
+def login_browser(page_or_context, live_server, user):
+    """Give a Playwright page (or browser context) the session of `user`, as if
+    `user` had logged in on `live_server`; returns what it was given.
+
+    The session comes from a fresh test client's `force_login`, so no login form
+    is filled in and no client of the test is logged in or out by it."""
+    client = Client()
+    client.force_login(user)
+    context = getattr(page_or_context, "context", page_or_context)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page_or_context
+
+
+def wait_for_js(page, expression: str, arg=None, *, timeout: float = 5000) -> None:
+    """`page.wait_for_function` that works under the app's Content Security Policy.
+
+    Playwright compiles a wait_for_function predicate with eval inside the page,
+    which `script-src 'self'` refuses; page.evaluate goes through the DevTools
+    protocol, which the policy does not govern, so poll with it instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(50)
+
+
+# ---------------------------------------------------------------------------
+# The URLs under /b/<slug>/, found by walking the resolver
+# ---------------------------------------------------------------------------
+
+BUSINESS_PREFIX = "b/<slug:slug>/"
+# One <converter:name> (or <name>) argument of a route.
+PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def _walk(resolver, prefix: str = "", namespace: str = ""):
+    """(full route, view name, whether a regex is involved) of every URL pattern."""
+    for pattern in resolver.url_patterns:
+        part = pattern.pattern
+        if isinstance(part, RoutePattern):
+            route, regex = str(part), False
+        else:
+            route, regex = (
+                str(part).lstrip("^").rstrip("$"),
+                isinstance(part, RegexPattern),
+            )
+        if isinstance(pattern, URLResolver):
+            inner_ns = (
+                f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            )
+            for full, name, inner_regex in _walk(pattern, prefix + route, inner_ns):
+                yield full, name, regex or inner_regex
+        else:
+            yield (
+                prefix + route,
+                (namespace + pattern.name if pattern.name else None),
+                regex,
+            )
+
+
+def business_routes() -> list[tuple[str, str | None, bool]]:
+    """(route, view name, whether a regex is involved) of every URL under
+    /b/<slug>/, the ones other apps add included."""
+    return [r for r in _walk(get_resolver()) if r[0].startswith(BUSINESS_PREFIX)]
+
+
+# ---------------------------------------------------------------------------
+# The core app's rows and pages
+# ---------------------------------------------------------------------------
 
 
 def business_snapshot(business: Business) -> dict:

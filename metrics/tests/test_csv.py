@@ -12,7 +12,7 @@ from metrics import csvio, services, weeks
 from metrics.models import Entry, EntryRevision
 
 from .factories import EntryFactory, MetricFactory
-from .test_entries import entries_snapshot
+from .utils import entries_snapshot
 
 IMPORT = reverse("metrics:entries-import", kwargs={"slug": "acme"})
 EXPORT = reverse("metrics:entries-export", kwargs={"slug": "acme"})

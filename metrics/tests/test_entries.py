@@ -18,13 +18,6 @@ def save_url(metric, week) -> str:
     )
 
 
-def entries_snapshot():
-    return (
-        list(Entry.objects.order_by("pk").values()),
-        list(EntryRevision.objects.order_by("pk").values()),
-    )
-
-
 # ---------------------------------------------------------------------------
 # entry_record
 # ---------------------------------------------------------------------------

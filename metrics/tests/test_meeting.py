@@ -11,7 +11,7 @@ from django.urls import reverse
 from metrics import rollup, weeks
 from metrics.models import Meeting, MeetingIssue, Todo
 from metrics.tests.factories import EntryFactory
-from metrics.tests.test_review import text_of
+from metrics.tests.utils import unescaped_text_of
 from systemmaps.models import SystemMap
 
 
@@ -25,7 +25,7 @@ def section(html: str, testid: str) -> str:
         rf'<section[^>]*data-testid="{testid}"[^>]*>(.*?)</section>', html, re.S
     )
     assert match, f"no section {testid}"
-    return text_of(match.group(1))
+    return unescaped_text_of(match.group(1))
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_open_issues_carry_over_until_resolved(alice_client, acme, weeks3):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    fragment = text_of(response.content.decode())
+    fragment = unescaped_text_of(response.content.decode())
     assert "Few webinar sign-ups resolved : Moved the webinar to Tuesday" in fragment
 
     # The week it was resolved shows it resolved; later weeks no longer list it;
@@ -81,7 +81,7 @@ def test_issue_links_a_metric_and_a_step(
     assert (issue.metric, issue.step) == (metric, step)
     assert (
         "Calls start late — Webinar attendees, Webinar to client: Consultation call"
-        in text_of(response.content.decode())
+        in unescaped_text_of(response.content.decode())
     )
 
 
@@ -118,7 +118,7 @@ def test_todos_carry_over_and_done_ones_are_struck_through(
     assert response.status_code == 302
     html = alice_client.get(url("meeting", acme, w2)).content.decode()
     done = re.search(r'<li[^>]*data-testid="done-todo".*?</li>', html, re.S).group(0)
-    assert "<s>Call the venue</s>" in done and "done" in text_of(done)
+    assert "<s>Call the venue</s>" in done and "done" in unescaped_text_of(done)
 
     later = section(
         alice_client.get(url("meeting", acme, w3)).content.decode(), "todos"
@@ -208,7 +208,7 @@ def test_agenda_lists_off_track_metrics(
     off = re.search(
         r'<ul class="agenda-list" data-testid="off-track">.*?</ul>', html, re.S
     )
-    words = text_of(off.group(0))
+    words = unescaped_text_of(off.group(0))
     assert (
         "✕ Consultations booked : 3 against a goal of 10 — Bob Baker off track" in words
     )

@@ -440,7 +440,7 @@ def test_my_steps_queries_do_not_grow_with_metrics(
 def test_gap_reports_name_critical_steps_without_a_metric(
     alice_client, acme, alice, webinar_map
 ):
-    from systemmaps.tests.conftest import make_map
+    from systemmaps.tests.factories import make_map
 
     make_map(acme, alice, "Second map")
     Node.objects.filter(client_id__in=["call", "proposal"]).update(critical=True)

@@ -4,7 +4,6 @@ recompute button, week navigation, access, bad input and query counts."""
 import re
 from datetime import timedelta
 from decimal import Decimal
-from html import unescape
 
 import pytest
 from django.db import connection
@@ -22,16 +21,12 @@ from metrics.models import (
     Todo,
 )
 from metrics.tests.factories import EntryFactory, MetricFactory
+from metrics.tests.utils import unescaped_text_of
 from systemmaps.models import Node
 
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def text_of(html: str) -> str:
-    """The words of some HTML, tags dropped and spaces squeezed."""
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 def funnel_stage(html: str, stage: str) -> str:
@@ -41,7 +36,7 @@ def funnel_stage(html: str, stage: str) -> str:
         rf'<li class="funnel-stage" data-stage="{stage}">(.*?)</li>', funnel, re.S
     )
     assert match, f"no funnel stage {stage}"
-    return text_of(match.group(1))
+    return unescaped_text_of(match.group(1))
 
 
 def score_row(html: str, metric_pk: int) -> str:
@@ -50,7 +45,7 @@ def score_row(html: str, metric_pk: int) -> str:
         rf'<tr data-testid="score-row" data-metric="{metric_pk}".*?</tr>', html, re.S
     )
     assert match, f"no scorecard row for metric {metric_pk}"
-    return text_of(match.group(0))
+    return unescaped_text_of(match.group(0))
 
 
 def week_url(name: str, business, week, **kwargs) -> str:
@@ -164,12 +159,12 @@ def test_accountability_counts_per_owner_and_unowned(
 ):
     html = alice_client.get(week_url("review-week", acme, last_week)).content.decode()
     rows = re.findall(r'<tr data-testid="owner-row">.*?</tr>', html, re.S)
-    words = [text_of(r) for r in rows]
+    words = [unescaped_text_of(r) for r in rows]
     assert "AA Alice Archer 1 1 0 0" in words
     assert "BB Bob Baker 1 0 1 0" in words
     unowned = re.search(r'<tr data-testid="unowned-row">.*?</tr>', html, re.S)
-    assert text_of(unowned.group(0)) == "No owner 1 0 0 1"
-    assert "1 metric has no owner" in text_of(html)
+    assert unescaped_text_of(unowned.group(0)) == "No owner 1 0 0 1"
+    assert "1 metric has no owner" in unescaped_text_of(html)
 
 
 def test_funnel_shows_stage_totals_and_empty_stages(
@@ -221,11 +216,12 @@ def test_map_conversions_call_out_the_biggest_drop_off(
     html = alice_client.get(week_url("review-week", acme, last_week)).content.decode()
     part = html[html.index('data-testid="conv-map"') :]
     drop = re.search(r'<p class="conv-drop".*?</p>', part, re.S).group(0)
-    assert text_of(drop) == (
+    assert unescaped_text_of(drop) == (
         "⬇ Biggest drop-off: Email nurture campaign → Consultation call (25 % made it)"
     )
     rows = [
-        text_of(r) for r in re.findall(r'data-testid="conv-row">(.*?)</tr>', part, re.S)
+        unescaped_text_of(r)
+        for r in re.findall(r'data-testid="conv-row">(.*?)</tr>', part, re.S)
     ]
     assert (
         "Webinar (Registrations) Email nurture campaign (Nurtured) 100 80 80 %" in rows

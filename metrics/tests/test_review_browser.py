@@ -6,25 +6,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from hourglass.tests.utils import login_browser
 from metrics import rollup, weeks
 from metrics.models import Entry
 from metrics.tests.factories import EntryFactory, MetricFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page: Page, client, live_server, user) -> Page:
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
 
 
 def fits_the_phone(page: Page) -> bool:
@@ -33,7 +20,6 @@ def fits_the_phone(page: Page) -> bool:
 
 def test_member_enters_a_number_and_the_dashboard_shows_it(
     page: Page,
-    client,
     live_server,
     acme,
     bob,
@@ -44,7 +30,7 @@ def test_member_enters_a_number_and_the_dashboard_shows_it(
     """The broker is down here (no worker runs in tests): the entry is saved, and
     *Recompute now* falls back to computing the rollup in the request, then
     htmx reloads the page."""
-    login(page, client, live_server, bob)
+    login_browser(page, live_server, bob)
     page.goto(live_server.url + reverse("metrics:this-week", args=[acme.slug]))
     field = page.locator(f"#value-{bob_metric.pk}")
     field.fill("12")
@@ -70,7 +56,7 @@ def test_member_enters_a_number_and_the_dashboard_shows_it(
 
 
 def test_scorecard_scrolls_inside_its_card_at_phone_width(
-    page: Page, client, live_server, acme, alice, alice_membership, last_week
+    page: Page, live_server, acme, alice, alice_membership, last_week
 ):
     for i in range(6):
         metric = MetricFactory(
@@ -88,7 +74,7 @@ def test_scorecard_scrolls_inside_its_card_at_phone_width(
     for back in range(12, -1, -1):
         rollup.rollup_business_week(acme.pk, last_week - weeks.WEEK * back)
 
-    login(page, client, live_server, alice)
+    login_browser(page, live_server, alice)
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(
         live_server.url

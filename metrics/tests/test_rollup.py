@@ -19,9 +19,10 @@ from metrics.models import (
     StepConversion,
 )
 from metrics.tests.factories import EntryFactory, MetricFactory
+from metrics.tests.utils import dump
 from metrics.weeks import WEEK
 from systemmaps.models import Node, SystemMap
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import make_map
 
 W = date(2025, 3, 3)  # a Monday
 
@@ -41,31 +42,6 @@ def enter(metric, week: date, value) -> None:
 
 def metric_week(metric, week: date = W) -> MetricWeek:
     return MetricWeek.objects.get(metric=metric, week=week)
-
-
-def dump(business_ids=None) -> dict[str, list[dict]]:
-    """Every rollup row without ids and rollup times, for comparing two runs."""
-    tables = {
-        "metricweek": MetricWeek,
-        "stageweek": StageWeek,
-        "ownerweek": OwnerWeek,
-        "stepconversion": StepConversion,
-        "rollupweek": RollupWeek,
-    }
-    result = {}
-    for name, model in tables.items():
-        rows = model.objects.all()
-        if business_ids is not None:
-            rows = rows.filter(business_id__in=business_ids)
-        fields = [
-            f.attname
-            for f in model._meta.concrete_fields
-            if f.attname not in ("id", "computed_at")
-        ]
-        result[name] = sorted(
-            (tuple(row) for row in rows.values_list(*fields)), key=repr
-        )
-    return result
 
 
 # ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from hourglass.models import Membership
 from hourglass.tests.factories import BusinessFactory
 from metrics import rollup, tasks, weeks
 from metrics.models import MetricWeek, RollupWeek
-from metrics.tests.conftest import use_broker
 from metrics.tests.factories import EntryFactory, MetricFactory
+from metrics.tests.utils import use_broker
 from metrics.weeks import WEEK
 
 W = date(2025, 3, 3)

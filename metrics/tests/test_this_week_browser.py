@@ -3,9 +3,9 @@ types a number, it saves itself through htmx (no page load), a bad one is
 answered next to its field and keeps what was typed."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Page, expect
 
+from hourglass.tests.utils import login_browser
 from metrics.models import Entry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,17 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def bob_phone_page(page, live_server, bob):
-    client = Client()
-    client.force_login(bob)
-    page.context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    login_browser(page, live_server, bob)
     page.set_viewport_size({"width": 375, "height": 800})
     return page
 

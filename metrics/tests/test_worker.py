@@ -12,7 +12,7 @@ from hourglass.tests.factories import BusinessFactory
 from metrics import rollup, tasks
 from metrics.models import MetricWeek, RollupWeek, StageWeek
 from metrics.tests.factories import EntryFactory, MetricFactory
-from metrics.tests.test_rollup import dump
+from metrics.tests.utils import dump
 from metrics.weeks import WEEK
 
 W = date(2025, 3, 3)

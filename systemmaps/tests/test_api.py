@@ -6,7 +6,7 @@ from django.urls import reverse
 from systemmaps.models import Edge, Node, Revision, SystemMap
 from systemmaps.schema import MAX_BYTES, MAX_EDGES, MAX_NODES
 
-from .conftest import webinar_graph
+from .factories import webinar_graph
 
 
 def graph_url(system_map) -> str:

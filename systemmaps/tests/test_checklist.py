@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from hourglass.tests.utils import HTMX
 from systemmaps import services
 from systemmaps.models import ChecklistItem, Node
 
-from .test_step_page import HTMX, bobs_step, main_html, nurture, step_url, text_of
-
-__all__ = ["bobs_step", "nurture"]  # fixtures, used by name
+from .utils import main_html, step_url, text_of
 
 
 def business_today(step) -> date:

@@ -8,11 +8,8 @@ from django.urls import reverse
 from hourglass.models import Membership
 from systemmaps import selectors, services
 from systemmaps.models import Node
-from systemmaps.tests.conftest import make_map
-
-
-def step(system_map, client_id):
-    return Node.objects.get(map=system_map, client_id=client_id)
+from systemmaps.tests.factories import make_map
+from systemmaps.tests.utils import step
 
 
 def cost(system_map, client_id, minutes, runs, hourly=None, **details):

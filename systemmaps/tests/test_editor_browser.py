@@ -10,13 +10,12 @@ import re
 from collections import Counter
 
 import pytest
-from django.test import Client
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from conftest import wait_for_js
+from hourglass.tests.utils import login_browser, wait_for_js
 from systemmaps import selectors, services
 from systemmaps.models import Node, Revision, SystemMap
-from systemmaps.tests.conftest import graph_with_errors, webinar_graph
+from systemmaps.tests.factories import graph_with_errors, webinar_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,21 +28,6 @@ SAVE_TIMEOUT = 15_000
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def log_in(context: BrowserContext, live_server, user) -> None:
-    """Give the browser the session of `user` (no login form needed)."""
-    client = Client()
-    client.force_login(user)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def editor_url(live_server, system_map: SystemMap) -> str:
@@ -59,7 +43,9 @@ def open_editor(page: Page, live_server, system_map: SystemMap) -> None:
     wait_ready(page)
 
 
-def make_map(business, user, graph=None, name="Webinar to client") -> SystemMap:
+def map_with_graph(business, user, graph=None, name="Webinar to client") -> SystemMap:
+    """A map drawn as `graph`, or empty when it is None (unlike
+    systemmaps.tests.factories.make_map, which draws the webinar then)."""
     return services.map_create(
         business=business,
         user=user,
@@ -179,9 +165,9 @@ def fit(page: Page) -> None:
 def test_owner_draws_the_webinar_system_and_it_is_saved(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=None)
+    system_map = map_with_graph(acme, alice, graph=None)
     page.set_viewport_size({"width": 1800, "height": 1000})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
 
@@ -289,9 +275,9 @@ def test_undo_and_redo_add_move_and_label(page: Page, live_server, acme, alice):
         ],
         "edges": [],
     }
-    system_map = make_map(acme, alice, graph=start)
+    system_map = map_with_graph(acme, alice, graph=start)
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     before = canvas_json(page)
@@ -345,8 +331,8 @@ def test_undo_and_redo_add_move_and_label(page: Page, live_server, acme, alice):
 def test_deleting_a_shape_takes_its_arrows_and_one_undo_brings_all_back(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     before = canvas_json(page)
@@ -373,8 +359,8 @@ def test_deleting_a_shape_takes_its_arrows_and_one_undo_brings_all_back(
 
 
 def test_copy_paste_and_duplicate_get_new_ids(page: Page, live_server, acme, alice):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
 
@@ -414,13 +400,13 @@ def test_copy_paste_and_duplicate_get_new_ids(page: Page, live_server, acme, ali
 
 @pytest.fixture
 def two_editors(browser, live_server, acme, alice, erin):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     pages = {}
     contexts = []
     for user in (alice, erin):
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         contexts.append(context)
-        log_in(context, live_server, user)
+        login_browser(context, live_server, user)
         page = context.new_page()
         open_editor(page, live_server, system_map)
         wait_saved(page)
@@ -513,10 +499,10 @@ def test_second_editor_loads_theirs_and_her_graph_stays_in_the_browser(two_edito
 def test_member_reads_the_map_without_editing_tools(
     page: Page, live_server, acme, alice, bob
 ):
-    system_map = make_map(acme, alice, webinar_graph())
+    system_map = map_with_graph(acme, alice, webinar_graph())
     requests = []
     page.on("request", lambda r: requests.append(r.method))
-    log_in(page.context, live_server, bob)
+    login_browser(page.context, live_server, bob)
     page.goto(f"{live_server.url}{system_map.get_absolute_url()}")
     page.get_by_test_id("open-editor").click()
     wait_ready(page)
@@ -555,8 +541,8 @@ def test_member_reads_the_map_without_editing_tools(
 def test_unsaved_change_survives_a_reload_and_is_saved(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     blocked = {"on": True}
 
     def hold_puts(route):
@@ -612,8 +598,8 @@ def test_tidy_up_applies_the_layout_and_one_undo_restores_it(
 ):
     from systemmaps.layout import tidy_positions
 
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     drawn = page.evaluate("window.hourglassEditor.toJSON()")
@@ -643,9 +629,9 @@ def test_tidy_up_applies_the_layout_and_one_undo_restores_it(
 def test_lint_item_selects_its_shape_and_the_list_follows_each_save(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=graph_with_errors())
+    system_map = map_with_graph(acme, alice, graph=graph_with_errors())
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
 
@@ -680,8 +666,8 @@ def test_lint_item_selects_its_shape_and_the_list_follows_each_save(
 def test_editor_demoted_meanwhile_is_told_and_keeps_her_work(
     page: Page, live_server, acme, alice, erin
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, erin)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, erin)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     acme.memberships.filter(user=erin).update(role="member")
@@ -719,8 +705,8 @@ def big_graph(count: int) -> dict:
 def test_overview_map_shows_on_large_maps_and_toggles(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=big_graph(45), name="Big")
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=big_graph(45), name="Big")
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     expect(page.locator("#editor-canvas [data-node-id]")).to_have_count(45)
     minimap = page.get_by_test_id("minimap")
@@ -733,9 +719,9 @@ def test_overview_map_shows_on_large_maps_and_toggles(
 
 
 def test_editor_fits_a_phone(page: Page, live_server, acme, alice):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     page.set_viewport_size({"width": 375, "height": 800})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -759,9 +745,9 @@ def view_transform(page: Page) -> dict:
 
 
 def test_pan_zoom_and_box_select(page: Page, live_server, acme, alice):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     canvas = page.get_by_test_id("canvas").bounding_box()
@@ -806,8 +792,8 @@ def test_pan_zoom_and_box_select(page: Page, live_server, acme, alice):
 
 
 def test_arrow_keys_nudge_and_each_nudge_undoes(page: Page, live_server, acme, alice):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     x0, y0 = positions(canvas_json(page))["call"]
@@ -828,9 +814,9 @@ def test_arrow_keys_nudge_and_each_nudge_undoes(page: Page, live_server, acme, a
 def test_side_panel_changes_the_step_as_one_undoable_change(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     before = canvas_json(page)
@@ -865,8 +851,8 @@ def test_side_panel_changes_the_step_as_one_undoable_change(
 def test_refused_save_lists_the_problems_and_waits_for_the_next_change(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
-    log_in(page.context, live_server, alice)
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    login_browser(page.context, live_server, alice)
     puts = []
 
     def refuse_first_put(route):
@@ -926,7 +912,7 @@ STRICT_CSP = (
 def test_editor_works_under_a_strict_content_security_policy(
     page: Page, live_server, acme, alice
 ):
-    system_map = make_map(acme, alice, graph=None)
+    system_map = map_with_graph(acme, alice, graph=None)
 
     def with_csp(route):
         response = route.fetch()
@@ -938,7 +924,7 @@ def test_editor_works_under_a_strict_content_security_policy(
         "document.addEventListener('securitypolicyviolation', e =>"
         " (window.__csp = window.__csp || []).push(e.effectiveDirective))"
     )
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     expect(status(page)).to_have_text(SAVED)
 
@@ -974,9 +960,9 @@ def badge(page: Page, node: str, name: str) -> Locator:
 def test_owner_and_cost_in_the_panel_show_as_badges_and_stay_after_a_reload(
     page: Page, live_server, acme, alice, bob
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     page.set_viewport_size({"width": 1400, "height": 900})
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     wait_saved(page)
     before = canvas_json(page)
@@ -1025,7 +1011,7 @@ def test_owner_and_cost_in_the_panel_show_as_badges_and_stay_after_a_reload(
 def test_member_sees_the_badges_and_reads_owner_and_cost(
     page: Page, live_server, acme, alice, bob
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     services.step_update(
         node=Node.objects.get(map=system_map, client_id="proposal"),
         owner=bob.memberships.get(business=acme),
@@ -1033,7 +1019,7 @@ def test_member_sees_the_badges_and_reads_owner_and_cost(
         automation="automated",
         automation_tool="PandaDoc",
     )
-    log_in(page.context, live_server, bob)
+    login_browser(page.context, live_server, bob)
     open_editor(page, live_server, system_map)
 
     expect(badge(page, "proposal", "owner")).to_contain_text(bob.initials)
@@ -1051,13 +1037,13 @@ def test_member_sees_the_badges_and_reads_owner_and_cost(
 def test_a_deleted_step_brought_back_after_the_save_has_no_badges(
     page: Page, live_server, acme, alice, bob
 ):
-    system_map = make_map(acme, alice, graph=webinar_graph())
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
     services.step_update(
         node=Node.objects.get(map=system_map, client_id="call"),
         owner=bob.memberships.get(business=acme),
         critical=True,
     )
-    log_in(page.context, live_server, alice)
+    login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     expect(badge(page, "call", "critical")).to_have_count(1)
 

@@ -13,8 +13,8 @@ from hourglass.models import Membership
 from systemmaps import gaps, services
 from systemmaps.graph import lint
 from systemmaps.models import ChecklistItem, Node, StepFlag
-from systemmaps.tests.conftest import make_map, webinar_graph
-from systemmaps.tests.test_my_steps import chain_graph
+from systemmaps.tests.factories import chain_graph, make_map, webinar_graph
+from systemmaps.tests.utils import step
 
 TODAY = date(2025, 6, 30)
 
@@ -336,10 +336,6 @@ def map_gaps_url(system_map):
 
 def gaps_url(business):
     return reverse("systemmaps:gaps", kwargs={"slug": business.slug})
-
-
-def step(system_map, client_id):
-    return Node.objects.get(map=system_map, client_id=client_id)
 
 
 def simple_graph(name="Simple"):

@@ -7,49 +7,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hourglass.models import Membership
 from systemmaps import services
 from systemmaps.models import ChecklistItem, ChecklistRun, Node
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import chain_graph, make_map
+from systemmaps.tests.utils import membership, step
 
 
 def my_steps_url(business):
     return reverse("systemmaps:my-steps", kwargs={"slug": business.slug})
 
 
-def membership(user, business):
-    return Membership.objects.get(user=user, business=business)
-
-
-def step(system_map, client_id):
-    return Node.objects.get(map=system_map, client_id=client_id)
-
-
 def give(system_map, owner, *client_ids):
     Node.objects.filter(map=system_map, client_id__in=client_ids).update(owner=owner)
-
-
-def chain_graph(name, count):
-    """start → count tasks → stop."""
-    tasks = [
-        {"id": f"t{i}", "kind": "task", "label": f"Task {i}", "x": 100.0 * (i + 1)}
-        for i in range(count)
-    ]
-    nodes = [
-        {"id": "start", "kind": "terminus", "label": "Start", "x": 0.0},
-        *tasks,
-        {"id": "stop", "kind": "terminus", "label": "Stop", "x": 100.0 * (count + 1)},
-    ]
-    ids = [n["id"] for n in nodes]
-    return {
-        "schema_version": 1,
-        "name": name,
-        "nodes": [{"y": 0.0, **n} for n in nodes],
-        "edges": [
-            {"id": f"e{i}", "source": a, "target": b, "label": None}
-            for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))
-        ],
-    }
 
 
 # ---------------------------------------------------------------------------

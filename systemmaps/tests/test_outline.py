@@ -8,11 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hourglass.tests.utils import HTMX
 from systemmaps import outline, selectors, services
 from systemmaps.models import Revision
 from systemmaps.schema import validate_graph
 
-from .conftest import maps_snapshot, webinar_graph
+from .factories import webinar_graph
+from .utils import maps_snapshot
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -521,9 +523,6 @@ def op_url(system_map, op: str, node_id: str) -> str:
             "node": node_id,
         },
     )
-
-
-HTMX = {"HX-Request": "true"}
 
 
 def post(client, system_map, op, node_id, data, *, htmx):

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from systemmaps import selectors, services
 
-from .conftest import webinar_graph
+from .factories import webinar_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,13 +17,8 @@ from systemmaps.builtin import TEMPLATES
 from systemmaps.models import MapStatus, Node, Revision, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 
-from .conftest import (
-    graph_with_errors,
-    graph_with_warnings,
-    make_map,
-    maps_snapshot,
-    webinar_graph,
-)
+from .factories import graph_with_errors, graph_with_warnings, make_map, webinar_graph
+from .utils import maps_snapshot
 
 
 def url(name: str, system_map: SystemMap | None = None, **kwargs) -> str:

@@ -8,12 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hourglass.tests.utils import HTMX
 from systemmaps import services
 from systemmaps.models import ChecklistRun, RunTick
 
-from .test_step_page import HTMX, bobs_step, main_html, nurture, step_url, text_of
-
-__all__ = ["bobs_step", "nurture"]  # fixtures, used by name
+from .utils import main_html, step_url, text_of
 
 
 def run_url(run: ChecklistRun, name: str = "run-detail", **kwargs) -> str:

@@ -22,7 +22,8 @@ from systemmaps.models import (
     SystemMap,
 )
 
-from .conftest import graph_with_errors, make_map, maps_snapshot, webinar_graph
+from .factories import graph_with_errors, make_map, webinar_graph
+from .utils import maps_snapshot
 
 
 def without_name(graph: dict) -> dict:

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from hourglass.models import Membership
+from hourglass.tests.utils import HTMX
 from systemmaps import services
 from systemmaps.models import (
     STEP_DETAIL_FIELDS,
@@ -19,63 +19,12 @@ from systemmaps.models import (
     StepFlag,
 )
 
-from .conftest import make_map
-
-HTMX = {"HX-Request": "true"}
-
-
-# ---------------------------------------------------------------------------
-# Helpers shared with test_checklist.py and test_runs.py
-# ---------------------------------------------------------------------------
-
-
-def step(system_map, client_id: str) -> Node:
-    return Node.objects.get(map=system_map, client_id=client_id)
-
-
-def step_url(node: Node, name: str = "step-detail", **kwargs) -> str:
-    return reverse(
-        f"systemmaps:{name}",
-        kwargs={
-            "slug": node.map.business.slug,
-            "pk": node.map_id,
-            "node": node.client_id,
-            **kwargs,
-        },
-    )
-
-
-def membership(user, business) -> Membership:
-    return Membership.objects.get(user=user, business=business)
+from .factories import make_map
+from .utils import main_html, membership, step, step_url, text_of
 
 
 def details_snapshot(node: Node) -> dict:
     return Node.objects.filter(pk=node.pk).values(*STEP_DETAIL_FIELDS).get()
-
-
-def main_html(response) -> str:
-    html = response.content.decode()
-    match = re.search(r"<main\b.*</main>", html, re.S)
-    return match.group() if match else html
-
-
-def text_of(html: str) -> str:
-    """The words of some markup, tags dropped and spaces squeezed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-@pytest.fixture
-def nurture(webinar_map) -> Node:
-    """A step alice's business runs; nobody owns it yet."""
-    return step(webinar_map, "nurture")
-
-
-@pytest.fixture
-def bobs_step(webinar_map, bob, acme) -> Node:
-    """“Consultation call”, owned by bob (a plain member)."""
-    node = step(webinar_map, "call")
-    services.step_update(node=node, owner=membership(bob, acme))
-    return node
 
 
 # ---------------------------------------------------------------------------

@@ -11,14 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from hourglass.models import Membership
 from hourglass.tests.factories import MembershipFactory, UserFactory
+from hourglass.tests.utils import HTMX
 from systemmaps import services
 from systemmaps.models import Node
 
-from .conftest import make_map, maps_snapshot
-
-HTMX = {"HX-Request": "true"}
+from .factories import make_map
+from .utils import maps_snapshot, membership
 
 
 def panel_url(system_map, node_id: str) -> str:
@@ -259,10 +258,6 @@ def step_page_url(system_map, node_id: str) -> str:
             "node": node_id,
         },
     )
-
-
-def membership(user, business):
-    return Membership.objects.get(user=user, business=business)
 
 
 def step_of(system_map, node_id: str) -> Node:

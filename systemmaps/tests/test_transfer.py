@@ -24,7 +24,7 @@ from systemmaps.models import (
     SystemMap,
 )
 from systemmaps.schema import validate_graph
-from systemmaps.tests.conftest import make_map
+from systemmaps.tests.factories import make_map
 from systemmaps.transfer import (
     MAX_IMPORT_BYTES,
     ImportInvalid,

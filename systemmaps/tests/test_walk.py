@@ -20,7 +20,7 @@ from systemmaps.walk import (
     path_cost,
 )
 
-from .conftest import make_map, webinar_graph
+from .factories import make_map, webinar_graph
 
 # Through the "yes" branches, and the "no" branch of the first decision.
 TO_ONBOARD = ["start", "nurture", "booked", "call", "proposal", "signed", "onboard"]

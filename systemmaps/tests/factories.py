@@ -1,0 +1,102 @@
+"""Builders of the systemmaps tests: graph documents and maps made through the
+services."""
+
+from systemmaps import services
+from systemmaps.models import SystemMap
+
+
+def webinar_graph(name: str = "Webinar to client") -> dict:
+    """The example system of DESIGN.md as a graph document."""
+    nodes = [
+        ("start", "terminus", "Webinar", "try"),
+        ("nurture", "task", "Email nurture campaign", "like"),
+        ("booked", "decision", "Booked a consultation?", "try"),
+        ("downsell", "task", "Down-sell campaign", "try"),
+        ("bucket", "terminus", "Future email automation bucket", None),
+        ("call", "task", "Consultation call", "buy"),
+        ("proposal", "task", "Proposal sent", "buy"),
+        ("signed", "decision", "Signed?", "buy"),
+        ("onboard", "terminus", "Onboard new client", "buy"),
+    ]
+    edges = [
+        ("e1", "start", "nurture", None),
+        ("e2", "nurture", "booked", None),
+        ("e3", "booked", "downsell", "no"),
+        ("e4", "downsell", "bucket", None),
+        ("e5", "booked", "call", "yes"),
+        ("e6", "call", "proposal", None),
+        ("e7", "proposal", "signed", None),
+        ("e8", "signed", "nurture", "no"),
+        ("e9", "signed", "onboard", "yes"),
+    ]
+    return {
+        "schema_version": 1,
+        "name": name,
+        "nodes": [
+            {
+                "id": node_id,
+                "kind": kind,
+                "label": label,
+                "x": 200.0 * i,
+                "y": 0.0,
+                "stage": stage,
+                "notes": None,
+            }
+            for i, (node_id, kind, label, stage) in enumerate(nodes)
+        ],
+        "edges": [
+            {"id": e, "source": s, "target": t, "label": label}
+            for e, s, t, label in edges
+        ],
+    }
+
+
+def graph_with_errors(name: str = "Webinar to client") -> dict:
+    """The webinar system where “Signed?” has lost its yes branch: the decision has
+    one branch and “Onboard new client” is cut off."""
+    graph = webinar_graph(name)
+    graph["edges"] = [e for e in graph["edges"] if e["id"] != "e9"]
+    return graph
+
+
+def graph_with_warnings(name: str = "Webinar to client") -> dict:
+    """The webinar system with the first arrow drawn twice: a warning, no error."""
+    graph = webinar_graph(name)
+    graph["edges"].append({**graph["edges"][0], "id": "e10"})
+    return graph
+
+
+def chain_graph(name, count):
+    """start → count tasks → stop."""
+    tasks = [
+        {"id": f"t{i}", "kind": "task", "label": f"Task {i}", "x": 100.0 * (i + 1)}
+        for i in range(count)
+    ]
+    nodes = [
+        {"id": "start", "kind": "terminus", "label": "Start", "x": 0.0},
+        *tasks,
+        {"id": "stop", "kind": "terminus", "label": "Stop", "x": 100.0 * (count + 1)},
+    ]
+    ids = [n["id"] for n in nodes]
+    return {
+        "schema_version": 1,
+        "name": name,
+        "nodes": [{"y": 0.0, **n} for n in nodes],
+        "edges": [
+            {"id": f"e{i}", "source": a, "target": b, "label": None}
+            for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))
+        ],
+    }
+
+
+def make_map(business, user, name: str = "A map", graph=None, **fields) -> SystemMap:
+    """A map made through the service; the webinar drawing unless told otherwise."""
+    return services.map_create(
+        business=business,
+        user=user,
+        name=name,
+        half=fields.pop("half", "marketing"),
+        stages=fields.pop("stages", ["try"]),
+        graph=graph if graph is not None else webinar_graph(name),
+        **fields,
+    )
