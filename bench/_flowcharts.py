@@ -67,7 +67,7 @@ def throwaway_map(graph: dict):
     try:
         system_map = services.map_create(
             business=business,
-            user=user,
+            acting_user=user,
             name="Bench",
             half="marketing",
             stages=["know"],

@@ -39,7 +39,7 @@ def seed(business: Business, owner: User) -> list[SystemMap]:
         template = get_template(key)
         system_map = services.map_create(
             business=business,
-            user=owner,
+            acting_user=owner,
             name=name,
             half=template.half,
             stages=template.stages,

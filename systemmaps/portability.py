@@ -279,7 +279,7 @@ def _import_maps(
         step_details = {ids[new_id]: step for new_id, step in owned.items()}
         system_map = services.map_import(
             business=business,
-            user=context.user,
+            acting_user=context.user,
             name=meta["name"],
             half=meta["half"],
             stages=meta["stages"],

@@ -43,7 +43,7 @@ def populate(
     memberships = {m.user_id: m for m in Membership.objects.filter(business=business)}
     system_map = map_services.map_create(
         business=business,
-        user=owner,
+        acting_user=owner,
         name=f"{business.name} webinar",
         half="marketing",
         stages=["like", "try"],
@@ -56,7 +56,7 @@ def populate(
         system_map = map_services.map_save_graph(
             system_map=system_map,
             graph=graph,
-            user=owner,
+            acting_user=owner,
             expected_version=system_map.version,
         ).system_map
     step = system_map.nodes.get(client_id="nurture")
@@ -77,21 +77,23 @@ def populate(
         for text in ("Write the email", "Check the links", "Schedule it")
     ]
     map_services.checklist_item_add(node=own_step, text="Confirm the time")
-    open_run = map_services.run_start(node=step, user=owner, subject="Client A")
-    map_services.run_tick(run=open_run, item=items[0], ticked=True, user=owner)
-    finished = map_services.run_start(node=step, user=owner, subject="Client B")
-    map_services.run_tick(run=finished, item=items[1], ticked=True, user=owner)
+    open_run = map_services.run_start(node=step, acting_user=owner, subject="Client A")
+    map_services.run_tick(run=open_run, item=items[0], ticked=True, acting_user=owner)
+    finished = map_services.run_start(node=step, acting_user=owner, subject="Client B")
+    map_services.run_tick(run=finished, item=items[1], ticked=True, acting_user=owner)
     map_services.run_finish(run=finished)
-    flag = map_services.flag_add(node=step, user=member, text="The template is old.")
+    flag = map_services.flag_add(
+        node=step, acting_user=member, text="The template is old."
+    )
     trashed = map_services.map_create(
         business=business,
-        user=owner,
+        acting_user=owner,
         name="Old system",
         half="operations",
         stages=["buy"],
         graph=webinar_graph("Old system"),
     )
-    map_services.map_delete(system_map=trashed, user=owner)
+    map_services.map_delete(system_map=trashed, acting_user=owner)
     tactic = services.tactic_create(
         business=business, stage="know", name="Flyers", pep="paid", note="At fairs"
     )

@@ -227,7 +227,7 @@ def test_the_meeting_counts_the_gaps_the_gap_report_counts(alice_client, acme, a
     )
     sales = map_services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Sales",
         half="marketing",
         stages=["try"],

@@ -41,7 +41,7 @@ def postgres():
 def webinar(acme, alice):
     return services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Webinar to client",
         half="marketing",
         stages=["try"],
@@ -224,7 +224,7 @@ def save(system_map: SystemMap, document: dict, user) -> None:
     services.map_save_graph(
         system_map=SystemMap.objects.get(pk=system_map.pk),
         graph=document,
-        user=user,
+        acting_user=user,
         expected_version=SystemMap.objects.get(pk=system_map.pk).version,
     )
 

@@ -142,7 +142,7 @@ def check_put(client, system_map, body: bytes) -> None:
 def hostile_map(acme, alice):
     return services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Webinar to client",
         half="marketing",
         stages=["try"],
@@ -570,7 +570,7 @@ def markup_map(acme, alice):
     document["edges"][0]["label"] = "<b>yes</b>"
     return services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name=NAME,
         half="marketing",
         stages=["try"],

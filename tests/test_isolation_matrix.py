@@ -714,7 +714,7 @@ def _arrow_to_a_step_of_the_other_map(w: Worlds):
         {"id": "secret", "kind": "task", "label": "Secret", "x": 0.0, "y": 300.0}
     )
     map_services.map_save_graph(
-        system_map=theirs, graph=graph, user=None, expected_version=None
+        system_map=theirs, graph=graph, acting_user=None, expected_version=None
     )
     graph = webinar_graph(f"{w.acme.business.name} webinar")
     graph["edges"].append(

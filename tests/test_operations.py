@@ -73,7 +73,7 @@ def test_dump_and_restore_into_a_fresh_database_keeps_every_row(
 ):
     services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Webinar to client",
         half="marketing",
         stages=["try"],

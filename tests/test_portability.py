@@ -914,7 +914,7 @@ def test_metric_on_the_start_of_a_map_without_work_steps_round_trips(
     }
     system_map = map_services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Just a start",
         half="marketing",
         stages=["know"],

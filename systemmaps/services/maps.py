@@ -121,12 +121,12 @@ def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
 
 
 def _record(
-    system_map: SystemMap, graph: dict[str, Any], user: User | None, note: str
+    system_map: SystemMap, graph: dict[str, Any], acting_user: User | None, note: str
 ) -> list:
     findings = lint(graph["nodes"], graph["edges"])
     system_map.lint_errors = sum(f.severity == "error" for f in findings)
     system_map.lint_warnings = sum(f.severity == "warning" for f in findings)
-    system_map.updated_by = user
+    system_map.updated_by = acting_user
     system_map.updated_at = timezone.now()
     system_map.save()
     Revision.objects.create(
@@ -134,7 +134,7 @@ def _record(
         version=system_map.version,
         graph={**graph, "name": system_map.name},
         note=note,
-        created_by=user,
+        created_by=acting_user,
         created_at=system_map.updated_at,
     )
     return findings
@@ -144,7 +144,7 @@ def _record(
 def map_create(
     *,
     business: Business,
-    user: User | None,
+    acting_user: User | None,
     name: str,
     half: str,
     stages: list[str],
@@ -161,12 +161,12 @@ def map_create(
         stages=_ordered_stages(stages),
         product=product.strip(),
         description=description.strip(),
-        created_by=user,
-        updated_by=user,
+        created_by=acting_user,
+        updated_by=acting_user,
         version=1,
     )
     _write_graph(system_map, graph)
-    _record(system_map, graph, user, note or _("Created"))
+    _record(system_map, graph, acting_user, note or _("Created"))
     return system_map
 
 
@@ -175,7 +175,7 @@ def map_save_graph(
     *,
     system_map: SystemMap,
     graph: dict[str, Any],
-    user: User | None,
+    acting_user: User | None,
     expected_version: int | None,
     note: str = "",
 ) -> SaveResult:
@@ -192,7 +192,7 @@ def map_save_graph(
     demoted = locked.status == MapStatus.ACTIVE and has_errors(findings)
     if demoted:
         locked.status = MapStatus.DRAFT
-    _record(locked, graph, user, note)
+    _record(locked, graph, acting_user, note)
     return SaveResult(system_map=locked, findings=findings, demoted=demoted)
 
 
@@ -200,7 +200,7 @@ def map_save_graph(
 def map_update(
     *,
     system_map: SystemMap,
-    user: User | None,
+    acting_user: User | None,
     name: str,
     description: str,
     half: str,
@@ -224,19 +224,19 @@ def map_update(
     locked.stages = _ordered_stages(stages)
     locked.product = product.strip()
     locked.status = status
-    locked.updated_by = user
+    locked.updated_by = acting_user
     locked.updated_at = timezone.now()
     if renamed:
         # The name is part of the graph document, so a rename is a new version.
         locked.version += 1
         graph = graph_of(locked)
-        _record(locked, graph, user, _("Renamed"))
+        _record(locked, graph, acting_user, _("Renamed"))
     else:
         locked.save()
     return locked
 
 
-def map_tidy(*, system_map: SystemMap, user: User | None) -> SaveResult:
+def map_tidy(*, system_map: SystemMap, acting_user: User | None) -> SaveResult:
     """Lay the saved map out left to right with Graphviz, as a new version.
     LayoutError (nothing saved) when Graphviz cannot."""
     graph = graph_of(system_map)
@@ -246,21 +246,21 @@ def map_tidy(*, system_map: SystemMap, user: User | None) -> SaveResult:
     return map_save_graph(
         system_map=system_map,
         graph=graph,
-        user=user,
+        acting_user=acting_user,
         expected_version=system_map.version,
         note=_("Tidied up"),
     )
 
 
 @transaction.atomic
-def map_duplicate(*, system_map: SystemMap, user: User | None) -> SystemMap:
+def map_duplicate(*, system_map: SystemMap, acting_user: User | None) -> SystemMap:
     """A copy of the map with its steps' owners, costs, SOP texts and checklists
     (not their runs or flagged problems, which happened in the original)."""
     graph = graph_of(system_map)
     name = _("Copy of %(name)s") % {"name": system_map.name}
     copy = map_create(
         business=system_map.business,
-        user=user,
+        acting_user=acting_user,
         name=name[:200],
         half=system_map.half,
         stages=system_map.stages,
@@ -315,7 +315,7 @@ def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) ->
 def map_import(
     *,
     business: Business,
-    user: User | None,
+    acting_user: User | None,
     name: str,
     half: str,
     stages: list[str],
@@ -326,7 +326,7 @@ def map_import(
     """A new map from an imported file: the drawing, then its steps' details."""
     system_map = map_create(
         business=business,
-        user=user,
+        acting_user=acting_user,
         name=name,
         half=half,
         stages=stages,
@@ -339,22 +339,22 @@ def map_import(
 
 @transaction.atomic
 def revision_restore(
-    *, system_map: SystemMap, revision: Revision, user: User | None
+    *, system_map: SystemMap, revision: Revision, acting_user: User | None
 ) -> SaveResult:
     """Bring back an old version as a new one; the versions in between stay."""
     graph = {**revision.graph, "name": revision.graph.get("name") or system_map.name}
     return map_save_graph(
         system_map=system_map,
         graph=graph,
-        user=user,
+        acting_user=acting_user,
         expected_version=None,
         note=_("Restored version %(version)d") % {"version": revision.version},
     )
 
 
-def map_delete(*, system_map: SystemMap, user: User | None) -> None:
+def map_delete(*, system_map: SystemMap, acting_user: User | None) -> None:
     system_map.deleted_at = timezone.now()
-    system_map.deleted_by = user
+    system_map.deleted_by = acting_user
     system_map.save(update_fields=["deleted_at", "deleted_by"])
 
 

@@ -82,8 +82,10 @@ def checklist_item_move(*, item: ChecklistItem, offset: int) -> None:
     checklist_reorder(node=item.node, item_ids=ids)
 
 
-def run_start(*, node: Node, user: User, subject: str = "") -> ChecklistRun:
-    return ChecklistRun.objects.create(node=node, started_by=user, subject=subject)
+def run_start(*, node: Node, acting_user: User, subject: str = "") -> ChecklistRun:
+    return ChecklistRun.objects.create(
+        node=node, started_by=acting_user, subject=subject
+    )
 
 
 class RunFinished(Exception):
@@ -105,7 +107,7 @@ def _lock_open_run(run: ChecklistRun) -> None:
 
 @transaction.atomic
 def run_tick(
-    *, run: ChecklistRun, item: ChecklistItem, ticked: bool, user: User
+    *, run: ChecklistRun, item: ChecklistItem, ticked: bool, acting_user: User
 ) -> None:
     """Tick or untick one item of an open run (the item is of the run's step).
 
@@ -116,7 +118,7 @@ def run_tick(
         RunTick.objects.get_or_create(
             run=run,
             item=item,
-            defaults={"item_text": item.text, "ticked_by": user},
+            defaults={"item_text": item.text, "ticked_by": acting_user},
         )
     else:
         RunTick.objects.filter(run=run, item=item).delete()
@@ -153,12 +155,12 @@ def run_finish(
     return run
 
 
-def flag_add(*, node: Node, user: User, text: str) -> StepFlag:
-    return StepFlag.objects.create(node=node, created_by=user, text=text)
+def flag_add(*, node: Node, acting_user: User, text: str) -> StepFlag:
+    return StepFlag.objects.create(node=node, created_by=acting_user, text=text)
 
 
-def flag_resolve(*, flag: StepFlag, user: User) -> StepFlag:
+def flag_resolve(*, flag: StepFlag, acting_user: User) -> StepFlag:
     flag.resolved_at = timezone.now()
-    flag.resolved_by = user
+    flag.resolved_by = acting_user
     flag.save(update_fields=["resolved_at", "resolved_by"])
     return flag

@@ -93,7 +93,7 @@ def make_map(business, user, name: str = "A map", graph=None, **fields) -> Syste
     """A map made through the service; the webinar drawing unless told otherwise."""
     return services.map_create(
         business=business,
-        user=user,
+        acting_user=user,
         name=name,
         half=fields.pop("half", "marketing"),
         stages=fields.pop("stages", ["try"]),

@@ -15,7 +15,7 @@ from systemmaps.tests.utils import membership, step
 def webinar_map(acme, alice):
     return services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Webinar to client",
         half="marketing",
         stages=["like", "try"],
@@ -27,7 +27,7 @@ def webinar_map(acme, alice):
 def other_map(other_co, charlie):
     return services.map_create(
         business=other_co,
-        user=charlie,
+        acting_user=charlie,
         name="Their secret system",
         half="operations",
         stages=["buy"],

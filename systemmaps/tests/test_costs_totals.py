@@ -93,7 +93,7 @@ def test_totals_leave_out_termini_deleted_maps_and_other_businesses(
 ):
     gone = make_map(acme, alice, "Gone")
     cost(gone, "call", 60, 100, 100)
-    services.map_delete(system_map=gone, user=alice)
+    services.map_delete(system_map=gone, acting_user=alice)
     cost(other_map, "call", 60, 100, 100)
 
     totals = selectors.cost_totals(acme)

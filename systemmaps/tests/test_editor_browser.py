@@ -48,7 +48,7 @@ def map_with_graph(business, user, graph=None, name="Webinar to client") -> Syst
     systemmaps.tests.factories.make_map, which draws the webinar then)."""
     return services.map_create(
         business=business,
-        user=user,
+        acting_user=user,
         name=name,
         half="marketing",
         stages=["try"],

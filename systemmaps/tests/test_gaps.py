@@ -393,9 +393,9 @@ def test_map_gap_report_shows_flags_checklists_and_candidates(
     proposal = step(webinar_map, "proposal")
     ChecklistItem.objects.create(node=proposal, text="Price it", position=0)
     services.sop_update(node=proposal, why="", reviewed_on=date(2020, 1, 1))
-    services.flag_add(node=proposal, user=bob, text="The template is outdated")
-    resolved = services.flag_add(node=call, user=bob, text="Fixed already")
-    services.flag_resolve(flag=resolved, user=alice)
+    services.flag_add(node=proposal, acting_user=bob, text="The template is outdated")
+    resolved = services.flag_add(node=call, acting_user=bob, text="Fixed already")
+    services.flag_resolve(flag=resolved, acting_user=alice)
 
     html = alice_client.get(map_gaps_url(webinar_map)).content.decode()
 
@@ -466,7 +466,7 @@ def test_gap_report_of_another_business_map_is_404(alice_client, other_map, acme
 
 
 def test_gap_report_of_a_deleted_map_is_404(alice_client, webinar_map, alice):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
 
     assert alice_client.get(map_gaps_url(webinar_map)).status_code == 404
 

@@ -95,9 +95,9 @@ def test_my_steps_shows_open_runs_on_my_steps_but_not_finished_ones(
     give(webinar_map, membership(bob, acme), "call")
     call = step(webinar_map, "call")
     ChecklistItem.objects.create(node=call, text="Dial", position=0)
-    mine = services.run_start(node=call, user=bob, subject="Client Ada")
-    theirs = services.run_start(node=call, user=alice, subject="Client Grace")
-    done = services.run_start(node=call, user=bob, subject="Client Finished")
+    mine = services.run_start(node=call, acting_user=bob, subject="Client Ada")
+    theirs = services.run_start(node=call, acting_user=alice, subject="Client Grace")
+    done = services.run_start(node=call, acting_user=bob, subject="Client Finished")
     done.finished_at = timezone.now()
     done.save()
 
@@ -115,7 +115,7 @@ def test_runs_i_started_on_steps_of_others_are_listed_apart(
     client_for, acme, alice, erin, webinar_map
 ):
     give(webinar_map, membership(alice, acme), "proposal")
-    run = services.run_start(node=step(webinar_map, "proposal"), user=erin)
+    run = services.run_start(node=step(webinar_map, "proposal"), acting_user=erin)
 
     html = client_for(erin).get(my_steps_url(acme)).content.decode()
 
@@ -129,7 +129,7 @@ def test_steps_of_deleted_maps_and_other_businesses_are_left_out(
     client_for, acme, alice, bob, webinar_map
 ):
     give(webinar_map, membership(bob, acme), "call")
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
 
     html = client_for(bob).get(my_steps_url(acme)).content.decode()
 

@@ -581,7 +581,7 @@ def test_page_has_the_steps_no_start_reaches(alice_client, acme, alice):
     graph["nodes"].append(task("orphan", "Print flyers"))
     system_map = services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="With an orphan",
         half="marketing",
         stages=["know"],
@@ -637,7 +637,7 @@ def test_branch_form_suggests_a_free_label(alice_client, acme, alice):
     graph["edges"] = [e for e in graph["edges"] if e["id"] != "e3"]
     system_map = services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="One branch",
         half="marketing",
         stages=["try"],
@@ -755,7 +755,7 @@ def test_a_stale_version_without_htmx_shows_the_page_with_the_message(
     services.map_save_graph(
         system_map=webinar_map,
         graph=webinar_graph(),
-        user=alice,
+        acting_user=alice,
         expected_version=1,
     )
     before = maps_snapshot()
@@ -915,7 +915,7 @@ def test_map_page_links_the_outline(alice_client, webinar_map):
 def test_a_deeply_nested_map_renders(alice_client, acme, alice):
     system_map = services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Deep",
         half="marketing",
         stages=["try"],
@@ -939,7 +939,7 @@ def test_outline_queries_do_not_grow_with_the_map(alice_client, acme, alice):
     small, large = (
         services.map_create(
             business=acme,
-            user=alice,
+            acting_user=alice,
             name=f"{count} steps",
             half="marketing",
             stages=["try"],

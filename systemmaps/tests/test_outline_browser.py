@@ -19,7 +19,7 @@ MAX_TABS = 120
 def webinar(acme, alice):
     return services.map_create(
         business=acme,
-        user=alice,
+        acting_user=alice,
         name="Webinar to client",
         half="marketing",
         stages=["like", "try"],

@@ -113,7 +113,7 @@ def three_maps(acme, alice, erin, other_map) -> dict[str, SystemMap]:
     }
     SystemMap.objects.filter(pk=maps["warnings"].pk).update(status=MapStatus.ACTIVE)
     gone = make_map(acme, alice, "Gone", stages=["try"])
-    services.map_delete(system_map=gone, user=alice)
+    services.map_delete(system_map=gone, acting_user=alice)
     return maps
 
 
@@ -175,7 +175,7 @@ def test_map_list_links_to_the_trash_with_the_count_of_deleted_maps(
     SystemMap.objects.filter(pk=long_gone.pk).update(
         deleted_at=timezone.now() - timedelta(days=31)
     )
-    services.map_delete(system_map=three_maps["errors"], user=alice)
+    services.map_delete(system_map=three_maps["errors"], acting_user=alice)
 
     response = alice_client.get(url("map-list"))
 
@@ -268,7 +268,7 @@ def test_map_page_lists_the_versions(alice_client, webinar_map, erin):
     services.map_save_graph(
         system_map=webinar_map,
         graph=webinar_graph(),
-        user=erin,
+        acting_user=erin,
         expected_version=1,
         note="Moved the call",
     )
@@ -595,7 +595,7 @@ def test_export_file_name_carries_the_current_version(alice_client, webinar_map)
     services.map_save_graph(
         system_map=webinar_map,
         graph=webinar_graph("Webinar, revised"),
-        user=None,
+        acting_user=None,
         expected_version=1,
     )
 
@@ -750,7 +750,7 @@ def test_delete_puts_the_map_in_the_trash(client_for, erin, webinar_map, headers
 
 
 def test_editor_cannot_restore_a_deleted_map(client_for, erin, webinar_map):
-    services.map_delete(system_map=webinar_map, user=erin)
+    services.map_delete(system_map=webinar_map, acting_user=erin)
     client = client_for(erin)
 
     assert url("map-restore", webinar_map) not in client.get(url("map-trash")).text
@@ -762,7 +762,7 @@ def test_editor_cannot_restore_a_deleted_map(client_for, erin, webinar_map):
 
 
 def test_owner_restores_a_deleted_map(client_for, alice, erin, webinar_map):
-    services.map_delete(system_map=webinar_map, user=erin)
+    services.map_delete(system_map=webinar_map, acting_user=erin)
     client = client_for(alice)
 
     assert url("map-restore", webinar_map) in client.get(url("map-trash")).text
@@ -802,7 +802,7 @@ def two_versions(webinar_map, erin) -> SystemMap:
     services.map_save_graph(
         system_map=webinar_map,
         graph=graph,
-        user=erin,
+        acting_user=erin,
         expected_version=1,
         note="Quotes now",
     )
@@ -940,12 +940,12 @@ def acme_maps(webinar_map, alice) -> dict[str, SystemMap]:
     services.map_save_graph(
         system_map=webinar_map,
         graph=webinar_graph("Webinar, revised"),
-        user=alice,
+        acting_user=alice,
         expected_version=1,
     )
     webinar_map.refresh_from_db()
     trashed = make_map(webinar_map.business, alice, "Trashed")
-    services.map_delete(system_map=trashed, user=alice)
+    services.map_delete(system_map=trashed, acting_user=alice)
     return {"webinar": webinar_map, "trashed": trashed}
 
 

@@ -47,14 +47,14 @@ def items(nurture):
 
 @pytest.fixture
 def run(nurture, items, alice) -> ChecklistRun:
-    return services.run_start(node=nurture, user=alice, subject="Acme Ltd")
+    return services.run_start(node=nurture, acting_user=alice, subject="Acme Ltd")
 
 
 @pytest.fixture
 def bobs_run(bobs_step, bob) -> ChecklistRun:
     services.checklist_item_add(node=bobs_step, text="Send the agenda")
     services.checklist_item_add(node=bobs_step, text="Take notes")
-    return services.run_start(node=bobs_step, user=bob)
+    return services.run_start(node=bobs_step, acting_user=bob)
 
 
 # ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_run_page_lists_the_items_as_checkboxes(alice_client, run, items):
 
 
 def test_member_reads_a_run_of_a_step_he_does_not_own(bob_client, run, alice, items):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
 
     html = main_html(bob_client.get(run_url(run)))
 
@@ -184,14 +184,14 @@ def test_outsider_gets_404_for_a_run(charlie_client, run):
 
 def test_run_of_another_business_is_404_under_my_slug(alice_client, other_map, charlie):
     node = other_map.nodes.get(client_id="nurture")
-    theirs = services.run_start(node=node, user=charlie)
+    theirs = services.run_start(node=node, acting_user=charlie)
     url = reverse("systemmaps:run-detail", kwargs={"slug": "acme", "run": theirs.pk})
 
     assert alice_client.get(url).status_code == 404
 
 
 def test_run_of_a_deleted_map_is_404(alice_client, alice, webinar_map, run):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
 
     assert alice_client.get(run_url(run)).status_code == 404
 
@@ -199,14 +199,14 @@ def test_run_of_a_deleted_map_is_404(alice_client, alice, webinar_map, run):
 def test_run_page_query_count_does_not_grow_with_items(
     client_for, alice, nurture, bobs_step, bob, django_assert_max_num_queries
 ):
-    small = services.run_start(node=bobs_step, user=alice)
+    small = services.run_start(node=bobs_step, acting_user=alice)
     for n in range(28):
         services.checklist_item_add(node=nurture, text=f"Item {n}")
-    large = services.run_start(node=nurture, user=alice)
+    large = services.run_start(node=nurture, acting_user=alice)
     for item in list(nurture.checklist_items.all())[:20]:
-        services.run_tick(run=large, item=item, ticked=True, user=bob)
+        services.run_tick(run=large, item=item, ticked=True, acting_user=bob)
     for item in bobs_step.checklist_items.all():
-        services.run_tick(run=small, item=item, ticked=True, user=bob)
+        services.run_tick(run=small, item=item, ticked=True, acting_user=bob)
     client = client_for(alice)
     client.get(run_url(small))  # session and business settle
     small_url, large_url = run_url(small), run_url(large)
@@ -249,7 +249,7 @@ def test_tick_is_saved_at_once_with_who_and_when(alice_client, alice, run, items
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 def test_untick_removes_the_tick(alice_client, alice, run, items, htmx):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
 
     # An unchecked box is not sent at all.
     response = alice_client.post(
@@ -261,7 +261,7 @@ def test_untick_removes_the_tick(alice_client, alice, run, items, htmx):
 
 
 def test_ticking_twice_keeps_the_first_tick(client_for, alice, erin, run, items):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
 
     client_for(erin).post(run_url(run, "run-tick", item=items[0].pk), {"ticked": "1"})
 
@@ -328,7 +328,7 @@ def test_item_of_another_step_cannot_be_ticked(alice_client, run, bobs_run):
 def test_finished_run_refuses_ticks_with_a_clear_message(
     alice_client, alice, run, items, htmx
 ):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
     services.run_finish(run=run)
     before = run_snapshot(run)
 
@@ -439,8 +439,8 @@ def test_finished_run_refuses_notes(alice_client, run):
 def test_finish_keeps_the_counts_and_the_notes_sent_with_it(
     alice_client, alice, run, items, htmx
 ):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
-    services.run_tick(run=run, item=items[2], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
+    services.run_tick(run=run, item=items[2], ticked=True, acting_user=alice)
 
     response = alice_client.post(
         run_url(run, "run-finish"),
@@ -461,7 +461,7 @@ def test_finish_keeps_the_counts_and_the_notes_sent_with_it(
 
 
 def test_finished_run_page_is_read_only_and_says_how_it_went(client, alice, run, items):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
     client.force_login(alice)
     client.post(run_url(run, "run-finish"), {"subject": "Acme Ltd", "notes": "Done"})
 
@@ -546,7 +546,7 @@ def test_services_refuse_to_change_a_finished_run(alice, run, items):
     services.run_finish(run=run)
 
     with pytest.raises(services.RunFinished):
-        services.run_tick(run=stale, item=items[0], ticked=True, user=alice)
+        services.run_tick(run=stale, item=items[0], ticked=True, acting_user=alice)
     with pytest.raises(services.RunFinished):
         services.run_update(run=stale, subject="x", notes="y")
     with pytest.raises(services.RunFinished):
@@ -559,7 +559,7 @@ def test_services_refuse_to_change_a_finished_run(alice, run, items):
 def test_a_ticked_item_deleted_later_stays_on_the_run_with_its_words(
     alice_client, alice, run, items
 ):
-    services.run_tick(run=run, item=items[1], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[1], ticked=True, acting_user=alice)
     services.checklist_item_delete(item=items[1])
 
     html = text_of(main_html(alice_client.get(run_url(run))))
@@ -591,15 +591,15 @@ def test_history_and_completion_rate_over_finished_runs(
 ):
     # Run 1: 3 of 3. Run 2: 1 of 3, then the checklist grows to 4.
     # Run 3: 0 of 4, still open (left out of the rate).
-    first = services.run_start(node=nurture, user=alice, subject="One")
+    first = services.run_start(node=nurture, acting_user=alice, subject="One")
     for item in items:
-        services.run_tick(run=first, item=item, ticked=True, user=alice)
+        services.run_tick(run=first, item=item, ticked=True, acting_user=alice)
     services.run_finish(run=first)
-    second = services.run_start(node=nurture, user=bob, subject="Two")
-    services.run_tick(run=second, item=items[0], ticked=True, user=bob)
+    second = services.run_start(node=nurture, acting_user=bob, subject="Two")
+    services.run_tick(run=second, item=items[0], ticked=True, acting_user=bob)
     services.run_finish(run=second)
     services.checklist_item_add(node=nurture, text="Log it")
-    services.run_start(node=nurture, user=alice, subject="Three")
+    services.run_start(node=nurture, acting_user=alice, subject="Three")
 
     html = main_html(alice_client.get(step_url(nurture)))
 
@@ -616,7 +616,7 @@ def test_history_and_completion_rate_over_finished_runs(
 def test_completion_rate_with_one_finished_run_is_singular(
     alice_client, alice, nurture, run, items
 ):
-    services.run_tick(run=run, item=items[0], ticked=True, user=alice)
+    services.run_tick(run=run, item=items[0], ticked=True, acting_user=alice)
     services.run_finish(run=run)
 
     html = text_of(main_html(alice_client.get(step_url(nurture))))
@@ -625,7 +625,7 @@ def test_completion_rate_with_one_finished_run_is_singular(
 
 
 def test_finished_runs_of_an_empty_checklist_have_no_rate(alice_client, alice, nurture):
-    services.run_finish(run=services.run_start(node=nurture, user=alice))
+    services.run_finish(run=services.run_start(node=nurture, acting_user=alice))
 
     html = text_of(main_html(alice_client.get(step_url(nurture))))
 
@@ -638,9 +638,9 @@ def test_completion_rate_rounds_half_up(alice_client, alice, nurture):
     items = [
         services.checklist_item_add(node=nurture, text=f"Item {n}") for n in range(8)
     ]
-    run = services.run_start(node=nurture, user=alice)
+    run = services.run_start(node=nurture, acting_user=alice)
     for item in items[:5]:
-        services.run_tick(run=run, item=item, ticked=True, user=alice)
+        services.run_tick(run=run, item=item, ticked=True, acting_user=alice)
     services.run_finish(run=run)
 
     html = text_of(main_html(alice_client.get(step_url(nurture))))

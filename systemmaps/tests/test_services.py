@@ -34,7 +34,7 @@ def save(system_map, graph, user, *, expected_version=None, note=""):
     return services.map_save_graph(
         system_map=system_map,
         graph=graph,
-        user=user,
+        acting_user=user,
         expected_version=expected_version,
         note=note,
     )
@@ -50,7 +50,7 @@ def update(system_map, user, **changes):
         "status": system_map.status,
         **changes,
     }
-    return services.map_update(system_map=system_map, user=user, **fields)
+    return services.map_update(system_map=system_map, acting_user=user, **fields)
 
 
 # ---------------------------------------------------------------------------
@@ -87,7 +87,11 @@ def test_map_create_stores_the_lint_counts(acme, alice):
 
 def test_map_create_without_a_graph_is_an_empty_map(acme, alice):
     system_map = services.map_create(
-        business=acme, user=alice, name="Empty", half="operations", stages=["buy"]
+        business=acme,
+        acting_user=alice,
+        name="Empty",
+        half="operations",
+        stages=["buy"],
     )
 
     assert system_map.nodes.count() == 0
@@ -233,7 +237,7 @@ def test_revision_restore_saves_the_old_graph_as_a_new_version(webinar_map, alic
     first = Revision.objects.get(map=webinar_map, version=1)
 
     result = services.revision_restore(
-        system_map=webinar_map, revision=first, user=alice
+        system_map=webinar_map, revision=first, acting_user=alice
     )
 
     assert result.system_map.version == 4
@@ -260,7 +264,7 @@ def test_map_duplicate_copies_steps_and_arrows_into_a_new_map(webinar_map, erin)
     before = maps_snapshot()
     original_graph = selectors.graph_of(webinar_map)
 
-    copy = services.map_duplicate(system_map=webinar_map, user=erin)
+    copy = services.map_duplicate(system_map=webinar_map, acting_user=erin)
 
     assert copy.pk != webinar_map.pk
     assert copy.name == "Copy of Webinar to client"
@@ -344,11 +348,11 @@ def give_details(system_map, user, owner) -> None:
     signed = Node.objects.get(map=system_map, client_id="signed")
     services.step_update(node=signed, automation=Automation.AUTOMATED)
     services.checklist_item_add(node=signed, text="Countersign")
-    run = services.run_start(node=call, user=user, subject="ACME Ltd")
+    run = services.run_start(node=call, acting_user=user, subject="ACME Ltd")
     services.run_tick(
-        run=run, item=call.checklist_items.first(), ticked=True, user=user
+        run=run, item=call.checklist_items.first(), ticked=True, acting_user=user
     )
-    services.flag_add(node=call, user=user, text="The agenda template is old.")
+    services.flag_add(node=call, acting_user=user, text="The agenda template is old.")
 
 
 def test_map_duplicate_copies_owners_costs_sops_and_checklists(
@@ -356,7 +360,7 @@ def test_map_duplicate_copies_owners_costs_sops_and_checklists(
 ):
     give_details(webinar_map, alice, erin.memberships.get(business=acme))
 
-    copy = services.map_duplicate(system_map=webinar_map, user=erin)
+    copy = services.map_duplicate(system_map=webinar_map, acting_user=erin)
 
     original = steps_table(webinar_map)
     copied = steps_table(copy)
@@ -406,7 +410,7 @@ def test_map_duplicate_queries_do_not_grow_with_steps(acme, alice, erin):
 
     def counted(system_map) -> tuple[int, SystemMap]:
         with CaptureQueriesContext(connection) as queries:
-            copy = services.map_duplicate(system_map=system_map, user=alice)
+            copy = services.map_duplicate(system_map=system_map, acting_user=alice)
         # SQLite takes map_create's insert of the steps in batches of a few
         # hundred values: those are the drawing's, not the details'.
         drawing = [
@@ -445,7 +449,7 @@ def test_map_import_writes_the_drawing_and_the_steps_in_one_transaction(acme, al
     with pytest.raises(IntegrityError):
         services.map_import(
             business=acme,
-            user=alice,
+            acting_user=alice,
             name="Imported",
             half="marketing",
             stages=["try"],
@@ -512,7 +516,7 @@ def test_renaming_a_map_bumps_the_version_and_records_a_revision(webinar_map, er
 
 
 def test_soft_delete_hides_the_map_but_keeps_its_rows(webinar_map, erin):
-    services.map_delete(system_map=webinar_map, user=erin)
+    services.map_delete(system_map=webinar_map, acting_user=erin)
 
     assert not SystemMap.objects.alive().filter(pk=webinar_map.pk).exists()
     assert SystemMap.objects.in_trash().filter(pk=webinar_map.pk).exists()
@@ -523,7 +527,7 @@ def test_soft_delete_hides_the_map_but_keeps_its_rows(webinar_map, erin):
 
 
 def test_map_restore_brings_a_deleted_map_back(webinar_map, erin):
-    services.map_delete(system_map=webinar_map, user=erin)
+    services.map_delete(system_map=webinar_map, acting_user=erin)
 
     services.map_restore(system_map=webinar_map)
 
@@ -571,7 +575,7 @@ def test_maps_by_stage_lists_each_map_under_every_stage_it_spans(
     webinar = make_map(acme, alice, "Webinar", stages=["like", "try"])
     onboarding = make_map(acme, alice, "Onboarding", half="operations", stages=["buy"])
     gone = make_map(acme, alice, "Gone", stages=["try"])
-    services.map_delete(system_map=gone, user=alice)
+    services.map_delete(system_map=gone, acting_user=alice)
 
     by_stage = selectors.maps_by_stage(acme)
 

@@ -71,7 +71,7 @@ def test_unknown_step_is_404(alice_client, webinar_map):
 
 
 def test_step_of_a_deleted_map_is_404(alice_client, alice, webinar_map, nurture):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
     assert alice_client.get(step_url(nurture)).status_code == 404
 
 
@@ -443,9 +443,9 @@ def test_outsider_cannot_flag(charlie_client, nurture):
 def test_open_flags_show_on_the_page_resolved_ones_do_not(
     alice_client, alice, bob, nurture
 ):
-    services.flag_add(node=nurture, user=bob, text="Open one")
-    done = services.flag_add(node=nurture, user=bob, text="Fixed one")
-    services.flag_resolve(flag=done, user=alice)
+    services.flag_add(node=nurture, acting_user=bob, text="Open one")
+    done = services.flag_add(node=nurture, acting_user=bob, text="Fixed one")
+    services.flag_resolve(flag=done, acting_user=alice)
 
     html = main_html(alice_client.get(step_url(nurture)))
 
@@ -455,7 +455,7 @@ def test_open_flags_show_on_the_page_resolved_ones_do_not(
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 def test_owner_resolves_a_flag(alice_client, alice, bob, nurture, htmx):
-    flag = services.flag_add(node=nurture, user=bob, text="Broken link")
+    flag = services.flag_add(node=nurture, acting_user=bob, text="Broken link")
 
     response = alice_client.post(
         step_url(nurture, "step-flag-resolve", flag=flag.pk),
@@ -474,7 +474,7 @@ def test_owner_resolves_a_flag(alice_client, alice, bob, nurture, htmx):
 
 
 def test_member_resolves_a_flag_on_a_step_he_owns(client_for, bob, alice, bobs_step):
-    flag = services.flag_add(node=bobs_step, user=alice, text="Script outdated")
+    flag = services.flag_add(node=bobs_step, acting_user=alice, text="Script outdated")
 
     response = client_for(bob).post(
         step_url(bobs_step, "step-flag-resolve", flag=flag.pk), headers=HTMX
@@ -488,7 +488,7 @@ def test_member_resolves_a_flag_on_a_step_he_owns(client_for, bob, alice, bobs_s
 def test_member_cannot_resolve_a_flag_on_a_step_he_does_not_own(
     client_for, bob, alice, nurture
 ):
-    flag = services.flag_add(node=nurture, user=alice, text="Broken link")
+    flag = services.flag_add(node=nurture, acting_user=alice, text="Broken link")
 
     response = client_for(bob).post(
         step_url(nurture, "step-flag-resolve", flag=flag.pk), headers=HTMX
@@ -500,7 +500,7 @@ def test_member_cannot_resolve_a_flag_on_a_step_he_does_not_own(
 
 
 def test_outsider_cannot_resolve(charlie_client, alice, nurture):
-    flag = services.flag_add(node=nurture, user=alice, text="Broken link")
+    flag = services.flag_add(node=nurture, acting_user=alice, text="Broken link")
 
     response = charlie_client.post(step_url(nurture, "step-flag-resolve", flag=flag.pk))
 
@@ -510,7 +510,9 @@ def test_outsider_cannot_resolve(charlie_client, alice, nurture):
 
 
 def test_flag_of_another_step_is_404(alice_client, alice, webinar_map, nurture):
-    other = services.flag_add(node=step(webinar_map, "call"), user=alice, text="x")
+    other = services.flag_add(
+        node=step(webinar_map, "call"), acting_user=alice, text="x"
+    )
 
     response = alice_client.post(step_url(nurture, "step-flag-resolve", flag=other.pk))
 
@@ -529,12 +531,12 @@ def _fill(node: Node, user, *, items: int, runs: int, flags: int) -> None:
         services.checklist_item_add(node=node, text=f"Item {n}")
     first = node.checklist_items.first()
     for n in range(runs):
-        run = services.run_start(node=node, user=user, subject=f"Client {n}")
-        services.run_tick(run=run, item=first, ticked=True, user=user)
+        run = services.run_start(node=node, acting_user=user, subject=f"Client {n}")
+        services.run_tick(run=run, item=first, ticked=True, acting_user=user)
         if n % 2:
             services.run_finish(run=run)
     for n in range(flags):
-        services.flag_add(node=node, user=user, text=f"Problem {n}")
+        services.flag_add(node=node, acting_user=user, text=f"Problem {n}")
 
 
 def _page_queries(client, node) -> int:

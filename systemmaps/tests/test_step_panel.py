@@ -637,7 +637,7 @@ def test_termini_and_unknown_steps_have_no_owner_and_cost(
 
 
 def test_owner_and_cost_of_a_deleted_map_is_404(alice_client, alice, webinar_map):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
 
     response = alice_client.post(owner_url(webinar_map, "call"), owner_data())
 

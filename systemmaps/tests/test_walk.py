@@ -371,7 +371,7 @@ def test_a_new_version_of_the_map_forgets_the_branches_walked(
         system_map=webinar_map,
         graph=webinar_graph(),
         expected_version=webinar_map.version,
-        user=alice,
+        acting_user=alice,
     )
     html = alice_client.get(walk_url(webinar_map, TO_BUCKET[:3])).content.decode()
     assert "0 of 2 branches walked" in html
@@ -586,7 +586,7 @@ def test_an_outsider_cannot_walk_into_another_business_by_its_map(
 
 
 def test_a_deleted_map_cannot_be_walked(alice_client, alice, webinar_map):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
     assert alice_client.get(walk_url(webinar_map)).status_code == 404
 
 
@@ -630,7 +630,7 @@ def _chain_map(business, user, steps: int):
     )
     for node in system_map.nodes.filter(kind="task"):
         services.checklist_item_add(node=node, text=f"Do {node.label}")
-        services.flag_add(node=node, user=user, text="Unclear")
+        services.flag_add(node=node, acting_user=user, text="Unclear")
     # From the start to the step after the decision, and on to the stop.
     middle = chain[: steps // 2 + 3]
     ending = [*chain[: steps // 2 + 2], "end"]
@@ -713,9 +713,9 @@ def test_a_read_only_member_can_flag_a_problem(bob_client, webinar_map):
 
 def test_resolved_problems_are_not_shown(alice_client, alice, webinar_map):
     booked = step_of(webinar_map, "booked")
-    old = services.flag_add(node=booked, user=alice, text="Fixed long ago")
-    services.flag_resolve(flag=old, user=alice)
-    services.flag_add(node=booked, user=alice, text="Still open")
+    old = services.flag_add(node=booked, acting_user=alice, text="Fixed long ago")
+    services.flag_resolve(flag=old, acting_user=alice)
+    services.flag_add(node=booked, acting_user=alice, text="Still open")
     html = alice_client.get(walk_url(webinar_map, TO_BUCKET[:3])).content.decode()
     assert "Still open" in html
     assert "Fixed long ago" not in html
@@ -795,7 +795,7 @@ def test_an_outsider_cannot_flag_a_problem(charlie_client, webinar_map):
 
 
 def test_a_problem_cannot_be_flagged_on_a_deleted_map(alice_client, alice, webinar_map):
-    services.map_delete(system_map=webinar_map, user=alice)
+    services.map_delete(system_map=webinar_map, acting_user=alice)
     response = alice_client.post(
         flag_url(webinar_map, "booked"), {"text": "Late", "path": "start"}
     )

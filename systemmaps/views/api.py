@@ -172,7 +172,7 @@ def graph(request: BusinessRequest, pk: int) -> HttpResponse:
         result = services.map_save_graph(
             system_map=system_map,
             graph=document,
-            user=request.user,
+            acting_user=request.user,
             expected_version=version,
         )
     except services.VersionConflict as conflict:

@@ -88,7 +88,7 @@ def map_new(request: BusinessRequest) -> HttpResponse:
     graph = _wizard_graph(data)
     system_map = services.map_create(
         business=request.business,
-        user=request.user,
+        acting_user=request.user,
         name=graph["name"],
         half=data["half"],
         stages=data["stages"],
@@ -120,7 +120,7 @@ def template_use(request: BusinessRequest, key: str) -> HttpResponse:
         raise Http404("No such template")
     system_map = services.map_create(
         business=request.business,
-        user=request.user,
+        acting_user=request.user,
         name=template.name,
         half=template.half,
         stages=template.stages,
@@ -167,7 +167,7 @@ def map_import(request: BusinessRequest) -> HttpResponse:
             name = (imported.graph["name"] or upload.name.rsplit(".", 1)[0])[:200]
             system_map = services.map_import(
                 business=request.business,
-                user=request.user,
+                acting_user=request.user,
                 name=name,
                 half=form.cleaned_data["half"],
                 stages=form.cleaned_data["stages"],
@@ -231,7 +231,7 @@ def map_settings(request: BusinessRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.map_update(
-                system_map=system_map, user=request.user, **form.cleaned_data
+                system_map=system_map, acting_user=request.user, **form.cleaned_data
             )
         except services.MapNotReady as error:
             form.add_error("status", str(error))
@@ -249,7 +249,7 @@ def map_tidy(request: BusinessRequest, pk: int) -> HttpResponse:
     """Lay the saved map out left to right with Graphviz, as a new version."""
     system_map = get_map_for_member(request, pk)
     try:
-        services.map_tidy(system_map=system_map, user=request.user)
+        services.map_tidy(system_map=system_map, acting_user=request.user)
     except layout.LayoutError as error:
         messages.error(request, str(error))
     else:
@@ -261,7 +261,7 @@ def map_tidy(request: BusinessRequest, pk: int) -> HttpResponse:
 @require_POST
 def map_duplicate(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
-    copy = services.map_duplicate(system_map=system_map, user=request.user)
+    copy = services.map_duplicate(system_map=system_map, acting_user=request.user)
     messages.success(request, _("“%(name)s” is a copy.") % {"name": copy.name})
     return redirect(copy)
 
@@ -270,7 +270,7 @@ def map_duplicate(request: BusinessRequest, pk: int) -> HttpResponse:
 @require_POST
 def map_delete(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
-    services.map_delete(system_map=system_map, user=request.user)
+    services.map_delete(system_map=system_map, acting_user=request.user)
     messages.success(
         request,
         _("“%(name)s” is in the trash. An owner can bring it back for %(days)d days.")

@@ -215,7 +215,7 @@ def _outline_edit(
         result = services.map_save_graph(
             system_map=system_map,
             graph=clean,
-            user=request.user,
+            acting_user=request.user,
             expected_version=version,
             note=note,
         )

@@ -43,7 +43,7 @@ def revision_detail(request: BusinessRequest, pk: int, version: int) -> HttpResp
 def revision_restore(request: BusinessRequest, pk: int, version: int) -> HttpResponse:
     revision = get_revision_for_member(request, pk, version)
     result = services.revision_restore(
-        system_map=revision.map, revision=revision, user=request.user
+        system_map=revision.map, revision=revision, acting_user=request.user
     )
     messages.success(
         request,

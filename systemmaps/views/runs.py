@@ -39,7 +39,7 @@ def step_run_start(request: BusinessRequest, pk: int, node: str) -> HttpResponse
     if not form.is_valid():
         return _section(request, step, "runs", status=INVALID, run_start_form=form)
     run = services.run_start(
-        node=step, user=request.user, subject=form.cleaned_data["subject"]
+        node=step, acting_user=request.user, subject=form.cleaned_data["subject"]
     )
     return go_to(request, _run_url(run))
 
@@ -114,7 +114,7 @@ def run_tick(request: BusinessRequest, run: int, item: int) -> HttpResponse:
     ticked = form.is_valid() and form.cleaned_data["ticked"]
     try:
         services.run_tick(
-            run=checklist_run, item=entry, ticked=ticked, user=request.user
+            run=checklist_run, item=entry, ticked=ticked, acting_user=request.user
         )
     except services.RunFinished:
         return _finished_refusal(request, checklist_run, RUN_CHECKLIST)

@@ -284,7 +284,9 @@ def step_flag_add(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     form = StepFlagForm(request.POST, auto_id=FLAG_ID)
     if not form.is_valid():
         return _section(request, step, "flags", status=INVALID, flag_form=form)
-    services.flag_add(node=step, user=request.user, text=form.cleaned_data["text"])
+    services.flag_add(
+        node=step, acting_user=request.user, text=form.cleaned_data["text"]
+    )
     return _written(request, step, "flags", _("Problem flagged."), flag_added=True)
 
 
@@ -296,7 +298,7 @@ def step_flag_resolve(
     problem = get_flag_for_member(request, pk, node, flag, for_work=True)
     # Resolving twice (two people at once) is no error: it is resolved.
     if problem.resolved_at is None:
-        services.flag_resolve(flag=problem, user=request.user)
+        services.flag_resolve(flag=problem, acting_user=request.user)
     return _written(request, problem.node, "flags", _("Problem marked as resolved."))
 
 

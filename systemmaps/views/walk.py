@@ -253,7 +253,9 @@ def walk_flag(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
         return _render_walk(
             request, step.map, walk, path, flag_form=form, status=INVALID
         )
-    services.flag_add(node=step, user=request.user, text=form.cleaned_data["text"])
+    services.flag_add(
+        node=step, acting_user=request.user, text=form.cleaned_data["text"]
+    )
     notice = _("Problem flagged at “%(name)s”.") % {"name": walk.name(node)}
     return after_write(
         request,
