@@ -352,7 +352,7 @@ def report(
     """Every rule's gaps for one map, in the order of `RULES`.
 
     The "critical steps without a metric" section is there only when `measured`
-    is given (once metrics exist).
+    (the steps some metric measures) is given.
     """
     flow = flow_gaps(nodes, edges)
     found = {

@@ -138,8 +138,8 @@ class SystemMap(models.Model):
 
 class Node(models.Model):
     map = models.ForeignKey(SystemMap, on_delete=models.CASCADE, related_name="nodes")
-    # The browser's id for the shape, kept across saves (owners, checklists and
-    # metrics of later issues hang on the row, so a save updates rows in place).
+    # The browser's id for the shape, kept across saves (owners, checklists, runs
+    # and metrics hang on the row, so a save updates rows in place).
     client_id = models.CharField(_("id"), max_length=64)
     kind = models.CharField(_("kind"), max_length=10, choices=NodeKind.choices)
     label = models.CharField(_("label"), max_length=200, blank=True)
