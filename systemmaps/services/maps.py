@@ -74,8 +74,9 @@ def _update_steps(fields: list[str], rows: list[list[Any]]) -> None:
 
 
 def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
-    """Make the map's rows equal the graph: nodes updated in place by client id
-    (what hangs on a step — owner, checklist, runs, metrics — survives a save), arrows replaced."""
+    """Make the map's rows equal the graph: steps updated in place by client id
+    (what hangs on a step — owner, checklist, runs, metrics — survives a save),
+    arrows replaced."""
     existing = {n.client_id: n for n in Node.objects.filter(map=system_map)}
     wanted = {n["id"]: n for n in graph["nodes"]}
 
