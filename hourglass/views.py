@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect, retarget
 from metrics import selectors as metric_selectors
 from systemmaps import selectors as map_selectors
 
-from . import portability, selectors, services
+from . import archive, selectors, services
 from .access import INVALID, HtmxHttpRequest, business_view, printable
 from .forms import (
     BusinessForm,
@@ -778,7 +778,7 @@ def business_delete(request: HtmxHttpRequest) -> HttpResponse:
 def business_export(request: HtmxHttpRequest) -> HttpResponse:
     business = request.business
     response = HttpResponse(
-        portability.archive_export(business), content_type="application/zip"
+        archive.archive_export(business), content_type="application/zip"
     )
     filename = f"{business.slug}-{timezone.localdate():%Y-%m-%d}.zip"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -793,12 +793,12 @@ def business_import(request: HtmxHttpRequest) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
-            business, warnings = portability.business_import(
+            business, warnings = archive.business_import(
                 raw=form.cleaned_data["file"].read(),
                 user=request.user,
                 name=form.cleaned_data["name"],
             )
-        except portability.ArchiveInvalid as invalid:
+        except archive.ArchiveInvalid as invalid:
             problems = [printable(problem) for problem in invalid.problems]
         else:
             messages.success(
