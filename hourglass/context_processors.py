@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership
+from . import selectors
 
 # The business navigation. Pages whose issue has not landed yet have no URL;
 # they show as "coming soon" instead of a link that leads nowhere.
@@ -35,11 +35,7 @@ def navigation(request: HttpRequest) -> dict:
 
     # Lazy: a page that does not draw the switcher pays no query for it.
     def switcher():
-        return list(
-            Membership.objects.filter(user=request.user)
-            .select_related("business")
-            .order_by("business__name")
-        )
+        return selectors.user_memberships(request.user)
 
     items = []
     if business is not None:
