@@ -384,10 +384,11 @@ def _read_manifest(raw: bytes) -> Manifest:
 
 @transaction.atomic
 def business_import(
-    *, raw: bytes, user: User, name: str = ""
+    *, raw: bytes, acting_user: User, name: str = ""
 ) -> tuple[Business, list[str]]:
-    """A new business owned by `user` holding everything in the archive, and
-    the warnings of its parts; ArchiveInvalid (and nothing written) otherwise."""
+    """A new business owned by `acting_user` (who uploads the archive) holding
+    everything in it, and the warnings of its parts; ArchiveInvalid (and
+    nothing written) otherwise."""
     manifest, files = archive_read(raw)
     installed = parts()
     known = {part for part, _module in installed}
@@ -401,12 +402,14 @@ def business_import(
         )
     business = services.business_create(
         name=(name or manifest.name)[:120],
-        owner=user,
+        owner=acting_user,
         currency=manifest.currency,
         timezone_name=manifest.timezone,
     )
-    owner = business.memberships.select_related("user").get(user=user)
-    context = ImportContext(user=user, members={user.email.lower(): owner})
+    owner = business.memberships.select_related("user").get(user=acting_user)
+    context = ImportContext(
+        user=acting_user, members={acting_user.email.lower(): owner}
+    )
     warnings: list[str] = []
     for part, module in installed:
         if part in manifest.parts:

@@ -960,7 +960,7 @@ def test_metric_on_the_start_of_a_map_without_work_steps_round_trips(
         business=acme, name="Visitors", step=system_map.nodes.get(client_id="start")
     )
 
-    copy, _warnings = business_import(raw=archive_export(acme), user=charlie)
+    copy, _warnings = business_import(raw=archive_export(acme), acting_user=charlie)
 
     metric = copy.metrics.get(name="Visitors")
     assert metric.step.client_id == "start"

@@ -123,7 +123,7 @@ def business_import(request: HtmxHttpRequest) -> HttpResponse:
         try:
             business, warnings = archive.business_import(
                 raw=form.cleaned_data["file"].read(),
-                user=request.user,
+                acting_user=request.user,
                 name=form.cleaned_data["name"],
             )
         except archive.ArchiveInvalid as invalid:

@@ -104,7 +104,7 @@ def invite(request: BusinessRequest) -> HttpResponse:
         business=request.business,
         email=form.cleaned_data["email"],
         role=form.cleaned_data["role"],
-        invited_by=request.user,
+        acting_user=request.user,
         base_url=request.build_absolute_uri("/"),
     )
     messages.success(
@@ -121,7 +121,7 @@ def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
         business=request.business,
         email=old.email,
         role=old.role,
-        invited_by=request.user,
+        acting_user=request.user,
         base_url=request.build_absolute_uri("/"),
     )
     messages.success(
