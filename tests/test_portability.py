@@ -1,4 +1,4 @@
-"""A whole business out as one archive and into a new business (issue 7, point 6)."""
+"""A whole business out as one archive and into a new business."""
 
 import csv
 import io
