@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from .http import INVALID  # noqa: F401 (views of every app import it from here)
-from .models import Business, Membership
+from .models import Business, Invitation, Membership, Stage, Tactic
 
 SESSION_BUSINESS_KEY = "hourglass_business"
 
@@ -94,3 +94,52 @@ def printable(message: str) -> str:
     """A message safe to send as UTF-8: one quoting a value that carries half of a
     surrogate pair (from a JSON escape in an uploaded file) shows it escaped."""
     return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# The objects of a business page
+# ---------------------------------------------------------------------------
+#
+# Each returns an object of `request.business` with what its page shows, or
+# raises 404, so an id of another business answers like one that does not
+# exist. The role is not checked here: every core URL has one role for all it
+# does, and `business_view(role=…)` refuses a lower role (403) before the
+# method is even looked at, so a member gets 403 from an owner's URL whatever
+# he sends.
+
+
+def get_stage_for_member(request: BusinessRequest, stage: str) -> str:
+    """A stage named in the URL, or 404."""
+    if stage not in Stage.values:
+        raise Http404("No such stage")
+    return stage
+
+
+def get_tactic_for_member(request: BusinessRequest, pk: int) -> Tactic:
+    """A tactic of the business, or 404."""
+    try:
+        return Tactic.objects.select_related("business").get(
+            pk=pk, business=request.business
+        )
+    except Tactic.DoesNotExist:
+        raise Http404("No such tactic") from None
+
+
+def get_invitation_for_member(request: BusinessRequest, pk: int) -> Invitation:
+    """A pending invitation of the business with who sent it, or 404."""
+    try:
+        return Invitation.objects.select_related("business", "invited_by").get(
+            pk=pk, business=request.business, accepted_at__isnull=True
+        )
+    except Invitation.DoesNotExist:
+        raise Http404("No such invitation") from None
+
+
+def get_membership_for_member(request: BusinessRequest, pk: int) -> Membership:
+    """A membership of the business with its user, or 404."""
+    try:
+        return Membership.objects.select_related("user", "business").get(
+            pk=pk, business=request.business
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such member") from None

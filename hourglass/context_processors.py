@@ -1,11 +1,10 @@
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership
+from . import selectors
 
-# The business navigation. Pages whose issue has not landed yet have no URL;
-# they show as "coming soon" instead of a link that leads nowhere.
+# The business navigation: (URL name, label).
 NAV_ITEMS = [
     ("hourglass:overview", _("Hourglass")),
     ("systemmaps:map-list", _("Maps")),
@@ -35,22 +34,20 @@ def navigation(request: HttpRequest) -> dict:
 
     # Lazy: a page that does not draw the switcher pays no query for it.
     def switcher():
-        return list(
-            Membership.objects.filter(user=request.user)
-            .select_related("business")
-            .order_by("business__name")
-        )
+        return selectors.user_memberships(request.user)
 
     items = []
     if business is not None:
         current = request.resolver_match.view_name if request.resolver_match else ""
         for name, label in NAV_ITEMS:
-            try:
-                url = reverse(name, kwargs={"slug": business.slug})
-            except NoReverseMatch:
-                url = None
             active = name == current or current in NAV_ALSO.get(name, ())
-            items.append({"label": label, "url": url, "active": active})
+            items.append(
+                {
+                    "label": label,
+                    "url": reverse(name, kwargs={"slug": business.slug}),
+                    "active": active,
+                }
+            )
     return {
         "business": business,
         "membership": getattr(request, "membership", None),

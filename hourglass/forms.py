@@ -278,7 +278,7 @@ class BusinessImportForm(forms.Form):
     )
 
     def clean_file(self):
-        from .portability import MAX_ARCHIVE_BYTES
+        from .archive import MAX_ARCHIVE_BYTES
 
         upload = self.cleaned_data["file"]
         if upload.size > MAX_ARCHIVE_BYTES:

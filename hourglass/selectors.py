@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -11,13 +12,16 @@ from .models import (
     STAGE_ORDER,
     Business,
     Half,
+    Invitation,
     Membership,
     PepBucket,
     Stage,
     StagePlan,
     Tactic,
+    User,
     stage_half,
 )
+from .services import invitation_url
 
 
 def pep_warning(stage: str, pep_buckets: list[str]) -> str:
@@ -94,6 +98,39 @@ def hourglass_stages(business: Business) -> dict[str, list[StageCard]]:
     cards = _stage_cards(business, STAGE_ORDER)
     split = len(MARKETING_STAGES)
     return {Half.MARKETING: cards[:split], Half.OPERATIONS: cards[split:]}
+
+
+def last_used_membership(user: User) -> Membership | None:
+    """The membership of the business `user` opened last (the oldest one if
+    they never switched), with its business."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("business")
+        .order_by(F("last_used_at").desc(nulls_last=True), "created_at")
+        .first()
+    )
+
+
+def user_memberships(user: User) -> list[Membership]:
+    """Every business `user` belongs to, by name, each with its business."""
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("business")
+        .order_by("business__name")
+    )
+
+
+def pending_invitations(business: Business, base_url: str) -> list[Invitation]:
+    """The invitations nobody has accepted yet, each with its `link` to copy
+    (`base_url` is the site's root, as the email has it)."""
+    invitations = list(
+        Invitation.objects.filter(
+            business=business, accepted_at__isnull=True
+        ).select_related("invited_by")
+    )
+    for invitation in invitations:
+        invitation.link = base_url.rstrip("/") + invitation_url(invitation)
+    return invitations
 
 
 def business_members(business: Business) -> list[Membership]:

@@ -215,15 +215,16 @@ def invitation_from_token(token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_create(
-    *, business: Business, email: str, role: str, invited_by: User, base_url: str
+    *, business: Business, email: str, role: str, acting_user: User, base_url: str
 ) -> Invitation:
-    """Invite `email`, replacing any pending invitation to the same address."""
+    """`acting_user` invites `email`, replacing any pending invitation to the
+    same address."""
     email = normalize_email(email)
     Invitation.objects.filter(
         business=business, email=email, accepted_at__isnull=True
     ).delete()
     invitation = Invitation.objects.create(
-        business=business, email=email, role=role, invited_by=invited_by
+        business=business, email=email, role=role, invited_by=acting_user
     )
     link = base_url.rstrip("/") + invitation_url(invitation)
     transaction.on_commit(lambda: _send_invitation(invitation, link))

@@ -2,51 +2,49 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
 from .forms import LoginForm
+from .views import accounts, business, overview, team
 
 # Pages of one business; every one of them resolves the business from the
 # logged-in user's membership (hourglass.access.business_view) or answers 404.
 business_patterns = (
     [
-        path("", views.overview, name="overview"),
-        path("stages/<str:stage>/", views.stage_plan, name="stage-plan"),
-        path("stages/<str:stage>/edit/", views.stage_edit, name="stage-edit"),
-        path("tactics/new/", views.tactic_create, name="tactic-create"),
-        path("tactics/<int:pk>/edit/", views.tactic_edit, name="tactic-edit"),
-        path("tactics/<int:pk>/delete/", views.tactic_delete, name="tactic-delete"),
-        path("team/", views.team, name="team"),
-        path("team/invite/", views.invite, name="invite"),
+        path("", overview.overview, name="overview"),
+        path("stages/<str:stage>/", overview.stage_plan, name="stage-plan"),
+        path("stages/<str:stage>/edit/", overview.stage_edit, name="stage-edit"),
+        path("tactics/new/", overview.tactic_create, name="tactic-create"),
+        path("tactics/<int:pk>/edit/", overview.tactic_edit, name="tactic-edit"),
+        path("tactics/<int:pk>/delete/", overview.tactic_delete, name="tactic-delete"),
+        path("team/", team.team, name="team"),
+        path("team/invite/", team.invite, name="invite"),
         path(
             "team/invitations/<int:pk>/resend/",
-            views.invitation_resend,
+            team.invitation_resend,
             name="invitation-resend",
         ),
         path(
             "team/invitations/<int:pk>/revoke/",
-            views.invitation_revoke,
+            team.invitation_revoke,
             name="invitation-revoke",
         ),
-        path("team/members/<int:pk>/role/", views.member_role, name="member-role"),
+        path("team/members/<int:pk>/role/", team.member_role, name="member-role"),
         path(
             "team/members/<int:pk>/profile/",
-            views.member_profile,
+            team.member_profile,
             name="member-profile",
         ),
-        path("team/marketing-owner/", views.marketing_owner, name="marketing-owner"),
-        path(
-            "team/members/<int:pk>/remove/", views.member_remove, name="member-remove"
-        ),
-        path("leave/", views.leave, name="leave"),
-        path("settings/", views.business_settings, name="settings"),
-        path("delete/", views.business_delete, name="delete"),
-        path("export/", views.business_export, name="export"),
+        path("team/marketing-owner/", team.marketing_owner, name="marketing-owner"),
+        path("team/members/<int:pk>/remove/", team.member_remove, name="member-remove"),
+        path("leave/", team.leave, name="leave"),
+        path("settings/", business.business_settings, name="settings"),
+        path("delete/", business.business_delete, name="delete"),
+        path("export/", business.business_export, name="export"),
     ],
     "hourglass",
 )
 
 account_patterns = [
-    path("signup/", views.signup, name="signup"),
+    path("signup/", accounts.signup, name="signup"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -55,7 +53,7 @@ account_patterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("profile/", views.profile, name="profile"),
+    path("profile/", accounts.profile, name="profile"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(),
@@ -87,11 +85,13 @@ account_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", accounts.home, name="home"),
     path("accounts/", include(account_patterns)),
-    path("businesses/new/", views.business_create, name="business-create"),
-    path("businesses/import/", views.business_import, name="business-import"),
-    path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("businesses/new/", business.business_create, name="business-create"),
+    path("businesses/import/", business.business_import, name="business-import"),
+    path(
+        "invitations/<str:token>/", accounts.invitation_accept, name="invitation-accept"
+    ),
     path("b/<slug:slug>/", include(business_patterns)),
     path("b/<slug:slug>/", include("systemmaps.urls")),
     path("b/<slug:slug>/", include("metrics.urls")),

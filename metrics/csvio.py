@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from hourglass.archive import ArchiveInvalid, csv_bytes, csv_rows, row_error
 from hourglass.models import Business
-from hourglass.portability import ArchiveInvalid, csv_bytes, csv_rows, row_error
 
 from . import weeks
 from .forms import parse_value

@@ -1,4 +1,4 @@
-"""The metrics' part of a business archive (see hourglass.portability).
+"""The metrics' part of a business archive (see hourglass.archive).
 
 Files: `metrics.csv` (each metric, with the step it measures named by the map's
 key and the step's id in systemmaps/maps.json), `entries.csv` (every weekly
@@ -16,8 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hourglass.models import Business, Stage
-from hourglass.portability import (
+from hourglass.archive import (
     ImportContext,
     csv_bytes,
     csv_rows,
@@ -25,6 +24,7 @@ from hourglass.portability import (
     parse_decimal_cell,
     row_error,
 )
+from hourglass.models import Business, Stage
 
 from .models import (
     Direction,

@@ -1,4 +1,4 @@
-"""The system maps' part of a business archive (see hourglass.portability).
+"""The system maps' part of a business archive (see hourglass.archive).
 
 Files: `maps.json` (each live map's settings and the name of its file),
 `maps/<key>.json` (the graph document with step details and checklists, as
@@ -16,8 +16,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hourglass.models import Business, Half, Stage
-from hourglass.portability import (
+from hourglass.archive import (
     ArchiveInvalid,
     ImportContext,
     csv_bytes,
@@ -25,6 +24,7 @@ from hourglass.portability import (
     parse_datetime_cell,
     row_error,
 )
+from hourglass.models import Business, Half, Stage
 
 from . import selectors, services
 from .models import (

@@ -101,7 +101,7 @@ def populate(
         business=business,
         email=f"invitee@{business.slug}.example.com",
         role=Role.EDITOR,
-        invited_by=owner,
+        acting_user=owner,
         base_url="http://testserver/",
     )
     services.stage_plan_update(

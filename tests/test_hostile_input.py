@@ -26,8 +26,8 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from hourglass.archive import csv_unsafe
 from hourglass.models import Business
-from hourglass.portability import csv_unsafe
 from metrics import csvio, weeks
 from metrics.models import (
     Entry,

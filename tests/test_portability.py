@@ -1,4 +1,4 @@
-"""A whole business out as one archive and into a new business (issue 7, point 6)."""
+"""A whole business out as one archive and into a new business."""
 
 import csv
 import io
@@ -11,10 +11,16 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from hourglass import portability
+from hourglass.archive import (
+    MAX_FILES,
+    MAX_UNCOMPRESSED_BYTES,
+    archive_export,
+    business_import,
+    csv_safe,
+    csv_unsafe,
+)
 from hourglass.demo import DEMO_SLUG
 from hourglass.models import Business, Invitation, Membership, StagePlan, Tactic
-from hourglass.portability import csv_safe, csv_unsafe
 from metrics import portability as metrics_part
 from metrics import rollup, weeks
 from metrics import services as metric_services
@@ -656,7 +662,7 @@ def bomb() -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", "{}")
         with archive.open("hourglass/members.csv", "w") as handle:
-            for _ in range(portability.MAX_UNCOMPRESSED_BYTES // len(chunk) + 1):
+            for _ in range(MAX_UNCOMPRESSED_BYTES // len(chunk) + 1):
                 handle.write(chunk)
     return out.getvalue()
 
@@ -664,7 +670,7 @@ def bomb() -> bytes:
 def many_files() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        for number in range(portability.MAX_FILES + 1):
+        for number in range(MAX_FILES + 1):
             archive.writestr(f"f{number}", b"")
     return out.getvalue()
 
@@ -924,9 +930,7 @@ def test_metric_on_the_start_of_a_map_without_work_steps_round_trips(
         business=acme, name="Visitors", step=system_map.nodes.get(client_id="start")
     )
 
-    copy, _warnings = portability.business_import(
-        raw=portability.archive_export(acme), user=charlie
-    )
+    copy, _warnings = business_import(raw=archive_export(acme), acting_user=charlie)
 
     metric = copy.metrics.get(name="Visitors")
     assert metric.step.client_id == "start"

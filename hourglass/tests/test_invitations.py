@@ -448,7 +448,7 @@ def test_invitation_service_stores_the_email_in_lower_case(acme, alice):
         business=acme,
         email=" Dave@Example.COM ",
         role=Role.MEMBER,
-        invited_by=alice,
+        acting_user=alice,
         base_url="http://testserver/",
     )
 
@@ -595,7 +595,7 @@ def test_sign_up_from_an_invitation_used_meanwhile_creates_no_account(acme, alic
         business=acme,
         email="late@example.com",
         role="member",
-        invited_by=alice,
+        acting_user=alice,
         base_url="http://testserver/",
     )
     stale = Invitation.objects.get(pk=invitation.pk)

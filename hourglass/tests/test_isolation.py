@@ -1,7 +1,7 @@
 """Tenant isolation: every page under /b/<slug>/ belongs to the business's members only.
 
-The URLs are found by walking the resolver, so pages that other apps add under
-/b/<slug>/ later are checked without touching this file.
+The URLs are found by walking the resolver, so every page any app has under
+/b/<slug>/ is checked without being listed in this file.
 """
 
 import re

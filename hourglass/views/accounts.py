@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import selectors, services
+from ..access import HtmxHttpRequest
+from ..forms import InvitedSignUpForm, ProfileForm, SignUpForm
+from ..http import INVALID, go_to
+from ..models import Invitation, Membership
+from ..services import InvitationError
+
+
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "hourglass/landing.html")
+    membership = selectors.last_used_membership(request.user)
+    if membership is None:
+        messages.info(
+            request, _("You are not part of any business yet. Create one to start.")
+        )
+        return go_to(request, reverse("business-create"))
+    return go_to(request, membership.business.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return go_to(request, reverse("home"))
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user, business = services.user_sign_up(
+            name=data["name"],
+            email=data["email"],
+            password=data["password1"],
+            business_name=data["business_name"],
+        )
+        login(request, user, backend=settings.MODEL_BACKEND)
+        messages.success(
+            request,
+            _(
+                "Welcome to Hourglass. Start with the stage your customers "
+                "meet first: Know."
+            ),
+        )
+        return go_to(request, business.get_absolute_url())
+    status = INVALID if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HtmxHttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile is saved."))
+        return go_to(request, reverse("profile"))
+    return render(
+        request,
+        "hourglass/profile.html",
+        {"form": form, "memberships": selectors.user_memberships(request.user)},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Joining a business by invitation
+# ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """The page an invitation link opens: accept it as the invited user, or sign
+    up with the invited address."""
+    try:
+        invitation = services.invitation_from_token(token)
+        if request.user.is_authenticated:
+            return _accept_as_user(request, invitation)
+        return _accept_by_sign_up(request, invitation)
+    except InvitationError as error:
+        return render(
+            request,
+            "hourglass/invitation_unusable.html",
+            {"reason": error.reason, "invitation": error.invitation},
+            status=404 if error.reason == InvitationError.INVALID else 410,
+        )
+
+
+def _accept_as_user(request: HtmxHttpRequest, invitation: Invitation) -> HttpResponse:
+    if request.user.email != invitation.email:
+        return render(
+            request,
+            "hourglass/invitation_wrong_user.html",
+            {"invitation": invitation},
+            status=403,
+        )
+    if request.method == "POST":
+        membership = services.invitation_accept(
+            invitation=invitation, user=request.user
+        )
+        return _joined(request, membership)
+    return render(
+        request, "hourglass/invitation_accept.html", {"invitation": invitation}
+    )
+
+
+def _accept_by_sign_up(
+    request: HtmxHttpRequest, invitation: Invitation
+) -> HttpResponse:
+    form = InvitedSignUpForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        membership = services.invitation_sign_up(
+            invitation=invitation,
+            name=form.cleaned_data["name"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, membership.user, backend=settings.MODEL_BACKEND)
+        return _joined(request, membership)
+    return render(
+        request,
+        "hourglass/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+def _joined(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
+    messages.success(
+        request,
+        _("You joined %(business)s as %(role)s.")
+        % {"business": membership.business.name, "role": membership.get_role_display()},
+    )
+    return go_to(request, membership.business.get_absolute_url())

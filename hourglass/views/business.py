@@ -1,0 +1,143 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import archive, services
+from ..access import BusinessRequest, HtmxHttpRequest, business_view, printable
+from ..forms import BusinessForm, BusinessImportForm, DeleteBusinessForm
+from ..http import INVALID, go_to
+from ..models import Business, Role
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = BusinessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        business = services.business_create(
+            name=form.cleaned_data["name"],
+            owner=request.user,
+            currency=form.cleaned_data["currency"],
+            timezone_name=form.cleaned_data["timezone"],
+        )
+        messages.success(request, _("%(name)s is ready.") % {"name": business.name})
+        return go_to(request, business.get_absolute_url())
+    status = INVALID if request.method == "POST" else 200
+    return render(
+        request, "hourglass/business_create.html", {"form": form}, status=status
+    )
+
+
+# ---------------------------------------------------------------------------
+# Business settings
+# ---------------------------------------------------------------------------
+
+
+def _business_form(business: Business, data=None) -> BusinessForm:
+    initial = {
+        "name": business.name,
+        "currency": business.currency,
+        "timezone": business.timezone,
+    }
+    return BusinessForm(data, initial=initial)
+
+
+def _settings_page(
+    request: BusinessRequest,
+    form: BusinessForm,
+    delete_form: DeleteBusinessForm | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    delete_form = delete_form or DeleteBusinessForm(business_name=request.business.name)
+    return render(
+        request,
+        "hourglass/business_settings.html",
+        {"form": form, "delete_form": delete_form},
+        status=status,
+    )
+
+
+@business_view(role=Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def business_settings(request: BusinessRequest) -> HttpResponse:
+    business = request.business
+    form = _business_form(business, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.business_update(
+            business=business,
+            name=form.cleaned_data["name"],
+            currency=form.cleaned_data["currency"],
+            timezone_name=form.cleaned_data["timezone"],
+        )
+        messages.success(request, _("Business settings saved."))
+        return go_to(request, reverse("hourglass:settings", args=[business.slug]))
+    status = INVALID if request.method == "POST" else 200
+    return _settings_page(request, form, status=status)
+
+
+@business_view(role=Role.OWNER)
+@require_POST
+def business_delete(request: BusinessRequest) -> HttpResponse:
+    business = request.business
+    form = DeleteBusinessForm(request.POST, business_name=business.name)
+    if not form.is_valid():
+        return _settings_page(request, _business_form(business), form, status=INVALID)
+    name = business.name
+    services.business_delete(business=business)
+    messages.success(
+        request, _("%(name)s and everything in it is deleted.") % {"name": name}
+    )
+    return go_to(request, reverse("home"))
+
+
+# ---------------------------------------------------------------------------
+# The whole business as one archive
+# ---------------------------------------------------------------------------
+
+
+@business_view(role=Role.OWNER)
+@require_GET
+def business_export(request: BusinessRequest) -> HttpResponse:
+    business = request.business
+    response = HttpResponse(
+        archive.archive_export(business), content_type="application/zip"
+    )
+    filename = f"{business.slug}-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_import(request: HtmxHttpRequest) -> HttpResponse:
+    form = BusinessImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            business, warnings = archive.business_import(
+                raw=form.cleaned_data["file"].read(),
+                acting_user=request.user,
+                name=form.cleaned_data["name"],
+            )
+        except archive.ArchiveInvalid as invalid:
+            problems = [printable(problem) for problem in invalid.problems]
+        else:
+            messages.success(
+                request, _("%(name)s is imported.") % {"name": business.name}
+            )
+            for warning in warnings:
+                messages.warning(request, warning)
+            return go_to(request, business.get_absolute_url())
+    return render(
+        request,
+        "hourglass/business_import.html",
+        {"form": form, "problems": problems},
+        status=INVALID if request.method == "POST" else 200,
+    )
