@@ -11,7 +11,7 @@ files under `<part>/`. A part is an installed app with a module
 Parts run in INSTALLED_APPS order (an app's models point only at apps listed
 before it), so `context` carries what earlier parts made: the new memberships
 by email and any id maps a part leaves for the next. A part raises
-ArchiveInvalid naming the file and row; the import is one transaction, so a bad
+ImportInvalid naming the file and row; the import is one transaction, so a bad
 row anywhere writes nothing at all.
 """
 
@@ -52,7 +52,11 @@ PART_MODULE = "portability"
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ArchiveInvalid(Exception):
+class ImportInvalid(Exception):
+    """What every importer raises — a business archive, a map's JSON file, a
+    numbers CSV: the problems, each naming the file, row, node or field, for the
+    person who uploaded it. Nothing was written."""
+
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
@@ -123,7 +127,7 @@ def csv_rows(
     files: dict[str, bytes], name: str, columns: list[str], *, label: str = ""
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) of each row of a part's CSV file; an
-    absent file has no rows. ArchiveInvalid when it cannot be read or lacks a
+    absent file has no rows. ImportInvalid when it cannot be read or lacks a
     column."""
     raw = files.get(name)
     if raw is None:
@@ -132,13 +136,13 @@ def csv_rows(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s: the file is not UTF-8 text.") % {"file": shown}]
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _("%(file)s: the columns %(columns)s are missing.")
                 % {"file": shown, "columns": ", ".join(missing)}
@@ -147,7 +151,7 @@ def csv_rows(
     try:
         for row in reader:
             if None in row or any(value is None for value in row.values()):
-                raise ArchiveInvalid(
+                raise ImportInvalid(
                     [
                         _("%(file)s, line %(line)d: wrong number of cells.")
                         % {"file": shown, "line": reader.line_num}
@@ -155,7 +159,7 @@ def csv_rows(
                 )
             yield reader.line_num, {c: csv_unsafe(row[c]) for c in columns}
     except csv.Error as error:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _("%(file)s, line %(line)d: %(error)s")
                 % {"file": shown, "line": reader.line_num, "error": error}
@@ -163,8 +167,8 @@ def csv_rows(
         ) from None
 
 
-def row_error(file: str, line: int, message: str) -> ArchiveInvalid:
-    return ArchiveInvalid(
+def row_error(file: str, line: int, message: str) -> ImportInvalid:
+    return ImportInvalid(
         [
             _("%(file)s, line %(line)d: %(message)s")
             % {"file": file, "line": line, "message": message}
@@ -259,9 +263,9 @@ def archive_export(business: Business) -> bytes:
 
 def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
     """The manifest and each part's files of an uploaded archive, checked for
-    size before anything is unpacked; ArchiveInvalid naming what is wrong."""
+    size before anything is unpacked; ImportInvalid naming what is wrong."""
     if len(raw) > MAX_ARCHIVE_BYTES:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _("The archive is %(size)d bytes; at most %(max)d MB can be imported.")
                 % {"size": len(raw), "max": MAX_ARCHIVE_BYTES // (1024 * 1024)}
@@ -271,11 +275,11 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("The file is not a zip archive exported by Hourglass.")]
         ) from None
     if len(infos) > MAX_FILES:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _("The archive holds %(count)d files; at most %(max)d are allowed.")
                 % {"count": len(infos), "max": MAX_FILES}
@@ -283,7 +287,7 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         )
     unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNCOMPRESSED_BYTES:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _(
                     "The archive unpacks to %(size)d bytes; at most %(max)d MB "
@@ -294,9 +298,9 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         )
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
-        raise ArchiveInvalid([_("The archive names a file twice.")])
+        raise ImportInvalid([_("The archive names a file twice.")])
     if MANIFEST not in names:
-        raise ArchiveInvalid([_("The archive has no %(file)s.") % {"file": MANIFEST}])
+        raise ImportInvalid([_("The archive has no %(file)s.") % {"file": MANIFEST}])
     manifest = _read_manifest(_read_member(archive, MANIFEST))
     files: dict[str, dict[str, bytes]] = {}
     for part, part_files in manifest.parts.items():
@@ -304,7 +308,7 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         for file_name in part_files:
             path = f"{part}/{file_name}"
             if path not in names:
-                raise ArchiveInvalid(
+                raise ImportInvalid(
                     [
                         _("%(file)s is listed in %(manifest)s but not in the archive.")
                         % {"file": path, "manifest": MANIFEST}
@@ -321,17 +325,17 @@ def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
             # The declared size was checked; read no more than it says.
             data = handle.read(info.file_size + 1)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s cannot be unpacked.") % {"file": name}]
         ) from None
     if len(data) != info.file_size:
-        raise ArchiveInvalid([_("%(file)s cannot be unpacked.") % {"file": name}])
+        raise ImportInvalid([_("%(file)s cannot be unpacked.") % {"file": name}])
     return data
 
 
 def _read_manifest(raw: bytes) -> Manifest:
-    def invalid(message: str) -> ArchiveInvalid:
-        return ArchiveInvalid(
+    def invalid(message: str) -> ImportInvalid:
+        return ImportInvalid(
             [_("%(file)s: %(message)s") % {"file": MANIFEST, "message": message}]
         )
 
@@ -387,14 +391,14 @@ def business_import(
     *, raw: bytes, acting_user: User, name: str = ""
 ) -> tuple[Business, list[str]]:
     """A new business owned by `acting_user` (who uploads the archive) holding
-    everything in it, and the warnings of its parts; ArchiveInvalid (and
+    everything in it, and the warnings of its parts; ImportInvalid (and
     nothing written) otherwise."""
     manifest, files = archive_read(raw)
     installed = parts()
     known = {part for part, _module in installed}
     unknown = [part for part in manifest.parts if part not in known]
     if unknown:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _("The archive holds parts this installation does not have: %(parts)s.")
                 % {"parts": ", ".join(sorted(unknown))}

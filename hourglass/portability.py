@@ -16,8 +16,8 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from .archive import (
-    ArchiveInvalid,
     ImportContext,
+    ImportInvalid,
     csv_bytes,
     csv_rows,
     parse_decimal_cell,
@@ -155,7 +155,7 @@ def _import_members(
 def _member_row_rate(
     label: str, line: int, email: str, row: dict[str, str]
 ) -> Decimal | None:
-    """The hourly rate of a checked row of members.csv; ArchiveInvalid naming the
+    """The hourly rate of a checked row of members.csv; ImportInvalid naming the
     line when its email, role or texts are not acceptable."""
     try:
         validate_email(email)
@@ -187,26 +187,26 @@ def _import_plan(business: Business, files: dict[str, bytes]) -> None:
     try:
         plan = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s: not valid JSON.") % {"file": PLAN_LABEL}]
         ) from None
     if not isinstance(plan, dict):
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s: must be one JSON object.") % {"file": PLAN_LABEL}]
         )
     _import_stage_plans(business, plan.get("stages") or [])
     Tactic.objects.bulk_create(_tactics(business, plan.get("tactics") or []))
 
 
-def _plan_invalid(message: str, where: str) -> ArchiveInvalid:
+def _plan_invalid(message: str, where: str) -> ImportInvalid:
     """`message` (with %(file)s and %(where)s) about one item of the plan file."""
-    return ArchiveInvalid([message % {"file": PLAN_LABEL, "where": where}])
+    return ImportInvalid([message % {"file": PLAN_LABEL, "where": where}])
 
 
 def _text(item: dict[str, Any], key: str, limit: int, where: str) -> str:
     value = item.get(key, "")
     if not isinstance(value, str) or len(value) > limit:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _(
                     "%(file)s, %(where)s: “%(field)s” must be text of at most "

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from hourglass.archive import ArchiveInvalid, csv_bytes, csv_rows, row_error
+from hourglass.archive import ImportInvalid, csv_bytes, csv_rows, row_error
 from hourglass.models import Business
 
 from . import weeks
@@ -101,7 +101,7 @@ def _normalised(raw: bytes, label: str) -> tuple[str, bytes]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [
                 _(
                     "%(file)s is not UTF-8 text. Save it from your spreadsheet as "
@@ -111,7 +111,7 @@ def _normalised(raw: bytes, label: str) -> tuple[str, bytes]:
             ]
         ) from None
     if "\x00" in text:
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s is not a CSV file.") % {"file": label}]
         ) from None
     header, newline, rest = text.partition("\n")
@@ -135,7 +135,7 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         rows = []
         for line, row in csv_rows({"upload": data}, "upload", COLUMNS, label=label):
             if len(rows) == MAX_ROWS:
-                raise ArchiveInvalid(
+                raise ImportInvalid(
                     [
                         _(
                             "%(file)s has more than %(max)d rows; split it into "
@@ -145,7 +145,7 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
                     ]
                 )
             rows.append((line, row))
-    except ArchiveInvalid as error:
+    except ImportInvalid as error:
         result.problems.extend(error.problems)
         return result
     if not rows:

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hourglass.archive import (
-    ArchiveInvalid,
     ImportContext,
+    ImportInvalid,
     csv_bytes,
     csv_rows,
     parse_datetime_cell,
@@ -36,7 +36,7 @@ from .models import (
     StepFlag,
     SystemMap,
 )
-from .transfer import ImportInvalid, export_json, import_document
+from .transfer import export_json, import_document
 
 MAPS_FILE = "maps.json"
 RUNS_FILE = "runs.csv"
@@ -225,11 +225,11 @@ def _import_maps(
     try:
         listing = json.loads(files.get(MAPS_FILE, b"[]").decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ArchiveInvalid(
+        raise ImportInvalid(
             [_("%(file)s: not valid JSON.") % {"file": label}]
         ) from None
     if not isinstance(listing, list):
-        raise ArchiveInvalid([_("%(file)s: must be a list.") % {"file": label}])
+        raise ImportInvalid([_("%(file)s: must be a list.") % {"file": label}])
     steps: dict[tuple[str, str], Node] = {}
     keys: set[str] = set()
     for number, entry in enumerate(listing, start=1):
@@ -239,13 +239,13 @@ def _import_maps(
         path = f"systemmaps/{meta['file']}"
         raw = files.get(meta["file"])
         if raw is None:
-            raise ArchiveInvalid(
+            raise ImportInvalid(
                 [_("%(where)s: %(file)s is missing.") % {"where": where, "file": path}]
             )
         try:
             imported = import_document(raw)
         except ImportInvalid as invalid:
-            raise ArchiveInvalid(
+            raise ImportInvalid(
                 [f"{path}: {problem}" for problem in invalid.problems]
             ) from None
         # The file's own step ids come back, so the runs and flags naming them
@@ -306,8 +306,8 @@ def _import_maps(
 
 
 def _map_settings(entry: Any, where: str, keys: set[str]) -> dict[str, Any]:
-    def invalid(message: str) -> ArchiveInvalid:
-        return ArchiveInvalid(
+    def invalid(message: str) -> ImportInvalid:
+        return ImportInvalid(
             [_("%(where)s: %(message)s") % {"where": where, "message": message}]
         )
 

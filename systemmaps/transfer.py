@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from hourglass.archive import ImportInvalid
 from systemmaps.document import SCHEMA_VERSION, WORK_KINDS
 from systemmaps.models import STEP_DETAIL_FIELDS, STEP_SOP_FIELDS, Automation
 from systemmaps.schema import (
@@ -49,12 +50,6 @@ MAX_EMAIL = 254
 MAX_CHECKLIST_ITEMS = 200
 MAX_CHECKLIST_TEXT = 500
 CENT = Decimal("0.01")
-
-
-class ImportInvalid(Exception):
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclasses.dataclass

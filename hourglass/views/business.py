@@ -126,7 +126,7 @@ def business_import(request: HtmxHttpRequest) -> HttpResponse:
                 acting_user=request.user,
                 name=form.cleaned_data["name"],
             )
-        except archive.ArchiveInvalid as invalid:
+        except archive.ImportInvalid as invalid:
             problems = [printable(problem) for problem in invalid.problems]
         else:
             messages.success(

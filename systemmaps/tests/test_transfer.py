@@ -12,6 +12,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hourglass.archive import ImportInvalid
 from hourglass.models import Stage
 from hourglass.tests.factories import MembershipFactory, UserFactory
 from systemmaps import services
@@ -27,7 +28,6 @@ from systemmaps.schema import validate_graph
 from systemmaps.tests.factories import make_map
 from systemmaps.transfer import (
     MAX_IMPORT_BYTES,
-    ImportInvalid,
     export_json,
     import_document,
     import_json,

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hourglass.access import BusinessRequest, business_view, printable
+from hourglass.archive import ImportInvalid
 from hourglass.http import INVALID, download
 from hourglass.models import Role
 
@@ -22,7 +23,7 @@ from ..forms import ImportForm, MapFilterForm, MapForm, WizardForm
 from ..graph import ERROR, lint
 from ..mermaid import to_mermaid
 from ..models import TRASH_DAYS, NodeKind, SystemMap
-from ..transfer import ImportInvalid, export_json, import_document
+from ..transfer import export_json, import_document
 
 REVISIONS_ON_MAP_PAGE = 10
 
