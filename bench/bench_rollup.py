@@ -37,7 +37,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from bench._report import row, write_json  # noqa: E402
 from hourglass.models import Business  # noqa: E402
-from metrics import rollup, tasks, weeks  # noqa: E402
+from metrics import recompute, rollup, weeks  # noqa: E402
 from metrics.models import Entry, Metric, MetricWeek  # noqa: E402
 
 BUSINESSES, METRICS, WEEKS = 1000, 50, 52
@@ -149,10 +149,10 @@ def ensure_data(week: date) -> None:
 
 def time_rollup_all(week: date) -> tuple[float, int]:
     best = float("inf")
-    chunks = tasks.rollup_all_chunks(week)
+    chunks = recompute.all_chunks(week)
     for _round in range(REPEAT):
         start = time.perf_counter()
-        for ids, chunk_week in tasks.rollup_all_chunks(week):
+        for ids, chunk_week in recompute.all_chunks(week):
             rollup.rollup_businesses_week(ids, chunk_week)
         best = min(best, time.perf_counter() - start)
     return best, len(chunks)

@@ -34,18 +34,30 @@ class BusinessRequest(HtmxHttpRequest):
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:
     """The logged-in user's membership of the business `slug`, or 404."""
+    memberships = Membership.objects.select_related("business", "user")
+    return one_or_404(
+        memberships, "No such business", business__slug=slug, user=request.user
+    )
+
+
+def one_or_404(objects, message: str, **lookup):
+    """The one object of the queryset or manager `objects` matching `lookup`,
+    or 404 with `message`: what every `get_<x>_for_member` helper does."""
     try:
-        return Membership.objects.select_related("business", "user").get(
-            business__slug=slug, user=request.user
-        )
-    except Membership.DoesNotExist:
-        raise Http404("No such business") from None
+        return objects.get(**lookup)
+    except objects.model.DoesNotExist:
+        raise Http404(message) from None
+
+
+def require(allowed: bool, message: str) -> None:
+    """403 with `message` unless `allowed`."""
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def require_role(membership: Membership, role: str) -> None:
     """403 unless the membership's role is `role` or above."""
-    if not membership.has_role(role):
-        raise PermissionDenied("Your role does not allow this.")
+    require(membership.has_role(role), "Your role does not allow this.")
 
 
 def business_view(role: str | None = None, *, write_role: str | None = None):
@@ -90,12 +102,6 @@ def _remember_business(request: HttpRequest, membership: Membership) -> None:
     )
 
 
-def printable(message: str) -> str:
-    """A message safe to send as UTF-8: one quoting a value that carries half of a
-    surrogate pair (from a JSON escape in an uploaded file) shows it escaped."""
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 # ---------------------------------------------------------------------------
 # The objects of a business page
 # ---------------------------------------------------------------------------
@@ -117,29 +123,22 @@ def get_stage_for_member(request: BusinessRequest, stage: str) -> str:
 
 def get_tactic_for_member(request: BusinessRequest, pk: int) -> Tactic:
     """A tactic of the business, or 404."""
-    try:
-        return Tactic.objects.select_related("business").get(
-            pk=pk, business=request.business
-        )
-    except Tactic.DoesNotExist:
-        raise Http404("No such tactic") from None
+    tactics = Tactic.objects.select_related("business")
+    return one_or_404(tactics, "No such tactic", pk=pk, business=request.business)
 
 
 def get_invitation_for_member(request: BusinessRequest, pk: int) -> Invitation:
     """A pending invitation of the business with who sent it, or 404."""
-    try:
-        return Invitation.objects.select_related("business", "invited_by").get(
-            pk=pk, business=request.business, accepted_at__isnull=True
-        )
-    except Invitation.DoesNotExist:
-        raise Http404("No such invitation") from None
+    pending = Invitation.objects.filter(accepted_at__isnull=True)
+    return one_or_404(
+        pending.select_related("business", "invited_by"),
+        "No such invitation",
+        pk=pk,
+        business=request.business,
+    )
 
 
 def get_membership_for_member(request: BusinessRequest, pk: int) -> Membership:
     """A membership of the business with its user, or 404."""
-    try:
-        return Membership.objects.select_related("user", "business").get(
-            pk=pk, business=request.business
-        )
-    except Membership.DoesNotExist:
-        raise Http404("No such member") from None
+    members = Membership.objects.select_related("user", "business")
+    return one_or_404(members, "No such member", pk=pk, business=request.business)

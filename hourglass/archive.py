@@ -24,7 +24,7 @@ import zipfile
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import ModuleType
 from typing import Any
@@ -174,6 +174,16 @@ def row_error(file: str, line: int, message: str) -> ImportInvalid:
             % {"file": file, "line": line, "message": message}
         ]
     )
+
+
+def iso_cell(value: date | datetime | None) -> str:
+    """A date or a moment as an archive cell: ISO 8601, empty for none."""
+    return value.isoformat() if value else ""
+
+
+def email_cell(user: Any) -> str:
+    """A user as an archive cell: their email, empty for nobody."""
+    return user.email if user else ""
 
 
 def parse_datetime_cell(value: str) -> datetime | None:

@@ -111,3 +111,18 @@ def download(
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def problem(message: str) -> HttpResponse:
+    """A request no page can answer (a bad week or date range in a link or a
+    button's hidden field): the problem as plain text, 422, safe to send
+    whatever the message quotes."""
+    return HttpResponse(
+        printable(message), status=INVALID, content_type="text/plain; charset=utf-8"
+    )
+
+
+def printable(message: str) -> str:
+    """A message safe to send as UTF-8: one quoting a value that carries half of a
+    surrogate pair (from a JSON escape in an uploaded file) shows it escaped."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -17,8 +17,8 @@ from hourglass.archive import ImportInvalid, csv_bytes, csv_rows, row_error
 from hourglass.models import Business
 
 from . import weeks
-from .forms import parse_value
 from .models import Entry, Metric, Unit
+from .numbers import parse_value
 from .services import ImportRow
 
 COLUMNS = ["metric", "week", "value"]
@@ -119,16 +119,21 @@ def _normalised(raw: bytes, label: str) -> tuple[str, bytes]:
     return text, text.encode("utf-8")
 
 
+def too_large(label: str, size: int) -> str:
+    """The problem of a file over MAX_BYTES."""
+    return _("%(file)s is %(size)d bytes; at most 1 MB can be imported at once.") % {
+        "file": label,
+        "size": size,
+    }
+
+
 def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
     """Read and check an uploaded CSV of (metric, week, value): nothing is written.
     Three queries: the business's metrics, and the entries the rows would change."""
     label = label or _("the file")
     result = Preview()
     if len(raw) > MAX_BYTES:
-        result.problems.append(
-            _("%(file)s is %(size)d bytes; at most 1 MB can be imported at once.")
-            % {"file": label, "size": len(raw)}
-        )
+        result.problems.append(too_large(label, len(raw)))
         return result
     try:
         result.text, data = _normalised(raw, label)

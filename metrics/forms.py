@@ -1,5 +1,5 @@
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from hourglass.models import Business, Membership, Stage
 from systemmaps.document import WORK_KINDS
 from systemmaps.models import Node
 
-from . import weeks
+from . import csvio, weeks
 from .models import (
     VALUE_DIGITS,
     VALUE_PLACES,
@@ -20,45 +20,8 @@ from .models import (
     Todo,
     Unit,
 )
+from .numbers import parse_value
 from .services import stage_of_step
-
-# The largest number an entry or a goal can hold (14 digits, 2 after the point).
-MAX_VALUE = Decimal(10) ** (VALUE_DIGITS - VALUE_PLACES) - Decimal("0.01")
-PLACES = Decimal(1).scaleb(-VALUE_PLACES)
-
-
-def parse_value(text: str | None, *, unit: str) -> Decimal | None:
-    """A week's number as typed: blank clears it (None); ValidationError with a
-    message for the person who typed it otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise ValidationError(
-            _("“%(value)s” is not a number.") % {"value": text[:40]}, code="invalid"
-        )
-    if number < 0:
-        raise ValidationError(_("A number cannot be negative."), code="negative")
-    if number > MAX_VALUE:
-        raise ValidationError(
-            _("This number is too large: at most %(digits)d digits before the point.")
-            % {"digits": VALUE_DIGITS - VALUE_PLACES},
-            code="too_large",
-        )
-    if unit == Unit.COUNT and number != number.to_integral_value():
-        raise ValidationError(
-            _("A count must be a whole number, like 12."), code="whole"
-        )
-    if number != number.quantize(PLACES):
-        raise ValidationError(
-            _("Use at most %(places)d decimals.") % {"places": VALUE_PLACES},
-            code="places",
-        )
-    return number.quantize(PLACES)
 
 
 def parse_entry_week(text: str | None, *, tz_name: str) -> date:
@@ -164,6 +127,31 @@ class MetricForm(forms.Form):
             ("", _("— no step —")),
             *((name, choices) for name, choices in groups.values()),
         ]
+        if metric is not None and not self.is_bound:
+            self.initial = {**self.initial_of(metric), **self.initial}
+
+    @staticmethod
+    def initial_of(metric: Metric) -> dict:
+        """The form's fields as the saved metric has them."""
+        return {
+            "name": metric.name,
+            "unit": metric.unit,
+            "direction": metric.direction,
+            "goal": metric.goal,
+            "owner": metric.owner_id,
+            "step": str(metric.step_id) if metric.step_id else "",
+            "stage": metric.stage,
+            "in_funnel": metric.in_funnel,
+            "description": metric.description,
+        }
+
+    def prefill_step(self, step: str) -> bool:
+        """Start a new metric of the step `step` (a pk from the step's page),
+        named after it; False when the business has no such step."""
+        if step not in self.steps:
+            return False
+        self.initial = {"step": step, "name": self.steps[step].label[:120]}
+        return True
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -200,9 +188,12 @@ class MetricForm(forms.Form):
 # ---------------------------------------------------------------------------
 
 
+ARCHIVED = _lazy("This metric is archived; restore it to enter numbers.")
+
+
 class EntryForm(forms.Form):
     """One week's number of one metric; the week comes in the form (backfill)
-    or from the URL (`week` given)."""
+    or from the URL (`week` given). An archived metric takes no number."""
 
     week = forms.CharField(label=_lazy("Week"), required=False)
     value = forms.CharField(label=_lazy("Number"), required=False, max_length=60)
@@ -222,22 +213,159 @@ class EntryForm(forms.Form):
     def clean_value(self) -> Decimal | None:
         return parse_value(self.cleaned_data["value"], unit=self.metric.unit)
 
+    def clean(self) -> dict:
+        if self.metric.is_archived:
+            raise ValidationError(ARCHIVED, code="archived")
+        return super().clean()
+
+    def problem(self) -> str:
+        """The one message a single field shows: the week's, else the metric's
+        (archived), else the number's."""
+        for errors in (
+            self.errors.get("week"),
+            self.non_field_errors(),
+            self.errors.get("value"),
+        ):
+            if errors:
+                return " ".join(errors)
+        return ""
+
+
+class ThisWeekForm(forms.Form):
+    """Which week and whose numbers the This week form shows: `week` (any day of
+    it; this week when blank) and `who` (a member's pk, or "all")."""
+
+    week = forms.CharField(required=False)
+    who = forms.CharField(required=False)
+
+    def __init__(self, data, *, tz_name: str, current: date):
+        super().__init__(data)
+        self.tz_name = tz_name
+        self.current = current
+
+    def clean_week(self) -> date:
+        text = self.cleaned_data["week"]
+        return parse_entry_week(text, tz_name=self.tz_name) if text else self.current
+
+    @property
+    def chosen_week(self) -> date:
+        """The week asked for, or this week when it cannot be read."""
+        return self.cleaned_data.get("week", self.current)
+
+    @property
+    def week_error(self) -> str:
+        return " ".join(self.errors.get("week", []))
+
+
+class NumberField(forms.Field):
+    """A week's number as typed for a metric of `unit` (`parse_value`)."""
+
+    def __init__(self, *, unit: str, **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.unit = unit
+
+    def clean(self, value) -> Decimal | None:
+        return parse_value(value, unit=self.unit)
+
+
+class NumbersForm(forms.Form):
+    """The This week form posted whole (without JavaScript): a field
+    `value-<pk>` for each row the member may enter and the post carries. Valid
+    when every number is; then `changes()` are the numbers that differ from the
+    saved ones."""
+
+    def __init__(self, data, *, rows: list):
+        super().__init__(data)
+        self.rows = {
+            f"value-{row.metric.pk}": row
+            for row in rows
+            if row.can_enter and f"value-{row.metric.pk}" in data
+        }
+        for name, row in self.rows.items():
+            self.fields[name] = NumberField(unit=row.metric.unit)
+
+    def changes(self) -> list[tuple[Metric, Decimal | None]]:
+        return [
+            (row.metric, self.cleaned_data[name])
+            for name, row in self.rows.items()
+            if self.cleaned_data[name] != row.value
+        ]
+
+    def typed(self) -> dict[int, tuple[str, str]]:
+        """Each posted field's text and problem, by metric pk: what the page shows
+        again when something needs fixing."""
+        return {
+            row.metric.pk: (self.data[name], " ".join(self.errors.get(name, [])))
+            for name, row in self.rows.items()
+        }
+
 
 class ImportForm(forms.Form):
+    """The CSV upload, or on confirm the text of the file previewed (sent back in
+    a hidden field, checked again). Cleaned: `raw` bytes, `label` (the file's
+    name) and `confirm`."""
+
     file = forms.FileField(
         label=_lazy("CSV file"),
         required=False,
+        # An empty file is the CSV reader's to name ("the columns … are missing").
+        allow_empty_file=True,
         help_text=_lazy(
             "Columns metric, week and value, with a header row. The metric by its "
             "name, the week as any date in it (YYYY-MM-DD)."
         ),
     )
-    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    csv_text = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    file_name = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("file")
+        if data.get("confirm") and data.get("csv_text"):
+            data["raw"] = data["csv_text"].encode("utf-8", "surrogatepass")
+            data["label"] = data.get("file_name", "")[:200]
+        elif upload is not None:
+            data["label"] = upload.name[:200]
+            if upload.size > csvio.MAX_BYTES:
+                raise ValidationError(csvio.too_large(data["label"], upload.size))
+            data["raw"] = upload.read()
+        else:
+            raise ValidationError(_("Choose a CSV file to import."))
+        return data
+
+    def problems(self) -> list[str]:
+        return [str(message) for errors in self.errors.values() for message in errors]
 
 
 class ExportForm(forms.Form):
+    """The weeks to export, `from` and `to` (any day of each week), each
+    defaulting to the ends of `default`. Cleaned: their Mondays."""
+
     start = forms.DateField(label=_lazy("From"), required=False)
     end = forms.DateField(label=_lazy("To"), required=False)
+
+    def __init__(self, *args, default: tuple[date, date], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        data["start"] = weeks.monday_of(data.get("start") or self.default[0])
+        data["end"] = weeks.monday_of(data.get("end") or self.default[1])
+        if data["start"] > data["end"]:
+            raise ValidationError(_("“from” must be a date before “to”."))
+        return data
+
+    def problem(self) -> str:
+        """The problems, each named by its query parameter (from, to)."""
+        names = {"start": "from", "end": "to"}
+        return " ".join(
+            f"{names[name]}: {' '.join(errors)}" if name in names else " ".join(errors)
+            for name, errors in self.errors.items()
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from hourglass.archive import (
     ImportContext,
     csv_bytes,
     csv_rows,
+    email_cell,
+    iso_cell,
     parse_datetime_cell,
     parse_decimal_cell,
     row_error,
@@ -36,6 +38,7 @@ from .models import (
     Todo,
     Unit,
 )
+from .numbers import MAX_VALUE
 
 METRICS_FILE = "metrics.csv"
 ENTRIES_FILE = "entries.csv"
@@ -93,19 +96,6 @@ TODO_COLUMNS = [
     "done_week",
     "done_at",
 ]
-VALUE_LIMIT = Decimal("999999999999.99")
-
-
-def _moment(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def _day(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def _email(user) -> str:
-    return user.email if user else ""
 
 
 def export_part(business: Business) -> dict[str, bytes]:
@@ -137,8 +127,8 @@ def export_part(business: Business) -> dict[str, bytes]:
                     m.stage,
                     "yes" if m.in_funnel else "",
                     m.position,
-                    _day(m.first_week),
-                    _day(m.archived_on),
+                    iso_cell(m.first_week),
+                    iso_cell(m.archived_on),
                 ]
                 for m in metrics
             ),
@@ -148,10 +138,10 @@ def export_part(business: Business) -> dict[str, bytes]:
             (
                 [
                     e.metric_id,
-                    _day(e.week),
+                    iso_cell(e.week),
                     "" if e.value is None else e.value,
-                    _email(e.entered_by),
-                    _moment(e.entered_at),
+                    email_cell(e.entered_by),
+                    iso_cell(e.entered_at),
                 ]
                 for e in Entry.objects.filter(business=business)
                 .select_related("entered_by")
@@ -163,12 +153,12 @@ def export_part(business: Business) -> dict[str, bytes]:
             (
                 [
                     r.entry.metric_id,
-                    _day(r.entry.week),
+                    iso_cell(r.entry.week),
                     "" if r.value is None else r.value,
-                    _email(r.entered_by),
-                    _moment(r.entered_at),
-                    _email(r.replaced_by),
-                    _moment(r.replaced_at),
+                    email_cell(r.entered_by),
+                    iso_cell(r.entered_at),
+                    email_cell(r.replaced_by),
+                    iso_cell(r.replaced_at),
                 ]
                 for r in EntryRevision.objects.filter(entry__business=business)
                 .select_related("entry", "entered_by", "replaced_by")
@@ -178,7 +168,7 @@ def export_part(business: Business) -> dict[str, bytes]:
         MEETINGS_FILE: csv_bytes(
             MEETING_COLUMNS,
             (
-                [_day(m.week), m.notes]
+                [iso_cell(m.week), m.notes]
                 for m in Meeting.objects.filter(business=business).order_by("week")
             ),
         ),
@@ -191,10 +181,10 @@ def export_part(business: Business) -> dict[str, bytes]:
                     i.detail,
                     i.metric_id or "",
                     *step_ref(i.step),
-                    _day(i.raised_week),
-                    _email(i.raised_by),
-                    _day(i.resolved_week),
-                    _moment(i.resolved_at),
+                    iso_cell(i.raised_week),
+                    email_cell(i.raised_by),
+                    iso_cell(i.resolved_week),
+                    iso_cell(i.resolved_at),
                     i.resolution,
                 ]
                 for i in MeetingIssue.objects.filter(business=business)
@@ -208,12 +198,12 @@ def export_part(business: Business) -> dict[str, bytes]:
                 [
                     t.text,
                     t.owner.user.email if t.owner else "",
-                    _day(t.due),
+                    iso_cell(t.due),
                     t.issue_id or "",
-                    _day(t.created_week),
-                    _email(t.created_by),
-                    _day(t.done_week),
-                    _moment(t.done_at),
+                    iso_cell(t.created_week),
+                    email_cell(t.created_by),
+                    iso_cell(t.done_week),
+                    iso_cell(t.done_at),
                 ]
                 for t in Todo.objects.filter(business=business)
                 .select_related("owner__user", "created_by")
@@ -293,7 +283,7 @@ class _Rows:
 
     def value(self, row: dict, column: str) -> Decimal | None:
         try:
-            return parse_decimal_cell(row[column], limit=VALUE_LIMIT)
+            return parse_decimal_cell(row[column], limit=MAX_VALUE)
         except ValueError:
             raise self.error(
                 _(

@@ -10,15 +10,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from hourglass.models import Business, Membership, User
 from systemmaps import selectors as map_selectors
 from systemmaps.models import Node
 
-from . import rollup, tasks, weeks
+from . import rollup, selectors, tasks, weeks
 from .models import Entry, EntryRevision, Meeting, MeetingIssue, Metric, Todo
 
 # ---------------------------------------------------------------------------
@@ -41,7 +45,7 @@ def _queue_rollup(business_id: int, week: date) -> None:
 def metric_create(
     *,
     business: Business,
-    by: User,
+    acting_user: User,
     name: str,
     unit: str,
     direction: str,
@@ -70,7 +74,7 @@ def metric_create(
         description=description,
         position=0 if last is None else last + 1,
         first_week=weeks.current_week(business.timezone),
-        created_by=by,
+        created_by=acting_user,
     )
 
 
@@ -107,7 +111,7 @@ def metric_update(
 
 
 @transaction.atomic
-def metric_archive(*, metric: Metric, by: User) -> Metric:
+def metric_archive(*, metric: Metric, acting_user: User) -> Metric:
     metric.archived_on = weeks.today_in(metric.business.timezone)
     metric.save(update_fields=["archived_on"])
     _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
@@ -115,7 +119,7 @@ def metric_archive(*, metric: Metric, by: User) -> Metric:
 
 
 @transaction.atomic
-def metric_restore(*, metric: Metric, by: User) -> Metric:
+def metric_restore(*, metric: Metric, acting_user: User) -> Metric:
     metric.archived_on = None
     metric.save(update_fields=["archived_on"])
     _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
@@ -150,7 +154,7 @@ def _lower_first_week(metric: Metric, week: date) -> None:
 
 @transaction.atomic
 def entry_record(
-    *, metric: Metric, week: date, value: Decimal | None, by: User
+    *, metric: Metric, week: date, value: Decimal | None, acting_user: User
 ) -> EntryResult:
     """Set (or clear, with None) `metric`'s number for `week`. An edit keeps the
     number it replaces in the audit trail; the same number again changes nothing."""
@@ -168,7 +172,7 @@ def entry_record(
                     metric=metric,
                     week=week,
                     value=value,
-                    entered_by=by,
+                    entered_by=acting_user,
                     entered_at=now,
                 )
         except IntegrityError:
@@ -182,14 +186,29 @@ def entry_record(
         value=entry.value,
         entered_by_id=entry.entered_by_id,
         entered_at=entry.entered_at,
-        replaced_by=by,
+        replaced_by=acting_user,
         replaced_at=now,
     )
     entry.value = value
-    entry.entered_by = by
+    entry.entered_by = acting_user
     entry.entered_at = now
     entry.save(update_fields=["value", "entered_by", "entered_at"])
     return _recorded(metric, entry)
+
+
+@transaction.atomic
+def week_numbers_record(
+    *,
+    week: date,
+    changes: list[tuple[Metric, Decimal | None]],
+    acting_user: User,
+) -> list[EntryResult]:
+    """Several metrics' numbers for one week (the This week form posted whole):
+    all saved, or none."""
+    return [
+        entry_record(metric=metric, week=week, value=value, acting_user=acting_user)
+        for metric, value in changes
+    ]
 
 
 def _recorded(metric: Metric, entry: Entry) -> EntryResult:
@@ -227,7 +246,7 @@ class ImportResult:
 
 @transaction.atomic
 def entries_import(
-    *, business: Business, rows: list[ImportRow], by: User
+    *, business: Business, rows: list[ImportRow], acting_user: User
 ) -> ImportResult:
     """Write every row or none: one transaction, a few set-based queries, and one
     rollup per week that changed (not one per row). Rows are checked first by
@@ -259,7 +278,7 @@ def entries_import(
                     metric=row.metric,
                     week=row.week,
                     value=row.value,
-                    entered_by=by,
+                    entered_by=acting_user,
                     entered_at=now,
                 )
             )
@@ -273,11 +292,15 @@ def entries_import(
                     value=entry.value,
                     entered_by_id=entry.entered_by_id,
                     entered_at=entry.entered_at,
-                    replaced_by=by,
+                    replaced_by=acting_user,
                     replaced_at=now,
                 )
             )
-            entry.value, entry.entered_by, entry.entered_at = row.value, by, now
+            entry.value, entry.entered_by, entry.entered_at = (
+                row.value,
+                acting_user,
+                now,
+            )
             edited.append(entry)
         changed_weeks.add(row.week)
         if row.week < earliest.get(row.metric.pk, row.metric.first_week):
@@ -309,10 +332,12 @@ def entries_import(
 
 
 def meeting_notes_save(
-    *, business: Business, week: date, notes: str, user: User
+    *, business: Business, week: date, notes: str, acting_user: User
 ) -> Meeting:
     meeting, _ = Meeting.objects.update_or_create(
-        business=business, week=week, defaults={"notes": notes, "updated_by": user}
+        business=business,
+        week=week,
+        defaults={"notes": notes, "updated_by": acting_user},
     )
     return meeting
 
@@ -325,7 +350,7 @@ def issue_raise(
     detail: str = "",
     metric: Metric | None = None,
     step: Node | None = None,
-    user: User,
+    acting_user: User,
 ) -> MeetingIssue:
     return MeetingIssue.objects.create(
         business=business,
@@ -334,7 +359,7 @@ def issue_raise(
         detail=detail,
         metric=metric,
         step=step,
-        raised_by=user,
+        raised_by=acting_user,
     )
 
 
@@ -357,7 +382,7 @@ def todo_add(
     owner: Membership | None,
     due: date | None = None,
     issue: MeetingIssue | None = None,
-    user: User,
+    acting_user: User,
 ) -> Todo:
     return Todo.objects.create(
         business=business,
@@ -366,7 +391,7 @@ def todo_add(
         owner=owner,
         due=due,
         issue=issue,
-        created_by=user,
+        created_by=acting_user,
     )
 
 
@@ -383,3 +408,56 @@ def todo_reopen(*, todo: Todo) -> Todo:
     todo.done_at = None
     todo.save(update_fields=["done_week", "done_at"])
     return todo
+
+
+# ---------------------------------------------------------------------------
+# The review's figures
+# ---------------------------------------------------------------------------
+
+
+def week_recompute(*, business: Business, week: date) -> bool:
+    """Queue the rollup of the business's week; when the broker cannot be
+    reached, compute it here and now (one business's week takes a few queries).
+    True when queued, False when done already."""
+    if tasks.rollup_enqueue(business.pk, week):
+        return True
+    rollup.rollup_business_week(business.pk, week)
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Reminders
+# ---------------------------------------------------------------------------
+
+
+def reminders_send() -> int:
+    """One email per owner whose metrics lack a number for last week (in the
+    business's time zone), with a link to that week's This week form. Returns
+    the number of emails sent."""
+    due = selectors.reminders_due()
+    for week, metrics in due:
+        _send_reminder(metrics, week)
+    return len(due)
+
+
+def _send_reminder(metrics: list[Metric], week: date) -> None:
+    owner = metrics[0].owner
+    business = metrics[0].business
+    link = (
+        settings.SITE_URL.rstrip("/")
+        + reverse("metrics:this-week", kwargs={"slug": business.slug})
+        + f"?week={week.isoformat()}"
+    )
+    context = {
+        "user": owner.user,
+        "business": business,
+        "week": week,
+        "metrics": metrics,
+        "link": link,
+    }
+    send_mail(
+        subject=render_to_string("metrics/email/reminder_subject.txt", context).strip(),
+        message=render_to_string("metrics/email/reminder_body.txt", context),
+        from_email=None,
+        recipient_list=[owner.user.email],
+    )

@@ -13,18 +13,10 @@ problems — depends on the step: editors and owners, and the member who owns it
 raise 403 for a member who may read the step but not work on it.
 """
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404
-
-from hourglass.access import BusinessRequest
+from hourglass.access import BusinessRequest, one_or_404, require
 
 from .document import WORK_KINDS
 from .models import ChecklistItem, ChecklistRun, Node, Revision, StepFlag, SystemMap
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def get_map_for_member(
@@ -36,10 +28,7 @@ def get_map_for_member(
         "business", "updated_by", "created_by"
     )
     maps = maps.in_trash() if in_trash else maps.alive()
-    try:
-        return maps.get(pk=pk)
-    except SystemMap.DoesNotExist:
-        raise Http404("No such map") from None
+    return one_or_404(maps, "No such map", pk=pk)
 
 
 def get_revision_for_member(
@@ -47,12 +36,8 @@ def get_revision_for_member(
 ) -> Revision:
     """A saved version of a live map of the request's business, or 404."""
     system_map = get_map_for_member(request, pk)
-    try:
-        revision = Revision.objects.select_related("created_by").get(
-            map=system_map, version=version
-        )
-    except Revision.DoesNotExist:
-        raise Http404("No such version") from None
+    revisions = Revision.objects.select_related("created_by")
+    revision = one_or_404(revisions, "No such version", map=system_map, version=version)
     revision.map = system_map
     return revision
 
@@ -78,12 +63,9 @@ def get_step_for_member(
     ).select_related("map__business", "owner__user")
     if work_only:
         steps = steps.filter(kind__in=WORK_KINDS)
-    try:
-        step = steps.get()
-    except Node.DoesNotExist:
-        raise Http404("No such step") from None
+    step = one_or_404(steps, "No such step")
     if for_work:
-        _require(
+        require(
             request.membership.can_work_on(step.owner_id),
             "Only the step's owner or an editor can do this.",
         )
@@ -93,10 +75,7 @@ def get_step_for_member(
 def _of_step(request, pk, node, related: str, child: int, for_work: bool):
     """One row of a step's related `related` rows (`row.node` is the step)."""
     step = get_step_for_member(request, pk, node, for_work=for_work)
-    try:
-        row = getattr(step, related).get(pk=child)
-    except ObjectDoesNotExist:
-        raise Http404(f"No such {related}") from None
+    row = one_or_404(getattr(step, related), f"No such {related}", pk=child)
     row.node = step
     return row
 
@@ -123,12 +102,9 @@ def get_run_for_member(
         node__map__business=request.business,
         node__map__deleted_at__isnull=True,
     ).select_related("node__map__business", "node__owner__user", "started_by")
-    try:
-        checklist_run = runs.get(pk=run)
-    except ChecklistRun.DoesNotExist:
-        raise Http404("No such run") from None
+    checklist_run = one_or_404(runs, "No such run", pk=run)
     if for_work:
-        _require(
+        require(
             request.membership.can_work_on(checklist_run.node.owner_id),
             "Only the step's owner or an editor can do this.",
         )
@@ -140,8 +116,6 @@ def get_run_item_for_member(
 ) -> tuple[ChecklistRun, ChecklistItem]:
     """A run and an item of its step's checklist, or 404."""
     checklist_run = get_run_for_member(request, run, for_work=for_work)
-    try:
-        entry = checklist_run.node.checklist_items.get(pk=item)
-    except ChecklistItem.DoesNotExist:
-        raise Http404("No such checklist item") from None
+    items = checklist_run.node.checklist_items
+    entry = one_or_404(items, "No such checklist item", pk=item)
     return checklist_run, entry

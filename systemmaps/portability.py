@@ -10,7 +10,6 @@ Revisions and trashed maps are not exported: a map starts again at version 1.
 
 import json
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -21,6 +20,7 @@ from hourglass.archive import (
     ImportInvalid,
     csv_bytes,
     csv_rows,
+    iso_cell,
     parse_datetime_cell,
     row_error,
 )
@@ -67,10 +67,6 @@ FLAG_COLUMNS = [
     "resolved_at",
 ]
 MAP_TEXT_LIMITS = {"name": 200, "description": 5000, "product": 200}
-
-
-def _moment(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
 
 
 def export_part(business: Business) -> dict[str, bytes]:
@@ -124,8 +120,8 @@ def export_part(business: Business) -> dict[str, bytes]:
                 run.node.client_id,
                 run.subject,
                 run.started_by.email if run.started_by else "",
-                _moment(run.started_at),
-                _moment(run.finished_at),
+                iso_cell(run.started_at),
+                iso_cell(run.finished_at),
                 "" if run.item_count is None else run.item_count,
                 "" if run.ticked_count is None else run.ticked_count,
                 run.notes,
@@ -146,7 +142,7 @@ def export_part(business: Business) -> dict[str, bytes]:
                 places.get(tick.item_id, ""),
                 tick.item_text,
                 tick.ticked_by.email if tick.ticked_by else "",
-                _moment(tick.ticked_at),
+                iso_cell(tick.ticked_at),
             ]
             for tick in ticks
         ),
@@ -164,9 +160,9 @@ def export_part(business: Business) -> dict[str, bytes]:
                 flag.node.client_id,
                 flag.text,
                 flag.created_by.email if flag.created_by else "",
-                _moment(flag.created_at),
+                iso_cell(flag.created_at),
                 flag.resolved_by.email if flag.resolved_by else "",
-                _moment(flag.resolved_at),
+                iso_cell(flag.resolved_at),
             ]
             for flag in flags
         ),

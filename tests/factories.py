@@ -119,7 +119,7 @@ def populate(
     last = weeks.last_week(business.timezone)
     metric = metric_services.metric_create(
         business=business,
-        by=owner,
+        acting_user=owner,
         name=f"{business.name} nurture emails",
         unit="count",
         direction="higher",
@@ -131,7 +131,7 @@ def populate(
     )
     metric_services.metric_create(
         business=business,
-        by=owner,
+        acting_user=owner,
         name=f"{business.name} referrals",
         unit="count",
         direction="higher",
@@ -143,10 +143,10 @@ def populate(
     )
     for value in (12, 14):
         metric_services.entry_record(
-            metric=metric, week=last, value=Decimal(value), by=owner
+            metric=metric, week=last, value=Decimal(value), acting_user=owner
         )
     metric_services.meeting_notes_save(
-        business=business, week=last, notes="Leads are slow.", user=owner
+        business=business, week=last, notes="Leads are slow.", acting_user=owner
     )
     issue = metric_services.issue_raise(
         business=business,
@@ -154,7 +154,7 @@ def populate(
         title="Fewer emails opened",
         metric=metric,
         step=step,
-        user=owner,
+        acting_user=owner,
     )
     todo = metric_services.todo_add(
         business=business,
@@ -163,7 +163,7 @@ def populate(
         owner=memberships[step_owner.pk],
         due=last + timedelta(days=14),
         issue=issue,
-        user=owner,
+        acting_user=owner,
     )
     rollup.rollup_business_week(business.pk, last)
     return World(

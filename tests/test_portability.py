@@ -67,7 +67,7 @@ def add_metrics(business, *, owner, member, editor) -> None:
             "in_funnel": True,
         }
         return metric_services.metric_create(
-            business=business, by=owner, name=name, **{**fields, **changes}
+            business=business, acting_user=owner, name=name, **{**fields, **changes}
         )
 
     sent = create(
@@ -95,16 +95,35 @@ def add_metrics(business, *, owner, member, editor) -> None:
     flyers = create("Flyer replies", stage="know")
     for back, value in ((4, 30), (3, 41), (2, 38), (1, 45)):
         record = metric_services.entry_record
-        record(metric=sent, week=ago[back], value=Decimal(value), by=editor)
-        record(metric=attendees, week=ago[back], value=Decimal(value - 9), by=owner)
-        record(metric=refunds, week=ago[back], value=Decimal("1.25") * back, by=member)
-    metric_services.entry_record(metric=flyers, week=ago[4], value=Decimal(3), by=owner)
+        record(metric=sent, week=ago[back], value=Decimal(value), acting_user=editor)
+        record(
+            metric=attendees,
+            week=ago[back],
+            value=Decimal(value - 9),
+            acting_user=owner,
+        )
+        record(
+            metric=refunds,
+            week=ago[back],
+            value=Decimal("1.25") * back,
+            acting_user=member,
+        )
+    metric_services.entry_record(
+        metric=flyers, week=ago[4], value=Decimal(3), acting_user=owner
+    )
     # Edited (45 → 47) and cleared (2.50 → nothing): both keep an audit trail.
-    metric_services.entry_record(metric=sent, week=ago[1], value=Decimal(47), by=owner)
-    metric_services.entry_record(metric=refunds, week=ago[2], value=None, by=owner)
-    metric_services.metric_archive(metric=flyers, by=owner)
+    metric_services.entry_record(
+        metric=sent, week=ago[1], value=Decimal(47), acting_user=owner
+    )
+    metric_services.entry_record(
+        metric=refunds, week=ago[2], value=None, acting_user=owner
+    )
+    metric_services.metric_archive(metric=flyers, acting_user=owner)
     metric_services.meeting_notes_save(
-        business=business, week=ago[2], notes="Refunds are up.\n=SUM(A1)", user=owner
+        business=business,
+        week=ago[2],
+        notes="Refunds are up.\n=SUM(A1)",
+        acting_user=owner,
     )
     open_issue = metric_services.issue_raise(
         business=business,
@@ -113,7 +132,7 @@ def add_metrics(business, *, owner, member, editor) -> None:
         detail="Two a week at least.",
         metric=sent,
         step=nodes["nurture"],
-        user=member,
+        acting_user=member,
     )
     solved = metric_services.issue_raise(
         business=business,
@@ -121,7 +140,7 @@ def add_metrics(business, *, owner, member, editor) -> None:
         title="Refunds after the call",
         metric=refunds,
         step=nodes["call"],
-        user=owner,
+        acting_user=owner,
     )
     metric_services.issue_resolve(issue=solved, week=ago[2], resolution="New terms")
     metric_services.todo_add(
@@ -131,7 +150,7 @@ def add_metrics(business, *, owner, member, editor) -> None:
         owner=people[editor.pk],
         due=this + timedelta(days=3),
         issue=open_issue,
-        user=owner,
+        acting_user=owner,
     )
     done = metric_services.todo_add(
         business=business,
@@ -140,11 +159,15 @@ def add_metrics(business, *, owner, member, editor) -> None:
         owner=people[member.pk],
         due=ago[3] + timedelta(days=4),
         issue=solved,
-        user=owner,
+        acting_user=owner,
     )
     metric_services.todo_done(todo=done, week=ago[2])
     metric_services.todo_add(
-        business=business, week=ago[2], text="Print flyers", owner=None, user=editor
+        business=business,
+        week=ago[2],
+        text="Print flyers",
+        owner=None,
+        acting_user=editor,
     )
 
 

@@ -226,7 +226,7 @@ def test_entry_saved_while_the_broker_is_down_is_caught_up():
     use_broker("redis://127.0.0.1:1/0")
     try:
         started = time.monotonic()
-        result = services.entry_record(metric=metric, week=W, value=4, by=user)
+        result = services.entry_record(metric=metric, week=W, value=4, acting_user=user)
         elapsed = time.monotonic() - started
     finally:
         use_broker(*saved)

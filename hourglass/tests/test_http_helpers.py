@@ -101,3 +101,11 @@ def test_download_names_the_file_and_forbids_sniffing():
         b"<svg/>", content_type="image/svg+xml", filename="m.svg", inline=True
     )
     assert shown["Content-Disposition"].startswith("inline;")
+
+
+def test_problem_is_plain_text_422_even_with_half_a_surrogate_pair():
+    response = http.problem("Week: “\ud800x” is not a date")
+
+    assert response.status_code == http.INVALID == 422
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode("utf-8") == "Week: “\\ud800x” is not a date"

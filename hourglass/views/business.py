@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import archive, services
-from ..access import BusinessRequest, HtmxHttpRequest, business_view, printable
+from ..access import BusinessRequest, HtmxHttpRequest, business_view
 from ..forms import BusinessForm, BusinessImportForm, DeleteBusinessForm
-from ..http import INVALID, go_to
+from ..http import INVALID, download, go_to, printable
 from ..models import Business, Role
 
 
@@ -105,13 +105,11 @@ def business_delete(request: BusinessRequest) -> HttpResponse:
 @require_GET
 def business_export(request: BusinessRequest) -> HttpResponse:
     business = request.business
-    response = HttpResponse(
-        archive.archive_export(business), content_type="application/zip"
+    return download(
+        archive.archive_export(business),
+        content_type="application/zip",
+        filename=f"{business.slug}-{timezone.localdate():%Y-%m-%d}.zip",
     )
-    filename = f"{business.slug}-{timezone.localdate():%Y-%m-%d}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

@@ -128,7 +128,7 @@ def test_size_and_row_caps(alice_client, metric, this_week, monkeypatch):
 
 
 def test_an_archived_metric_cannot_be_imported(alice_client, metric, alice, this_week):
-    services.metric_archive(metric=metric, by=alice)
+    services.metric_archive(metric=metric, acting_user=alice)
     response = alice_client.post(
         IMPORT, upload(f"metric,week,value\nWebinar attendees,{this_week},1\n")
     )
@@ -170,12 +170,12 @@ def rows_of(response) -> list[dict]:
 
 
 def test_export_defaults_to_the_last_13_weeks(bob_client, metric, this_week, alice):
-    services.entry_record(metric=metric, week=this_week, value=40, by=alice)
+    services.entry_record(metric=metric, week=this_week, value=40, acting_user=alice)
     services.entry_record(
-        metric=metric, week=this_week - weeks.WEEK * 12, value=41, by=alice
+        metric=metric, week=this_week - weeks.WEEK * 12, value=41, acting_user=alice
     )
     services.entry_record(
-        metric=metric, week=this_week - weeks.WEEK * 13, value=42, by=alice
+        metric=metric, week=this_week - weeks.WEEK * 13, value=42, acting_user=alice
     )
 
     response = bob_client.get(EXPORT)
@@ -191,7 +191,9 @@ def test_export_defaults_to_the_last_13_weeks(bob_client, metric, this_week, ali
 
 def test_export_of_a_range_with_neutralised_cells(alice_client, acme, alice, this_week):
     m = MetricFactory(business=acme, name="=HYPERLINK(1)", stage="buy")
-    services.entry_record(metric=m, week=this_week - weeks.WEEK * 30, value=1, by=alice)
+    services.entry_record(
+        metric=m, week=this_week - weeks.WEEK * 30, value=1, acting_user=alice
+    )
     start, end = this_week - weeks.WEEK * 31, this_week - weeks.WEEK * 29
     response = alice_client.get(EXPORT + f"?from={start}&to={end}")
 
@@ -200,7 +202,7 @@ def test_export_of_a_range_with_neutralised_cells(alice_client, acme, alice, thi
 
 
 def test_export_imports_back(alice_client, metric, alice, this_week):
-    services.entry_record(metric=metric, week=this_week, value=40, by=alice)
+    services.entry_record(metric=metric, week=this_week, value=40, acting_user=alice)
     exported = alice_client.get(EXPORT).content
 
     response = alice_client.post(IMPORT, upload(exported))

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from metrics import services, weeks
-from metrics.forms import parse_value
 from metrics.models import Entry, EntryRevision, RollupWeek
+from metrics.numbers import parse_value
 
 
 def save_url(metric, week) -> str:
@@ -25,7 +25,7 @@ def save_url(metric, week) -> str:
 
 def test_record_creates_an_entry_with_who_and_when(metric, alice, this_week):
     result = services.entry_record(
-        metric=metric, week=this_week, value=Decimal(42), by=alice
+        metric=metric, week=this_week, value=Decimal(42), acting_user=alice
     )
 
     entry = Entry.objects.get()
@@ -38,8 +38,12 @@ def test_record_creates_an_entry_with_who_and_when(metric, alice, this_week):
 def test_an_edit_keeps_the_previous_value_in_the_audit_trail(
     metric, alice, erin, this_week
 ):
-    first = services.entry_record(metric=metric, week=this_week, value=40, by=alice)
-    services.entry_record(metric=metric, week=this_week, value=Decimal(45), by=erin)
+    first = services.entry_record(
+        metric=metric, week=this_week, value=40, acting_user=alice
+    )
+    services.entry_record(
+        metric=metric, week=this_week, value=Decimal(45), acting_user=erin
+    )
 
     entry = Entry.objects.get()
     revision = EntryRevision.objects.get()
@@ -55,10 +59,10 @@ def test_an_edit_keeps_the_previous_value_in_the_audit_trail(
 def test_the_same_value_again_changes_nothing_and_queues_nothing(
     metric, alice, erin, this_week, django_capture_on_commit_callbacks
 ):
-    services.entry_record(metric=metric, week=this_week, value=40, by=alice)
+    services.entry_record(metric=metric, week=this_week, value=40, acting_user=alice)
     with django_capture_on_commit_callbacks() as callbacks:
         result = services.entry_record(
-            metric=metric, week=this_week, value=Decimal("40.00"), by=erin
+            metric=metric, week=this_week, value=Decimal("40.00"), acting_user=erin
         )
 
     assert not result.changed and result.queued is None
@@ -68,8 +72,10 @@ def test_the_same_value_again_changes_nothing_and_queues_nothing(
 
 
 def test_clearing_keeps_the_entry_empty_with_a_revision(metric, alice, this_week):
-    services.entry_record(metric=metric, week=this_week, value=40, by=alice)
-    result = services.entry_record(metric=metric, week=this_week, value=None, by=alice)
+    services.entry_record(metric=metric, week=this_week, value=40, acting_user=alice)
+    result = services.entry_record(
+        metric=metric, week=this_week, value=None, acting_user=alice
+    )
 
     assert result.changed
     assert Entry.objects.get().value is None
@@ -77,7 +83,9 @@ def test_clearing_keeps_the_entry_empty_with_a_revision(metric, alice, this_week
 
 
 def test_clearing_a_week_without_a_number_writes_nothing(metric, alice, this_week):
-    result = services.entry_record(metric=metric, week=this_week, value=None, by=alice)
+    result = services.entry_record(
+        metric=metric, week=this_week, value=None, acting_user=alice
+    )
 
     assert (result.entry, result.changed) == (None, False)
     assert not Entry.objects.exists()
@@ -85,7 +93,7 @@ def test_clearing_a_week_without_a_number_writes_nothing(metric, alice, this_wee
 
 def test_backfilling_an_earlier_week_lowers_the_first_week(metric, alice):
     early = metric.first_week - weeks.WEEK * 3
-    services.entry_record(metric=metric, week=early, value=5, by=alice)
+    services.entry_record(metric=metric, week=early, value=5, acting_user=alice)
 
     metric.refresh_from_db()
     assert metric.first_week == early
@@ -100,7 +108,9 @@ def test_a_write_marks_the_week_stale_and_queues_the_rollup_on_commit(
         lambda business_id, week: queued.append((business_id, week)) or True,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.entry_record(metric=metric, week=this_week, value=3, by=alice)
+        result = services.entry_record(
+            metric=metric, week=this_week, value=3, acting_user=alice
+        )
 
     assert RollupWeek.objects.get(week=this_week).stale_since is not None
     assert queued == [(metric.business_id, this_week)]
@@ -112,7 +122,9 @@ def test_an_unreachable_broker_still_saves_and_says_queued_false(
 ):
     # A broker nobody listens on: the real enqueue fails fast and reports it.
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.entry_record(metric=metric, week=this_week, value=3, by=alice)
+        result = services.entry_record(
+            metric=metric, week=this_week, value=3, acting_user=alice
+        )
 
     assert result.queued is False
     assert Entry.objects.get().value == 3
@@ -223,7 +235,7 @@ def test_a_bad_week_in_a_plain_post_is_422(alice_client, metric):
 
 
 def test_an_archived_metric_takes_no_number(alice_client, metric, alice, this_week):
-    services.metric_archive(metric=metric, by=alice)
+    services.metric_archive(metric=metric, acting_user=alice)
     response = alice_client.post(
         save_url(metric, this_week), {"value": "3"}, HTTP_HX_REQUEST="true"
     )

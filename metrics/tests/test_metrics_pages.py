@@ -69,7 +69,7 @@ def test_list_shows_recent_values_with_status_words(
 
 
 def test_archived_metrics_are_listed_apart(alice_client, metric, alice):
-    services.metric_archive(metric=metric, by=alice)
+    services.metric_archive(metric=metric, acting_user=alice)
 
     html = alice_client.get(url("metric-list")).content.decode()
 
@@ -267,8 +267,8 @@ def test_a_member_may_not_archive(bob_client, bob_metric):
 def test_detail_shows_history_with_missing_weeks_in_words(
     alice_client, metric, alice, this_week, last_week
 ):
-    services.entry_record(metric=metric, week=last_week, value=30, by=alice)
-    services.entry_record(metric=metric, week=last_week, value=41, by=alice)
+    services.entry_record(metric=metric, week=last_week, value=30, acting_user=alice)
+    services.entry_record(metric=metric, week=last_week, value=41, acting_user=alice)
 
     html = alice_client.get(url("metric-detail", pk=metric.pk)).content.decode()
 
@@ -328,11 +328,11 @@ def test_detail_queries_do_not_grow_with_history(
 ):
     small = MetricFactory(business=acme, first_week=this_week - weeks.WEEK * 60)
     large = MetricFactory(business=acme, first_week=this_week - weeks.WEEK * 60)
-    services.entry_record(metric=small, week=this_week, value=1, by=alice)
+    services.entry_record(metric=small, week=this_week, value=1, acting_user=alice)
     for n in range(52):
         week = this_week - weeks.WEEK * n
-        services.entry_record(metric=large, week=week, value=1, by=alice)
-        services.entry_record(metric=large, week=week, value=2, by=alice)
+        services.entry_record(metric=large, week=week, value=1, acting_user=alice)
+        services.entry_record(metric=large, week=week, value=2, acting_user=alice)
     alice_client.get(url("metric-detail", pk=small.pk))
     with CaptureQueriesContext(connection) as few:
         alice_client.get(url("metric-detail", pk=small.pk))
@@ -364,7 +364,7 @@ def test_step_page_lists_its_metrics_with_last_value_and_status(
     call = step_of(webinar_map, "call")
     booked = MetricFactory(business=acme, name="Calls held", step=call, goal=10)
     MetricFactory(business=acme, name="No numbers", step=call)
-    services.entry_record(metric=booked, week=last_week, value=7, by=alice)
+    services.entry_record(metric=booked, week=last_week, value=7, acting_user=alice)
 
     html = alice_client.get(step_url(webinar_map, "call")).content.decode()
 
@@ -446,7 +446,7 @@ def test_gap_reports_name_critical_steps_without_a_metric(
     Node.objects.filter(client_id__in=["call", "proposal"]).update(critical=True)
     MetricFactory(business=acme, step=step_of(webinar_map, "call"))
     archived = MetricFactory(business=acme, step=step_of(webinar_map, "proposal"))
-    services.metric_archive(metric=archived, by=alice)
+    services.metric_archive(metric=archived, acting_user=alice)
 
     map_report = alice_client.get(
         reverse("systemmaps:map-gaps", args=["acme", webinar_map.pk])

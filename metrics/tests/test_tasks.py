@@ -12,7 +12,7 @@ from django.utils import timezone
 from hourglass.celery import app
 from hourglass.models import Membership
 from hourglass.tests.factories import BusinessFactory
-from metrics import rollup, tasks, weeks
+from metrics import recompute, rollup, tasks, weeks
 from metrics.models import MetricWeek, RollupWeek
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import use_broker
@@ -88,7 +88,7 @@ def test_rollup_all_chunks_a_given_week(acme, other_co, celery_eager):
     for business in (acme, other_co):
         MetricFactory(business=business, first_week=W)
 
-    assert tasks.rollup_all_chunks(W, chunk_size=1) == [
+    assert recompute.all_chunks(W, chunk_size=1) == [
         ([acme.id], W),
         ([other_co.id], W),
     ]

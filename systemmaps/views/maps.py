@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from hourglass.access import BusinessRequest, business_view, printable
+from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
-from hourglass.http import INVALID, download
+from hourglass.http import INVALID, download, printable
 from hourglass.models import Role
 
 from .. import layout, selectors, services
