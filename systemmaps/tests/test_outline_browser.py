@@ -5,26 +5,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from systemmaps import selectors, services
-
-from .factories import webinar_graph
+from systemmaps import selectors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Tab presses allowed to reach a control; the webinar outline has far fewer.
 MAX_TABS = 120
-
-
-@pytest.fixture
-def webinar(acme, alice):
-    return services.map_create(
-        business=acme,
-        acting_user=alice,
-        name="Webinar to client",
-        half="marketing",
-        stages=["like", "try"],
-        graph=webinar_graph(),
-    )
 
 
 def outline_url(live_server, system_map) -> str:
@@ -52,10 +38,10 @@ def saved(system_map) -> dict:
 
 
 def test_rename_and_add_a_step_with_the_keyboard_only(
-    alice_page: Page, live_server, webinar
+    alice_page: Page, live_server, webinar_map
 ):
     page = alice_page
-    page.goto(outline_url(live_server, webinar))
+    page.goto(outline_url(live_server, webinar_map))
     expect(page.locator("#step-nurture .outline-label")).to_have_text(
         "Email nurture campaign"
     )
@@ -90,7 +76,7 @@ def test_rename_and_add_a_step_with_the_keyboard_only(
     expect(focused).to_have_text("Prepare the call")
     assert page.url == url  # all through htmx, no page load
 
-    graph = saved(webinar)
+    graph = saved(webinar_map)
     labels = {n["id"]: n["label"] for n in graph["nodes"]}
     assert labels["nurture"] == "Weekly tips email"
     [new_id] = [i for i, text in labels.items() if text == "Prepare the call"]
@@ -98,7 +84,7 @@ def test_rename_and_add_a_step_with_the_keyboard_only(
     assert ("call", new_id) in arrows
     assert (new_id, "proposal") in arrows
     assert ("call", "proposal") not in arrows
-    assert webinar.version == 3
+    assert webinar_map.version == 3
     # The new step sits in the outline between the call and the proposal.
     steps = page.locator("#step-booked li.outline-step").evaluate_all(
         "items => items.map(i => i.dataset.stepId)"
@@ -107,23 +93,25 @@ def test_rename_and_add_a_step_with_the_keyboard_only(
 
 
 def test_a_step_added_in_the_outline_shows_on_the_canvas(
-    alice_page: Page, live_server, webinar
+    alice_page: Page, live_server, webinar_map
 ):
     page = alice_page
-    page.goto(outline_url(live_server, webinar))
+    page.goto(outline_url(live_server, webinar_map))
     page.locator('#step-proposal > .outline-line [data-action="add"]').click()
     page.locator("#outline-label").fill("Send the contract")
     page.locator("#outline-label").press("Enter")
     expect(page.get_by_test_id("outline-notice")).to_contain_text("version 2")
     [new_id] = [
-        n["id"] for n in saved(webinar)["nodes"] if n["label"] == "Send the contract"
+        n["id"]
+        for n in saved(webinar_map)["nodes"]
+        if n["label"] == "Send the contract"
     ]
 
     page.goto(
         live_server.url
         + reverse(
             "systemmaps:map-edit",
-            kwargs={"slug": webinar.business.slug, "pk": webinar.pk},
+            kwargs={"slug": webinar_map.business.slug, "pk": webinar_map.pk},
         )
     )
 
