@@ -9,16 +9,18 @@ confirmation checks the same text again.
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from hourglass.archive import ImportInvalid, csv_bytes, csv_rows, row_error
-from hourglass.models import Business
+from hourglass.models import Business, Membership
 
 from . import weeks
 from .models import Entry, Metric, Unit
 from .numbers import parse_value
+from .selectors import week_definitions
 from .services import ImportRow
 
 COLUMNS = ["metric", "week", "value"]
@@ -28,10 +30,14 @@ EXPORT_COLUMNS = [
     "metric",
     "week",
     "value",
+    # The week's definition (the rule of history), then today's.
     "unit",
     "stage",
     "owner",
+    "stage_now",
+    "owner_now",
     "entered_by",
+    # In the business's time zone, with its offset.
     "entered_at",
 ]
 
@@ -254,37 +260,37 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
 
 
 def export(business: Business, start: date, end: date) -> bytes:
-    """Every number of the weeks from `start` to `end` (both Mondays), in one
-    query; each cell neutralised for spreadsheets."""
-    rows = (
+    """Every number of the weeks from `start` to `end` (both Mondays), each with
+    the unit, stage and owner of its week's definition and today's, in three
+    queries; each cell neutralised for spreadsheets."""
+    entries = list(
         Entry.objects.filter(
             business=business, week__gte=start, week__lte=end, value__isnull=False
         )
+        .select_related("metric__owner__user", "entered_by")
         .order_by("week", "metric__position", "metric__name", "metric_id")
-        .values_list(
-            "metric__name",
-            "week",
-            "value",
-            "metric__unit",
-            "metric__stage",
-            "metric__owner__user__email",
-            "entered_by__email",
-            "entered_at",
-        )
     )
-    return csv_bytes(
-        EXPORT_COLUMNS,
-        (
+    definitions = week_definitions({e.metric_id for e in entries})
+    emails = dict(
+        Membership.objects.filter(business=business).values_list("pk", "user__email")
+    )
+    zone = ZoneInfo(business.timezone)
+    rows = []
+    for entry in entries:
+        metric = entry.metric
+        then = definitions.of(metric, entry.week)
+        rows.append(
             [
-                name,
-                week.isoformat(),
-                value,
-                unit,
-                stage,
-                owner or "",
-                entered_by or "",
-                entered_at.isoformat(),
+                metric.name,
+                entry.week.isoformat(),
+                entry.value,
+                then.unit,
+                then.stage,
+                emails.get(then.owner_id, ""),
+                metric.stage,
+                emails.get(metric.owner_id, ""),
+                entry.entered_by.email if entry.entered_by else "",
+                entry.entered_at.astimezone(zone).isoformat(),
             ]
-            for name, week, value, unit, stage, owner, entered_by, entered_at in rows
-        ),
-    )
+        )
+    return csv_bytes(EXPORT_COLUMNS, rows)

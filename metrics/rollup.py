@@ -23,10 +23,13 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from hourglass.models import STAGE_ORDER, Business
+from metrics import weeks
 from metrics.models import (
+    DEFINITION_FIELDS,
     Direction,
     Entry,
     Metric,
+    MetricDefinition,
     MetricWeek,
     OwnerWeek,
     RollupWeek,
@@ -37,8 +40,8 @@ from metrics.models import (
     Unit,
 )
 from metrics.weeks import WEEK
+from systemmaps import selectors as map_selectors
 from systemmaps.document import Index
-from systemmaps.models import Edge, Node
 
 # A week's figures depend on the 12 weeks before it (the 13-week average), so a
 # changed entry makes its own week and the 12 after it stale.
@@ -144,18 +147,36 @@ def _placeholders(values: Sequence[object]) -> str:
 
 
 def _insert_metric_weeks(ids: list[int], week: date) -> None:
-    """One INSERT … SELECT: the metrics included that week, their value and the
-    averages over the windows ending with it, grouped per metric."""
+    """One INSERT … SELECT: the metrics included that week with the definition
+    the week is judged by, their value, and the averages over the windows
+    ending with it, grouped per metric.
+
+    The definition is the one kept for the week (`MetricDefinition`, when the
+    week closed before the metric last changed), else the metric as it is. The
+    trend compares the two four-week windows by their sums and counts in cents,
+    exactly: an average moved by exactly TREND_PERCENT is steady both ways."""
     mw = MetricWeek._meta.db_table
     metric = Metric._meta.db_table
     entry = Entry._meta.db_table
+    kept = MetricDefinition._meta.db_table
     on, off = Status.ON_TRACK.value, Status.OFF_TRACK.value
     missing, nogoal = Status.MISSING.value, Status.NO_GOAL.value
     up, down, flat = Trend.UP.value, Trend.DOWN.value, Trend.FLAT.value
     higher, lower = Direction.HIGHER.value, Direction.LOWER.value
+    fields = ", ".join(
+        f"CASE WHEN d.id IS NULL THEN m.{f} ELSE d.{f} END AS {f}"
+        for f in DEFINITION_FIELDS
+    )
+    cents = "CAST(ROUND(e.value * 100) AS BIGINT)"
+    # 100 × (avg_4 − avg_prev_4) against TREND_PERCENT × avg_prev_4, both sides
+    # multiplied by the two counts.
+    moved = "100 * (sum_4 * n_prev_4 - sum_prev_4 * n_4)"
+    limit = f"{TREND_PERCENT} * ABS(sum_prev_4) * n_4"
+    previous = "e.week >= %s AND e.week <= %s"
     sql = f"""
         INSERT INTO {mw} (business_id, metric_id, week, stage, owner_id, value,
-                          goal, status, avg_4, avg_13, avg_prev_4, trend)
+                          goal, status, unit, direction, in_funnel, step_map_id,
+                          step_key, avg_4, avg_13, avg_prev_4, trend)
         SELECT business_id, metric_id, %s, stage, owner_id, value, goal,
             CASE
                 WHEN value IS NULL THEN '{missing}'
@@ -164,46 +185,48 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
                   OR (direction = '{lower}' AND value <= goal) THEN '{on}'
                 ELSE '{off}'
             END,
-            avg_4, avg_13, avg_prev_4,
+            unit, direction, in_funnel, step_map_id, step_key,
+            ROUND(avg_4, 4), ROUND(avg_13, 4), ROUND(avg_prev_4, 4),
             CASE
-                WHEN avg_4 IS NULL OR avg_prev_4 IS NULL THEN ''
-                WHEN 100 * (avg_4 - avg_prev_4) > {TREND_PERCENT} * ABS(avg_prev_4)
-                    THEN '{up}'
-                WHEN 100 * (avg_prev_4 - avg_4) > {TREND_PERCENT} * ABS(avg_prev_4)
-                    THEN '{down}'
+                WHEN n_4 = 0 OR n_prev_4 = 0 THEN ''
+                WHEN {moved} > {limit} THEN '{up}'
+                WHEN -({moved}) > {limit} THEN '{down}'
                 ELSE '{flat}'
             END
         FROM (
-            SELECT business_id, metric_id, stage, owner_id, goal, direction, value,
-                ROUND(avg_4, 4) AS avg_4,
-                ROUND(avg_13, 4) AS avg_13,
-                ROUND(avg_prev_4, 4) AS avg_prev_4
-            FROM (
-                SELECT m.business_id AS business_id, m.id AS metric_id,
-                    m.stage AS stage, m.owner_id AS owner_id, m.goal AS goal,
-                    m.direction AS direction,
-                    MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
-                    AVG(CASE WHEN e.week >= %s THEN e.value END) AS avg_4,
-                    AVG(e.value) AS avg_13,
-                    AVG(CASE WHEN e.week >= %s AND e.week <= %s
-                        THEN e.value END) AS avg_prev_4
-                FROM {metric} m
-                LEFT JOIN {entry} e
-                    ON e.metric_id = m.id AND e.week >= %s AND e.week <= %s
-                WHERE m.business_id IN ({_placeholders(ids)})
-                  AND m.first_week <= %s
-                  AND (m.archived_on IS NULL OR m.archived_on >= %s)
-                GROUP BY m.business_id, m.id, m.stage, m.owner_id, m.goal,
-                    m.direction
-            ) grouped
-        ) rounded
+            SELECT m.business_id AS business_id, m.id AS metric_id, {fields},
+                MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
+                AVG(CASE WHEN e.week >= %s THEN e.value END) AS avg_4,
+                AVG(e.value) AS avg_13,
+                AVG(CASE WHEN {previous} THEN e.value END) AS avg_prev_4,
+                SUM(CASE WHEN e.week >= %s THEN {cents} END) AS sum_4,
+                COUNT(CASE WHEN e.week >= %s THEN e.value END) AS n_4,
+                SUM(CASE WHEN {previous} THEN {cents} END) AS sum_prev_4,
+                COUNT(CASE WHEN {previous} THEN e.value END) AS n_prev_4
+            FROM {metric} m
+            LEFT JOIN {kept} d
+                ON d.metric_id = m.id AND d.from_week <= %s AND d.until_week > %s
+            LEFT JOIN {entry} e
+                ON e.metric_id = m.id AND e.week >= %s AND e.week <= %s
+            WHERE m.business_id IN ({_placeholders(ids)})
+              AND m.first_week <= %s
+            GROUP BY m.business_id, m.id, d.id
+        ) grouped
+        WHERE archived_on IS NULL OR archived_on >= %s
     """
+    last_4, prev_4_end, prev_4_start = week - WEEK * 3, week - WEEK * 4, week - WEEK * 7
+    previous_weeks = [prev_4_start, prev_4_end]
     params = [
         week,
         week,
-        week - WEEK * 3,
-        week - WEEK * 7,
-        week - WEEK * 4,
+        last_4,
+        *previous_weeks,
+        last_4,
+        last_4,
+        *previous_weeks,
+        *previous_weeks,
+        week,
+        week,
         week - WEEK * 12,
         week,
         *ids,
@@ -227,7 +250,7 @@ def _rate(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | N
 
 
 def _insert_stage_weeks(ids: list[int], week: date) -> None:
-    funnel = Q(metric__unit=Unit.COUNT, metric__in_funnel=True, value__isnull=False)
+    funnel = Q(unit=Unit.COUNT, in_funnel=True, value__isnull=False)
     grouped = (
         MetricWeek.objects.filter(business_id__in=ids, week=week)
         .values("business_id", "stage")
@@ -341,50 +364,46 @@ def _update_rollup_weeks(ids: list[int], week: date, started: datetime) -> None:
 
 
 def _insert_step_conversions(ids: list[int], week: date) -> None:
-    # The week's count metrics on steps of maps that are not in the trash; the
-    # flow metric of a step is the first by (position, id).
+    """Along the arrows of each map as it was when the week closed (its saved
+    version then; none while it was in the trash): from each measured step to
+    the next. A step's flow metric is its first count metric by (position, id),
+    from the week's definitions."""
     measured = (
         MetricWeek.objects.filter(
-            business_id__in=ids,
-            week=week,
-            metric__unit=Unit.COUNT,
-            metric__step__isnull=False,
-            metric__step__map__deleted_at__isnull=True,
+            business_id__in=ids, week=week, unit=Unit.COUNT, step_map__isnull=False
         )
+        .exclude(step_key="")
         .order_by("metric__position", "metric_id")
-        .values_list(
-            "business_id",
-            "metric__step__map_id",
-            "metric__step_id",
-            "metric_id",
-            "value",
-        )
+        .values_list("business_id", "step_map_id", "step_key", "metric_id", "value")
     )
-    flows: dict[int, dict[int, tuple[int, Decimal | None]]] = defaultdict(dict)
+    flows: dict[int, dict[str, tuple[int, Decimal | None]]] = defaultdict(dict)
     business_of: dict[int, int] = {}
-    for business_id, map_id, step_id, metric_id, value in measured:
+    for business_id, map_id, key, metric_id, value in measured:
         business_of[map_id] = business_id
-        flows[map_id].setdefault(step_id, (metric_id, value))
+        flows[map_id].setdefault(key, (metric_id, value))
     if not flows:
         return
-    nodes: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for map_id, node_id, kind in (
-        Node.objects.filter(map_id__in=flows)
-        .order_by("id")
-        .values_list("map_id", "id", "kind")
-    ):
-        nodes[map_id].append((node_id, kind))
-    edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for map_id, source, target in (
-        Edge.objects.filter(map_id__in=flows)
-        .order_by("id")
-        .values_list("map_id", "source_id", "target_id")
-    ):
-        edges[map_id].append((source, target))
+    zones = dict(
+        Business.objects.filter(id__in=set(business_of.values())).values_list(
+            "id", "timezone"
+        )
+    )
+    by_close: dict[datetime, set[int]] = defaultdict(set)
+    for map_id, business_id in business_of.items():
+        by_close[weeks.close_of(week, zones[business_id])].add(map_id)
+    graphs: dict[int, dict] = {}
+    for close, map_ids in by_close.items():
+        graphs.update(map_selectors.maps_as_of(map_ids, close))
 
     rows = []
-    for map_id, flow in flows.items():
-        pairs = step_pairs(nodes[map_id], edges[map_id], set(flow))
+    for map_id, graph in graphs.items():
+        flow = flows[map_id]
+        labels = {node["id"]: node.get("label") or "" for node in graph["nodes"]}
+        pairs = step_pairs(
+            [(node["id"], node["kind"]) for node in graph["nodes"]],
+            [(edge["source"], edge["target"]) for edge in graph["edges"]],
+            set(flow) & set(labels),
+        )
         map_rows = []
         for position, (source, target) in enumerate(pairs):
             from_metric, from_value = flow[source]
@@ -394,8 +413,10 @@ def _insert_step_conversions(ids: list[int], week: date) -> None:
                     business_id=business_of[map_id],
                     map_id=map_id,
                     week=week,
-                    from_step_id=source,
-                    to_step_id=target,
+                    from_key=source,
+                    to_key=target,
+                    from_label=labels[source],
+                    to_label=labels[target],
                     from_metric_id=from_metric,
                     to_metric_id=to_metric,
                     from_value=from_value,

@@ -23,7 +23,16 @@ from systemmaps import selectors as map_selectors
 from systemmaps.models import Node
 
 from . import rollup, selectors, tasks, weeks
-from .models import Entry, EntryRevision, Meeting, MeetingIssue, Metric, Todo
+from .models import (
+    DEFINITION_FIELDS,
+    Entry,
+    EntryRevision,
+    Meeting,
+    MeetingIssue,
+    Metric,
+    MetricDefinition,
+    Todo,
+)
 
 # ---------------------------------------------------------------------------
 # Metrics
@@ -39,6 +48,38 @@ def _queue_rollup(business_id: int, week: date) -> None:
     """Mark the week stale now and queue its recompute after the commit."""
     rollup.mark_stale(business_id=business_id, week=week)
     transaction.on_commit(lambda: tasks.rollup_enqueue(business_id, week))
+
+
+def _open_week_changed(business: Business) -> None:
+    """A definition changed: only the open week judges by it (weeks that closed
+    keep theirs), so that week is recomputed."""
+    _queue_rollup(business.pk, weeks.current_week(business.timezone))
+
+
+def map_changed_receiver(*, business_id: int, **_kwargs) -> None:
+    """A map was saved, trashed or restored (`systemmaps.signals.map_changed`)."""
+    business = Business.objects.only("timezone").get(pk=business_id)
+    _open_week_changed(business)
+
+
+def definition_keep(metric: Metric) -> None:
+    """Before `metric`'s definition changes: keep the one in force for the weeks
+    that have closed since it took effect (`MetricDefinition`), so they are
+    judged by it for good. A definition only the open week has seen is simply
+    replaced. Locks the metric's row."""
+    current = weeks.current_week(metric.business.timezone)
+    saved = Metric.objects.select_for_update().get(pk=metric.pk)
+    start = (
+        saved.definitions.aggregate(last=Max("until_week"))["last"] or saved.first_week
+    )
+    if start >= current:
+        return
+    MetricDefinition.objects.create(
+        metric=saved,
+        from_week=start,
+        until_week=current,
+        **{field: getattr(saved, field) for field in DEFINITION_FIELDS},
+    )
 
 
 @transaction.atomic
@@ -94,6 +135,10 @@ def metric_update(
 ) -> Metric:
     if not stage and step is not None:
         stage = stage_of_step(step)
+    definition_keep(metric)
+    if step is None:
+        # No step from now on (the weeks that closed keep theirs, kept above).
+        metric.step_map, metric.step_key = None, ""
     metric.name = name
     metric.unit = unit
     metric.direction = direction
@@ -104,25 +149,25 @@ def metric_update(
     metric.in_funnel = in_funnel
     metric.description = description
     metric.save()
-    # The rollup keeps a snapshot of goal, stage and owner: the week under review
-    # and this week show the new ones.
-    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    _open_week_changed(metric.business)
     return metric
 
 
 @transaction.atomic
 def metric_archive(*, metric: Metric, acting_user: User) -> Metric:
+    definition_keep(metric)
     metric.archived_on = weeks.today_in(metric.business.timezone)
     metric.save(update_fields=["archived_on"])
-    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    _open_week_changed(metric.business)
     return metric
 
 
 @transaction.atomic
 def metric_restore(*, metric: Metric, acting_user: User) -> Metric:
+    definition_keep(metric)
     metric.archived_on = None
     metric.save(update_fields=["archived_on"])
-    _queue_rollup(metric.business_id, weeks.last_week(metric.business.timezone))
+    _open_week_changed(metric.business)
     return metric
 
 
@@ -150,6 +195,10 @@ def _lower_first_week(metric: Metric, week: date) -> None:
     if week < metric.first_week:
         Metric.objects.filter(pk=metric.pk, first_week__gt=week).update(first_week=week)
         metric.first_week = week
+        # The earliest definition kept reaches back to it.
+        first = metric.definitions.order_by("from_week").first()
+        if first is not None and first.from_week > week:
+            MetricDefinition.objects.filter(pk=first.pk).update(from_week=week)
 
 
 @transaction.atomic

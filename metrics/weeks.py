@@ -27,6 +27,18 @@ def current_week(tz_name: str) -> date:
     return monday_of(today_in(tz_name))
 
 
+def close_of(week: date, tz_name: str) -> datetime:
+    """The moment the week closes: the next Monday, 00:00 in the zone `tz_name`.
+    Its figures are judged by the definitions in force then."""
+    next_monday = week + WEEK
+    return datetime(
+        next_monday.year,
+        next_monday.month,
+        next_monday.day,
+        tzinfo=zoneinfo.ZoneInfo(tz_name),
+    )
+
+
 def last_week(tz_name: str) -> date:
     return current_week(tz_name) - WEEK
 

@@ -304,6 +304,25 @@ class Revision(models.Model):
         return f"{self.map} v{self.version}"
 
 
+class TrashSpan(models.Model):
+    """A time a map spent in the trash (`restored_at` empty while it is there):
+    the weekly review of a week judges the map as it was when the week closed,
+    in the trash or not."""
+
+    map = models.ForeignKey(
+        SystemMap, on_delete=models.CASCADE, related_name="trash_spans"
+    )
+    trashed_at = models.DateTimeField()
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["map", "trashed_at"]
+        indexes = [models.Index(fields=["map", "trashed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.map_id} {self.trashed_at}–{self.restored_at or ''}"
+
+
 # ---------------------------------------------------------------------------
 # Checklists (SOPs), their runs, and problems flagged at a step
 # ---------------------------------------------------------------------------

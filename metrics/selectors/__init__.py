@@ -31,6 +31,7 @@ from .metrics import (
     reminders_due,
     status_of,
     values_of,
+    week_definitions,
     week_values,
 )
 from .review import (
@@ -95,6 +96,7 @@ __all__ = [
     "step_metrics",
     "todos_of_week",
     "trend_word",
+    "week_definitions",
     "values_of",
     "week_bounds",
     "week_values",

@@ -18,6 +18,7 @@ from ..models import (
     Entry,
     EntryRevision,
     Metric,
+    MetricDefinition,
     Status,
 )
 
@@ -90,22 +91,34 @@ def values_of(metric_ids: list[int], week_list: list[date]) -> dict:
 
 
 def week_values(
-    metric: Metric, week_list: list[date], values: dict, *, current: date
+    metric: Metric,
+    week_list: list[date],
+    values: dict,
+    *,
+    current: date,
+    definitions: "WeekDefinitions",
 ) -> list[WeekValue]:
-    """`metric`'s numbers of `week_list`; `current` is the week running now."""
+    """`metric`'s numbers of `week_list`, each judged by its week's definition;
+    `current` is the week running now."""
     result = []
     for week in week_list:
         value = values.get((metric.pk, week))
+        then = definitions.of(metric, week)
         result.append(
             WeekValue(
                 week=week,
                 value=value,
-                status=status_of(value, metric.goal, metric.direction),
-                expected=week >= metric.first_week,
+                status=status_of(value, then.goal, then.direction),
+                expected=week >= metric.first_week and counted(then, week),
                 in_progress=week >= current,
             )
         )
     return result
+
+
+def counted(definition, week: date) -> bool:
+    """Whether a definition counts its metric in `week`: not archived before it."""
+    return definition.archived_on is None or definition.archived_on >= week
 
 
 @dataclass
@@ -131,18 +144,21 @@ class MetricList:
 
 def metric_list(business: Business, *, week: date) -> MetricList:
     """Active metrics by stage (hourglass order) with their last RECENT_WEEKS
-    numbers as `recent`, and the archived ones, in two queries."""
+    numbers as `recent`, and the archived ones, in three queries."""
     week_list = weeks.weeks_back(week, RECENT_WEEKS)
     current = weeks.current_week(business.timezone)
     metrics = list(_metrics(business))
     values = values_of([m.pk for m in metrics if not m.is_archived], week_list)
+    definitions = week_definitions({m.pk for m in metrics if not m.is_archived})
     by_stage: dict[str, StageMetrics] = {}
     archived = []
     for metric in metrics:
         if metric.is_archived:
             archived.append(metric)
             continue
-        metric.recent = week_values(metric, week_list, values, current=current)
+        metric.recent = week_values(
+            metric, week_list, values, current=current, definitions=definitions
+        )
         by_stage.setdefault(metric.stage, StageMetrics(metric.stage)).metrics.append(
             metric
         )
@@ -169,7 +185,7 @@ def entry_rows(
     current: date,
 ) -> list[EntryRow]:
     """The metrics expected in `week` (of `owner`, or all with None), with the
-    RECENT_WEEKS before it and the week's own number: two queries."""
+    RECENT_WEEKS before it and the week's own number: three queries."""
     metrics = _metrics(business).filter(
         Q(archived_on__isnull=True) | Q(archived_on__gte=week)
     )
@@ -178,10 +194,13 @@ def entry_rows(
     metrics = list(metrics)
     before = weeks.weeks_back(week - weeks.WEEK, RECENT_WEEKS)
     values = values_of([m.pk for m in metrics], [*before, week])
+    definitions = week_definitions({m.pk for m in metrics})
     return [
         EntryRow(
             metric=m,
-            recent=week_values(m, before, values, current=current),
+            recent=week_values(
+                m, before, values, current=current, definitions=definitions
+            ),
             value=values.get((m.pk, week)),
             can_enter=may_enter(membership, m, week, current=current),
         )
@@ -202,7 +221,9 @@ class HistoryWeek:
 
 def metric_history(metric: Metric, *, current: date) -> list[HistoryWeek]:
     """The metric's last HISTORY_WEEKS weeks, newest first, each with its entry
-    and that entry's audit trail (`entry.trail`), in two queries."""
+    and that entry's audit trail (`entry.trail`) and its status by the week's
+    definition, in three queries. Weeks it was archived in the meantime are
+    left out unless they have a number."""
     first = max(current - weeks.WEEK * (HISTORY_WEEKS - 1), metric.first_week)
     last = current
     if metric.archived_on is not None:
@@ -221,18 +242,16 @@ def metric_history(metric: Metric, *, current: date) -> list[HistoryWeek]:
             )
         )
     }
+    definitions = week_definitions({metric.pk})
     history = []
     week = last
     while week >= first:
         entry = entries.get(week)
         value = entry.value if entry else None
-        history.append(
-            HistoryWeek(
-                week=week,
-                entry=entry,
-                status=status_of(value, metric.goal, metric.direction),
-            )
-        )
+        then = definitions.of(metric, week)
+        if counted(then, week) or entry is not None:
+            status = status_of(value, then.goal, then.direction)
+            history.append(HistoryWeek(week=week, entry=entry, status=status))
         week -= weeks.WEEK
     return history
 
@@ -277,3 +296,31 @@ def reminders_due() -> list[tuple[date, list[Metric]]]:
             by_owner[metric.owner_id].append(metric)
         due.extend((week, metrics) for metrics in by_owner.values())
     return due
+
+
+class WeekDefinitions:
+    """Which definition judges a week of a metric (the rule of history): the one
+    kept for it (`MetricDefinition`), else the metric as it is; a week before
+    every kept one is judged by the first."""
+
+    def __init__(self, kept: list[MetricDefinition]):
+        self.kept: dict[int, list[MetricDefinition]] = defaultdict(list)
+        for definition in kept:
+            self.kept[definition.metric_id].append(definition)
+
+    def of(self, metric: Metric, week: date) -> Metric | MetricDefinition:
+        kept = self.kept.get(metric.pk, [])
+        for definition in kept:
+            if definition.from_week <= week < definition.until_week:
+                return definition
+        earliest = min(kept, key=lambda d: d.from_week, default=None)
+        if earliest is not None and week < earliest.from_week:
+            return earliest
+        return metric
+
+
+def week_definitions(metric_ids: set[int]) -> WeekDefinitions:
+    """The definitions kept for these metrics, in one query (a metric keeps one
+    per change that outlived a week's close, so they are few)."""
+    kept = MetricDefinition.objects.filter(metric_id__in=metric_ids)
+    return WeekDefinitions(list(kept.order_by("metric_id", "from_week")))

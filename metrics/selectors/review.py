@@ -65,6 +65,10 @@ class ScoreRow:
 
     row: MetricWeek
     cells: list[MetricWeek | None]
+    # False for a metric not counted in the week reviewed (archived since, or
+    # not tracked yet) whose earlier weeks are on the scorecard: `row` is its
+    # latest week.
+    expected: bool = True
 
     @property
     def metric(self) -> Metric:
@@ -76,7 +80,7 @@ class ScoreRow:
 
     @property
     def trend(self) -> str:
-        return trend_word(self.row.trend, self.metric.direction)
+        return trend_word(self.row.trend, self.row.direction) if self.expected else ""
 
 
 @dataclass
@@ -187,29 +191,29 @@ def review(business: Business, week: date) -> Review:
         .order_by("metric__position", "metric__name", "metric_id", "week")
     )
     cells: dict[int, dict[date, MetricWeek]] = defaultdict(dict)
-    current: list[MetricWeek] = []
+    latest: dict[int, MetricWeek] = {}
     for mw in metric_weeks:
         cells[mw.metric_id][mw.week] = mw
-        if mw.week == week:
-            current.append(mw)
+        latest[mw.metric_id] = mw
     by_stage = {stage: StageRows(stage) for stage in STAGE_ORDER}
     rows = []
     unowned = Unowned()
-    for mw in current:
-        score = ScoreRow(mw, [cells[mw.metric_id].get(w) for w in columns])
+    for metric_id, mw in latest.items():
+        expected = mw.week == week
+        score = ScoreRow(mw, [cells[metric_id].get(w) for w in columns], expected)
         by_stage[mw.stage].rows.append(score)
-        if mw.owner_id is None:
+        if expected and mw.owner_id is None:
             unowned.metric_count += 1
             unowned.on_track += mw.status == Status.ON_TRACK
             unowned.off_track += mw.status == Status.OFF_TRACK
             unowned.missing += mw.status == Status.MISSING
     for group in by_stage.values():
-        rows.extend(group.rows)
+        rows.extend(r for r in group.rows if r.expected)
 
     conversions: dict[int, MapConversions] = {}
     for pair in (
         StepConversion.objects.filter(business=business, week=week)
-        .select_related("map", "from_step", "to_step", "from_metric", "to_metric")
+        .select_related("map", "from_metric", "to_metric")
         .order_by("map__name", "map_id", "position", "id")
     ):
         conversions.setdefault(pair.map_id, MapConversions(pair.map)).pairs.append(pair)

@@ -51,7 +51,7 @@ def test_demo_last_week_shows_off_track_missing_and_a_drop_off(db):
     drop = StepConversion.objects.get(
         business=business, week=last, is_biggest_drop=True
     )
-    assert (drop.from_step.client_id, drop.to_step.client_id) == (
+    assert (drop.from_key, drop.to_key) == (
         "webinar",
         "consultation",
     )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hourglass.models import Membership
-from metrics import rollup
+from metrics import rollup, weeks
 from metrics.models import (
     MetricWeek,
     OwnerWeek,
@@ -21,7 +21,8 @@ from metrics.models import (
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import dump
 from metrics.weeks import WEEK
-from systemmaps.models import Node, SystemMap
+from systemmaps import services as map_services
+from systemmaps.models import Node, SystemMap, TrashSpan
 from systemmaps.tests.factories import make_map
 
 W = date(2025, 3, 3)  # a Monday
@@ -272,10 +273,10 @@ def measured_webinar(acme, alice, webinar_map):
 
 def conversions(system_map) -> list[tuple]:
     return [
-        (c.position, c.from_step.client_id, c.to_step.client_id, c.rate)
-        for c in StepConversion.objects.filter(map=system_map, week=W)
-        .select_related("from_step", "to_step")
-        .order_by("position")
+        (c.position, c.from_key, c.to_key, c.rate)
+        for c in StepConversion.objects.filter(map=system_map, week=W).order_by(
+            "position"
+        )
     ]
 
 
@@ -298,8 +299,8 @@ def test_step_conversions_follow_arrows_through_branches_and_loops(
     assert first.to_metric_id == metrics["booked"].id
     assert (first.from_value, first.to_value) == (Decimal("100"), Decimal("40"))
     drops = StepConversion.objects.filter(map=webinar_map, is_biggest_drop=True)
-    assert [(d.from_step_id, d.to_step_id) for d in drops] == [
-        (nodes["call"].id, nodes["signed"].id)
+    assert [(d.from_key, d.to_key, d.from_label) for d in drops] == [
+        ("call", "signed", nodes["call"].label)
     ]
 
 
@@ -347,12 +348,29 @@ def test_no_biggest_drop_when_every_rate_grows(acme, alice):
     assert not StepConversion.objects.filter(is_biggest_drop=True).exists()
 
 
-def test_deleted_maps_have_no_conversions(acme, alice, measured_webinar):
+def test_a_map_in_the_trash_when_the_week_closed_has_no_conversions(
+    acme, alice, measured_webinar
+):
     webinar_map, _, _ = measured_webinar
-    SystemMap.objects.filter(pk=webinar_map.pk).update(deleted_at=timezone.now())
+    close = weeks.close_of(W, acme.timezone)
+    # In the trash over the week's close, restored since: still none for W.
+    TrashSpan.objects.create(
+        map=webinar_map,
+        trashed_at=close - timedelta(days=2),
+        restored_at=close + timedelta(days=1),
+    )
     rollup.rollup_business_week(acme.id, W)
     assert not StepConversion.objects.exists()
     assert MetricWeek.objects.filter(week=W).count() == 7
+    # Trashed only after the week closed: the week keeps its conversions.
+    TrashSpan.objects.all().delete()
+    map_services.map_delete(system_map=webinar_map, acting_user=alice)
+    rollup.rollup_business_week(acme.id, W)
+    assert StepConversion.objects.filter(week=W).count() == 5
+    # The open week judges the map as it is: in the trash.
+    this_week = weeks.current_week(acme.timezone)
+    rollup.rollup_business_week(acme.id, this_week)
+    assert not StepConversion.objects.filter(week=this_week).exists()
 
 
 def test_step_pairs_on_plain_data():

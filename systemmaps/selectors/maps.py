@@ -3,6 +3,7 @@ drawing, shaped for pages (and for other apps' pages, through the package)."""
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -113,6 +114,43 @@ def revisions(system_map: SystemMap, *, limit: int | None = None) -> list[Revisi
 # ---------------------------------------------------------------------------
 # One map's graph and the details of its steps
 # ---------------------------------------------------------------------------
+
+
+def maps_as_of(map_ids: set[int], at: datetime) -> dict[int, dict[str, Any]]:
+    """The maps as they were at the moment `at`, by pk: each one's graph as last
+    saved before it (its first version when it was made later; its rows when it
+    has no version), leaving out the maps that were in the trash at `at` or are
+    gone. At most four queries, whatever the number of maps."""
+    trashed = set(
+        SystemMap.objects.filter(pk__in=map_ids)
+        .filter(
+            Q(deleted_at__lt=at)
+            | Q(
+                trash_spans__trashed_at__lt=at,
+                trash_spans__restored_at__gte=at,
+            )
+        )
+        .values_list("pk", flat=True)
+    )
+    wanted = map_ids - trashed
+    before: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for map_id, version, saved_at in Revision.objects.filter(
+        map_id__in=wanted
+    ).values_list("map_id", "version", "created_at"):
+        first[map_id] = min(version, first.get(map_id, version))
+        if saved_at < at:
+            before[map_id] = max(version, before.get(map_id, version))
+    chosen = {**first, **before}
+    graphs = {}
+    if chosen:
+        lookup = Q()
+        for map_id, version in chosen.items():
+            lookup |= Q(map_id=map_id, version=version)
+        graphs = dict(Revision.objects.filter(lookup).values_list("map_id", "graph"))
+    for system_map in SystemMap.objects.filter(pk__in=wanted - set(graphs)):
+        graphs[system_map.pk] = graph_of(system_map)
+    return graphs
 
 
 def graph_of(system_map: SystemMap) -> dict[str, Any]:

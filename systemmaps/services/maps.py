@@ -27,8 +27,10 @@ from ..models import (
     Node,
     Revision,
     SystemMap,
+    TrashSpan,
 )
 from ..selectors.maps import graph_of, steps_of
+from ..signals import map_changed
 
 
 class VersionConflict(Exception):
@@ -141,6 +143,12 @@ def _record(
     return findings
 
 
+def _changed(system_map: SystemMap) -> None:
+    map_changed.send(
+        sender=SystemMap, business_id=system_map.business_id, map_id=system_map.pk
+    )
+
+
 @transaction.atomic
 def map_create(
     *,
@@ -194,6 +202,7 @@ def map_save_graph(
     if demoted:
         locked.status = MapStatus.DRAFT
     _record(locked, graph, acting_user, note)
+    _changed(locked)
     return SaveResult(system_map=locked, findings=findings, demoted=demoted)
 
 
@@ -353,16 +362,25 @@ def revision_restore(
     )
 
 
+@transaction.atomic
 def map_delete(*, system_map: SystemMap, acting_user: User | None) -> None:
+    """Into the trash, for TRASH_DAYS; the span is kept for the weekly review."""
     system_map.deleted_at = timezone.now()
     system_map.deleted_by = acting_user
     system_map.save(update_fields=["deleted_at", "deleted_by"])
+    TrashSpan.objects.create(map=system_map, trashed_at=system_map.deleted_at)
+    _changed(system_map)
 
 
+@transaction.atomic
 def map_restore(*, system_map: SystemMap) -> None:
+    TrashSpan.objects.filter(map=system_map, restored_at__isnull=True).update(
+        restored_at=timezone.now()
+    )
     system_map.deleted_at = None
     system_map.deleted_by = None
     system_map.save(update_fields=["deleted_at", "deleted_by"])
+    _changed(system_map)
 
 
 def maps_purge_deleted() -> int:
