@@ -172,7 +172,7 @@ def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path
     for name in (
         "hourglass/app.js",
         "hourglass/hourglass.css",
-        "systemmaps/editor.js",
+        "systemmaps/editor/main.js",
         "vendor/x6/x6.min.js",
         "django_htmx/htmx-2.min.js",
     ):
