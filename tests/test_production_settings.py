@@ -310,3 +310,26 @@ def test_the_editor_imports_form_a_tree_that_collectstatic_can_hash():
     # One pass per level in the worst order, one to see nothing changed, and
     # Django's first pass is not counted in max_post_process_passes.
     assert longest + 2 <= ManifestStaticFilesStorage.max_post_process_passes + 1
+
+
+def test_the_editor_page_preloads_every_module_main_imports():
+    """Without the preload, the browser finds the modules one level of imports
+    after another (six round trips for the longest chain)."""
+    imports = {
+        path.name: {Path(target).name for target in IMPORT.findall(path.read_text())}
+        for path in EDITOR.glob("*.js")
+    }
+    wanted, todo = set(), ["main.js"]
+    while todo:
+        for target in imports[todo.pop()] - wanted:
+            wanted.add(target)
+            todo.append(target)
+    template = (BASE_DIR / "templates" / "systemmaps" / "map_edit.html").read_text()
+    preloaded = set(
+        re.findall(
+            r"""<link rel="modulepreload" href="{% static 'systemmaps/editor/"""
+            r"""([a-z0-9-]+\.js)' %}">""",
+            template,
+        )
+    )
+    assert preloaded == wanted
