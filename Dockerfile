@@ -14,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage
+    STATICFILES_BACKEND=hourglass.storage.ManifestStaticFilesStorage
 
 # Graphviz's `dot` lays out and exports system maps.
 RUN apt-get update \

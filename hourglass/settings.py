@@ -207,7 +207,7 @@ STORAGES = {
             default=(
                 "django.contrib.staticfiles.storage.StaticFilesStorage"
                 if DEBUG
-                else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                else "hourglass.storage.ManifestStaticFilesStorage"
             ),
         )
     },

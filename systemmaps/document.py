@@ -80,6 +80,9 @@ LOOKS: dict[str, Look] = {
 INK = "#1f2933"
 ARROW_INK = "#52606d"
 STROKE_WIDTH = 1.5
+# The size of a label's text, in pixels (points in the exports): `label_width`
+# and `label_lines` are counted at this size.
+LABEL_FONT_SIZE = 12
 # A critical step's outline is drawn thicker, besides the word in its label.
 CRITICAL_STROKE_WIDTH = 2.6
 
@@ -100,11 +103,14 @@ ROW = 120.0
 # The editor's grid, and how far down it looks for a free spot for a new step.
 GRID = 10
 FREE_SPOT_STEP = 90
+# The room a new step keeps clear around it, so it does not touch its neighbours.
+FREE_SPOT_MARGIN = 16
 
 
 def editor_config() -> dict[str, Any]:
     """The vocabulary the editor's JavaScript needs, as JSON-ready data."""
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "kinds": list(KINDS),
         "workKinds": list(WORK_KINDS),
         "shapes": {
@@ -122,11 +128,13 @@ def editor_config() -> dict[str, Any]:
         "ink": INK,
         "arrowInk": ARROW_INK,
         "strokeWidth": STROKE_WIDTH,
+        "fontSize": LABEL_FONT_SIZE,
         "spacing": {
             "column": COLUMN,
             "row": ROW,
             "grid": GRID,
             "freeSpotStep": FREE_SPOT_STEP,
+            "freeSpotMargin": FREE_SPOT_MARGIN,
         },
     }
 

@@ -32,6 +32,7 @@ from .document import (
     CRITICAL_STROKE_WIDTH,
     DECISION,
     INK,
+    LABEL_FONT_SIZE,
     LOOKS,
     TASK,
     TERMINUS,
@@ -71,7 +72,7 @@ GRAPH_ATTRS = {
 }
 NODE_ATTRS = {
     "fontname": FONT,
-    "fontsize": "12",
+    "fontsize": str(LABEL_FONT_SIZE),
     "fontcolor": INK,
     "margin": "0.16,0.08",
     "height": "0.5",

@@ -8,14 +8,22 @@ would, since settings are read once at start-up.
 
 import json
 import os
+import re
 import subprocess
 import sys
-from pathlib import Path
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
 
 import pytest
 from django.test import Client
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+EDITOR = BASE_DIR / "static" / "systemmaps" / "editor"
+# The relative paths an ES module imports (`import … from "./x.js";`).
+IMPORT = re.compile(
+    r"""^(?:import|export)\b[^;]*?\bfrom\s*["'](\./[^"']+)["'];""", re.M
+)
+IMPORT_PLAIN = re.compile(r"""from\s*["']\./[a-z0-9-]+\.js["']""")
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "prod-" + "k3y-s3cr3t-" * 6,
@@ -99,8 +107,9 @@ def test_production_defaults_are_the_safe_ones():
     assert values["X_FRAME_OPTIONS"] == "DENY"
     # Not trusted unless the deployment says a proxy sets it.
     assert values["SECURE_PROXY_SSL_HEADER"] is None
+    # whitenoise's compressed manifest storage, hashing ES module imports too.
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
-        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "hourglass.storage.ManifestStaticFilesStorage"
     )
     assert values["AXES_ENABLED"] is True
     assert values["AXES_FAILURE_LIMIT"] == 5
@@ -172,7 +181,7 @@ def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path
     for name in (
         "hourglass/app.js",
         "hourglass/hourglass.css",
-        "systemmaps/editor.js",
+        "systemmaps/editor/main.js",
         "vendor/x6/x6.min.js",
         "django_htmx/htmx-2.min.js",
     ):
@@ -182,6 +191,24 @@ def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path
         assert hashed.endswith("." + suffix)
         assert (static_root / hashed).is_file()
         assert (static_root / (hashed + ".gz")).is_file()
+
+    # The editor's modules import each other by their hashed names, so a browser
+    # never mixes files of two deploys.
+    modules = sorted(
+        name for name in manifest if fnmatch(name, "systemmaps/editor/*.js")
+    )
+    assert "systemmaps/editor/main.js" in modules
+    imported = set()
+    for name in modules:
+        folder = PurePosixPath(name).parent
+        source = (static_root / manifest[name]).read_text()
+        for target in IMPORT.findall(source):
+            path = str(folder / target).replace("/./", "/")
+            assert path in manifest.values(), f"{name} imports {target}"
+            assert (static_root / path).is_file()
+            imported.add(path)
+        assert not IMPORT_PLAIN.search(source), name
+    assert manifest["systemmaps/editor/document.js"] in imported
 
     # The pages ask for the hashed names.
     shown = run(
@@ -259,3 +286,50 @@ def test_session_cookie_is_secure_and_http_only(production_headers, alice):
     assert session["secure"] is True
     assert session["httponly"] is True
     assert session["samesite"] == "Lax"
+
+
+def test_the_editor_imports_form_a_tree_that_collectstatic_can_hash():
+    """A file's hashed name has its imports' hashed names in it: a cycle never
+    settles, and each level of imports may take one pass of the storage."""
+    from hourglass.storage import ManifestStaticFilesStorage
+
+    imports = {
+        path.name: {Path(target).name for target in IMPORT.findall(path.read_text())}
+        for path in EDITOR.glob("*.js")
+    }
+    assert imports["main.js"], "main.js imports the other modules"
+
+    def longest_chain(name: str, seen: tuple[str, ...] = ()) -> int:
+        assert name not in seen, f"import cycle: {' → '.join((*seen, name))}"
+        return max(
+            (1 + longest_chain(target, (*seen, name)) for target in imports[name]),
+            default=0,
+        )
+
+    longest = max(longest_chain(name) for name in imports)
+    # One pass per level in the worst order, one to see nothing changed, and
+    # Django's first pass is not counted in max_post_process_passes.
+    assert longest + 2 <= ManifestStaticFilesStorage.max_post_process_passes + 1
+
+
+def test_the_editor_page_preloads_every_module_main_imports():
+    """Without the preload, the browser finds the modules one level of imports
+    after another (six round trips for the longest chain)."""
+    imports = {
+        path.name: {Path(target).name for target in IMPORT.findall(path.read_text())}
+        for path in EDITOR.glob("*.js")
+    }
+    wanted, todo = set(), ["main.js"]
+    while todo:
+        for target in imports[todo.pop()] - wanted:
+            wanted.add(target)
+            todo.append(target)
+    template = (BASE_DIR / "templates" / "systemmaps" / "map_edit.html").read_text()
+    preloaded = set(
+        re.findall(
+            r"""<link rel="modulepreload" href="{% static 'systemmaps/editor/"""
+            r"""([a-z0-9-]+\.js)' %}">""",
+            template,
+        )
+    )
+    assert preloaded == wanted

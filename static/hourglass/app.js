@@ -3,22 +3,6 @@
 (function () {
   "use strict";
 
-  // X6's plugins (selection, snapline, minimap, dnd) insert their CSS as <style>
-  // elements even with X6.Config.autoInsertCSS off. The CSP refuses them (and logs a
-  // violation each time); editor.css already carries those rules, so leave them out.
-  // This script runs before the editor's (deferred scripts run in order).
-  var insertBefore = Node.prototype.insertBefore;
-  Node.prototype.insertBefore = function (node, child) {
-    if (
-      this === document.head &&
-      node instanceof HTMLStyleElement &&
-      /^\s*\.x6-/.test(node.textContent || "")
-    ) {
-      return node;
-    }
-    return insertBefore.call(this, node, child);
-  };
-
   // htmx does not swap error responses; tell the person what happened instead of
   // leaving a click that seems to do nothing.
   function showError(text) {

@@ -107,4 +107,24 @@ def test_the_editor_gets_every_kind_with_its_look():
         shape = config["shapes"][kind]
         assert (shape["width"], shape["height"]) == (look.width, look.height)
         assert (shape["fill"], shape["stroke"]) == (look.fill, look.stroke)
+        assert shape["radius"] == look.radius
+        assert (shape["labelWidth"], shape["labelLines"]) == (
+            look.label_width,
+            look.label_lines,
+        )
     assert config["spacing"]["column"] == document.COLUMN
+
+
+def test_the_editor_gets_every_number_it_draws_and_places_with():
+    config = document.editor_config()
+    assert config["schemaVersion"] == document.SCHEMA_VERSION
+    assert (config["ink"], config["arrowInk"]) == (document.INK, document.ARROW_INK)
+    assert config["strokeWidth"] == document.STROKE_WIDTH
+    assert config["fontSize"] == document.LABEL_FONT_SIZE
+    assert config["spacing"] == {
+        "column": document.COLUMN,
+        "row": document.ROW,
+        "grid": document.GRID,
+        "freeSpotStep": document.FREE_SPOT_STEP,
+        "freeSpotMargin": document.FREE_SPOT_MARGIN,
+    }
