@@ -166,7 +166,9 @@ export function createSaveQueue(editor) {
     }
     if (state.blocked) return;
     if (state.current === state.acked) {
+      // Undone back to what the server has: nothing to save, nothing pending.
       env.clearTimeout(timers.save);
+      timers.save = null;
       if (!state.inFlight) editor.setStatus("saved");
       return;
     }

@@ -313,6 +313,8 @@ test("undoing back to the saved map sends nothing", async () => {
   assert.equal(h.server.requests.length, 0);
   assert.equal(h.statuses().at(-1), "saved");
   assert.equal(h.storage.getItem(KEY), null);
+  // Nothing is waiting either: the page may be left without a warning.
+  assert.equal(isPending(h.editor), false);
 });
 
 test("unsaved work of an earlier visit is put back and saved on its own base version", async () => {
