@@ -251,11 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "systemmaps.tasks.maps_purge_deleted",
         "schedule": 60 * 60 * 24,
     },
-    # Metrics (UTC): rollup_all and the reminders work out each business's last
-    # week in its own zone.
-    "metrics-rollup-all": {
-        "task": "metrics.tasks.rollup_all",
-        "schedule": crontab(minute=30, hour=4, day_of_week="mon"),
+    # Metrics: every hour, each business whose week closed (Monday 00:00 in
+    # its own zone) has it rolled up, and on Monday from 08:00 there its owners
+    # are reminded of missing numbers, once; nightly, every stale week.
+    "metrics-weeks-closed": {
+        "task": "metrics.tasks.weeks_closed",
+        "schedule": crontab(minute=5),
     },
     "metrics-rollup-catch-up": {
         "task": "metrics.tasks.rollup_catch_up",
@@ -263,7 +264,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "metrics-reminders": {
         "task": "metrics.tasks.reminders_send",
-        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+        "schedule": crontab(minute=15),
     },
 }
 

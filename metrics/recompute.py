@@ -3,21 +3,26 @@ Celery tasks in `metrics.tasks` only take ids and ISO dates and call one of
 these (a test or the benchmark calls them in-process).
 
 - a business's week after an entry changed, then its later stale weeks;
-- every business's last completed week, in chunks of businesses;
-- the nightly catch-up of every stale (business, week).
+- every hour, the businesses whose week has closed in their own time zone:
+  their expected weeks exist and last week is rolled up (`weeks_closed`);
+- every business's last completed week, in chunks of businesses (`rollup_all`,
+  by hand and in the benchmark);
+- the nightly catch-up of every stale (business, week), after making sure
+  every expected week has its row.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from hourglass.models import Business
 
 from . import rollup, weeks
-from .models import Metric
+from .models import Metric, RollupWeek
 
 CHUNK_SIZE = 200
 
@@ -38,32 +43,63 @@ def business_week_and_after(business_id: int, week: date) -> None:
         rollup.rollup_business_week(business_id, later_week)
 
 
+def businesses_by_zone() -> dict[str, list[int]]:
+    """The ids of the businesses that have metrics, by time zone (one query)."""
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for business_id, zone in (
+        Business.objects.filter(Exists(Metric.objects.filter(business=OuterRef("pk"))))
+        .order_by("id")
+        .values_list("id", "timezone")
+    ):
+        by_zone[zone].append(business_id)
+    return by_zone
+
+
+def weeks_closed(*, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -> int:
+    """The hourly job: in each time zone, the week that closed last (Monday
+    00:00 there) is rolled up for every business whose row of it is missing or
+    stale, after the weeks it expects numbers for are added (a week nobody
+    saved a number in included). Returns the number of business weeks rolled
+    up; a run in the same hour again finds nothing to do."""
+    now = now or timezone.now()
+    done = 0
+    for zone, ids in businesses_by_zone().items():
+        last = weeks.week_at(now, zone) - weeks.WEEK
+        rollup.ensure_weeks(ids, until=last + weeks.WEEK)
+        due = list(
+            RollupWeek.objects.filter(business_id__in=ids, week=last)
+            .filter(Q(computed_at__isnull=True) | Q(stale_since__isnull=False))
+            .order_by("business_id")
+            .values_list("business_id", flat=True)
+        )
+        for chunk in _chunks(due, chunk_size):
+            rollup.rollup_businesses_week(chunk, last)
+        done += len(due)
+    return done
+
+
 def all_chunks(
     week: date | None = None, *, chunk_size: int = CHUNK_SIZE
 ) -> list[tuple[list[int], date]]:
     """The (business ids, week) chunks of every business that has metrics;
     without a week, each business's last completed week in its own time zone."""
-    businesses = (
-        Business.objects.filter(Exists(Metric.objects.filter(business=OuterRef("pk"))))
-        .order_by("id")
-        .values_list("id", "timezone")
-    )
     by_week: dict[date, list[int]] = defaultdict(list)
-    zone_weeks: dict[str, date] = {}
-    for business_id, zone in businesses:
-        if week is None and zone not in zone_weeks:
-            zone_weeks[zone] = weeks.last_week(zone)
-        by_week[week or zone_weeks[zone]].append(business_id)
+    for zone, ids in businesses_by_zone().items():
+        by_week[week or weeks.last_week(zone)].extend(ids)
     return [
         (ids, chunk_week)
         for chunk_week, week_ids in sorted(by_week.items())
-        for ids in _chunks(week_ids, chunk_size)
+        for ids in _chunks(sorted(week_ids), chunk_size)
     ]
 
 
 def catch_up(chunk_size: int = CHUNK_SIZE) -> int:
     """Re-roll every stale (business, week), oldest week first, a chunk of
-    businesses per transaction. Returns the number of business weeks done."""
+    businesses per transaction, once every week a business expects numbers for
+    has its row (`rollup.ensure_weeks`). Returns the number of business weeks
+    done."""
+    for ids in businesses_by_zone().values():
+        rollup.ensure_weeks(ids)
     by_week: dict[date, list[int]] = defaultdict(list)
     for business_id, week in rollup.stale_business_weeks():
         by_week[week].append(business_id)

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from hourglass.models import STAGE_ORDER, Business
@@ -72,6 +72,43 @@ def mark_stale(*, business_id: int, week: date, at: datetime | None = None) -> N
         week__gte=week,
         week__lte=week + WEEK * (WINDOW_WEEKS - 1),
     ).filter(Q(stale_since__isnull=True) | Q(stale_since__lt=at)).update(stale_since=at)
+
+
+def ensure_weeks(business_ids: list[int], *, until: date | None = None) -> int:
+    """Every week a business expects numbers for — from its metrics' earliest
+    first week up to `until` (each business's open week when None) — has its
+    RollupWeek row; the missing ones are added stale, so a week in which nobody
+    saved a number is rolled up too and shows what is missing. Returns how many
+    were added (two queries, plus one per zone)."""
+    first_weeks = dict(
+        Metric.objects.filter(business_id__in=business_ids)
+        .values("business_id")
+        .annotate(first=Min("first_week"))
+        .values_list("business_id", "first")
+    )
+    zones = dict(
+        Business.objects.filter(id__in=first_weeks).values_list("id", "timezone")
+    )
+    have = set(
+        RollupWeek.objects.filter(business_id__in=first_weeks).values_list(
+            "business_id", "week"
+        )
+    )
+    now = timezone.now()
+    open_weeks: dict[str, date] = {}
+    missing = []
+    for business_id, first in first_weeks.items():
+        zone = zones[business_id]
+        last = until or open_weeks.setdefault(zone, weeks.current_week(zone))
+        week = first
+        while week <= last:
+            if (business_id, week) not in have:
+                missing.append(RollupWeek(business_id=business_id, week=week))
+            week += WEEK
+    for row in missing:
+        row.stale_since = now
+    RollupWeek.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
 
 
 def stale_business_weeks(limit: int | None = None) -> list[tuple[int, date]]:
@@ -290,7 +327,9 @@ def _insert_stage_weeks(ids: list[int], week: date) -> None:
                     conversion=conversion if total is not None else None,
                 )
             )
-            if total is not None and total > 0:
+            # The next stage is measured against this one, even at 0 (then it
+            # has no share: nobody came through to be a share of).
+            if total is not None:
                 above, above_total = stage, total
     StageWeek.objects.bulk_create(rows)
 

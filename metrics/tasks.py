@@ -58,9 +58,16 @@ def rollup_catch_up(chunk_size: int = CHUNK_SIZE) -> int:
     return recompute.catch_up(chunk_size)
 
 
+@shared_task(name="metrics.tasks.weeks_closed", **TASK_OPTIONS)
+def weeks_closed() -> int:
+    """Hourly: roll up the week that closed in each zone; the number done."""
+    return recompute.weeks_closed()
+
+
 @shared_task(name="metrics.tasks.reminders_send", **TASK_OPTIONS)
 def reminders_send() -> int:
-    """Email the owners whose numbers for last week are missing; how many."""
+    """Hourly: on Monday morning in each zone, remind the owners whose numbers
+    for last week are missing (once); how many emails."""
     return services.reminders_send()
 
 

@@ -22,6 +22,11 @@ def today_in(tz_name: str) -> date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(tz_name)).date()
 
 
+def week_at(moment: datetime, tz_name: str) -> date:
+    """The Monday of the week running at `moment` in the zone `tz_name`."""
+    return monday_of(moment.astimezone(zoneinfo.ZoneInfo(tz_name)).date())
+
+
 def current_week(tz_name: str) -> date:
     """The Monday of the week running now in the zone `tz_name`."""
     return monday_of(today_in(tz_name))

@@ -22,6 +22,8 @@ class RollupWeek(models.Model):
     # Set when an entry that this week's figures depend on changed after the last
     # rollup; cleared by a rollup that started after it.
     stale_since = models.DateTimeField(null=True, blank=True)
+    # When the owners missing a number of this week were reminded (once).
+    reminded_at = models.DateTimeField(null=True, blank=True)
     metric_count = models.PositiveIntegerField(default=0)
     on_track = models.PositiveIntegerField(default=0)
     off_track = models.PositiveIntegerField(default=0)

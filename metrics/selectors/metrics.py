@@ -262,26 +262,24 @@ def export_range_default(business: Business) -> tuple[date, date]:
     return current - weeks.WEEK * 12, current
 
 
-def reminders_due() -> list[tuple[date, list[Metric]]]:
+def reminders_due(
+    weeks_by_business: dict[int, date],
+) -> list[tuple[date, list[Metric]]]:
     """Who to remind of which numbers: for each owner (an active user) whose
-    metrics lack a number for last week in the business's time zone, that week
-    and those metrics with their business, ordered by business and owner."""
-    zones = (
-        Business.objects.filter(Exists(Metric.objects.filter(business=OuterRef("pk"))))
-        .values_list("timezone", flat=True)
-        .distinct()
-    )
-    by_week: dict[date, set[str]] = defaultdict(set)
-    for zone in zones:
-        by_week[weeks.last_week(zone)].add(zone)
+    metrics of these businesses lack a number for the business's week given,
+    that week and those metrics with their business, ordered by business and
+    owner (one query per distinct week)."""
+    by_week: dict[date, list[int]] = defaultdict(list)
+    for business_id, week in weeks_by_business.items():
+        by_week[week].append(business_id)
     due = []
-    for week, week_zones in sorted(by_week.items()):
+    for week, ids in sorted(by_week.items()):
         has_value = Entry.objects.filter(
             metric=OuterRef("pk"), week=week, value__isnull=False
         )
         lacking = (
             Metric.objects.filter(
-                business__timezone__in=week_zones,
+                business_id__in=ids,
                 owner__isnull=False,
                 owner__user__is_active=True,
                 first_week__lte=week,

@@ -115,6 +115,21 @@ class FunnelStage:
         return Stage(self.row.from_stage).label
 
     @property
+    def above_was_zero(self) -> bool:
+        """The stage it is measured against had a total of 0: no share."""
+        return bool(self.from_label) and self.row.conversion is None
+
+    @property
+    def skipped(self) -> list[str]:
+        """The stages between this one and the one it is measured against,
+        which had no numbers that week (their labels)."""
+        if self.row is None or not self.row.from_stage:
+            return []
+        start = STAGE_ORDER.index(self.row.from_stage) + 1
+        end = STAGE_ORDER.index(self.stage)
+        return [Stage(s).label for s in STAGE_ORDER[start:end]]
+
+    @property
     def offset(self) -> int:
         """Where the centred bar starts, so the stages draw an hourglass."""
         return (100 - self.width) // 2

@@ -174,7 +174,7 @@ def test_archived_and_not_yet_started_metrics_are_left_out(acme):
 # ---------------------------------------------------------------------------
 
 
-def test_stage_totals_and_conversions_skip_empty_stages(acme):
+def test_stage_totals_and_shares_of_the_nearest_stage_with_a_total(acme):
     # know: 100 + 50 (money, outside-funnel and missing counts do not add up).
     enter(metric_of(acme, stage="know", goal=80), W, 100)
     enter(metric_of(acme, stage="know", goal=80), W, 50)
@@ -183,7 +183,7 @@ def test_stage_totals_and_conversions_skip_empty_stages(acme):
     metric_of(acme, stage="know", goal=1)  # missing
     # like: no metrics at all.  trust: a total of 0.
     enter(metric_of(acme, stage="trust"), W, 0)
-    # try: 30 ÷ 150 (trust's 0 and like's nothing are skipped).
+    # try: a share of trust, whose 0 leaves no share (like's nothing is skipped).
     enter(metric_of(acme, stage="try", goal=40), W, 30)
     # buy: only a percent metric, so no total.
     enter(metric_of(acme, stage="buy", unit="percent"), W, 12)
@@ -203,7 +203,7 @@ def test_stage_totals_and_conversions_skip_empty_stages(acme):
         "know": (Decimal("150"), "", None, 5),
         "like": (None, "", None, 0),
         "trust": (Decimal("0"), "know", Decimal("0"), 1),
-        "try": (Decimal("30"), "know", Decimal("0.2000"), 1),
+        "try": (Decimal("30"), "trust", None, 1),
         "buy": (None, "", None, 1),
         "repeat": (Decimal("7"), "try", Decimal("0.2333"), 1),
         "refer": (None, "", None, 0),

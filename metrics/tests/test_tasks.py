@@ -2,7 +2,8 @@
 tested with a real worker in test_worker.py)."""
 
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -11,8 +12,8 @@ from django.utils import timezone
 
 from hourglass.celery import app
 from hourglass.models import Membership
-from hourglass.tests.factories import BusinessFactory
-from metrics import recompute, rollup, tasks, weeks
+from hourglass.tests.factories import BusinessFactory, MembershipFactory
+from metrics import recompute, rollup, selectors, services, tasks, weeks
 from metrics.models import MetricWeek, RollupWeek
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import use_broker
@@ -31,7 +32,13 @@ def test_catch_up_rolls_up_every_stale_week_and_only_those(acme, other_co):
     rollup.mark_stale(business_id=acme.id, week=W)
     rollup.mark_stale(business_id=other_co.id, week=W - WEEK)
 
-    assert tasks.rollup_catch_up() == 2
+    def expected(business) -> int:
+        """Mondays from W − 4 weeks to the business's open week."""
+        return (weeks.current_week(business.timezone) - (W - WEEK * 4)).days // 7 + 1
+
+    # The two stale weeks, and every week they expect that had no row yet;
+    # not the fresh one.
+    assert tasks.rollup_catch_up() == expected(acme) - 1 + expected(other_co)
 
     assert rollup.stale_business_weeks() == []
     assert MetricWeek.objects.get(metric=mine, week=W).status == "on"
@@ -102,6 +109,7 @@ def test_tasks_retry_when_the_database_is_unreachable():
         tasks.rollup_chunk,
         tasks.rollup_all,
         tasks.rollup_catch_up,
+        tasks.weeks_closed,
         tasks.reminders_send,
     ):
         assert task.acks_late and task.reject_on_worker_lost
@@ -112,15 +120,11 @@ def test_beat_schedules_the_metrics_tasks():
     schedule = {
         entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()
     }
-    rollup_all = schedule["metrics.tasks.rollup_all"]
-    assert (rollup_all.hour, rollup_all.minute, rollup_all.day_of_week) == (
-        {4},
-        {30},
-        {1},
-    )
+    # Hourly, so each zone's Monday 00:00 and 08:00 come within the hour.
+    for task in ("metrics.tasks.weeks_closed", "metrics.tasks.reminders_send"):
+        assert len(schedule[task].hour) == 24 and len(schedule[task].day_of_week) == 7
     assert schedule["metrics.tasks.rollup_catch_up"].hour == {2}
-    reminders = schedule["metrics.tasks.reminders_send"]
-    assert (reminders.hour, reminders.day_of_week) == ({8}, {1})
+    assert "metrics.tasks.rollup_all" not in schedule
     assert "hourglass.tasks.invitations_purge_expired" in schedule
     assert app.conf.timezone == "UTC"
 
@@ -166,10 +170,17 @@ def reminder_metrics(acme, alice, bob, erin, other_co, charlie, last_week):
     return [*missing, cleared]
 
 
+def monday_at(business, hour: int) -> datetime:
+    """This week's Monday at `hour` o'clock in the business's zone."""
+    monday = weeks.current_week(business.timezone)
+    zone = ZoneInfo(business.timezone)
+    return datetime(monday.year, monday.month, monday.day, hour, tzinfo=zone)
+
+
 def test_reminders_go_to_owners_with_missing_numbers_only(
     acme, reminder_metrics, last_week
 ):
-    assert tasks.reminders_send() == 1
+    assert services.reminders_send(now=monday_at(acme, 9)) == 1
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -191,14 +202,40 @@ def test_no_reminder_when_nothing_is_missing(acme, reminder_metrics, last_week):
                 "entered_at": metric.created_at,
             },
         )
-    assert tasks.reminders_send() == 0
+    assert services.reminders_send(now=monday_at(acme, 9)) == 0
     assert mail.outbox == []
 
 
 def test_no_reminder_for_metrics_that_start_this_week(acme, alice, this_week):
     owner = Membership.objects.get(business=acme, user=alice)
     MetricFactory(business=acme, owner=owner, first_week=this_week)
-    assert tasks.reminders_send() == 0
+    assert services.reminders_send(now=monday_at(acme, 9)) == 0
+
+
+def test_reminders_wait_for_monday_morning_in_each_zone_and_go_once(
+    acme, reminder_metrics, other_co
+):
+    # Before 08:00 on Monday in Paris: nothing; then once, however often the
+    # hourly job runs.
+    assert services.reminders_send(now=monday_at(acme, 7)) == 0
+    assert services.reminders_send(now=monday_at(acme, 8)) == 1
+    assert services.reminders_send(now=monday_at(acme, 10)) == 0
+    assert len(mail.outbox) == 1
+    # Tuesday is not Monday anywhere west of Paris either.
+    assert services.reminders_send(now=monday_at(acme, 8) + timedelta(days=1)) == 0
+
+
+def test_a_zone_west_of_utc_minus_8_is_reminded_of_its_own_last_week(alice):
+    honolulu = BusinessFactory(name="Aloha", timezone="Pacific/Honolulu")
+    owner = MembershipFactory(business=honolulu, user=alice)
+    last = weeks.last_week(honolulu.timezone)
+    MetricFactory(business=honolulu, owner=owner, first_week=last - WEEK)
+    now = monday_at(honolulu, 8)
+    # 08:00 Monday in Honolulu is 18:00 Monday UTC: still the same local week.
+    assert services.reminders_send(now=now) == 1
+    assert f"?week={(weeks.week_at(now, honolulu.timezone) - WEEK).isoformat()}" in (
+        mail.outbox[0].body
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -220,3 +257,52 @@ def test_rollup_enqueue_returns_false_fast_when_the_broker_is_down(
     # point is that saving an entry is not held up, not a benchmark.
     assert time.monotonic() - started < 4
     assert "catch-up" in caplog.text
+
+
+# ---------------------------------------------------------------------------
+# Every expected week is rolled up
+# ---------------------------------------------------------------------------
+
+
+def test_the_week_that_closed_is_rolled_up_though_nobody_saved_a_number(
+    acme, alice_membership
+):
+    last = weeks.last_week(acme.timezone)
+    MetricFactory(business=acme, owner=alice_membership, first_week=last - WEEK * 2)
+    now = monday_at(acme, 0) + timedelta(minutes=5)
+
+    assert recompute.weeks_closed(now=now) == 1
+    row = RollupWeek.objects.get(business=acme, week=last)
+    assert (row.computed_at is not None, row.stale_since, row.missing) == (
+        True,
+        None,
+        1,
+    )
+    # Every week it expects numbers for has its row, the open week included.
+    assert set(RollupWeek.objects.values_list("week", flat=True)) == {
+        last - WEEK * 2,
+        last - WEEK,
+        last,
+        last + WEEK,
+    }
+    # The next hour finds nothing to do.
+    assert recompute.weeks_closed(now=now + timedelta(hours=1)) == 0
+
+
+def test_empty_weeks_inside_a_backfill_are_rolled_up_and_show_what_is_missing(
+    acme, alice, alice_membership, this_week
+):
+    metric = MetricFactory(business=acme, owner=alice_membership, first_week=this_week)
+    early = this_week - WEEK * 20
+    services.entry_record(metric=metric, week=early, value=5, acting_user=alice)
+
+    stale = set(
+        RollupWeek.objects.filter(stale_since__isnull=False).values_list(
+            "week", flat=True
+        )
+    )
+    assert stale == {early + WEEK * i for i in range(21)}
+    recompute.catch_up()
+    empty_week = early + WEEK * 15
+    review = selectors.review(acme, empty_week)
+    assert [mw.metric for mw in review.missing] == [metric]
