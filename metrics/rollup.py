@@ -191,7 +191,9 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
     The definition is the one kept for the week (`MetricDefinition`, when the
     week closed before the metric last changed), else the metric as it is. The
     trend compares the two four-week windows by their sums and counts in cents,
-    exactly: an average moved by exactly TREND_PERCENT is steady both ways."""
+    exactly: an average moved by exactly TREND_PERCENT is steady both ways; it
+    needs both windows tracked (the metric expected since the earlier one
+    began)."""
     mw = MetricWeek._meta.db_table
     metric = Metric._meta.db_table
     entry = Entry._meta.db_table
@@ -225,13 +227,14 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
             unit, direction, in_funnel, step_map_id, step_key,
             ROUND(avg_4, 4), ROUND(avg_13, 4), ROUND(avg_prev_4, 4),
             CASE
-                WHEN n_4 = 0 OR n_prev_4 = 0 THEN ''
+                WHEN n_4 = 0 OR n_prev_4 = 0 OR first_week > %s THEN ''
                 WHEN {moved} > {limit} THEN '{up}'
                 WHEN -({moved}) > {limit} THEN '{down}'
                 ELSE '{flat}'
             END
         FROM (
             SELECT m.business_id AS business_id, m.id AS metric_id, {fields},
+                m.first_week AS first_week,
                 MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
                 AVG(CASE WHEN e.week >= %s THEN e.value END) AS avg_4,
                 AVG(e.value) AS avg_13,
@@ -255,6 +258,7 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
     previous_weeks = [prev_4_start, prev_4_end]
     params = [
         week,
+        prev_4_start,
         week,
         last_4,
         *previous_weeks,
@@ -438,11 +442,10 @@ def _insert_step_conversions(ids: list[int], week: date) -> None:
     for map_id, graph in graphs.items():
         flow = flows[map_id]
         labels = {node["id"]: node.get("label") or "" for node in graph["nodes"]}
-        pairs = step_pairs(
-            [(node["id"], node["kind"]) for node in graph["nodes"]],
-            [(edge["source"], edge["target"]) for edge in graph["edges"]],
-            set(flow) & set(labels),
-        )
+        nodes = [(node["id"], node["kind"]) for node in graph["nodes"]]
+        edges = [(edge["source"], edge["target"]) for edge in graph["edges"]]
+        pairs = step_pairs(nodes, edges, set(flow) & set(labels))
+        rank = walk_ranks(nodes, Index(graph["nodes"], graph["edges"]))
         map_rows = []
         for position, (source, target) in enumerate(pairs):
             from_metric, from_value = flow[source]
@@ -462,14 +465,33 @@ def _insert_step_conversions(ids: list[int], week: date) -> None:
                     to_value=to_value,
                     rate=_rate(to_value, from_value),
                     position=position,
+                    is_return=rank[target] <= rank[source],
                 )
             )
-        rated = [row for row in map_rows if row.rate is not None]
+        rated = [row for row in map_rows if row.rate is not None and not row.is_return]
         if rated:
             lowest = min(rated, key=lambda row: (row.rate, row.position))
             lowest.is_biggest_drop = lowest.rate < 1
         rows.extend(map_rows)
     StepConversion.objects.bulk_create(rows)
+
+
+def walk_ranks(nodes: Sequence[tuple[int, str]], index: Index) -> dict:
+    """Each node's place in a breadth-first walk from the map's starts; nodes no
+    start reaches come after, in node order."""
+    successors, starts = index.successors, index.starts
+    rank: dict = {}
+    queue = deque(starts)
+    for start in starts:
+        rank.setdefault(start, len(rank))
+    while queue:
+        for other in successors.get(queue.popleft(), []):
+            if other not in rank:
+                rank[other] = len(rank)
+                queue.append(other)
+    for node_id, _ in nodes:
+        rank.setdefault(node_id, len(rank))
+    return rank
 
 
 def step_pairs(
@@ -487,21 +509,8 @@ def step_pairs(
         [{"id": node_id, "kind": kind} for node_id, kind in nodes],
         [{"source": source, "target": target} for source, target in edges],
     )
-    successors, starts = index.successors, index.starts
-
-    # Rank every node by a breadth-first walk from the starts; nodes no start
-    # reaches come after, in node order.
-    rank: dict[int, int] = {}
-    queue = deque(starts)
-    for start in starts:
-        rank.setdefault(start, len(rank))
-    while queue:
-        for other in successors.get(queue.popleft(), []):
-            if other not in rank:
-                rank[other] = len(rank)
-                queue.append(other)
-    for node_id, _ in nodes:
-        rank.setdefault(node_id, len(rank))
+    successors = index.successors
+    rank = walk_ranks(nodes, index)
 
     pairs: list[tuple[int, int]] = []
     for source in sorted(measured, key=lambda n: rank.get(n, len(rank))):

@@ -63,14 +63,21 @@ def annual_cost(
 
 
 def annual_hours(
-    *, minutes_per_run: Decimal | None, runs_per_month: Decimal | None
+    *,
+    minutes_per_run: Decimal | None,
+    runs_per_month: Decimal | None,
+    exact: bool = False,
 ) -> Decimal | None:
+    """Hours a year (minutes per run × runs per month × 12 ÷ 60), to a tenth;
+    with `exact`, unrounded."""
     if minutes_per_run is None or runs_per_month is None:
         return None
     with localcontext(prec=PRECISION):
         hours = (
             Decimal(minutes_per_run) * Decimal(runs_per_month) * MONTHS
         ) / MINUTES_PER_HOUR
+        if exact:
+            return hours
         return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 

@@ -127,6 +127,9 @@ class StepConversion(models.Model):
     rate = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     # The pair of this map with the lowest rate that week.
     is_biggest_drop = models.BooleanField(default=False)
+    # An arrow back to a step met earlier on the way (a loop): the second
+    # number comes back, it is not a share of the first.
+    is_return = models.BooleanField(default=False)
     # Order along the map (breadth-first from the start), for display.
     position = models.PositiveIntegerField(default=0)
 

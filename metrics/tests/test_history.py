@@ -308,3 +308,18 @@ def test_the_metric_page_and_lists_judge_each_week_by_its_definition(
         current=this_week,
     )
     assert [v.status for v in row.recent] == ["on"] * len(row.recent)
+
+
+def test_a_trend_needs_both_four_week_windows_tracked(acme, this_week):
+    # Tracked for six weeks: the earlier window (weeks −7 to −4) is half there.
+    young = MetricFactory(business=acme, first_week=this_week - weeks.WEEK * 5)
+    grown = MetricFactory(business=acme, first_week=this_week - weeks.WEEK * 7)
+    for metric in (young, grown):
+        for back in range(8):
+            week = this_week - weeks.WEEK * back
+            if week >= metric.first_week:
+                value = 200 if back < 4 else 100
+                EntryFactory(metric=metric, week=week, value=value)
+    rollup.rollup_business_week(acme.id, this_week)
+    assert week_row(young, this_week).trend == ""
+    assert week_row(grown, this_week).trend == "up"

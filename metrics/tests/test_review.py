@@ -347,6 +347,20 @@ def test_recompute_queues_the_rollup(
     assert RollupWeek.objects.get(business=acme, week=last_week).stale_since
 
 
+def test_recompute_after_a_rollup_that_just_finished_reloads_the_page(
+    alice_client, acme, scored, last_week, filesystem_broker
+):
+    # The page was stale when it loaded; a rollup finished before the click.
+    rollup.rollup_business_week(acme.id, last_week)
+    response = alice_client.post(
+        week_url("review-recompute", acme, last_week), HTTP_HX_REQUEST="true"
+    )
+    # Never "✓ Rolled up just now" above the figures of before: a reload.
+    assert response.status_code == 200
+    assert response["HX-Refresh"] == "true"
+    assert "Rolled up" not in response.content.decode()
+
+
 def test_recompute_computes_here_when_the_broker_is_down(
     bob_client, acme, metric, last_week, dead_broker
 ):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from hourglass.models import Membership
@@ -294,6 +295,9 @@ def test_step_conversions_follow_arrows_through_branches_and_loops(
         (3, "call", "signed", Decimal("0.3333")),  # through the proposal
         (4, "signed", "booked", Decimal("4.0000")),  # the loop back to nurture
     ]
+    # The loop back is a return, not a share above 100 %, and never a drop.
+    returns = StepConversion.objects.filter(map=webinar_map, week=W, is_return=True)
+    assert [(c.from_key, c.to_key) for c in returns] == [("signed", "booked")]
     first = StepConversion.objects.get(map=webinar_map, week=W, position=0)
     assert first.from_metric_id == metrics["start"].id
     assert first.to_metric_id == metrics["booked"].id
@@ -510,3 +514,14 @@ def test_query_count_does_not_grow_with_metrics(
         rollup.rollup_business_week(other_co.id, W)
     assert MetricWeek.objects.filter(business=other_co).count() == 60
     assert small <= 20
+
+
+def test_a_loop_back_reads_as_a_return_on_the_review(
+    acme, alice_client, measured_webinar
+):
+    rollup.rollup_business_week(acme.id, W)
+    html = alice_client.get(
+        reverse("metrics:review-week", args=[acme.slug, W])
+    ).content.decode()
+    assert "comes back to Booked a consultation?" in html
+    assert "400" not in html.split('data-testid="conv-map"')[1].split("</table>")[0]

@@ -123,12 +123,16 @@ def review_recompute(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     queued = services.week_recompute(business=request.business, week=monday)
     url = _review_url(request, monday)
-    if not queued:
+    row = selectors.rollup_week(request.business, monday)
+    if not queued or selectors.freshness(row) == selectors.Freshness.FRESH:
+        # Done already (here, or by a rollup that finished first): the figures
+        # on the page are older than the line would say, so the page reloads.
         message = _(
             "The task queue could not be reached, so the numbers were "
             "recomputed right away."
         )
-        messages.info(request, message)
+        if not queued:
+            messages.info(request, message)
         return reload_page(request, url)
     return after_write(
         request,

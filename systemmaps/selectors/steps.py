@@ -140,6 +140,17 @@ def steps_for_chart(business: Business) -> list[dict[str, Any]]:
 HISTORY_RUNS = 25
 
 
+def _exact(value: Decimal | None) -> Decimal | None:
+    """A figure to show in full, without trailing zeros (40, 4.25)."""
+    if value is None:
+        return None
+    return (
+        value.quantize(Decimal(1))
+        if value == value.to_integral_value()
+        else (value.normalize())
+    )
+
+
 def _figure(value: Decimal | None) -> Decimal | None:
     """A figure to show: at most two decimals, and none that are zeros (0.5, 20)."""
     if value is None:
@@ -188,8 +199,12 @@ def cost_summary(node: Node) -> dict[str, Any]:
         "source": source,
         "minutes_per_run": _figure(minutes),
         "runs_per_month": _figure(node.runs_per_month),
-        "hours_per_run": (
-            _figure(minutes / costs.MINUTES_PER_HOUR) if minutes is not None else None
+        # Exact (minutes × runs × 12 ÷ 60 ends after at most four decimals),
+        # so the formula shown multiplies to the total beside it.
+        "hours_a_year": _exact(
+            costs.annual_hours(
+                minutes_per_run=minutes, runs_per_month=node.runs_per_month, exact=True
+            )
         ),
         "missing": get_text_list(missing, _("and")) if missing else "",
     }

@@ -136,8 +136,11 @@ def test_annual_cost_with_the_owners_rate_and_the_formula(
     assert "Runs per month 20" in html
     assert "€40 (Bob Baker's hourly rate)" in html.replace("&#x27;", "'")
     assert "Annual cost €4,800" in html
-    assert "0.5 h per run × 20 runs a month × €40 an hour × 12 months" in html
-    assert "120 hours a year" in html
+    # The figures shown multiply to the total: 120 h × €40 = €4,800.
+    assert (
+        "30 min per run × 20 runs a month × 12 months = 120 hours a year, "
+        "× €40 an hour" in html
+    )
 
 
 def test_annual_cost_with_an_override_says_so(alice_client, nurture, bob, acme):
@@ -157,9 +160,12 @@ def test_annual_cost_with_an_override_says_so(alice_client, nurture, bob, acme):
     assert "€62.50 (set for this step, instead of the owner's rate)" in html.replace(
         "&#x27;", "'"
     )
-    # 0.75 h × 4 × 62.50 × 12 = 2,250
+    # 45 min × 4 × 12 = 36 h; 36 h × €62.50 = €2,250
     assert "Annual cost €2,250" in html
-    assert "0.75 h per run × 4 runs a month × €62.50 an hour × 12 months" in html
+    assert (
+        "45 min per run × 4 runs a month × 12 months = 36 hours a year, "
+        "× €62.50 an hour" in html
+    )
 
 
 def test_annual_cost_uses_the_business_currency(alice_client, acme, nurture):
@@ -572,3 +578,29 @@ def test_step_page_queries_do_not_grow_with_runs_items_and_flags(
     assert "Item 29" in html
     assert "Problem 29" in html
     assert "… and 5 older runs." in html
+
+
+@pytest.mark.parametrize(
+    ("minutes", "runs", "rate"),
+    [("5", "40", "18.50"), ("7", "13", "33"), ("2.25", "3.5", "41.10")],
+)
+def test_the_cost_formula_shown_multiplies_to_the_total(
+    alice_client, nurture, minutes, runs, rate
+):
+    services.step_update(
+        node=nurture,
+        minutes_per_run=Decimal(minutes),
+        runs_per_month=Decimal(runs),
+        hourly_cost=Decimal(rate),
+    )
+    html = text_of(main_html(alice_client.get(step_url(nurture)))).replace(",", "")
+    shown = re.search(
+        r"([\d.]+) min per run × ([\d.]+) runs a month × 12 months = ([\d.]+) hours "
+        r"a year × €([\d.]+) an hour",
+        html,
+    )
+    assert shown, html
+    m, r, hours, hourly = (Decimal(g) for g in shown.groups())
+    assert m * r * 12 / 60 == hours
+    total = Decimal(re.search(r"Annual cost €([\d.]+)", html).group(1))
+    assert (hours * hourly).quantize(Decimal("0.01")) == total.quantize(Decimal("0.01"))
