@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Business, Membership, Stage
+from systemmaps import selectors as map_selectors
 from systemmaps.document import WORK_KINDS
 from systemmaps.models import Node
 
@@ -89,8 +90,13 @@ class MetricForm(forms.Form):
     in_funnel = forms.BooleanField(
         label=_lazy("Counts toward the stage total"),
         required=False,
-        initial=True,
-        help_text=_lazy("Only count metrics are added up in the hourglass funnel."),
+        initial=False,
+        help_text=_lazy(
+            "Tick it for the count of the step where customers enter the stage "
+            "(ticked for you when you start from that step): further steps of "
+            "the same journey in that stage would count the same people again. "
+            "Only count metrics are added up in the hourglass funnel."
+        ),
     )
     description = forms.CharField(
         label=_lazy("How it is counted"),
@@ -150,7 +156,12 @@ class MetricForm(forms.Form):
         named after it; False when the business has no such step."""
         if step not in self.steps:
             return False
-        self.initial = {"step": step, "name": self.steps[step].label[:120]}
+        node = self.steps[step]
+        self.initial = {
+            "step": step,
+            "name": node.label[:120],
+            "in_funnel": map_selectors.is_stage_entry(node),
+        }
         return True
 
     def clean_name(self) -> str:

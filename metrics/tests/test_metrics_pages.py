@@ -1,5 +1,6 @@
 """The metric list, the metric form, archive/restore and a metric's page."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -164,6 +165,23 @@ def test_step_preselected_from_the_query(alice_client, webinar_map):
 
     assert f'<option value="{call.pk}" selected>' in html
     assert "Webinar to client" in html  # steps grouped by map
+
+
+@pytest.mark.parametrize(
+    ("client_id", "ticked"),
+    [
+        ("booked", True),  # Try is entered here (from the nurture step, Like)
+        ("downsell", False),  # after Booked?, still Try: the same people again
+    ],
+)
+def test_counts_toward_the_stage_total_only_where_the_stage_is_entered(
+    alice_client, webinar_map, client_id, ticked
+):
+    step = step_of(webinar_map, client_id)
+    html = alice_client.get(url("metric-create") + f"?step={step.pk}").content.decode()
+    box = re.search(r'<input[^>]*name="in_funnel"[^>]*>', html).group(0)
+    assert ("checked" in box) is ticked
+    assert "where customers enter the stage" in html
 
 
 def test_a_foreign_step_in_the_query_is_404(alice_client, acme, other_map):

@@ -19,6 +19,7 @@ from ..models import (
     STEP_COPY_COLUMNS,
     Automation,
     ChecklistItem,
+    Edge,
     Node,
     Revision,
     SystemMap,
@@ -50,6 +51,14 @@ def step_stage(stage: str | None, map_stages: list[str] | None) -> str:
     if stage:
         return stage
     return map_stages[0] if map_stages else ""
+
+
+def is_stage_entry(step: Node) -> bool:
+    """Whether customers enter the step's stage at this step: no arrow comes in
+    from a step of the same stage (one query; the step's map preloaded)."""
+    stage = step_stage(step.stage, step.map.stages)
+    sources = Edge.objects.filter(target=step).values_list("source__stage", flat=True)
+    return all(step_stage(s, step.map.stages) != stage for s in sources)
 
 
 def stage_label(stage: str) -> str:
