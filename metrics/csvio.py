@@ -212,7 +212,9 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         # Without a known metric the value is still checked (as any figure).
         unit = item.metric.unit if item.metric is not None else Unit.MONEY
         try:
-            item.value = parse_value(item.value_text, unit=unit)
+            item.value = parse_value(
+                item.value_text, unit=unit, currency=business.currency
+            )
         except ValidationError as error:
             item.problems.append(problem(line, "value", " ".join(error.messages)))
         if item.metric is not None and item.week is not None:

@@ -21,7 +21,7 @@ from .models import (
     Todo,
     Unit,
 )
-from .numbers import parse_value
+from .numbers import check_places, parse_value
 from .services import stage_of_step
 
 
@@ -183,6 +183,13 @@ class MetricForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("goal") is not None and data.get("unit"):
+            try:
+                check_places(
+                    data["goal"], unit=data["unit"], currency=self.business.currency
+                )
+            except ValidationError as problem:
+                self.add_error("goal", problem)
         step = data.get("step")
         if "step" in data and not data.get("stage"):
             if step is None:
@@ -222,7 +229,11 @@ class EntryForm(forms.Form):
         return parse_entry_week(text, tz_name=self.metric.business.timezone)
 
     def clean_value(self) -> Decimal | None:
-        return parse_value(self.cleaned_data["value"], unit=self.metric.unit)
+        return parse_value(
+            self.cleaned_data["value"],
+            unit=self.metric.unit,
+            currency=self.metric.business.currency,
+        )
 
     def clean(self) -> dict:
         if self.metric.is_archived:
@@ -271,12 +282,12 @@ class ThisWeekForm(forms.Form):
 class NumberField(forms.Field):
     """A week's number as typed for a metric of `unit` (`parse_value`)."""
 
-    def __init__(self, *, unit: str, **kwargs):
+    def __init__(self, *, unit: str, currency: str, **kwargs):
         super().__init__(required=False, **kwargs)
-        self.unit = unit
+        self.unit, self.currency = unit, currency
 
     def clean(self, value) -> Decimal | None:
-        return parse_value(value, unit=self.unit)
+        return parse_value(value, unit=self.unit, currency=self.currency)
 
 
 class NumbersForm(forms.Form):
@@ -293,7 +304,9 @@ class NumbersForm(forms.Form):
             if row.can_enter and f"value-{row.metric.pk}" in data
         }
         for name, row in self.rows.items():
-            self.fields[name] = NumberField(unit=row.metric.unit)
+            self.fields[name] = NumberField(
+                unit=row.metric.unit, currency=row.metric.business.currency
+            )
 
     def changes(self) -> list[tuple[Metric, Decimal | None]]:
         return [

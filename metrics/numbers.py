@@ -1,10 +1,16 @@
 """A week's number as a person types it: the one rule of what an entry can
-hold, read by the This week form, a metric's backfill and the CSV import."""
+hold, read by the This week form, a metric's backfill, the CSV import and a
+metric's goal. A number is entered with the precision it is shown with
+(`places`): a count whole, money in the currency's minor units (none for JPY,
+KRW, HUF), a percent or a duration to a tenth; more is refused, never rounded
+away."""
 
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from systemmaps.costs import currency_places
 
 from .models import VALUE_DIGITS, VALUE_PLACES, Unit
 
@@ -13,7 +19,41 @@ MAX_VALUE = Decimal(10) ** (VALUE_DIGITS - VALUE_PLACES) - Decimal("0.01")
 PLACES = Decimal(1).scaleb(-VALUE_PLACES)
 
 
-def parse_value(text: str | None, *, unit: str) -> Decimal | None:
+# Percent and duration are shown to a tenth (12.5 %, 3.5 h).
+TENTHS = 1
+
+
+def places(unit: str, currency: str) -> int:
+    """How many decimals a number of `unit` is shown, and so entered, with."""
+    if unit == Unit.COUNT:
+        return 0
+    if unit == Unit.MONEY:
+        return currency_places(currency)
+    return TENTHS
+
+
+def check_places(number: Decimal, *, unit: str, currency: str) -> None:
+    """ValidationError when `number` has more decimals than its unit shows."""
+    allowed = places(unit, currency)
+    if number == number.quantize(Decimal(1).scaleb(-allowed)):
+        return
+    if unit == Unit.COUNT:
+        message = _("A count must be a whole number, like 12.")
+    elif unit == Unit.MONEY and allowed == 0:
+        message = _("Amounts in %(currency)s have no decimals, like 5000.") % {
+            "currency": currency
+        }
+    elif unit == Unit.MONEY:
+        message = _("Use at most %(places)d decimals for %(currency)s.") % {
+            "places": allowed,
+            "currency": currency,
+        }
+    else:
+        message = _("Use at most one decimal, like 12.5.")
+    raise ValidationError(message, code="places")
+
+
+def parse_value(text: str | None, *, unit: str, currency: str) -> Decimal | None:
     """A week's number as typed: blank clears it (None); ValidationError with a
     message for the person who typed it otherwise."""
     text = (text or "").strip()
@@ -35,13 +75,5 @@ def parse_value(text: str | None, *, unit: str) -> Decimal | None:
             % {"digits": VALUE_DIGITS - VALUE_PLACES},
             code="too_large",
         )
-    if unit == Unit.COUNT and number != number.to_integral_value():
-        raise ValidationError(
-            _("A count must be a whole number, like 12."), code="whole"
-        )
-    if number != number.quantize(PLACES):
-        raise ValidationError(
-            _("Use at most %(places)d decimals.") % {"places": VALUE_PLACES},
-            code="places",
-        )
+    check_places(number, unit=unit, currency=currency)
     return number.quantize(PLACES)

@@ -81,11 +81,17 @@ def annual_hours(
         return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def currency_places(currency: str) -> int:
+    """The decimals an amount of `currency` is written with: none for the
+    currencies without minor units in use (NO_CENTS), else two."""
+    return 0 if currency in NO_CENTS else 2
+
+
 def format_money(amount: Decimal | int | float | None, currency: str) -> str:
     """`€1,234.50`, `CHF 1,234.50` in the active locale; an em dash for None."""
     if amount is None:
         return "—"
-    places = 0 if currency in NO_CENTS else 2
+    places = currency_places(currency)
     with localcontext(prec=PRECISION):
         value = Decimal(amount).quantize(
             Decimal(1) if places == 0 else CENT, rounding=ROUND_HALF_UP

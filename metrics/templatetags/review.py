@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from metrics.models import Unit
+from metrics.numbers import places
 from systemmaps.costs import format_money
 
 register = template.Library()
@@ -36,10 +37,11 @@ def format_value(value: Decimal | int | float | None, unit: str, currency: str) 
     value = Decimal(value)
     if unit == Unit.MONEY:
         return format_money(value, currency)
+    shown = places(unit, currency)
     if unit == Unit.PERCENT:
-        return f"{_plain(value, 1)}\u00a0%"
+        return f"{_plain(value, shown)}\u00a0%"
     if unit == Unit.DURATION:
-        return f"{_plain(value, 1)}\u00a0h"
+        return f"{_plain(value, shown)}\u00a0h"
     return _plain(value)
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from metrics import services, weeks
-from metrics.models import Entry, EntryRevision, RollupWeek
+from metrics.models import Entry, EntryRevision, Metric, RollupWeek
 from metrics.numbers import parse_value
 
 
@@ -141,7 +141,9 @@ def test_an_unreachable_broker_still_saves_and_says_queued_false(
         ("abc", "count", "“abc” is not a number."),
         ("-3", "count", "A number cannot be negative."),
         ("2.5", "count", "A count must be a whole number, like 12."),
-        ("1.234", "money", "Use at most 2 decimals."),
+        ("1.234", "money", "Use at most 2 decimals for EUR."),
+        ("12.55", "percent", "Use at most one decimal, like 12.5."),
+        ("3.25", "duration", "Use at most one decimal, like 12.5."),
         ("1" * 13, "money", "This number is too large"),
         ("NaN", "count", "“NaN” is not a number."),
     ],
@@ -150,14 +152,27 @@ def test_bad_values_are_named(text, unit, message):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as error:
-        parse_value(text, unit=unit)
+        parse_value(text, unit=unit, currency="EUR")
     assert message in error.value.messages[0]
 
 
+@pytest.mark.parametrize("currency", ["KRW", "JPY", "HUF"])
+def test_money_without_minor_units_takes_no_decimals(currency):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        parse_value("4999999.50", unit="money", currency=currency)
+    assert error.value.messages == [
+        f"Amounts in {currency} have no decimals, like 5000."
+    ]
+    assert parse_value("5000000", unit="money", currency=currency) == 5000000
+
+
 def test_good_values_parse():
-    assert parse_value(" 12 ", unit="count") == Decimal(12)
-    assert parse_value("12.5", unit="percent") == Decimal("12.50")
-    assert parse_value("", unit="count") is None
+    assert parse_value(" 12 ", unit="count", currency="EUR") == Decimal(12)
+    assert parse_value("12.5", unit="percent", currency="EUR") == Decimal("12.50")
+    assert parse_value("19.99", unit="money", currency="EUR") == Decimal("19.99")
+    assert parse_value("", unit="count", currency="EUR") is None
 
 
 # ---------------------------------------------------------------------------
@@ -325,7 +340,10 @@ def test_broker_down_saves_the_number_says_so_and_the_catch_up_rolls_it_up(
     assert Entry.objects.get(metric=bob_metric, week=this_week).value == 7
     assert RollupWeek.objects.get(week=this_week).stale_since is not None
 
-    assert tasks.rollup_catch_up() == 1
+    # That week, and every week the business expects numbers for since its
+    # first metric's first week (none of them rolled up yet).
+    first = min(Metric.objects.values_list("first_week", flat=True))
+    assert tasks.rollup_catch_up() == (this_week - first).days // 7 + 1
 
     assert MetricWeek.objects.get(metric=bob_metric, week=this_week).value == 7
     assert RollupWeek.objects.get(week=this_week).stale_since is None

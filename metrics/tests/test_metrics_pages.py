@@ -478,3 +478,24 @@ def test_gap_reports_name_critical_steps_without_a_metric(
     # The same step id in another map is not measured by the first map's metric.
     assert business_report.count("Nobody measures “Consultation call”") == 1
     assert business_report.count("Nobody measures “Proposal sent”") == 2
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit", "goal", "problem"),
+    [
+        ("KRW", "money", "4999999.50", "Amounts in KRW have no decimals"),
+        ("EUR", "percent", "55.45", "Use at most one decimal"),
+        ("EUR", "count", "2.5", "A count must be a whole number"),
+    ],
+)
+def test_a_goal_takes_the_precision_it_is_shown_with(
+    alice_client, acme, currency, unit, goal, problem
+):
+    acme.currency = currency
+    acme.save()
+    response = alice_client.post(url("metric-create"), form_data(unit=unit, goal=goal))
+    assert response.status_code == 422
+    assert problem in response.content.decode()
+    assert not Metric.objects.exists()
+    ok = alice_client.post(url("metric-create"), form_data(unit=unit, goal="5"))
+    assert ok.status_code == 302
