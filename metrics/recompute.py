@@ -79,13 +79,29 @@ def weeks_closed(*, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -
 
 
 def all_chunks(
-    week: date | None = None, *, chunk_size: int = CHUNK_SIZE
+    week: date | None = None,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    only_stale: bool = True,
 ) -> list[tuple[list[int], date]]:
     """The (business ids, week) chunks of every business that has metrics;
-    without a week, each business's last completed week in its own time zone."""
+    without a week, each business's last completed week in its own time zone.
+    With `only_stale`, only the businesses whose week is missing or stale: a
+    week rolled up since its last change is not done again."""
     by_week: dict[date, list[int]] = defaultdict(list)
     for zone, ids in businesses_by_zone().items():
         by_week[week or weeks.last_week(zone)].extend(ids)
+    if only_stale:
+        for chunk_week, week_ids in by_week.items():
+            fresh = set(
+                RollupWeek.objects.filter(
+                    business_id__in=week_ids,
+                    week=chunk_week,
+                    computed_at__isnull=False,
+                    stale_since__isnull=True,
+                ).values_list("business_id", flat=True)
+            )
+            by_week[chunk_week] = [i for i in week_ids if i not in fresh]
     return [
         (ids, chunk_week)
         for chunk_week, week_ids in sorted(by_week.items())

@@ -373,32 +373,42 @@ def _update_rollup_weeks(ids: list[int], week: date, started: datetime) -> None:
     )
     rw = RollupWeek._meta.db_table
     mw = MetricWeek._meta.db_table
-
-    def count(status: str | None) -> tuple[str, list[object]]:
-        condition = " AND mw.status = %s" if status else ""
-        return (
-            f"(SELECT COUNT(*) FROM {mw} mw WHERE mw.business_id = "
-            f"{rw}.business_id AND mw.week = {rw}.week{condition})",
-            [status] if status else [],
-        )
-
-    columns = {
-        "metric_count": count(None),
-        "on_track": count(Status.ON_TRACK.value),
-        "off_track": count(Status.OFF_TRACK.value),
-        "missing": count(Status.MISSING.value),
-        "no_goal": count(Status.NO_GOAL.value),
+    in_ids = f"business_id IN ({_placeholders(ids)}) AND week = %s"
+    # The week's counts from one grouped pass over its MetricWeek rows; a
+    # business with none keeps the zeros set first.
+    statuses = {
+        "on_track": Status.ON_TRACK.value,
+        "off_track": Status.OFF_TRACK.value,
+        "missing": Status.MISSING.value,
+        "no_goal": Status.NO_GOAL.value,
     }
-    assignments = ", ".join(f"{name} = {sql}" for name, (sql, _) in columns.items())
-    params: list[object] = [p for _, (_, ps) in columns.items() for p in ps]
-    sql = f"""
-        UPDATE {rw} SET {assignments}, computed_at = %s,
-            stale_since = CASE WHEN stale_since <= %s THEN NULL
-                               ELSE stale_since END
-        WHERE business_id IN ({_placeholders(ids)}) AND week = %s
-    """
+    sums = ", ".join(
+        f"SUM(CASE WHEN status = %s THEN 1 ELSE 0 END) AS {name}" for name in statuses
+    )
+    sets = ", ".join(f"{name} = g.{name}" for name in statuses)
+    zeros = ", ".join(f"{name} = 0" for name in statuses)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, started, started, *ids, week])
+        cursor.execute(
+            f"""
+            UPDATE {rw} SET metric_count = 0, {zeros}, computed_at = %s,
+                stale_since = CASE WHEN stale_since <= %s THEN NULL
+                                   ELSE stale_since END
+            WHERE {in_ids}
+            """,
+            [started, started, *ids, week],
+        )
+        cursor.execute(
+            f"""
+            UPDATE {rw} SET metric_count = g.metric_count, {sets}
+            FROM (
+                SELECT business_id, week, COUNT(*) AS metric_count, {sums}
+                FROM {mw} WHERE {in_ids}
+                GROUP BY business_id, week
+            ) g
+            WHERE {rw}.business_id = g.business_id AND {rw}.week = g.week
+            """,
+            [*statuses.values(), *ids, week],
+        )
 
 
 # ---------------------------------------------------------------------------

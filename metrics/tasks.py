@@ -42,11 +42,11 @@ def rollup_chunk(business_ids: list[int], week_iso: str) -> None:
 
 @shared_task(name="metrics.tasks.rollup_all", **TASK_OPTIONS)
 def rollup_all(week_iso: str | None = None, chunk_size: int = CHUNK_SIZE) -> int:
-    """Queue a chunk task per `chunk_size` businesses that have metrics; without
-    a week, each business's last completed week in its own time zone. Returns
-    the number of chunks queued."""
+    """Queue a chunk task per `chunk_size` businesses that have metrics and
+    whose week is missing or stale; without a week, each business's last
+    completed week in its own time zone. Returns the number of chunks queued."""
     week = date.fromisoformat(week_iso) if week_iso else None
-    chunks = recompute.all_chunks(week, chunk_size=chunk_size)
+    chunks = recompute.all_chunks(week, chunk_size=chunk_size, only_stale=True)
     for ids, chunk_week in chunks:
         rollup_chunk.delay(ids, chunk_week.isoformat())
     return len(chunks)

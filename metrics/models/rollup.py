@@ -14,8 +14,12 @@ from .metrics import VALUE_DIGITS, VALUE_PLACES, Direction, Metric, Status, Tren
 class RollupWeek(models.Model):
     """One business's week: when it was last rolled up and whether it is stale."""
 
+    # Indexed by the composite keys below, which start with it.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     week = models.DateField()
     computed_at = models.DateTimeField(null=True, blank=True)
@@ -43,10 +47,17 @@ class RollupWeek(models.Model):
 
 
 class MetricWeek(models.Model):
+    # Indexed by the composite keys below, which start with it.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
+    # Indexed by (metric, week), the unique key.
+    metric = models.ForeignKey(
+        Metric, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     week = models.DateField()
     # Snapshots of the metric at rollup time, so the dashboard needs no other table.
     stage = models.CharField(max_length=10, choices=Stage.choices)
@@ -102,8 +113,12 @@ class StepConversion(models.Model):
     """Between two consecutive measured steps of a map (along the arrows): how many
     of the first step's number made it to the next one that week."""
 
+    # Indexed by the composite keys below, which start with it.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     map = models.ForeignKey(
         "systemmaps.SystemMap", on_delete=models.CASCADE, related_name="+"
@@ -147,8 +162,12 @@ class StepConversion(models.Model):
 
 
 class StageWeek(models.Model):
+    # Indexed by the composite keys below, which start with it.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     week = models.DateField()
     stage = models.CharField(max_length=10, choices=Stage.choices)
@@ -178,8 +197,12 @@ class StageWeek(models.Model):
 
 
 class OwnerWeek(models.Model):
+    # Indexed by the composite keys below, which start with it.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     week = models.DateField()
     owner = models.ForeignKey(

@@ -306,3 +306,13 @@ def test_empty_weeks_inside_a_backfill_are_rolled_up_and_show_what_is_missing(
     empty_week = early + WEEK * 15
     review = selectors.review(acme, empty_week)
     assert [mw.metric for mw in review.missing] == [metric]
+
+
+def test_rollup_all_skips_the_weeks_already_fresh(acme, other_co, celery_eager):
+    for business in (acme, other_co):
+        MetricFactory(business=business, first_week=W - WEEK)
+    rollup.rollup_business_week(acme.id, W)
+    assert recompute.all_chunks(W) == [([other_co.id], W)]
+    rollup.mark_stale(business_id=acme.id, week=W)
+    assert recompute.all_chunks(W) == [(sorted([acme.id, other_co.id]), W)]
+    assert recompute.all_chunks(W, only_stale=False) == recompute.all_chunks(W)
