@@ -1,5 +1,5 @@
 """Thin Celery tasks: each takes ids and ISO dates and calls one function of
-`metrics.recompute` (the rollup jobs) or `metrics.services` (the reminders).
+`metrics.recompute` (the rollup jobs) or `metrics.reminders`.
 
 Every task is idempotent: acked late and re-queued when a worker dies, retried
 with backoff when the database is unreachable.
@@ -13,7 +13,7 @@ from datetime import date
 from celery import shared_task
 from django.db import OperationalError
 
-from metrics import recompute, rollup, services
+from metrics import recompute, reminders, rollup
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def weeks_closed() -> int:
 def reminders_send() -> int:
     """Hourly: on Monday morning in each zone, remind the owners whose numbers
     for last week are missing (once); how many emails."""
-    return services.reminders_send()
+    return reminders.reminders_send()
 
 
 def rollup_enqueue(business_id: int, week: date) -> bool:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hourglass.celery import app
 from hourglass.models import Membership
 from hourglass.tests.factories import BusinessFactory, MembershipFactory
-from metrics import recompute, rollup, selectors, services, tasks, weeks
+from metrics import recompute, reminders, rollup, selectors, services, tasks, weeks
 from metrics.models import MetricWeek, RollupWeek
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import use_broker
@@ -180,7 +180,7 @@ def monday_at(business, hour: int) -> datetime:
 def test_reminders_go_to_owners_with_missing_numbers_only(
     acme, reminder_metrics, last_week
 ):
-    assert services.reminders_send(now=monday_at(acme, 9)) == 1
+    assert reminders.reminders_send(now=monday_at(acme, 9)) == 1
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -202,14 +202,14 @@ def test_no_reminder_when_nothing_is_missing(acme, reminder_metrics, last_week):
                 "entered_at": metric.created_at,
             },
         )
-    assert services.reminders_send(now=monday_at(acme, 9)) == 0
+    assert reminders.reminders_send(now=monday_at(acme, 9)) == 0
     assert mail.outbox == []
 
 
 def test_no_reminder_for_metrics_that_start_this_week(acme, alice, this_week):
     owner = Membership.objects.get(business=acme, user=alice)
     MetricFactory(business=acme, owner=owner, first_week=this_week)
-    assert services.reminders_send(now=monday_at(acme, 9)) == 0
+    assert reminders.reminders_send(now=monday_at(acme, 9)) == 0
 
 
 def test_reminders_wait_for_monday_morning_in_each_zone_and_go_once(
@@ -217,12 +217,12 @@ def test_reminders_wait_for_monday_morning_in_each_zone_and_go_once(
 ):
     # Before 08:00 on Monday in Paris: nothing; then once, however often the
     # hourly job runs.
-    assert services.reminders_send(now=monday_at(acme, 7)) == 0
-    assert services.reminders_send(now=monday_at(acme, 8)) == 1
-    assert services.reminders_send(now=monday_at(acme, 10)) == 0
+    assert reminders.reminders_send(now=monday_at(acme, 7)) == 0
+    assert reminders.reminders_send(now=monday_at(acme, 8)) == 1
+    assert reminders.reminders_send(now=monday_at(acme, 10)) == 0
     assert len(mail.outbox) == 1
     # Tuesday is not Monday anywhere west of Paris either.
-    assert services.reminders_send(now=monday_at(acme, 8) + timedelta(days=1)) == 0
+    assert reminders.reminders_send(now=monday_at(acme, 8) + timedelta(days=1)) == 0
 
 
 def test_a_zone_west_of_utc_minus_8_is_reminded_of_its_own_last_week(alice):
@@ -232,7 +232,7 @@ def test_a_zone_west_of_utc_minus_8_is_reminded_of_its_own_last_week(alice):
     MetricFactory(business=honolulu, owner=owner, first_week=last - WEEK)
     now = monday_at(honolulu, 8)
     # 08:00 Monday in Honolulu is 18:00 Monday UTC: still the same local week.
-    assert services.reminders_send(now=now) == 1
+    assert reminders.reminders_send(now=now) == 1
     assert f"?week={(weeks.week_at(now, honolulu.timezone) - WEEK).isoformat()}" in (
         mail.outbox[0].body
     )
