@@ -165,9 +165,9 @@ def rollup_businesses_week(business_ids: list[int], week: date) -> None:
         )
         if not ids:
             return
-        for model in (StepConversion, OwnerWeek, StageWeek, MetricWeek):
+        for model in (StepConversion, OwnerWeek, StageWeek):
             model.objects.filter(business_id__in=ids, week=week).delete()
-        _insert_metric_weeks(ids, week)
+        _upsert_metric_weeks(ids, week)
         _insert_stage_weeks(ids, week)
         _insert_owner_weeks(ids, week)
         conversions.insert_step_conversions(ids, week)
@@ -178,10 +178,11 @@ def _placeholders(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _insert_metric_weeks(ids: list[int], week: date) -> None:
-    """One INSERT … SELECT: the metrics included that week with the definition
-    the week is judged by, their value, and the averages over the windows
-    ending with it, grouped per metric.
+def _upsert_metric_weeks(ids: list[int], week: date) -> None:
+    """One INSERT … SELECT … ON CONFLICT: the metrics included that week with
+    the definition the week is judged by, their value, and the averages over
+    the windows ending with it, grouped per metric; a row is written only when
+    a figure of it changed, and the rows of metrics no longer counted go.
 
     The definition is the one kept for the week (`MetricDefinition`, when the
     week closed before the metric last changed), else the metric as it is. The
@@ -207,6 +208,27 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
     moved = "100 * (sum_4 * n_prev_4 - sum_prev_4 * n_4)"
     limit = f"{TREND_PERCENT} * ABS(sum_prev_4) * n_4"
     previous = "e.week >= %s AND e.week <= %s"
+    # Only the rows whose figures changed are written; the others stay as they
+    # are (a recompute of an unchanged week writes nothing).
+    columns = [
+        "stage",
+        "owner_id",
+        "value",
+        "goal",
+        "status",
+        "unit",
+        "direction",
+        "in_funnel",
+        "step_map_id",
+        "step_key",
+        "avg_4",
+        "avg_13",
+        "avg_prev_4",
+        "trend",
+    ]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"{mw}.{c} {differs} excluded.{c}" for c in columns)
     sql = f"""
         INSERT INTO {mw} (business_id, metric_id, week, stage, owner_id, value,
                           goal, status, unit, direction, in_funnel, step_map_id,
@@ -248,6 +270,8 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
             GROUP BY m.business_id, m.id, d.id
         ) grouped
         WHERE archived_on IS NULL OR archived_on >= %s
+        ON CONFLICT (metric_id, week) DO UPDATE SET {updates}
+        WHERE {changed}
     """
     last_4, prev_4_end, prev_4_start = week - WEEK * 3, week - WEEK * 4, week - WEEK * 7
     previous_weeks = [prev_4_start, prev_4_end]
@@ -270,6 +294,23 @@ def _insert_metric_weeks(ids: list[int], week: date) -> None:
         week,
     ]
     with connection.cursor() as cursor:
+        # The metrics no longer counted that week lose their row first.
+        cursor.execute(
+            f"""
+            DELETE FROM {mw}
+            WHERE business_id IN ({_placeholders(ids)}) AND week = %s
+              AND metric_id IN (
+                SELECT m.id FROM {metric} m
+                LEFT JOIN {kept} d
+                    ON d.metric_id = m.id AND d.from_week <= %s AND d.until_week > %s
+                WHERE m.business_id IN ({_placeholders(ids)})
+                  AND (m.first_week > %s OR (
+                    CASE WHEN d.id IS NULL THEN m.archived_on ELSE d.archived_on END
+                  ) < %s)
+              )
+            """,
+            [*ids, week, week, week, *ids, week, week],
+        )
         cursor.execute(sql, params)
 
 

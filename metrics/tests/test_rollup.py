@@ -526,3 +526,28 @@ def test_a_loop_back_reads_as_a_return_on_the_review(
     ).content.decode()
     assert "comes back to Booked a consultation?" in html
     assert "400" not in html.split('data-testid="conv-map"')[1].split("</table>")[0]
+
+
+def test_a_recompute_keeps_unchanged_rows_and_updates_changed_ones_in_place(acme):
+    kept = metric_of(acme, goal=5)
+    changed = metric_of(acme, goal=5)
+    gone = metric_of(acme, goal=5)
+    for metric in (kept, changed, gone):
+        enter(metric, W, 7)
+    rollup.rollup_business_week(acme.id, W)
+    before = dict(MetricWeek.objects.filter(week=W).values_list("metric_id", "pk"))
+
+    changed.entries.filter(week=W).update(value=3)
+    # Archived before the week: no longer counted in it.
+    gone.archived_on = W - WEEK
+    gone.save()
+    rollup.rollup_business_week(acme.id, W)
+
+    after = {row.metric_id: row for row in MetricWeek.objects.filter(week=W)}
+    assert set(after) == {kept.pk, changed.pk}
+    # Rows are updated where they are, never deleted and inserted again.
+    assert {pk: row.pk for pk, row in after.items()} == {
+        kept.pk: before[kept.pk],
+        changed.pk: before[changed.pk],
+    }
+    assert (after[changed.pk].value, after[changed.pk].status) == (3, "off")
