@@ -78,13 +78,13 @@ def generate(week: date) -> None:
         cursor.execute(
             "INSERT INTO metrics_metric (business_id, name, description, unit,"
             " direction, goal, owner_id, stage, in_funnel, position, first_week,"
-            " created_at)"
+            " created_at, step_key)"
             " SELECT b.id, 'Metric ' || n, '',"
             " CASE WHEN mod(n, 5) = 0 THEN 'money' ELSE 'count' END,"
             " CASE WHEN mod(n, 4) = 0 THEN 'lower' ELSE 'higher' END,"
             " CASE WHEN mod(n, 6) = 0 THEN NULL ELSE 50 END,"
             " CASE WHEN mod(n, 2) = 0 THEN m.id END,"
-            f" ({stages})[1 + mod(n, 7)], true, n, %s, now()"
+            f" ({stages})[1 + mod(n, 7)], true, n, %s, now(), ''"
             " FROM hourglass_business b"
             " JOIN hourglass_membership m ON m.business_id = b.id"
             " CROSS JOIN generate_series(1, %s) n WHERE b.slug LIKE %s",
