@@ -212,6 +212,35 @@ def time_floor(week: date) -> float:
     return best
 
 
+def time_insert_floor(week: date) -> float:
+    """The floor of a full recompute: the same GROUP BY written with
+    INSERT … SELECT into a table shaped like the metric weeks (emptied first,
+    in one transaction, as the rollup writes)."""
+    w = weeks.WEEK
+    params = [week, week - 3 * w, week - 7 * w, week - 4 * w, week - 12 * w, week]
+    select = FLOOR_SQL.strip()[len("SELECT COUNT(*) FROM (") : -len(") grouped")]
+    best = float("inf")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor_week (metric_id bigint, "
+            "value numeric(14, 2), avg_4 numeric(18, 4), avg_13 numeric(18, 4), "
+            "avg_prev_4 numeric(18, 4))"
+        )
+    for _round in range(REPEAT):
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM bench_floor_week")
+            cursor.execute(
+                "INSERT INTO bench_floor_week (metric_id, value, avg_4, avg_13, "
+                f"avg_prev_4) {select}",
+                params,
+            )
+        best = min(best, time.perf_counter() - start)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor_week")
+    return best
+
+
 def _avg(values: list[Decimal]) -> Decimal | None:
     return (sum(values) / len(values)).quantize(Decimal("0.0001")) if values else None
 
@@ -294,6 +323,7 @@ def main() -> None:
     rollup_s, chunks = time_rollup_all(week)
     changed_s, changed_n = time_changed(week)
     floor_s = time_floor(week)
+    insert_floor_s = time_insert_floor(week)
 
     print(
         f"Rollup of one week on {connection.vendor}: {BUSINESSES} businesses × "
@@ -313,6 +343,10 @@ def main() -> None:
         f"{naive_s * 1000:>10.1f}{naive_s / floor_s:>8.1f}"
     )
     print(f"{'floor: one SQL GROUP BY, 13 weeks by metric':<52}{floor_s * 1000:>10.1f}")
+    print(
+        f"{'full recompute against INSERT … SELECT of that GROUP BY':<52}"
+        f"{insert_floor_s * 1000:>10.1f}{rollup_s / insert_floor_s:>8.1f}"
+    )
     if args.json:
         extra = {
             "database": connection.vendor,
@@ -334,6 +368,17 @@ def main() -> None:
                     floor,
                     floor_s * 1000,
                     chunks=chunks,
+                    **extra,
+                ),
+                row(
+                    "rollup.rollup_all_full_vs_insert",
+                    f"rollup_all for one week, every business recomputed, against "
+                    f"writing the same GROUP BY with INSERT … SELECT, best of "
+                    f"{REPEAT}",
+                    rollup_s * 1000,
+                    "INSERT … SELECT of the 13-week GROUP BY into a table like "
+                    "the metric weeks",
+                    insert_floor_s * 1000,
                     **extra,
                 ),
                 row(
