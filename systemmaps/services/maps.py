@@ -3,16 +3,20 @@ import, delete and restore.
 
 A save replaces the whole graph in one transaction with the map row locked, so two
 saves of one version cannot both win, and a failure leaves nothing half-written.
+Every write here is a `hourglass.locks.business_write`: the business's lock comes
+first, before the map row's (the one lock order of every writer of a business:
+a save deletes steps whose rollup rows the weekly rollup writes).
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hourglass.locks import business_write, lock_businesses, retrying
 from hourglass.models import STAGE_ORDER, Business, User
 
 from .. import layout
@@ -141,7 +145,7 @@ def _record(
     return findings
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def map_create(
     *,
     business: Business,
@@ -171,7 +175,7 @@ def map_create(
     return system_map
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_save_graph(
     *,
     system_map: SystemMap,
@@ -197,7 +201,7 @@ def map_save_graph(
     return SaveResult(system_map=locked, findings=findings, demoted=demoted)
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_update(
     *,
     system_map: SystemMap,
@@ -253,7 +257,7 @@ def map_tidy(*, system_map: SystemMap, acting_user: User | None) -> SaveResult:
     )
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_duplicate(*, system_map: SystemMap, acting_user: User | None) -> SystemMap:
     """A copy of the map with its steps' owners, costs, SOP texts and checklists
     (not their runs or flagged problems, which happened in the original)."""
@@ -275,7 +279,7 @@ def map_duplicate(*, system_map: SystemMap, acting_user: User | None) -> SystemM
     return copy
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) -> None:
     """Give the steps of a newly written map their details and checklists.
 
@@ -312,7 +316,7 @@ def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) ->
     ChecklistItem.objects.bulk_create(items)
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def map_import(
     *,
     business: Business,
@@ -338,7 +342,7 @@ def map_import(
     return system_map
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def revision_restore(
     *, system_map: SystemMap, revision: Revision, acting_user: User | None
 ) -> SaveResult:
@@ -353,20 +357,26 @@ def revision_restore(
     )
 
 
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_delete(*, system_map: SystemMap, acting_user: User | None) -> None:
     system_map.deleted_at = timezone.now()
     system_map.deleted_by = acting_user
     system_map.save(update_fields=["deleted_at", "deleted_by"])
 
 
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_restore(*, system_map: SystemMap) -> None:
     system_map.deleted_at = None
     system_map.deleted_by = None
     system_map.save(update_fields=["deleted_at", "deleted_by"])
 
 
+@retrying
 def maps_purge_deleted() -> int:
     """Delete for good the maps that have been in the trash longer than allowed."""
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
-    _total, per_model = SystemMap.objects.filter(deleted_at__lte=cutoff).delete()
+    expired = SystemMap.objects.filter(deleted_at__lte=cutoff)
+    # Their steps' rollup rows go with them: the businesses' locks first.
+    lock_businesses(expired.values_list("business_id", flat=True))
+    _total, per_model = expired.delete()
     return per_model.get(SystemMap._meta.label, 0)
