@@ -26,3 +26,20 @@ pytest_plugins = [
     "systemmaps.tests.fixtures",
     "metrics.tests.fixtures",
 ]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, tmp_path_factory
+):
+    """On SQLite the tests use a database file, as `make run` does, instead of
+    Django's shared in-memory one: WAL and BEGIN IMMEDIATE (hourglass/settings.py)
+    then work as in the app, and the live server's threads, an in-thread Celery
+    worker and the test each have a connection of their own, so writers really
+    meet (tests/test_concurrent_writers.py)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
+        test["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")

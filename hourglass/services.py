@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from .locks import business_write
 from .models import (
     STAGE_ORDER,
     Business,
@@ -105,6 +106,7 @@ def business_update(
     business.save(update_fields=["name", "currency", "timezone"])
 
 
+@business_write(lambda *, business: business.pk)
 def business_delete(*, business: Business) -> None:
     business.delete()
 
@@ -140,7 +142,8 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
     return membership
 
 
-@transaction.atomic
+# Removing a member deletes their rows in the rollup tables (OwnerWeek).
+@business_write(lambda *, membership: membership.business_id)
 def membership_remove(*, membership: Membership) -> None:
     if membership.role == Role.OWNER:
         if _lock_owners(membership.business) == [membership.pk]:

@@ -102,6 +102,22 @@ DATABASES = {
 if "DATABASE_URL" not in env:
     # The embedded default lives under var/, which a fresh clone does not have.
     VAR_DIR.mkdir(exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers (the web server's threads, the Celery worker) wait for
+    # each other instead of failing with "database is locked": WAL lets readers
+    # and the one writer work at once; every transaction begins with BEGIN
+    # IMMEDIATE, taking the write lock first, so a transaction that read first
+    # never has to upgrade to a write lock (that fails at once, without the busy
+    # wait); and a writer waits up to `timeout` seconds for the lock.
+    # synchronous=NORMAL is safe in WAL mode (a power cut may lose the last
+    # commits, never corrupts the file).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

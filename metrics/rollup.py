@@ -5,7 +5,9 @@ Entry writes call `mark_stale`; the Celery tasks in `metrics.tasks` call
 `rollup_businesses_week`. The dashboard reads only the rows written here.
 
 Per chunk and week everything happens in one transaction: the Business rows
-are locked in id order (two rollups of one business queue up on PostgreSQL),
+are locked first, in id order (`hourglass.locks`: the lock every writer of a
+business takes first, so a rollup and entry saves queue up instead of
+deadlocking on PostgreSQL),
 that week's rows are deleted and inserted afresh, so running it twice gives
 the same rows. RollupWeek rows are updated in place instead, so a week marked
 stale by an entry saved while the rollup ran stays stale.
@@ -18,10 +20,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
+from hourglass import locks
 from hourglass.models import STAGE_ORDER, Business
 from metrics import conversions, weeks
 from metrics.models import (
@@ -58,6 +61,8 @@ def mark_stale(*, business_id: int, week: date, at: datetime | None = None) -> N
     """Record that `week` (and the business's later rolled-up weeks whose averages
     include it) must be rolled up again. Called inside the entry's transaction."""
     at = at or timezone.now()
+    # The caller's transaction holds it already when it follows the rule.
+    locks.lock_business(business_id)
     RollupWeek.objects.bulk_create(
         [RollupWeek(business_id=business_id, week=week)], ignore_conflicts=True
     )
@@ -153,25 +158,20 @@ def rollup_business_week(business_id: int, week: date) -> None:
     rollup_businesses_week([business_id], week)
 
 
+@locks.retrying
 def rollup_businesses_week(business_ids: list[int], week: date) -> None:
     """Recompute every rollup table for these businesses and this week."""
     started = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Business.objects.select_for_update()
-            .filter(id__in=business_ids)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        if not ids:
-            return
-        for model in (StepConversion, OwnerWeek, StageWeek):
-            model.objects.filter(business_id__in=ids, week=week).delete()
-        _upsert_metric_weeks(ids, week)
-        _insert_stage_weeks(ids, week)
-        _insert_owner_weeks(ids, week)
-        conversions.insert_step_conversions(ids, week)
-        _update_rollup_weeks(ids, week, started)
+    ids = locks.lock_businesses(business_ids)
+    if not ids:
+        return
+    for model in (StepConversion, OwnerWeek, StageWeek):
+        model.objects.filter(business_id__in=ids, week=week).delete()
+    _upsert_metric_weeks(ids, week)
+    _insert_stage_weeks(ids, week)
+    _insert_owner_weeks(ids, week)
+    conversions.insert_step_conversions(ids, week)
+    _update_rollup_weeks(ids, week, started)
 
 
 def _placeholders(values: Sequence[object]) -> str:

@@ -4,6 +4,11 @@ trail of edits), CSV imports; and, at the bottom, the review meeting's writes.
 An entry write marks its week stale in the rollup tables inside its transaction
 and queues the recompute once it has committed, so the dashboard is fresh within
 a minute, or after the nightly catch-up when the broker cannot be reached.
+
+Every write of metrics and entries is a `hourglass.locks.business_write`: one
+transaction that takes the business's lock first (the one lock order, so
+concurrent savers and the rollup cannot deadlock) and is run again when the
+database still answers with a deadlock or "database is locked".
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from hourglass.locks import business_write
 from hourglass.models import Business, Membership, User
 from systemmaps import selectors as map_selectors
 from systemmaps.models import Node
@@ -78,7 +84,7 @@ def definition_keep(metric: Metric) -> None:
     )
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def metric_create(
     *,
     business: Business,
@@ -115,7 +121,7 @@ def metric_create(
     )
 
 
-@transaction.atomic
+@business_write(lambda *, metric, **_: metric.business_id)
 def metric_update(
     *,
     metric: Metric,
@@ -149,7 +155,7 @@ def metric_update(
     return metric
 
 
-@transaction.atomic
+@business_write(lambda *, metric, **_: metric.business_id)
 def metric_archive(*, metric: Metric, acting_user: User) -> Metric:
     definition_keep(metric)
     metric.archived_on = weeks.today_in(metric.business.timezone)
@@ -158,7 +164,7 @@ def metric_archive(*, metric: Metric, acting_user: User) -> Metric:
     return metric
 
 
-@transaction.atomic
+@business_write(lambda *, metric, **_: metric.business_id)
 def metric_restore(*, metric: Metric, acting_user: User) -> Metric:
     definition_keep(metric)
     metric.archived_on = None
@@ -199,7 +205,7 @@ def _lower_first_week(metric: Metric, week: date) -> None:
         rollup.ensure_weeks([metric.business_id])
 
 
-@transaction.atomic
+@business_write(lambda *, metric, **_: metric.business_id)
 def entry_record(
     *, metric: Metric, week: date, value: Decimal | None, acting_user: User
 ) -> EntryResult:
@@ -243,7 +249,7 @@ def entry_record(
     return _recorded(metric, entry)
 
 
-@transaction.atomic
+@business_write(lambda *, changes, **_: changes[0][0].business_id if changes else None)
 def week_numbers_record(
     *,
     week: date,
@@ -291,7 +297,7 @@ class ImportResult:
     queued: bool | None = None
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def entries_import(
     *, business: Business, rows: list[ImportRow], acting_user: User
 ) -> ImportResult:

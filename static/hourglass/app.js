@@ -35,11 +35,52 @@
     return texts.msgError;
   }
 
+  // A field that saves itself (its wrapper carries data-msg-server-error, e.g.
+  // metrics/_entry_field.html) says a failed save in its own status line and
+  // keeps what was typed: nothing is swapped, the rest of the page stays.
+  function savingFieldOf(event) {
+    var elt = event.detail.elt;
+    return elt && elt.closest ? elt.closest("[data-msg-server-error]") : null;
+  }
+
+  function showFieldError(field, text) {
+    var status = field.querySelector("[data-field-status]");
+    if (!status || !text) return false;
+    var error = document.createElement("span");
+    error.className = "entry-error";
+    error.setAttribute("data-testid", "field-save-error");
+    var icon = document.createElement("span");
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = "✕ ";
+    error.appendChild(icon);
+    error.appendChild(document.createTextNode(text));
+    status.replaceChildren(error);
+    field.classList.add("field-invalid");
+    var input = field.querySelector("input, select, textarea");
+    if (input && status.id) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", status.id);
+    }
+    return true;
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
-    showError(messageFor(event.detail.xhr.status));
+    var status = event.detail.xhr.status;
+    var field = savingFieldOf(event);
+    if (field && status >= 500 && showFieldError(field, field.dataset.msgServerError)) {
+      return;
+    }
+    showError(messageFor(status));
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    var field = savingFieldOf(event);
+    if (field && showFieldError(field, field.dataset.msgOffline)) return;
     showError(messageFor(0));
+  });
+  // An error answer is never swapped in (the htmx-config in base.html says so
+  // too): a 5xx page must not replace a field, let alone the page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status >= 500) event.detail.shouldSwap = false;
   });
   // A session that ended meanwhile answers with the login page: load it whole.
   document.addEventListener("htmx:beforeSwap", function (event) {

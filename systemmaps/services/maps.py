@@ -3,16 +3,20 @@ import, delete and restore.
 
 A save replaces the whole graph in one transaction with the map row locked, so two
 saves of one version cannot both win, and a failure leaves nothing half-written.
+Every write here is a `hourglass.locks.business_write`: the business's lock comes
+first, before the map row's (the one lock order of every writer of a business:
+a save deletes steps whose rollup rows the weekly rollup writes).
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hourglass.locks import business_write, lock_businesses, retrying
 from hourglass.models import STAGE_ORDER, Business, User
 
 from .. import layout
@@ -149,7 +153,7 @@ def _changed(system_map: SystemMap) -> None:
     )
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def map_create(
     *,
     business: Business,
@@ -179,7 +183,7 @@ def map_create(
     return system_map
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_save_graph(
     *,
     system_map: SystemMap,
@@ -206,7 +210,7 @@ def map_save_graph(
     return SaveResult(system_map=locked, findings=findings, demoted=demoted)
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_update(
     *,
     system_map: SystemMap,
@@ -262,7 +266,7 @@ def map_tidy(*, system_map: SystemMap, acting_user: User | None) -> SaveResult:
     )
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_duplicate(*, system_map: SystemMap, acting_user: User | None) -> SystemMap:
     """A copy of the map with its steps' owners, costs, SOP texts and checklists
     (not their runs or flagged problems, which happened in the original)."""
@@ -284,7 +288,7 @@ def map_duplicate(*, system_map: SystemMap, acting_user: User | None) -> SystemM
     return copy
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) -> None:
     """Give the steps of a newly written map their details and checklists.
 
@@ -321,7 +325,7 @@ def steps_restore(*, system_map: SystemMap, steps: dict[str, dict[str, Any]]) ->
     ChecklistItem.objects.bulk_create(items)
 
 
-@transaction.atomic
+@business_write(lambda *, business, **_: business.pk)
 def map_import(
     *,
     business: Business,
@@ -347,7 +351,7 @@ def map_import(
     return system_map
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def revision_restore(
     *, system_map: SystemMap, revision: Revision, acting_user: User | None
 ) -> SaveResult:
@@ -362,7 +366,7 @@ def revision_restore(
     )
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_delete(*, system_map: SystemMap, acting_user: User | None) -> None:
     """Into the trash, for TRASH_DAYS; the span is kept for the weekly review."""
     system_map.deleted_at = timezone.now()
@@ -372,7 +376,7 @@ def map_delete(*, system_map: SystemMap, acting_user: User | None) -> None:
     _changed(system_map)
 
 
-@transaction.atomic
+@business_write(lambda *, system_map, **_: system_map.business_id)
 def map_restore(*, system_map: SystemMap) -> None:
     TrashSpan.objects.filter(map=system_map, restored_at__isnull=True).update(
         restored_at=timezone.now()
@@ -383,8 +387,12 @@ def map_restore(*, system_map: SystemMap) -> None:
     _changed(system_map)
 
 
+@retrying
 def maps_purge_deleted() -> int:
     """Delete for good the maps that have been in the trash longer than allowed."""
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
-    _total, per_model = SystemMap.objects.filter(deleted_at__lte=cutoff).delete()
+    expired = SystemMap.objects.filter(deleted_at__lte=cutoff)
+    # Their steps' rollup rows go with them: the businesses' locks first.
+    lock_businesses(expired.values_list("business_id", flat=True))
+    _total, per_model = expired.delete()
     return per_model.get(SystemMap._meta.label, 0)
