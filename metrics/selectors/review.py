@@ -231,14 +231,16 @@ class ReviewInputs:
     rollup of any week on the scorecard finishing (its `computed_at`), the week
     turning stale, a metric, member or map renamed, reordered, archived, added
     or removed, the business's address, currency or zone. The rendered review is
-    cached under it, so no rendering is served after such a change."""
+    cached under it, so no rendering is served after such a change; and it is
+    drawn from these same names."""
 
     business: Business
     week: date
     window: list[date]
     rollups: dict[date, RollupWeek]
     # (kind, id, fields…) as text: every metric (name, stage, unit, goal, owner,
-    # first week, archived, position), member (name, email) and map (name).
+    # first week, archived, place in the scorecard's order), member (name,
+    # email) and map (name).
     names: list[tuple]
 
     @property
@@ -248,6 +250,45 @@ class ReviewInputs:
     @property
     def has_metrics(self) -> bool:
         return any(kind == "m" for kind, *_ in self.names)
+
+    def _ranked(self, kind: str) -> list[tuple]:
+        """The rows of `kind` in the database's order (the last field's rank)."""
+        return sorted((r for r in self.names if r[0] == kind), key=lambda r: int(r[9]))
+
+    @property
+    def metrics(self) -> list[ReviewMetric]:
+        """Every metric of the business, in scorecard order."""
+        rows = self._ranked("m")
+        return [
+            ReviewMetric(
+                pk=int(pk),
+                name=name,
+                stage=stage,
+                unit=unit,
+                goal=None if goal is None else Decimal(goal),
+                owner_id=None if owner is None else int(owner),
+                first_week=date.fromisoformat(first),
+                archived_on=None if archived is None else date.fromisoformat(archived),
+            )
+            for _, pk, name, stage, unit, goal, owner, first, archived, _ in rows
+        ]
+
+    @property
+    def owners(self) -> dict[int, Membership]:
+        """The business's members by id, ordered by name, each with the user's
+        name and email (unsaved instances: what the review shows of them)."""
+        return {
+            int(pk): Membership(id=int(pk), user=User(name=name, email=email))
+            for _, pk, name, email, *_ in self._ranked("o")
+        }
+
+    @property
+    def maps(self) -> dict[int, SystemMap]:
+        """The business's maps by id, ordered by name (unsaved, with their name)."""
+        return {
+            int(pk): SystemMap(id=int(pk), name=name)
+            for _, pk, name, *_ in self._ranked("p")
+        }
 
     def digest(self, *extra: object) -> str:
         b = self.business
@@ -264,7 +305,8 @@ class ReviewInputs:
 def _names(business: Business) -> list[tuple]:
     """ReviewInputs.names in one statement: the cached review reads only this
     and the rollup stamps, so it is plain SQL (an ORM query per kind costs more
-    than the whole cache lookup)."""
+    than the whole cache lookup). Dates come as ISO text (PostgreSQL's default
+    DateStyle, SQLite's storage)."""
     metric, member = Metric._meta.db_table, Membership._meta.db_table
     user, system_map = User._meta.db_table, SystemMap._meta.db_table
 
@@ -274,14 +316,17 @@ def _names(business: Business) -> list[tuple]:
     sql = f"""
         SELECT 'm', CAST(id AS TEXT), name, stage, unit, CAST(goal AS TEXT),
                CAST(owner_id AS TEXT), CAST(first_week AS TEXT),
-               CAST(archived_on AS TEXT), CAST(position AS TEXT)
+               CAST(archived_on AS TEXT),
+               CAST(ROW_NUMBER() OVER (ORDER BY position, name, id) AS TEXT)
           FROM {metric} WHERE business_id = %s
         UNION ALL
-        SELECT 'o', CAST(mb.id AS TEXT), u.name, u.email, {nulls(6)}
+        SELECT 'o', CAST(mb.id AS TEXT), u.name, u.email, {nulls(5)},
+               CAST(ROW_NUMBER() OVER (ORDER BY u.name, mb.id) AS TEXT)
           FROM {member} mb JOIN {user} u ON u.id = mb.user_id
          WHERE mb.business_id = %s
         UNION ALL
-        SELECT 'p', CAST(id AS TEXT), name, {nulls(7)}
+        SELECT 'p', CAST(id AS TEXT), name, {nulls(6)},
+               CAST(ROW_NUMBER() OVER (ORDER BY name, id) AS TEXT)
           FROM {system_map} WHERE business_id = %s
         ORDER BY 1, 2
     """
@@ -301,17 +346,6 @@ def review_inputs(business: Business, week: date) -> ReviewInputs:
     return ReviewInputs(business, week, window, rollups, _names(business))
 
 
-def _metrics(business: Business) -> list[ReviewMetric]:
-    """Every metric of the business, in scorecard order."""
-    fields = ("id", "name", "stage", "unit", "goal", "owner_id", "first_week")
-    return [
-        ReviewMetric(*values)
-        for values in Metric.objects.filter(business=business)
-        .order_by("position", "name", "id")
-        .values_list(*fields, "archived_on")
-    ]
-
-
 def _funnel(rows: list[StageWeek]) -> list[FunnelStage]:
     by_stage = {r.stage: r for r in rows}
     stages = [FunnelStage(stage, by_stage.get(stage)) for stage in STAGE_ORDER]
@@ -324,6 +358,8 @@ def _funnel(rows: list[StageWeek]) -> list[FunnelStage]:
 
 def _score_rows(
     inputs: ReviewInputs,
+    metrics: list[ReviewMetric],
+    owners: dict[int, Membership],
 ) -> tuple[list[date], list[ScoreRow], date | None]:
     """The scorecard's columns and rows, in scorecard order, and the week
     tracking starts when no metric is tracked yet in the week reviewed."""
@@ -342,11 +378,6 @@ def _score_rows(
     for row in whole.values_list(*ROW_FIELDS, named=True):
         if row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
-    metrics = _metrics(business)
-    owners = {
-        m.pk: m
-        for m in Membership.objects.filter(business=business).select_related("user")
-    }
     shown = [m for m in metrics if m.pk in cells]
     # Active metrics whose first week comes after the week reviewed.
     upcoming = {
@@ -388,10 +419,11 @@ def review(
     business: Business, week: date, inputs: ReviewInputs | None = None
 ) -> Review:
     """Everything the review dashboard shows for `week`, read from the rollup
-    tables (and today's names of metrics and members), in the same nine queries
-    whatever the number of metrics."""
+    tables (and `inputs`: today's names of metrics and members), in the same
+    seven queries whatever the number of metrics."""
     inputs = inputs or review_inputs(business, week)
-    columns, score_rows, tracking_starts = _score_rows(inputs)
+    metrics, owners = inputs.metrics, inputs.owners
+    columns, score_rows, tracking_starts = _score_rows(inputs, metrics, owners)
     by_stage = {stage: StageRows(stage) for stage in STAGE_ORDER}
     rows = []
     unowned = Unowned()
@@ -407,18 +439,33 @@ def review(
     for group in by_stage.values():
         rows.extend(r for r in group.rows if r.expected)
 
+    # Maps, metrics and owners as `inputs` names them (the names the cache key
+    # holds), in the database's order: no joins.
+    maps = inputs.maps
+    map_rank = {pk: i for i, pk in enumerate(maps)}
+    metric_names = {m.pk: (m.name, m.unit) for m in metrics}
     conversions: dict[int, MapConversions] = {}
-    for pair in (
-        StepConversion.objects.filter(business=business, week=week)
-        .select_related("map", "from_metric", "to_metric")
-        .order_by("map__name", "map_id", "position", "id")
+    pairs = StepConversion.objects.filter(business=business, week=week)
+    for pair in sorted(
+        pairs, key=lambda p: (map_rank.get(p.map_id, len(maps)), p.position, p.id)
     ):
+        # (One missing here was added after `inputs` was read: its own query.)
+        if pair.map_id in maps:
+            pair.map = maps[pair.map_id]
+        for side in ("from_metric", "to_metric"):
+            pk = getattr(pair, f"{side}_id")
+            if pk in metric_names:
+                name, unit = metric_names[pk]
+                setattr(pair, side, Metric(id=pk, name=name, unit=unit))
         conversions.setdefault(pair.map_id, MapConversions(pair.map)).pairs.append(pair)
-    owners = list(
-        OwnerWeek.objects.filter(business=business, week=week)
-        .select_related("owner__user")
-        .order_by("owner__user__name", "owner_id")
+    owner_rank = {pk: i for i, pk in enumerate(owners)}
+    owner_weeks = sorted(
+        OwnerWeek.objects.filter(business=business, week=week),
+        key=lambda o: (owner_rank.get(o.owner_id, len(owners)), o.owner_id),
     )
+    for row in owner_weeks:
+        if row.owner_id in owners:
+            row.owner = owners[row.owner_id]
     return Review(
         business=business,
         week=week,
@@ -427,7 +474,7 @@ def review(
         stages=[g for g in by_stage.values() if g.rows],
         funnel=_funnel(list(StageWeek.objects.filter(business=business, week=week))),
         maps=list(conversions.values()),
-        owners=owners,
+        owners=owner_weeks,
         unowned=unowned,
         rows=rows,
         tracking_starts=tracking_starts,

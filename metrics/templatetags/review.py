@@ -1,6 +1,7 @@
 """Numbers of the weekly review: values formatted by unit, the sparkline, and the
 scorecard's rows."""
 
+import secrets
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -175,56 +176,50 @@ def _spark_xs(count: int) -> tuple[str, ...]:
     return tuple(f"{SPARK_PAD + step * i:.1f}" for i in range(count))
 
 
-def _tenths(numerator: int, denominator: int) -> str:
-    """numerator / denominator (≥ 0) to one decimal, halves to even, exactly."""
-    tenths, rest = divmod(numerator * 10, denominator)
-    if 2 * rest > denominator or (2 * rest == denominator and tenths % 2):
-        tenths += 1
-    return f"{tenths // 10}.{tenths % 10}"
-
-
 def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
     count = len(values)
-    known = [Decimal(v) for v in values if v is not None]
-    if count < 2 or not known:
+    ratios = [None if v is None else Decimal(v).as_integer_ratio() for v in values]
+    if count < 2 or ratios.count(None) == count:
         return _SVG.format(" spark-empty", escape(title), "")
     xs = _spark_xs(count)
     # Heights in exact integer arithmetic, on the numbers scaled to whole ones
-    # by their common denominator (Decimal sums per point cost more than the
-    # rest of a scorecard row).
-    ratios = [None if v is None else Decimal(v).as_integer_ratio() for v in values]
+    # by their common denominator (Decimal sums per point would cost more than
+    # the rest of a scorecard row), rounded to tenths, halves to even.
     scale = lcm(*(r[1] for r in ratios if r is not None))
     scaled = [None if r is None else r[0] * (scale // r[1]) for r in ratios]
     shown = [n for n in scaled if n is not None]
     low = min(shown)
     span = max(shown) - low
     top, inner = SPARK_HEIGHT - SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
-
-    def point(i: int) -> str:
-        if not span:
-            return f"{xs[i]},{SPARK_HEIGHT / 2:.1f}"
-        return f"{xs[i]},{_tenths(top * span - inner * (scaled[i] - low), span)}"
-
+    flat = f"{SPARK_HEIGHT / 2:.1f}"
     # Runs of consecutive numbers become one polyline each.
-    runs: list[list[str]] = [[]]
-    for i, v in enumerate(scaled):
-        if v is None:
+    runs: list[list[tuple[str, str]]] = [[]]
+    point = None
+    for i, n in enumerate(scaled):
+        if n is None:
             if runs[-1]:
                 runs.append([])
+            point = None
             continue
-        runs[-1].append(point(i))
-    parts = [
-        f'<polyline class="spark-line" points="{" ".join(run)}"/>'
+        if span:
+            tenths, rest = divmod((top * span - inner * (n - low)) * 10, span)
+            if 2 * rest > span or (2 * rest == span and tenths % 2):
+                tenths += 1
+            point = (xs[i], f"{tenths // 10}.{tenths % 10}")
+        else:
+            point = (xs[i], flat)
+        runs[-1].append(point)
+    lines = (" ".join(f"{x},{y}" for x, y in run) for run in runs if len(run) > 1)
+    parts = [f'<polyline class="spark-line" points="{line}"/>' for line in lines]
+    parts.extend(
+        f'<circle class="spark-point" cx="{run[0][0]}" cy="{run[0][1]}" r="1.5"/>'
         for run in runs
-        if len(run) > 1
-    ]
-    for run in runs:
-        if len(run) == 1:
-            x, y = run[0].split(",")
-            parts.append(f'<circle class="spark-point" cx="{x}" cy="{y}" r="1.5"/>')
-    if scaled[-1] is not None:
-        x, y = point(count - 1).split(",")
-        parts.append(f'<circle class="spark-last" cx="{x}" cy="{y}" r="2.5"/>')
+        if len(run) == 1
+    )
+    if point is not None:
+        parts.append(
+            f'<circle class="spark-last" cx="{point[0]}" cy="{point[1]}" r="2.5"/>'
+        )
     return _SVG.format("", escape(title), "".join(parts))
 
 
@@ -275,6 +270,7 @@ class _Scorecard:
         self.compact = compact
         self.fmt = ValueFormat(review.business.currency)
         self.cells: dict[tuple, str] = {}
+        self.owners: dict[int, str] = {}
         head, _sep, tail = reverse(
             "metrics:metric-detail", args=[review.business.slug, _PK]
         ).rpartition(str(_PK))
@@ -332,11 +328,14 @@ class _Scorecard:
     def owner(self, owner) -> str:
         if owner is None:
             return self.no_owner
-        user = owner.user
-        return (
-            f'<span class="initials" aria-hidden="true">{escape(user.initials)}'
-            f"</span> {escape(user.name or user.email)}"
-        )
+        html = self.owners.get(owner.pk)
+        if html is None:
+            user = owner.user
+            html = self.owners[owner.pk] = (
+                f'<span class="initials" aria-hidden="true">{escape(user.initials)}'
+                f"</span> {escape(user.name or user.email)}"
+            )
+        return html
 
     def row(self, r) -> str:
         m, row, fmt = r.metric, r.row, self.fmt
@@ -381,27 +380,27 @@ class _Scorecard:
             f'<td class="sc-spark">{_sparkline(values, title)}</td>',
         ]
         if not self.compact:
-            weeks = self.review.weeks
-            parts.extend(
-                self.cell(c, w, m) for c, w in zip(r.cells, weeks, strict=True)
-            )
+            first, drawn = m.first_week, self.cells
+            for c, week in zip(r.cells, self.review.weeks, strict=True):
+                if c is None:
+                    parts.append(self.cell_before if week < first else self.cell_none)
+                    continue
+                # Many cells of a scorecard are alike (the same count, all the
+                # missing ones): each distinct one is drawn once.
+                key = (c.value, c.unit, c.status)
+                html = drawn.get(key)
+                if html is None:
+                    html = drawn[key] = self.cell(c)
+                parts.append(html)
         parts.append("</tr>")
         return "".join(parts)
 
-    def cell(self, c, week, metric) -> str:
-        if c is None:
-            return self.cell_before if week < metric.first_week else self.cell_none
-        # Many cells of a scorecard are alike (the same count, all the missing
-        # ones): each distinct one is drawn once.
-        key = (c.value, c.unit, c.status)
-        html = self.cells.get(key)
-        if html is None:
-            html = self.cells[key] = (
-                f'<td class="num cell cell-{c.status}">'
-                f"{escape(self.fmt(c.value, c.unit))} "
-                f"{self.status.get((c.status, False), '')}</td>"
-            )
-        return html
+    def cell(self, c) -> str:
+        return (
+            f'<td class="num cell cell-{c.status}">'
+            f"{escape(self.fmt(c.value, c.unit))} "
+            f"{self.status.get((c.status, False), '')}</td>"
+        )
 
 
 @register.filter
@@ -413,7 +412,29 @@ def week_columns(review) -> list[tuple]:
     return [(w, f"{head}{w.isoformat()}{tail}") for w in review.weeks]
 
 
-@register.simple_tag
-def scorecard_rows(review, compact: bool = False) -> SafeString:
+# The context key of the rows drawn while rendering the review's figures: there
+# the tag leaves a slot and the caller puts the rows in (`fill_rows`). Hundreds
+# of kilobytes passed up through each template level are copied at every level
+# (mark_safe of the joined text), which would cost more than drawing them.
+ROWS = "scorecard_rows"
+_ROWS_SLOT = "<!--rows:%d:" + secrets.token_hex(8) + "-->"
+
+
+@register.simple_tag(takes_context=True)
+def scorecard_rows(context, review, compact: bool = False) -> SafeString:
     """`{% scorecard_rows review compact %}`: the `<tbody>` of each stage."""
-    return mark_safe(_Scorecard(review, bool(compact)).render())
+    html = _Scorecard(review, bool(compact)).render()
+    drawn = context.get(ROWS)
+    if drawn is None:
+        return mark_safe(html)
+    slot = _ROWS_SLOT % len(drawn)
+    drawn[slot] = html
+    return mark_safe(slot)
+
+
+def fill_rows(page: str, drawn: dict[str, str]) -> bytes:
+    """`page` as UTF-8 with the rows drawn into it in place of their slots."""
+    data = page.encode()
+    for slot, html in drawn.items():
+        data = data.replace(slot.encode(), html.encode(), 1)
+    return data

@@ -23,6 +23,7 @@ from metrics.models import Metric, MetricWeek
 from metrics.templatetags.review import Numbers, format_value
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import cached_figures, unescaped_text_of
+from systemmaps.models import Node, SystemMap
 
 REVIEW_PARTS = ("metrics/_review_figures.html", "metrics/_scorecard.html")
 
@@ -187,6 +188,34 @@ def test_todays_names_show_at_once_without_a_rollup(
     )
     owner = Membership.objects.get(pk=tracked["attendees"].owner_id).user.name
     assert owner in unescaped_text_of(score_row(after, tracked["attendees"].pk))
+
+
+def test_a_renamed_map_and_step_metric_show_at_once(
+    alice_client, acme, webinar_map, last_week
+):
+    steps = {n.client_id: n for n in Node.objects.filter(map=webinar_map)}
+    for client_id, name, value in (
+        ("start", "Registrations", 100),
+        ("call", "Calls", 20),
+    ):
+        metric = MetricFactory(
+            business=acme,
+            name=name,
+            step=steps[client_id],
+            stage="try",
+            first_week=last_week,
+        )
+        EntryFactory(metric=metric, week=last_week, value=value)
+    roll(acme, last_week)
+    url = review_url(acme, last_week)
+    assert "Webinar to client" in get(alice_client, url)[0]
+    SystemMap.objects.filter(pk=webinar_map.pk).update(name="Webinar funnel")
+    Metric.objects.filter(name="Calls").update(name="Calls held")
+    html, templates, _ = get(alice_client, url)
+    assert "metrics/_review_figures.html" in templates
+    part = unescaped_text_of(html[html.index('<div class="conv-map"') :])
+    assert part.startswith("Webinar funnel ⬇ Biggest drop-off")
+    assert "(Calls held)" in part
 
 
 # ---------------------------------------------------------------------------

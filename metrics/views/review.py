@@ -33,6 +33,7 @@ from hourglass.http import after_write, reload_page
 from .. import selectors, services, weeks
 from ..access import get_week_for_member
 from ..models import RollupWeek
+from ..templatetags import review as scorecard
 
 # A rollup younger than this "ran just now" (timesince would say "0 minutes").
 JUST_NOW = timedelta(minutes=1)
@@ -169,10 +170,12 @@ def figures(request: BusinessRequest, week: date, page: str) -> Figures:
             "can_edit": request.membership.can_edit,
             "has_metrics": inputs.has_metrics,
         }
-        parts = {
-            name: render_to_string(template, context).encode()
-            for name, template in FIGURES[page].items()
-        }
+        parts = {}
+        for name, template in FIGURES[page].items():
+            drawn = context[scorecard.ROWS] = {}
+            parts[name] = scorecard.fill_rows(
+                render_to_string(template, context), drawn
+            )
         figures_cache.set(key, parts, settings.REVIEW_CACHE_SECONDS)
     return Figures(inputs.rollup, parts)
 
