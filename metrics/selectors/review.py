@@ -220,6 +220,10 @@ class Review:
         return any(s.total is not None for s in self.funnel)
 
 
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 @dataclass
 class ReviewInputs:
     """What the review of a week is drawn from, besides its rollup rows, in two
@@ -267,8 +271,8 @@ class ReviewInputs:
                 unit=unit,
                 goal=None if goal is None else Decimal(goal),
                 owner_id=None if owner is None else int(owner),
-                first_week=date.fromisoformat(first),
-                archived_on=None if archived is None else date.fromisoformat(archived),
+                first_week=_date(first),
+                archived_on=None if archived is None else _date(archived),
             )
             for _, pk, name, stage, unit, goal, owner, first, archived, _ in rows
         ]
@@ -305,8 +309,8 @@ class ReviewInputs:
 def _names(business: Business) -> list[tuple]:
     """ReviewInputs.names in one statement: the cached review reads only this
     and the rollup stamps, so it is plain SQL (an ORM query per kind costs more
-    than the whole cache lookup). Dates come as ISO text (PostgreSQL's default
-    DateStyle, SQLite's storage)."""
+    than the whole cache lookup). Dates come as dates from PostgreSQL and as the
+    ISO text they are stored as from SQLite."""
     metric, member = Metric._meta.db_table, Membership._meta.db_table
     user, system_map = User._meta.db_table, SystemMap._meta.db_table
 
@@ -315,8 +319,7 @@ def _names(business: Business) -> list[tuple]:
 
     sql = f"""
         SELECT 'm', CAST(id AS TEXT), name, stage, unit, CAST(goal AS TEXT),
-               CAST(owner_id AS TEXT), CAST(first_week AS TEXT),
-               CAST(archived_on AS TEXT),
+               CAST(owner_id AS TEXT), first_week, archived_on,
                CAST(ROW_NUMBER() OVER (ORDER BY position, name, id) AS TEXT)
           FROM {metric} WHERE business_id = %s
         UNION ALL
