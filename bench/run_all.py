@@ -4,7 +4,9 @@ each beside its floor with the ratio, and write bench/results.json.
 The database is BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/hourglass_bench): created when missing and
 migrated before the run. The broker is BENCH_CELERY_BROKER_URL (default
-redis://127.0.0.1:6379/14), passed to the scripts as CELERY_BROKER_URL. Each script
+redis://127.0.0.1:6379/14), passed to the scripts as CELERY_BROKER_URL, and the
+cache BENCH_CACHE_URL (default redis://127.0.0.1:6379/10, a Redis db of its own:
+the scripts empty it), passed as CACHE_URL. Each script
 runs in its own process with `--json PATH` (rows in the shape of bench/_report.py);
 one that fails is shown as failed with the last line of its error, the others still
 run and are written, and the run exits non-zero at the end.
@@ -38,6 +40,7 @@ from bench._report import KEYS  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hourglass_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/14"
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/10"
 RESULTS = ROOT / "bench" / "results.json"
 SCRIPT_TIMEOUT = 30 * 60.0
 START_POSTGRES = (
@@ -102,8 +105,8 @@ def prepare_postgres(url: str) -> str:
     return version
 
 
-def check_redis(url: str) -> str:
-    """Ping the broker; return the server's version."""
+def check_redis(url: str, variable: str = "BENCH_CELERY_BROKER_URL") -> str:
+    """Ping the broker (or the cache); return the server's version."""
     import redis
 
     parts = urlsplit(url)
@@ -115,7 +118,7 @@ def check_redis(url: str) -> str:
     except (redis.RedisError, ValueError) as error:
         raise Unavailable(
             f"Redis is not reachable at {where} ({first_line(error)}): start it with "
-            f"`{START_REDIS}`, or set BENCH_CELERY_BROKER_URL"
+            f"`{START_REDIS}`, or set {variable}"
         ) from error
     return version
 
@@ -339,9 +342,11 @@ def main() -> int:
         return 0
     database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
     broker_url = os.environ.get("BENCH_CELERY_BROKER_URL") or DEFAULT_BROKER_URL
+    cache_url = os.environ.get("BENCH_CACHE_URL") or DEFAULT_CACHE_URL
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url
     env["CELERY_BROKER_URL"] = broker_url
+    env["CACHE_URL"] = cache_url
     env.setdefault("DJANGO_SETTINGS_MODULE", "hourglass.settings")
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
@@ -349,6 +354,7 @@ def main() -> int:
     try:
         postgresql = prepare_postgres(database_url)
         redis_version = check_redis(broker_url)
+        check_redis(cache_url, "BENCH_CACHE_URL")
         print(f"==> Migrating {without_password(database_url)}", flush=True)
         migrate(env)
     except Unavailable as error:
@@ -372,6 +378,7 @@ def main() -> int:
         },
         "database_url": without_password(database_url),
         "broker_url": without_password(broker_url),
+        "cache_url": without_password(cache_url),
         "scripts": results,
     }
     output = Path(args.output).resolve()

@@ -123,6 +123,37 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------
+# Cache (local memory by default; CACHE_URL=redis://host:6379/1 in production)
+# ---------------------------------------------------------------------------
+
+# Holds the drawn map SVGs and the weekly review's rendered figures. With several
+# web processes it must be Redis, shared by all of them; local memory is one
+# process's own (the embedded default runs one).
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a Redis URL (redis://host:6379/1), not {CACHE_URL!r}."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "hourglass",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "hourglass",
+        }
+    }
+# How long a rendered weekly review is kept. Its key changes with every rollup
+# and rename, so this only bounds how long superseded renderings take memory.
+REVIEW_CACHE_SECONDS = env.int("REVIEW_CACHE_SECONDS", default=60 * 60 * 24)
+
+# ---------------------------------------------------------------------------
 # Accounts
 # ---------------------------------------------------------------------------
 

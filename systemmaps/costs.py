@@ -4,6 +4,7 @@ Annual cost = hours per run × runs per month × hourly cost × 12 (DESIGN). Pla
 Python on Decimals so it is tested without a database.
 """
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.utils.formats import number_format
@@ -87,8 +88,17 @@ def currency_places(currency: str) -> int:
     return 0 if currency in NO_CENTS else 2
 
 
-def format_money(amount: Decimal | int | float | None, currency: str) -> str:
-    """`€1,234.50`, `CHF 1,234.50` in the active locale; an em dash for None."""
+def format_money(
+    amount: Decimal | int | float | None,
+    currency: str,
+    *,
+    grouped: Callable[[Decimal, int], str] | None = None,
+) -> str:
+    """`€1,234.50`, `CHF 1,234.50` in the active locale; an em dash for None.
+
+    `grouped(value, places)` writes the number, as `number_format(value,
+    decimal_pos=places, force_grouping=True)` does (a page formatting thousands
+    of numbers passes one that looks the locale up once)."""
     if amount is None:
         return "—"
     places = currency_places(currency)
@@ -99,7 +109,10 @@ def format_money(amount: Decimal | int | float | None, currency: str) -> str:
     # Whole amounts read better without ".00" in totals and tables.
     if places and value == value.to_integral_value():
         places = 0
-    text = number_format(value, decimal_pos=places, force_grouping=True)
+    if grouped is None:
+        text = number_format(value, decimal_pos=places, force_grouping=True)
+    else:
+        text = grouped(value, places)
     symbol = SYMBOLS.get(currency)
     if symbol:
         return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"

@@ -1,15 +1,23 @@
-"""Numbers of the weekly review: values formatted by unit, and the sparkline."""
+"""Numbers of the weekly review: values formatted by unit, the sparkline, and the
+scorecard's rows."""
 
+import secrets
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from html import escape
+from math import lcm
 
 from django import template
-from django.utils.formats import number_format
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.urls import reverse
+from django.utils import numberformat
+from django.utils.formats import get_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
 
-from metrics.models import Unit
+from metrics.models import Status, Unit
 from metrics.numbers import places
 from systemmaps.costs import format_money
 
@@ -18,31 +26,116 @@ register = template.Library()
 SPARK_WIDTH = 120
 SPARK_HEIGHT = 28
 SPARK_PAD = 3
+ZERO = Decimal(0)
 
 
-def _plain(value: Decimal, places: int = 2) -> str:
-    """`1,234`, `12.5`: grouped, no trailing zeros, at most `places` decimals."""
-    value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    decimals = 0
-    if value != value.to_integral_value():
-        decimals = max(-value.normalize().as_tuple().exponent, 0)
-    return number_format(value, decimal_pos=decimals, force_grouping=True)
+@cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
+@cache
+def _cutoff(places: int) -> Decimal:
+    # number_format shows a value smaller than this as 0 (its rule, to the digit).
+    return Decimal("0." + "1".rjust(places, "0"))
+
+
+class Numbers:
+    """Grouped numbers in the active language, the same text as
+    `number_format(value, decimal_pos=places, force_grouping=True)`, with the
+    language's separators looked up once rather than per number: the scorecard
+    formats thousands of numbers per page."""
+
+    def __init__(self) -> None:
+        lang = get_language()
+        self.decimal_sep = get_format("DECIMAL_SEPARATOR", lang)
+        self.thousand_sep = get_format("THOUSAND_SEPARATOR", lang)
+        self.grouping = get_format("NUMBER_GROUPING", lang)
+        # Python groups by threes with ","; other groupings take Django's way.
+        self._spec = (
+            {3: ",", 0: ""}.get(self.grouping)
+            if isinstance(self.grouping, int)
+            else None
+        )
+        separators = (self.thousand_sep, self.decimal_sep)
+        self._table = (
+            None
+            if separators == (",", ".")
+            else str.maketrans({",": self.thousand_sep, ".": self.decimal_sep})
+        )
+
+    def grouped(self, value: Decimal, places: int) -> str:
+        if self._spec is not None and value.is_finite():
+            try:
+                # As number_format: too small for the places shown is 0, and
+                # digits beyond them are cut, not rounded.
+                if abs(value) < _cutoff(places):
+                    value = ZERO
+                value = value.quantize(_quantum(places), rounding=ROUND_DOWN)
+            except InvalidOperation:
+                pass
+            else:
+                text = format(value, f"{self._spec}.{places}f")
+                return text.translate(self._table) if self._table else text
+        return numberformat.format(
+            value,
+            self.decimal_sep,
+            places,
+            self.grouping,
+            self.thousand_sep,
+            force_grouping=True,
+        )
+
+
+class ValueFormat:
+    """`format_value` for one page: the language's format looked up once, and
+    each distinct number formatted once."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.numbers = Numbers()
+        self._done: dict[tuple[Decimal, str], str] = {}
+        self._texts: dict[str, str] = {}
+
+    def text(self, message: str) -> str:
+        """gettext(message), looked up once per page (mark it with _noop)."""
+        text = self._texts.get(message)
+        if text is None:
+            text = self._texts[message] = _(message)
+        return text
+
+    def plain(self, value: Decimal, places: int = 2) -> str:
+        """`1,234`, `12.5`: grouped, no trailing zeros, at most `places` decimals."""
+        value = Decimal(value).quantize(_quantum(places), rounding=ROUND_HALF_UP)
+        decimals = 0
+        if value != value.to_integral_value():
+            decimals = max(-value.normalize().as_tuple().exponent, 0)
+        return self.numbers.grouped(value, decimals)
+
+    def __call__(self, value: Decimal | int | float | None, unit: str) -> str:
+        if value is None:
+            return "—"
+        key = (value, unit)
+        text = self._done.get(key)
+        if text is None:
+            text = self._done[key] = self._format(Decimal(value), unit)
+        return text
+
+    def _format(self, value: Decimal, unit: str) -> str:
+        if unit == Unit.MONEY:
+            return format_money(value, self.currency, grouped=self.numbers.grouped)
+        shown = places(unit, self.currency)
+        if unit == Unit.PERCENT:
+            return f"{self.plain(value, shown)}\u00a0%"
+        if unit == Unit.DURATION:
+            return f"{self.plain(value, shown)}\u00a0h"
+        return self.plain(value)
 
 
 def format_value(value: Decimal | int | float | None, unit: str, currency: str) -> str:
     """A metric's number as people read it: `€1,250`, `12.5 %`, `3.5 h`, `1,234`;
     an em dash when there is none."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if unit == Unit.MONEY:
-        return format_money(value, currency)
-    shown = places(unit, currency)
-    if unit == Unit.PERCENT:
-        return f"{_plain(value, shown)}\u00a0%"
-    if unit == Unit.DURATION:
-        return f"{_plain(value, shown)}\u00a0h"
-    return _plain(value)
+    return ValueFormat(currency)(value, unit)
 
 
 @register.simple_tag
@@ -56,7 +149,7 @@ def percent(rate: Decimal | None) -> str:
     """A rate (0.325) as a percentage (`32.5 %`); an em dash for None."""
     if rate is None:
         return "—"
-    return f"{_plain(Decimal(rate) * 100, 1)}\u00a0%"
+    return f"{ValueFormat('').plain(Decimal(rate) * 100, 1)}\u00a0%"
 
 
 @register.filter
@@ -68,79 +161,282 @@ def bar_width(rate: Decimal | None, full: int = 100) -> int:
     return max(1, min(width, full))
 
 
+# ---------------------------------------------------------------------------
+# Sparklines
+# ---------------------------------------------------------------------------
+
+_SVG = (
+    f'<svg class="spark{{}}" role="img" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+    f'width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}"><title>{{}}</title>{{}}</svg>'
+)
+
+
+@cache
+def _spark_xs(count: int) -> tuple[str, ...]:
+    """Where each of `count` points sits across a sparkline."""
+    step = Decimal(SPARK_WIDTH - 2 * SPARK_PAD) / (count - 1)
+    return tuple(f"{SPARK_PAD + step * i:.1f}" for i in range(count))
+
+
+def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
+    count = len(values)
+    ratios = [None if v is None else Decimal(v).as_integer_ratio() for v in values]
+    if count < 2 or ratios.count(None) == count:
+        return _SVG.format(" spark-empty", escape(title), "")
+    xs = _spark_xs(count)
+    # Heights in exact integer arithmetic, on the numbers scaled to whole ones
+    # by their common denominator (Decimal sums per point would cost more than
+    # the rest of a scorecard row), rounded to tenths, halves to even.
+    scale = lcm(*(r[1] for r in ratios if r is not None))
+    scaled = [None if r is None else r[0] * (scale // r[1]) for r in ratios]
+    shown = [n for n in scaled if n is not None]
+    low = min(shown)
+    span = max(shown) - low
+    top, inner = SPARK_HEIGHT - SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
+    flat = f"{SPARK_HEIGHT / 2:.1f}"
+    # Runs of consecutive numbers become one polyline each.
+    runs: list[list[tuple[str, str]]] = [[]]
+    point = None
+    for i, n in enumerate(scaled):
+        if n is None:
+            if runs[-1]:
+                runs.append([])
+            point = None
+            continue
+        if span:
+            tenths, rest = divmod((top * span - inner * (n - low)) * 10, span)
+            if 2 * rest > span or (2 * rest == span and tenths % 2):
+                tenths += 1
+            point = (xs[i], f"{tenths // 10}.{tenths % 10}")
+        else:
+            point = (xs[i], flat)
+        runs[-1].append(point)
+    lines = (" ".join(f"{x},{y}" for x, y in run) for run in runs if len(run) > 1)
+    parts = [f'<polyline class="spark-line" points="{line}"/>' for line in lines]
+    parts.extend(
+        f'<circle class="spark-point" cx="{run[0][0]}" cy="{run[0][1]}" r="1.5"/>'
+        for run in runs
+        if len(run) == 1
+    )
+    if point is not None:
+        parts.append(
+            f'<circle class="spark-last" cx="{point[0]}" cy="{point[1]}" r="2.5"/>'
+        )
+    return _SVG.format("", escape(title), "".join(parts))
+
+
 @register.simple_tag
 def sparkline(values: Sequence[Decimal | None], title: str) -> SafeString:
     """An inline SVG line of `values` (oldest first; None leaves a gap), with a
     <title> for screen readers and a dot on the last number."""
-    count = len(values)
-    known = [Decimal(v) for v in values if v is not None]
-    if count < 2 or not known:
-        return format_html(
-            '<svg class="spark spark-empty" role="img" viewBox="0 0 {} {}" '
-            'width="{}" height="{}"><title>{}</title></svg>',
-            SPARK_WIDTH,
-            SPARK_HEIGHT,
-            SPARK_WIDTH,
-            SPARK_HEIGHT,
-            title,
-        )
-    low, high = min(known), max(known)
-    span = (high - low) or Decimal(1)
-    step = Decimal(SPARK_WIDTH - 2 * SPARK_PAD) / (count - 1)
-    inner = Decimal(SPARK_HEIGHT - 2 * SPARK_PAD)
+    return mark_safe(_sparkline(values, title))
 
-    def point(i: int, v: Decimal) -> tuple[str, str]:
-        x = SPARK_PAD + step * i
-        y = SPARK_PAD + inner - (v - low) / span * inner
-        if high == low:
-            y = Decimal(SPARK_HEIGHT) / 2
-        return f"{x:.1f}", f"{y:.1f}"
 
-    # Runs of consecutive numbers become one polyline each.
-    runs: list[list[tuple[str, str]]] = [[]]
-    for i, v in enumerate(values):
-        if v is None:
-            if runs[-1]:
-                runs.append([])
-            continue
-        runs[-1].append(point(i, Decimal(v)))
-    lines = format_html_join(
-        "",
-        '<polyline class="spark-line" points="{}"/>',
-        ((" ".join(f"{x},{y}" for x, y in run),) for run in runs if len(run) > 1),
-    )
-    singles = format_html_join(
-        "",
-        '<circle class="spark-point" cx="{}" cy="{}" r="1.5"/>',
-        (run[0] for run in runs if len(run) == 1),
-    )
-    last = ""
-    if values[-1] is not None:
-        x, y = point(count - 1, Decimal(values[-1]))
-        last = format_html('<circle class="spark-last" cx="{}" cy="{}" r="2.5"/>', x, y)
-    return format_html(
-        '<svg class="spark" role="img" viewBox="0 0 {} {}" width="{}" height="{}">'
-        "<title>{}</title>{}{}{}</svg>",
-        SPARK_WIDTH,
-        SPARK_HEIGHT,
-        SPARK_WIDTH,
-        SPARK_HEIGHT,
-        title,
-        lines,
-        singles,
-        last,
-    )
+def _spark_title(name: str, values: Sequence[Decimal | None], unit: str, fmt) -> str:
+    shown = [v for v in values if v is not None]
+    if not shown:
+        return fmt.text(_noop("%(name)s: no numbers in these weeks")) % {"name": name}
+    over = fmt.text(_noop("%(name)s over %(weeks)s weeks: from %(first)s to %(last)s"))
+    return over % {
+        "name": name,
+        "weeks": len(values),
+        "first": fmt(shown[0], unit),
+        "last": fmt(shown[-1], unit),
+    }
 
 
 @register.simple_tag
 def spark_title(name: str, values: Sequence[Decimal | None], unit: str, currency: str):
     """The words a sparkline stands for: its first and last numbers."""
-    shown = [v for v in values if v is not None]
-    if not shown:
-        return _("%(name)s: no numbers in these weeks") % {"name": name}
-    return _("%(name)s over %(weeks)s weeks: from %(first)s to %(last)s") % {
-        "name": name,
-        "weeks": len(values),
-        "first": format_value(shown[0], unit, currency),
-        "last": format_value(shown[-1], unit, currency),
-    }
+    return _spark_title(name, values, unit, ValueFormat(currency))
+
+
+# ---------------------------------------------------------------------------
+# The scorecard's rows
+# ---------------------------------------------------------------------------
+
+# Stand-ins for a metric's primary key and a week: links are reversed once per
+# page, then each row's or column's own goes in their place.
+_PK = 987654321
+_WEEK = "0000-00-00"
+
+
+class _Scorecard:
+    """The rows of `_scorecard.html`, drawn in one pass: 200 metrics × 13 weeks
+    are 2,600 cells, too many for a template include (or even a template loop)
+    each. Each row formats its numbers once; words, icons and visually-hidden
+    texts are those the template had, so colour is never the only signal."""
+
+    def __init__(self, review, compact: bool) -> None:
+        self.review = review
+        self.compact = compact
+        self.fmt = ValueFormat(review.business.currency)
+        self.cells: dict[tuple, str] = {}
+        self.owners: dict[int, str] = {}
+        head, _sep, tail = reverse(
+            "metrics:metric-detail", args=[review.business.slug, _PK]
+        ).rpartition(str(_PK))
+        self.metric_url = (escape(head), escape(tail))
+        words = {
+            Status.ON_TRACK: ("✓", _("on track")),
+            Status.OFF_TRACK: ("✕", _("off track")),
+            Status.MISSING: ("?", _("missing")),
+            Status.NO_GOAL: ("·", _("no goal")),
+        }
+        self.status = {
+            (status.value, word): (
+                f'<span class="st-icon" aria-hidden="true">{icon}</span>'
+                f'<span class="{"st-word" if word else "visually-hidden"}">'
+                f"{escape(label)}</span>"
+            )
+            for status, (icon, label) in words.items()
+            for word in (True, False)
+        }
+        self.trend = {
+            "better": f'<span aria-hidden="true">▲</span> {escape(_("better"))}',
+            "worse": f'<span aria-hidden="true">▼</span> {escape(_("worse"))}',
+            "steady": f'<span aria-hidden="true">▶</span> {escape(_("steady"))}',
+        }
+        self.dash = '<span class="muted" aria-hidden="true">—</span>'
+        self.too_early = f'<span class="muted">{escape(_("too early"))}</span>'
+        self.archived = f'<span class="muted">{escape(_("archived"))}</span>'
+        not_counted = escape(_("not counted this week"))
+        not_yet = escape(_("not tracked yet"))
+        self.not_counted = f'<span class="muted">{not_counted}</span>'
+        self.not_yet = f'<span class="muted">{not_yet}</span>'
+        self.no_owner = f'<span class="muted">{escape(_("No owner"))}</span>'
+        self.cell_none = (
+            '<td class="num cell cell-none"><span aria-hidden="true"></span>'
+            f'<span class="visually-hidden">{not_counted}</span></td>'
+        )
+        self.cell_before = (
+            '<td class="num cell cell-before"><span aria-hidden="true">·</span>'
+            f'<span class="visually-hidden">{not_yet}</span></td>'
+        )
+
+    def render(self) -> str:
+        columns = 7 if self.compact else len(self.review.weeks) + 7
+        out = []
+        for group in self.review.stages:
+            out.append(
+                f'<tbody data-stage="{group.stage}">'
+                f'<tr class="sc-stage"><th scope="colgroup" colspan="{columns}">'
+                f"{escape(str(group.label))}</th></tr>"
+            )
+            out.extend(self.row(r) for r in group.rows)
+            out.append("</tbody>")
+        return "".join(out)
+
+    def owner(self, owner) -> str:
+        if owner is None:
+            return self.no_owner
+        html = self.owners.get(owner.pk)
+        if html is None:
+            user = owner.user
+            html = self.owners[owner.pk] = (
+                f'<span class="initials" aria-hidden="true">{escape(user.initials)}'
+                f"</span> {escape(user.name or user.email)}"
+            )
+        return html
+
+    def row(self, r) -> str:
+        m, row, fmt = r.metric, r.row, self.fmt
+        unit = row.unit if row is not None else m.unit
+        goal = row.goal if row is not None else m.goal
+        if r.expected:
+            status = row.status
+            word = self.status.get((status, True), "")
+            this_week = (
+                f'<td class="num cell cell-{status}" data-testid="this-week">'
+                f"{escape(fmt(row.value, row.unit))} {word}</td>"
+                f'<td class="num">{escape(fmt(row.avg_4, row.unit))}</td>'
+            )
+        else:
+            status = "none"
+            if r.not_tracked_yet:
+                word, css = self.not_yet, "cell-before"
+            elif m.is_archived:
+                word, css = self.archived, "cell-none"
+            else:
+                word, css = self.not_counted, "cell-none"
+            this_week = (
+                f'<td class="num cell {css}" data-testid="this-week">{word}</td>'
+                f'<td class="num">{self.dash}</td>'
+            )
+        trend = r.trend
+        if trend:
+            trend_html = self.trend[trend]
+        else:
+            trend_html = self.dash if not r.expected else self.too_early
+        values = r.values
+        title = _spark_title(m.name, values, unit, fmt)
+        head, tail = self.metric_url
+        parts = [
+            f'<tr data-testid="score-row" data-metric="{m.pk}" data-status="{status}">'
+            f'<th scope="row" class="sc-name"><a href="{head}{m.pk}{tail}">'
+            f"{escape(m.name)}</a></th>"
+            f'<td class="sc-owner">{self.owner(r.owner)}</td>'
+            f'<td class="num">{escape(fmt(goal, unit))}</td>',
+            this_week,
+            f'<td class="sc-trend trend-{trend or "none"}">{trend_html}</td>'
+            f'<td class="sc-spark">{_sparkline(values, title)}</td>',
+        ]
+        if not self.compact:
+            first, drawn = m.first_week, self.cells
+            for c, week in zip(r.cells, self.review.weeks, strict=True):
+                if c is None:
+                    parts.append(self.cell_before if week < first else self.cell_none)
+                    continue
+                # Many cells of a scorecard are alike (the same count, all the
+                # missing ones): each distinct one is drawn once.
+                key = (c.value, c.unit, c.status)
+                html = drawn.get(key)
+                if html is None:
+                    html = drawn[key] = self.cell(c)
+                parts.append(html)
+        parts.append("</tr>")
+        return "".join(parts)
+
+    def cell(self, c) -> str:
+        return (
+            f'<td class="num cell cell-{c.status}">'
+            f"{escape(self.fmt(c.value, c.unit))} "
+            f"{self.status.get((c.status, False), '')}</td>"
+        )
+
+
+@register.filter
+def week_columns(review) -> list[tuple]:
+    """(week, its review's URL) of each of the scorecard's columns, reversed once."""
+    head, _sep, tail = reverse(
+        "metrics:review-week", args=[review.business.slug, _WEEK]
+    ).rpartition(_WEEK)
+    return [(w, f"{head}{w.isoformat()}{tail}") for w in review.weeks]
+
+
+# The context key of the rows drawn while rendering the review's figures: there
+# the tag leaves a slot and the caller puts the rows in (`fill_rows`). Hundreds
+# of kilobytes passed up through each template level are copied at every level
+# (mark_safe of the joined text), which would cost more than drawing them.
+ROWS = "scorecard_rows"
+_ROWS_SLOT = "<!--rows:%d:" + secrets.token_hex(8) + "-->"
+
+
+@register.simple_tag(takes_context=True)
+def scorecard_rows(context, review, compact: bool = False) -> SafeString:
+    """`{% scorecard_rows review compact %}`: the `<tbody>` of each stage."""
+    html = _Scorecard(review, bool(compact)).render()
+    drawn = context.get(ROWS)
+    if drawn is None:
+        return mark_safe(html)
+    slot = _ROWS_SLOT % len(drawn)
+    drawn[slot] = html
+    return mark_safe(slot)
+
+
+def fill_rows(page: str, drawn: dict[str, str]) -> bytes:
+    """`page` as UTF-8 with the rows drawn into it in place of their slots."""
+    data = page.encode()
+    for slot, html in drawn.items():
+        data = data.replace(slot.encode(), html.encode(), 1)
+    return data

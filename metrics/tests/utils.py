@@ -68,3 +68,20 @@ def use_broker(url: str, options: dict | None = None) -> None:
     app.conf.broker_transport_options = options or {}
     app._pool = None
     app.amqp._producer_pool = None
+
+
+def cached_figures(business, membership, week, page: str = "review") -> dict:
+    """What the cache holds for `page` of `week` as `membership` sees it in
+    English: the rendered parts, as bytes (None when nothing is cached)."""
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from metrics import selectors
+    from metrics.views.review import figures_key
+
+    request = SimpleNamespace(business=business, membership=membership)
+    with translation.override("en"):
+        key = figures_key(request, selectors.review_inputs(business, week), page)
+    return cache.get(key)

@@ -24,7 +24,7 @@ from hourglass.models import Role
 from .. import selectors, services
 from ..access import get_issue_for_member, get_todo_for_member, get_week_for_member
 from ..forms import IssueForm, NotesForm, ResolveForm, TodoForm, WeekForm
-from .review import freshness, to_monday, week_links
+from .review import figures, freshness, to_monday, week_links
 
 ISSUE_ID = "issue-%s"
 TODO_ID = "todo-%s"
@@ -97,20 +97,20 @@ _notes_fragment = _fragment("metrics/_notes.html", _notes)
 def _meeting_page(
     request: BusinessRequest, week: date, *, status: int = 200, **forms
 ) -> HttpResponse:
-    data = selectors.review(request.business, week)
+    drawn = figures(request, week, "meeting")
     agenda = selectors.meeting_agenda(
         request.business, week, today=timezone.localdate()
     )
     context = {
-        "review": data,
+        "figures": drawn.slots,
         "agenda": agenda,
         **week_links(request, week),
-        **freshness(data.rollup),
+        **freshness(drawn.rollup),
         **_issues(request, week, forms.get("issue_form"), agenda),
         **_todos(request, week, forms.get("todo_form"), agenda),
         **_notes(request, week, forms.get("notes_form"), notes=agenda.notes),
     }
-    return render(request, "metrics/meeting.html", context, status=status)
+    return drawn.fill(render(request, "metrics/meeting.html", context, status=status))
 
 
 def _invalid(request: BusinessRequest, week: date, fragment, **forms) -> HttpResponse:
@@ -152,17 +152,17 @@ def meeting_print(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     if monday.isoformat() != week:
         return to_monday(request, "metrics:meeting-print", monday)
-    data = selectors.review(request.business, monday)
+    drawn = figures(request, monday, "meeting")
     agenda = selectors.meeting_agenda(
         request.business, monday, today=timezone.localdate()
     )
     context = {
-        "review": data,
+        "figures": drawn.slots,
         "agenda": agenda,
         **week_links(request, monday),
-        **freshness(data.rollup),
+        **freshness(drawn.rollup),
     }
-    return render(request, "metrics/meeting_print.html", context)
+    return drawn.fill(render(request, "metrics/meeting_print.html", context))
 
 
 # ---------------------------------------------------------------------------

@@ -6,13 +6,24 @@ to its Monday, anything that is not a date (or a week not started yet) is 404
 (`get_week_for_member`).
 """
 
+import hashlib
+import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache as figures_cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +32,8 @@ from hourglass.http import after_write, reload_page
 
 from .. import selectors, services, weeks
 from ..access import get_week_for_member
+from ..models import RollupWeek
+from ..templatetags import review as scorecard
 
 # A rollup younger than this "ran just now" (timesince would say "0 minutes").
 JUST_NOW = timedelta(minutes=1)
@@ -63,6 +76,110 @@ def freshness(rollup_row, *, polling: bool = False, polls: int = 0) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------
+# The figures, rendered once per version of them
+# ---------------------------------------------------------------------------
+
+# The parts of each page drawn from the week's figures, cached together.
+FIGURES = {
+    "review": {"figures": "metrics/_review_figures.html"},
+    "meeting": {
+        "scorecard": "metrics/_meeting_scorecard.html",
+        "off_track": "metrics/_off_track.html",
+    },
+}
+
+
+@cache
+def _drawing_version() -> str:
+    """A digest of the code that draws the figures, so that after a deploy that
+    changes it no page shows what the old code drew (the cache outlives it)."""
+    app = Path(__file__).resolve().parent.parent
+    files = sorted((settings.BASE_DIR / "templates" / "metrics").glob("_*.html"))
+    files += [app / "selectors" / "review.py", app / "templatetags" / "review.py"]
+    files += [app.parent / "systemmaps" / "costs.py"]
+    for folder in settings.LOCALE_PATHS:
+        files += sorted(Path(folder).glob("*/LC_MESSAGES/*.mo"))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def figures_key(
+    request: BusinessRequest, inputs: selectors.ReviewInputs, page: str
+) -> str:
+    """The cache key of `page`'s figures: the week's inputs (rollup stamps, names,
+    the business's address, currency and zone), the language, whether the viewer
+    may edit (the only thing of the viewer's the figures show) and the code."""
+    digest = inputs.digest(
+        page, get_language(), request.membership.can_edit, _drawing_version()
+    )
+    business, week = request.business.pk, inputs.week.isoformat()
+    return f"metrics:review:{page}:{business}:{week}:{digest}"
+
+
+# Where a part goes in its page: the page is rendered with this in the part's
+# place and the part's bytes are put in after, so a cached part is never decoded,
+# copied through the template and encoded again. Random per process, so nothing
+# a user typed can be one.
+_SLOT = "<!--figures:%s:" + secrets.token_hex(8) + "-->"
+
+
+@dataclass
+class Figures:
+    """The week's rollup row, and the parts of a page drawn from the week's
+    figures, as UTF-8 (FIGURES; see `figures`)."""
+
+    rollup: RollupWeek | None
+    parts: dict[str, bytes]
+
+    @property
+    def slots(self) -> dict[str, SafeString]:
+        """What the page template shows in each part's place."""
+        return {name: mark_safe(_SLOT % name) for name in self.parts}
+
+    def fill(self, response: HttpResponse) -> HttpResponse:
+        content = response.content
+        for name, html in self.parts.items():
+            slot = (_SLOT % name).encode()
+            if slot not in content:
+                raise ImproperlyConfigured(f"The page has no place for {name!r}.")
+            content = content.replace(slot, html, 1)
+        response.content = content
+        return response
+
+
+def figures(request: BusinessRequest, week: date, page: str) -> Figures:
+    """The parts of `page` drawn from the week's figures: from the cache, or
+    rendered and cached.
+
+    They are rendered without the request, from the context below only, so
+    nothing of one viewer (their name, CSRF token, messages) can get in, and all
+    of that context is in the key. A rollup that finishes changes the key, so the
+    next request draws the new figures."""
+    inputs = selectors.review_inputs(request.business, week)
+    key = figures_key(request, inputs, page)
+    parts = figures_cache.get(key)
+    if parts is None:
+        context = {
+            "review": selectors.review(request.business, week, inputs),
+            "business": request.business,
+            "week": week,
+            "week_iso": week.isoformat(),
+            "can_edit": request.membership.can_edit,
+            "has_metrics": inputs.has_metrics,
+        }
+        parts = {}
+        for name, template in FIGURES[page].items():
+            drawn = context[scorecard.ROWS] = {}
+            parts[name] = scorecard.fill_rows(
+                render_to_string(template, context), drawn
+            )
+        figures_cache.set(key, parts, settings.REVIEW_CACHE_SECONDS)
+    return Figures(inputs.rollup, parts)
+
+
 def _review_url(request: BusinessRequest, week: date) -> str:
     return reverse("metrics:review-week", args=[request.business.slug, week])
 
@@ -94,14 +211,13 @@ def review_week(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     if monday.isoformat() != week:
         return to_monday(request, "metrics:review-week", monday)
-    data = selectors.review(request.business, monday)
+    drawn = figures(request, monday, "review")
     context = {
-        "review": data,
+        "figures": drawn.slots,
         **week_links(request, monday),
-        **freshness(data.rollup),
-        "has_metrics": bool(data.rows) or selectors.has_metrics(request.business),
+        **freshness(drawn.rollup),
     }
-    return render(request, "metrics/review.html", context)
+    return drawn.fill(render(request, "metrics/review.html", context))
 
 
 @business_view()
