@@ -52,6 +52,8 @@ class WeekValue:
     expected: bool = True
     # The week running now: a number not entered yet is due, not missing.
     in_progress: bool = False
+    # Not expected because the metric was archived when the week closed.
+    archived: bool = False
 
     @property
     def is_due(self) -> bool:
@@ -111,6 +113,7 @@ def week_values(
                 status=status_of(value, then.goal, then.direction),
                 expected=week >= metric.first_week and counted(then, week),
                 in_progress=week >= current,
+                archived=week >= metric.first_week and not counted(then, week),
             )
         )
     return result

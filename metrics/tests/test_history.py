@@ -323,3 +323,25 @@ def test_a_trend_needs_both_four_week_windows_tracked(acme, this_week):
     rollup.rollup_business_week(acme.id, this_week)
     assert week_row(young, this_week).trend == ""
     assert week_row(grown, this_week).trend == "up"
+
+
+def test_weeks_archived_at_their_close_read_archived_not_untracked(
+    acme, alice, tracked, this_week, alice_membership, monkeypatch
+):
+    three_back = this_week - weeks.WEEK * 3
+    sunday = weeks.close_of(three_back, acme.timezone) - timedelta(hours=12)
+    with monkeypatch.context() as past:
+        past.setattr(weeks.timezone, "now", lambda: sunday)
+        services.metric_archive(metric=tracked, acting_user=alice)
+    services.metric_restore(metric=tracked, acting_user=alice)
+    tracked.entries.filter(week__gt=three_back).delete()
+    [row] = selectors.entry_rows(
+        acme,
+        week=this_week,
+        owner=None,
+        membership=alice_membership,
+        current=this_week,
+    )
+    labels = {v.week: (v.expected, v.archived) for v in row.recent}
+    assert labels[three_back] == (True, False)
+    assert labels[this_week - weeks.WEEK] == (False, True)
