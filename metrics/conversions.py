@@ -71,10 +71,11 @@ def insert_step_conversions(ids: list[int], week: date) -> None:
     for map_id, graph in graphs.items():
         flow = flows[map_id]
         labels = {node["id"]: node.get("label") or "" for node in graph["nodes"]}
-        nodes = [(node["id"], node["kind"]) for node in graph["nodes"]]
-        edges = [(edge["source"], edge["target"]) for edge in graph["edges"]]
-        pairs = step_pairs(nodes, edges, set(flow) & set(labels))
-        rank = walk_ranks(nodes, Index(graph["nodes"], graph["edges"]))
+        index = Index(graph["nodes"], graph["edges"])
+        rank = walk_ranks(
+            [(node["id"], node["kind"]) for node in graph["nodes"]], index
+        )
+        pairs = _pairs(index, rank, set(flow) & set(labels))
         map_rows = []
         for position, (source, target) in enumerate(pairs):
             from_metric, from_value = flow[source]
@@ -138,9 +139,11 @@ def step_pairs(
         [{"id": node_id, "kind": kind} for node_id, kind in nodes],
         [{"source": source, "target": target} for source, target in edges],
     )
-    successors = index.successors
-    rank = walk_ranks(nodes, index)
+    return _pairs(index, walk_ranks(nodes, index), measured)
 
+
+def _pairs(index: Index, rank: dict, measured: set) -> list[tuple]:
+    successors = index.successors
     pairs: list[tuple[int, int]] = []
     for source in sorted(measured, key=lambda n: rank.get(n, len(rank))):
         reached: list[int] = []

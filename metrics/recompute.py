@@ -58,14 +58,15 @@ def businesses_by_zone() -> dict[str, list[int]]:
 def weeks_closed(*, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """The hourly job: in each time zone, the week that closed last (Monday
     00:00 there) is rolled up for every business whose row of it is missing or
-    stale, after the weeks it expects numbers for are added (a week nobody
-    saved a number in included). Returns the number of business weeks rolled
-    up; a run in the same hour again finds nothing to do."""
+    stale, once that week and the open one have their rows (a week nobody saved
+    a number in included; earlier weeks are the nightly catch-up's and the
+    backfill's). Returns the number of business weeks rolled up; a run in the
+    same hour again finds nothing to do."""
     now = now or timezone.now()
     done = 0
     for zone, ids in businesses_by_zone().items():
         last = weeks.week_at(now, zone) - weeks.WEEK
-        rollup.ensure_weeks(ids, until=last + weeks.WEEK)
+        rollup.ensure_weeks(ids, since=last, until=last + weeks.WEEK)
         due = list(
             RollupWeek.objects.filter(business_id__in=ids, week=last)
             .filter(Q(computed_at__isnull=True) | Q(stale_since__isnull=False))

@@ -74,12 +74,14 @@ def mark_stale(*, business_id: int, week: date, at: datetime | None = None) -> N
     ).filter(Q(stale_since__isnull=True) | Q(stale_since__lt=at)).update(stale_since=at)
 
 
-def ensure_weeks(business_ids: list[int], *, until: date | None = None) -> int:
+def ensure_weeks(
+    business_ids: list[int], *, since: date | None = None, until: date | None = None
+) -> int:
     """Every week a business expects numbers for — from its metrics' earliest
-    first week up to `until` (each business's open week when None) — has its
-    RollupWeek row; the missing ones are added stale, so a week in which nobody
-    saved a number is rolled up too and shows what is missing. Returns how many
-    were added (two queries, plus one per zone)."""
+    first week (or `since`, when later) up to `until` (each business's open
+    week when None) — has its RollupWeek row; the missing ones are added stale,
+    so a week in which nobody saved a number is rolled up too and shows what is
+    missing. Returns how many were added (four queries)."""
     first_weeks = dict(
         Metric.objects.filter(business_id__in=business_ids)
         .values("business_id")
@@ -89,18 +91,17 @@ def ensure_weeks(business_ids: list[int], *, until: date | None = None) -> int:
     zones = dict(
         Business.objects.filter(id__in=first_weeks).values_list("id", "timezone")
     )
-    have = set(
-        RollupWeek.objects.filter(business_id__in=first_weeks).values_list(
-            "business_id", "week"
-        )
-    )
+    rows = RollupWeek.objects.filter(business_id__in=first_weeks)
+    if since is not None:
+        rows = rows.filter(week__gte=since)
+    have = set(rows.values_list("business_id", "week"))
     now = timezone.now()
     open_weeks: dict[str, date] = {}
     missing = []
     for business_id, first in first_weeks.items():
         zone = zones[business_id]
         last = until or open_weeks.setdefault(zone, weeks.current_week(zone))
-        week = first
+        week = max(first, since) if since is not None else first
         while week <= last:
             if (business_id, week) not in have:
                 missing.append(RollupWeek(business_id=business_id, week=week))
