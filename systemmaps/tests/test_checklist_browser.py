@@ -127,3 +127,43 @@ def test_checklist_edited_reordered_and_run(
     expect(page.get_by_test_id("run-history")).to_contain_text("Jane Doe")
     assert fits_the_phone(page)
     assert problems == []
+
+
+def test_a_form_swapped_in_is_live_at_once(alice_page: Page, live_server, webinar_map):
+    """A form that htmx has just swapped in answers the next keystroke through
+    htmx: no full page load. The add box keeps the focus across the swap, so a
+    quick typist (or a scanner) presses Enter again straight away; with htmx's
+    default 20 ms settle delay the new form was not wired up yet and that Enter
+    posted the whole page (the checklist test's old flake). Here the next submit
+    comes from a timer queued the moment the swap happens, before any settle
+    timer could run."""
+    page = alice_page
+    node = Node.objects.get(map=webinar_map, client_id="nurture")
+    page.goto(live_server.url + node.get_absolute_url())
+    page.evaluate("window.__stillHere = true")
+    navigations: list[str] = []
+    page.on(
+        "request",
+        lambda r: navigations.append(r.url) if r.is_navigation_request() else None,
+    )
+    page.evaluate(
+        """() => {
+          document.body.addEventListener("htmx:afterSwap", () => {
+            if (window.__resent) return;
+            window.__resent = true;
+            setTimeout(() => {
+              const box = document.getElementById("checklist-add-text");
+              box.value = "Second, at once";
+              box.form.requestSubmit();
+            }, 0);
+          });
+        }"""
+    )
+    box = page.locator("#checklist-add-text")
+    box.fill(ITEMS[0])
+    box.press("Enter")
+    expect(page.locator("#checklist .checklist-text")).to_have_count(2)
+    assert listed(page) == [ITEMS[0], "Second, at once"]
+    assert saved(node) == [ITEMS[0], "Second, at once"]
+    assert page.evaluate("window.__stillHere") is True
+    assert navigations == []
