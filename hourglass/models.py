@@ -218,7 +218,10 @@ ROLE_HELP = {
 
 class Membership(models.Model):
     business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="memberships"
+        Business,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -341,7 +344,10 @@ class StagePlan(models.Model):
     """A business's goal and notes for one stage of the hourglass."""
 
     business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="stage_plans"
+        Business,
+        on_delete=models.CASCADE,
+        related_name="stage_plans",
+        db_index=False,
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     goal = models.CharField(_("goal"), max_length=300, blank=True)

@@ -62,7 +62,10 @@ class SystemMapQuerySet(models.QuerySet):
 
 class SystemMap(models.Model):
     business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="system_maps"
+        Business,
+        on_delete=models.CASCADE,
+        related_name="system_maps",
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True, max_length=5000)
@@ -137,7 +140,12 @@ class SystemMap(models.Model):
 
 
 class Node(models.Model):
-    map = models.ForeignKey(SystemMap, on_delete=models.CASCADE, related_name="nodes")
+    map = models.ForeignKey(
+        SystemMap,
+        on_delete=models.CASCADE,
+        related_name="nodes",
+        db_index=False,
+    )
     # The browser's id for the shape, kept across saves (owners, checklists, runs
     # and metrics hang on the row, so a save updates rows in place).
     client_id = models.CharField(_("id"), max_length=64)
@@ -250,7 +258,12 @@ STEP_COPY_COLUMNS = {
 
 
 class Edge(models.Model):
-    map = models.ForeignKey(SystemMap, on_delete=models.CASCADE, related_name="edges")
+    map = models.ForeignKey(
+        SystemMap,
+        on_delete=models.CASCADE,
+        related_name="edges",
+        db_index=False,
+    )
     client_id = models.CharField(_("id"), max_length=64)
     source = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
     target = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
@@ -276,7 +289,10 @@ class Revision(models.Model):
     """One saved version of a map's graph, exactly as the graph JSON API gives it."""
 
     map = models.ForeignKey(
-        SystemMap, on_delete=models.CASCADE, related_name="revisions"
+        SystemMap,
+        on_delete=models.CASCADE,
+        related_name="revisions",
+        db_index=False,
     )
     version = models.PositiveIntegerField(_("version"))
     graph = models.JSONField(_("graph"))
@@ -310,7 +326,10 @@ class TrashSpan(models.Model):
     in the trash or not."""
 
     map = models.ForeignKey(
-        SystemMap, on_delete=models.CASCADE, related_name="trash_spans"
+        SystemMap,
+        on_delete=models.CASCADE,
+        related_name="trash_spans",
+        db_index=False,
     )
     trashed_at = models.DateTimeField()
     restored_at = models.DateTimeField(null=True, blank=True)
@@ -347,7 +366,12 @@ class ChecklistItem(models.Model):
 class ChecklistRun(models.Model):
     """One time someone worked through a step's checklist (for one client, say)."""
 
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="runs")
+    node = models.ForeignKey(
+        Node,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        db_index=False,
+    )
     subject = models.CharField(
         _("for"),
         max_length=200,
@@ -387,7 +411,10 @@ class RunTick(models.Model):
     """An item ticked in a run, with the item's words at the time."""
 
     run = models.ForeignKey(
-        ChecklistRun, on_delete=models.CASCADE, related_name="ticks"
+        ChecklistRun,
+        on_delete=models.CASCADE,
+        related_name="ticks",
+        db_index=False,
     )
     item = models.ForeignKey(
         ChecklistItem, on_delete=models.SET_NULL, null=True, related_name="+"

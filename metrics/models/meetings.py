@@ -13,7 +13,10 @@ from .metrics import Metric
 
 class Meeting(models.Model):
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="meetings"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="meetings",
+        db_index=False,
     )
     week = models.DateField(_("week"))
     notes = models.TextField(_("notes"), blank=True, max_length=20000)
@@ -44,7 +47,10 @@ class MeetingIssue(models.Model):
     until resolved (it carries over to every later review)."""
 
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="meeting_issues"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="meeting_issues",
+        db_index=False,
     )
     title = models.CharField(_("issue"), max_length=200)
     detail = models.TextField(_("detail"), blank=True, max_length=5000)
@@ -91,7 +97,10 @@ class MeetingIssue(models.Model):
 
 class Todo(models.Model):
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="todos"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="todos",
+        db_index=False,
     )
     text = models.CharField(_("to-do"), max_length=300)
     owner = models.ForeignKey(

@@ -41,7 +41,10 @@ class Trend(models.TextChoices):
 
 class Metric(models.Model):
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="metrics"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="metrics",
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("how it is counted"), blank=True, max_length=2000)
@@ -176,7 +179,10 @@ class MetricDefinition(models.Model):
     gives the same figures."""
 
     metric = models.ForeignKey(
-        Metric, on_delete=models.CASCADE, related_name="definitions"
+        Metric,
+        on_delete=models.CASCADE,
+        related_name="definitions",
+        db_index=False,
     )
     from_week = models.DateField()
     until_week = models.DateField()
@@ -217,9 +223,17 @@ class Entry(models.Model):
 
     # The business is repeated here so the rollup groups entries without a join.
     business = models.ForeignKey(
-        "hourglass.Business", on_delete=models.CASCADE, related_name="+"
+        "hourglass.Business",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="entries")
+    metric = models.ForeignKey(
+        Metric,
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_index=False,
+    )
     week = models.DateField(_("week"))
     # None: the number was cleared (the audit trail keeps what it was).
     value = models.DecimalField(

@@ -121,7 +121,10 @@ class StepConversion(models.Model):
         db_index=False,
     )
     map = models.ForeignKey(
-        "systemmaps.SystemMap", on_delete=models.CASCADE, related_name="+"
+        "systemmaps.SystemMap",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     week = models.DateField()
     # The two steps by their key and name in the map as it was when the week
