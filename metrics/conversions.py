@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from hourglass.models import Business
-from metrics import weeks
+from metrics import upsert, weeks
 from metrics.models import MetricWeek, StepConversion, Unit
 from systemmaps import selectors as map_selectors
 from systemmaps.document import Index
@@ -35,11 +35,41 @@ def share(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | N
     return rate if abs(rate) < RATE_LIMIT else None
 
 
-def insert_step_conversions(ids: list[int], week: date) -> None:
+COLUMNS = [
+    "business_id",
+    "from_label",
+    "to_label",
+    "from_metric_id",
+    "to_metric_id",
+    "from_value",
+    "to_value",
+    "rate",
+    "is_biggest_drop",
+    "is_return",
+    "position",
+]
+KEY = ["map_id", "week", "from_key", "to_key"]
+
+
+def upsert_step_conversions(ids: list[int], week: date) -> None:
     """Along the arrows of each map as it was when the week closed (its saved
     version then; none while it was in the trash): from each measured step to
     the next. A step's flow metric is its first count metric by (position, id),
-    from the week's definitions."""
+    from the week's definitions. The pairs no longer there lose their row; the
+    others are written only when they changed."""
+    rows = _conversion_rows(ids, week)
+    upsert.sync_rows(
+        StepConversion.objects.filter(business_id__in=ids, week=week),
+        KEY,
+        COLUMNS,
+        [
+            (*(getattr(row, name) for name in KEY), *(getattr(row, c) for c in COLUMNS))
+            for row in rows
+        ],
+    )
+
+
+def _conversion_rows(ids: list[int], week: date) -> list[StepConversion]:
     measured = (
         MetricWeek.objects.filter(
             business_id__in=ids, week=week, unit=Unit.COUNT, step_map__isnull=False
@@ -54,7 +84,7 @@ def insert_step_conversions(ids: list[int], week: date) -> None:
         business_of[map_id] = business_id
         flows[map_id].setdefault(key, (metric_id, value))
     if not flows:
-        return
+        return []
     zones = dict(
         Business.objects.filter(id__in=set(business_of.values())).values_list(
             "id", "timezone"
@@ -103,7 +133,7 @@ def insert_step_conversions(ids: list[int], week: date) -> None:
             lowest = min(rated, key=lambda row: (row.rate, row.position))
             lowest.is_biggest_drop = lowest.rate < 1
         rows.extend(map_rows)
-    StepConversion.objects.bulk_create(rows)
+    return rows
 
 
 def walk_ranks(nodes: Sequence[tuple[int, str]], index: Index) -> dict:

@@ -8,14 +8,15 @@ Per chunk and week everything happens in one transaction: the Business rows
 are locked first, in id order (`hourglass.locks`: the lock every writer of a
 business takes first, so a rollup and entry saves queue up instead of
 deadlocking on PostgreSQL),
-that week's rows are deleted and inserted afresh, so running it twice gives
-the same rows. RollupWeek rows are updated in place instead, so a week marked
-stale by an entry saved while the rollup ran stays stale.
+then that week's rows are synced (`metrics.upsert`): the new and changed
+ones written, those no longer there deleted, the same ones left untouched, so
+running it twice gives the same rows and writes nothing the second time.
+RollupWeek rows are updated in place, so a week marked stale by an entry saved
+while the rollup ran stays stale.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from hourglass import locks
 from hourglass.models import STAGE_ORDER, Business
-from metrics import conversions, weeks
+from metrics import conversions, upsert, weeks
 from metrics.models import (
     DEFINITION_FIELDS,
     Direction,
@@ -38,7 +39,6 @@ from metrics.models import (
     RollupWeek,
     StageWeek,
     Status,
-    StepConversion,
     Trend,
     Unit,
 )
@@ -166,12 +166,10 @@ def rollup_businesses_week(business_ids: list[int], week: date) -> None:
     ids = locks.lock_businesses(business_ids)
     if not ids:
         return
-    for model in (StepConversion, OwnerWeek, StageWeek):
-        model.objects.filter(business_id__in=ids, week=week).delete()
     _upsert_metric_weeks(ids, week)
-    _insert_stage_weeks(ids, week)
-    _insert_owner_weeks(ids, week)
-    conversions.insert_step_conversions(ids, week)
+    _upsert_stage_weeks(ids, week)
+    _upsert_owner_weeks(ids, week)
+    conversions.upsert_step_conversions(ids, week)
     _update_rollup_weeks(ids, week, started)
 
 
@@ -203,7 +201,16 @@ def _upsert_metric_weeks(ids: list[int], week: date) -> None:
         f"CASE WHEN d.id IS NULL THEN m.{f} ELSE d.{f} END AS {f}"
         for f in DEFINITION_FIELDS
     )
+    # Numbers have two places: summed as whole cents, exactly (SQLite too).
     cents = "CAST(ROUND(e.value * 100) AS BIGINT)"
+
+    def average(total: str, count: str) -> str:
+        # The mean to four places, from the sum in cents (× 1.0: no integer
+        # division on SQLite).
+        return (
+            f"CASE WHEN {count} > 0 THEN ROUND({total} * 1.0 / (100 * {count}), 4) END"
+        )
+
     # 100 × (avg_4 − avg_prev_4) against TREND_PERCENT × avg_prev_4, both sides
     # multiplied by the two counts.
     moved = "100 * (sum_4 * n_prev_4 - sum_prev_4 * n_4)"
@@ -227,95 +234,116 @@ def _upsert_metric_weeks(ids: list[int], week: date) -> None:
         "avg_prev_4",
         "trend",
     ]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
-    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    changed = " OR ".join(f"{mw}.{c} {differs} excluded.{c}" for c in columns)
     sql = f"""
-        INSERT INTO {mw} (business_id, metric_id, week, stage, owner_id, value,
-                          goal, status, unit, direction, in_funnel, step_map_id,
-                          step_key, avg_4, avg_13, avg_prev_4, trend)
-        SELECT business_id, metric_id, %s, stage, owner_id, value, goal,
+        INSERT INTO {mw} (business_id, metric_id, week, {", ".join(columns)})
+        SELECT new.business_id, new.metric_id, new.week,
+            {", ".join(f"new.{c}" for c in columns)}
+        FROM (
+        SELECT business_id, metric_id, %s AS week, stage, owner_id, value, goal,
             CASE
                 WHEN value IS NULL THEN '{missing}'
                 WHEN goal IS NULL THEN '{nogoal}'
                 WHEN (direction = '{higher}' AND value >= goal)
                   OR (direction = '{lower}' AND value <= goal) THEN '{on}'
                 ELSE '{off}'
-            END,
+            END AS status,
             unit, direction, in_funnel, step_map_id, step_key,
-            ROUND(avg_4, 4), ROUND(avg_13, 4), ROUND(avg_prev_4, 4),
+            {average("sum_4", "n_4")} AS avg_4,
+            {average("sum_13", "n_13")} AS avg_13,
+            {average("sum_prev_4", "n_prev_4")} AS avg_prev_4,
             CASE
                 WHEN n_4 = 0 OR n_prev_4 = 0 OR first_week > %s THEN ''
                 WHEN {moved} > {limit} THEN '{up}'
                 WHEN -({moved}) > {limit} THEN '{down}'
                 ELSE '{flat}'
-            END
+            END AS trend
         FROM (
             SELECT m.business_id AS business_id, m.id AS metric_id, {fields},
-                m.first_week AS first_week,
-                MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
-                AVG(CASE WHEN e.week >= %s THEN e.value END) AS avg_4,
-                AVG(e.value) AS avg_13,
-                AVG(CASE WHEN {previous} THEN e.value END) AS avg_prev_4,
-                SUM(CASE WHEN e.week >= %s THEN {cents} END) AS sum_4,
-                COUNT(CASE WHEN e.week >= %s THEN e.value END) AS n_4,
-                SUM(CASE WHEN {previous} THEN {cents} END) AS sum_prev_4,
-                COUNT(CASE WHEN {previous} THEN e.value END) AS n_prev_4
+                m.first_week AS first_week, a.value AS value,
+                a.sum_13 AS sum_13, COALESCE(a.n_13, 0) AS n_13,
+                a.sum_4 AS sum_4, COALESCE(a.n_4, 0) AS n_4,
+                a.sum_prev_4 AS sum_prev_4, COALESCE(a.n_prev_4, 0) AS n_prev_4
             FROM {metric} m
             LEFT JOIN {kept} d
                 ON d.metric_id = m.id AND d.from_week <= %s AND d.until_week > %s
-            LEFT JOIN {entry} e
-                ON e.metric_id = m.id AND e.week >= %s AND e.week <= %s
+            LEFT JOIN (
+                SELECT e.metric_id AS metric_id,
+                    MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
+                    SUM({cents}) AS sum_13,
+                    COUNT(e.value) AS n_13,
+                    SUM(CASE WHEN e.week >= %s THEN {cents} END) AS sum_4,
+                    COUNT(CASE WHEN e.week >= %s THEN e.value END) AS n_4,
+                    SUM(CASE WHEN {previous} THEN {cents} END) AS sum_prev_4,
+                    COUNT(CASE WHEN {previous} THEN e.value END) AS n_prev_4
+                FROM {entry} e
+                WHERE e.business_id IN ({_placeholders(ids)})
+                  AND e.week >= %s AND e.week <= %s
+                GROUP BY e.metric_id
+            ) a ON a.metric_id = m.id
             WHERE m.business_id IN ({_placeholders(ids)})
               AND m.first_week <= %s
-            GROUP BY m.business_id, m.id, d.id
         ) grouped
         WHERE archived_on IS NULL OR archived_on >= %s
-        ON CONFLICT (metric_id, week) DO UPDATE SET {updates}
-        WHERE {changed}
+        ) new
+        LEFT JOIN {mw} old ON old.metric_id = new.metric_id AND old.week = new.week
+        WHERE old.id IS NULL OR {upsert.differs("old", "new", columns)}
+        {upsert.conflict_clause(mw, ["metric_id", "week"], columns)}
     """
     last_4, prev_4_end, prev_4_start = week - WEEK * 3, week - WEEK * 4, week - WEEK * 7
     previous_weeks = [prev_4_start, prev_4_end]
     params = [
+        week,  # the row's week
+        prev_4_start,  # the trend needs the earlier window tracked
+        week,  # the definition kept for the week
         week,
-        prev_4_start,
-        week,
+        week,  # the entries: this week's value
+        last_4,
         last_4,
         *previous_weeks,
-        last_4,
-        last_4,
         *previous_weeks,
-        *previous_weeks,
-        week,
-        week,
+        *ids,
         week - WEEK * 12,
         week,
-        *ids,
+        *ids,  # the metrics
         week,
-        week,
+        week,  # not archived before the week
     ]
     with connection.cursor() as cursor:
-        # The metrics no longer counted that week lose their row first.
+        # The metrics no longer counted that week lose their row first (found
+        # from the chunk's metrics: usually none, so nothing is scanned).
         cursor.execute(
             f"""
-            DELETE FROM {mw}
-            WHERE business_id IN ({_placeholders(ids)}) AND week = %s
-              AND metric_id IN (
-                SELECT m.id FROM {metric} m
-                LEFT JOIN {kept} d
-                    ON d.metric_id = m.id AND d.from_week <= %s AND d.until_week > %s
-                WHERE m.business_id IN ({_placeholders(ids)})
-                  AND (m.first_week > %s OR (
-                    CASE WHEN d.id IS NULL THEN m.archived_on ELSE d.archived_on END
-                  ) < %s)
-              )
+            SELECT m.id FROM {metric} m
+            LEFT JOIN {kept} d
+                ON d.metric_id = m.id AND d.from_week <= %s AND d.until_week > %s
+            WHERE m.business_id IN ({_placeholders(ids)})
+              AND (m.first_week > %s OR (
+                CASE WHEN d.id IS NULL THEN m.archived_on ELSE d.archived_on END
+              ) < %s)
             """,
-            [*ids, week, week, week, *ids, week, week],
+            [week, week, *ids, week, week],
         )
+        uncounted = [metric_id for (metric_id,) in cursor.fetchall()]
+        if uncounted:
+            MetricWeek.objects.filter(metric_id__in=uncounted, week=week).delete()
         cursor.execute(sql, params)
 
 
-def _insert_stage_weeks(ids: list[int], week: date) -> None:
+STAGE_COLUMNS = [
+    "total",
+    "metric_count",
+    "on_track",
+    "off_track",
+    "missing",
+    "from_stage",
+    "conversion",
+]
+
+
+def _upsert_stage_weeks(ids: list[int], week: date) -> None:
+    """Each business's seven stages that week: the funnel total of the metrics
+    counted toward it, the status counts, and the conversion from the nearest
+    stage above with a total."""
     funnel = Q(unit=Unit.COUNT, in_funnel=True, value__isnull=False)
     grouped = (
         MetricWeek.objects.filter(business_id__in=ids, week=week)
@@ -328,67 +356,97 @@ def _insert_stage_weeks(ids: list[int], week: date) -> None:
             missing=Count("id", filter=Q(status=Status.MISSING)),
         )
         .order_by()
+        .values_list(
+            "business_id",
+            "stage",
+            "total",
+            "metric_count",
+            "on_track",
+            "off_track",
+            "missing",
+        )
     )
-    by_business: dict[int, dict[str, dict]] = defaultdict(dict)
-    for row in grouped:
-        by_business[row["business_id"]][row["stage"]] = row
+    counted = {(row[0], row[1]): row[2:] for row in grouped}
+    nothing = (None, 0, 0, 0, 0)
     rows = []
     for business_id in ids:
-        stages = by_business.get(business_id, {})
         above: str = ""
         above_total: Decimal | None = None
         for stage in STAGE_ORDER:
-            row = stages.get(stage, {})
-            total = row.get("total")
-            total = Decimal(total) if total is not None else None
-            conversion = conversions.share(total, above_total) if above else None
+            total, metric_count, on_track, off_track, missing = counted.get(
+                (business_id, stage), nothing
+            )
+            if total is not None:
+                total = Decimal(total)
+                conversion = conversions.share(total, above_total) if above else None
+                from_stage = above
+            else:
+                conversion, from_stage = None, ""
             rows.append(
-                StageWeek(
-                    business_id=business_id,
-                    week=week,
-                    stage=stage,
-                    total=total,
-                    metric_count=row.get("metric_count", 0),
-                    on_track=row.get("on_track", 0),
-                    off_track=row.get("off_track", 0),
-                    missing=row.get("missing", 0),
-                    from_stage=above if total is not None else "",
-                    conversion=conversion if total is not None else None,
+                (
+                    business_id,
+                    week,
+                    stage,
+                    total,
+                    metric_count,
+                    on_track,
+                    off_track,
+                    missing,
+                    from_stage,
+                    conversion,
                 )
             )
             # The next stage is measured against this one, even at 0 (then it
             # has no share: nobody came through to be a share of).
             if total is not None:
                 above, above_total = stage, total
-    StageWeek.objects.bulk_create(rows)
+    upsert.sync_rows(
+        StageWeek.objects.filter(business_id__in=ids, week=week),
+        ["business_id", "week", "stage"],
+        STAGE_COLUMNS,
+        rows,
+    )
 
 
-def _insert_owner_weeks(ids: list[int], week: date) -> None:
+def _upsert_owner_weeks(ids: list[int], week: date) -> None:
+    """Each owner's counts that week; owners with no metric that week lose
+    their row."""
     ow = OwnerWeek._meta.db_table
     mw = MetricWeek._meta.db_table
-    sql = f"""
-        INSERT INTO {ow} (business_id, week, owner_id, metric_count, on_track,
-                          off_track, missing, no_goal)
-        SELECT business_id, week, owner_id, COUNT(*),
-            SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN status = %s THEN 1 ELSE 0 END)
-        FROM {mw}
-        WHERE business_id IN ({_placeholders(ids)}) AND week = %s
-          AND owner_id IS NOT NULL
-        GROUP BY business_id, week, owner_id
-    """
-    params = [
+    in_ids = f"business_id IN ({_placeholders(ids)}) AND week = %s"
+    columns = ["metric_count", "on_track", "off_track", "missing", "no_goal"]
+    statuses = [
         Status.ON_TRACK.value,
         Status.OFF_TRACK.value,
         Status.MISSING.value,
         Status.NO_GOAL.value,
-        *ids,
-        week,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"""
+            DELETE FROM {ow} WHERE {in_ids} AND NOT EXISTS (
+                SELECT 1 FROM {mw}
+                WHERE {mw}.business_id = {ow}.business_id AND {mw}.week = {ow}.week
+                  AND {mw}.owner_id = {ow}.owner_id
+            )
+            """,
+            [*ids, week],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {ow} (business_id, week, owner_id, {", ".join(columns)})
+            SELECT business_id, week, owner_id, COUNT(*),
+                SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = %s THEN 1 ELSE 0 END)
+            FROM {mw}
+            WHERE {in_ids} AND owner_id IS NOT NULL
+            GROUP BY business_id, week, owner_id
+            {upsert.conflict_clause(ow, ["business_id", "week", "owner_id"], columns)}
+            """,
+            [*statuses, *ids, week],
+        )
 
 
 def _update_rollup_weeks(ids: list[int], week: date, started: datetime) -> None:

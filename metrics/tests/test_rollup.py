@@ -551,3 +551,74 @@ def test_a_recompute_keeps_unchanged_rows_and_updates_changed_ones_in_place(acme
         changed.pk: before[changed.pk],
     }
     assert (after[changed.pk].value, after[changed.pk].status) == (3, "off")
+
+
+ROLLUP_TABLES = (MetricWeek, StageWeek, OwnerWeek, StepConversion)
+
+
+def rows_of(model) -> dict:
+    """pk → every field's value, of the model's rows for W."""
+    return {row["id"]: row for row in model.objects.filter(week=W).values()}
+
+
+def test_every_rollup_table_is_synced_in_place(acme, alice, measured_webinar):
+    """Stage, owner and step-conversion rows, like the metric weeks: an
+    unchanged recompute sends no write to them at all; a change updates the
+    rows it changes where they are, leaves the others, and deletes the rows
+    no longer there."""
+    webinar_map, nodes, metrics = measured_webinar
+    owner = Membership.objects.get(business=acme, user=alice)
+    metrics["call"].owner = owner
+    metrics["call"].goal = 20
+    metrics["call"].direction = "higher"
+    metrics["call"].save()
+    rollup.rollup_business_week(acme.id, W)
+    before = {model: rows_of(model) for model in ROLLUP_TABLES}
+    assert all(before.values()), "every table has rows to keep"
+
+    with CaptureQueriesContext(connection) as queries:
+        rollup.rollup_business_week(acme.id, W)
+    touched = [
+        q["sql"]
+        for q in queries.captured_queries
+        for model in (StageWeek, StepConversion)
+        if model._meta.db_table in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert touched == []
+    assert {model: rows_of(model) for model in ROLLUP_TABLES} == before
+
+    # The call's number halves (off track now); the signed step's metric is
+    # archived before the week, so its conversions (in and out) go and the call
+    # leads, through the unmeasured steps, back to the booking.
+    metrics["call"].entries.filter(week=W).update(value=15)
+    metrics["signed"].archived_on = W - WEEK
+    metrics["signed"].save()
+    rollup.rollup_business_week(acme.id, W)
+    after = {model: rows_of(model) for model in ROLLUP_TABLES}
+
+    def pairs(rows):
+        return {(r["from_key"], r["to_key"]): r for r in rows.values()}
+
+    old, new = pairs(before[StepConversion]), pairs(after[StepConversion])
+    assert set(old) - set(new) == {("call", "signed"), ("signed", "booked")}
+    assert set(new) - set(old) == {("call", "booked")}
+    assert new[("call", "booked")]["is_return"] is True
+    for pair in set(new) & set(old):
+        assert new[pair]["id"] == old[pair]["id"], pair  # updated where it was
+    assert new[("booked", "call")]["rate"] == Decimal("0.3750")  # 15 / 40
+    assert new[("start", "booked")] == old[("start", "booked")]  # untouched
+    # Every stage keeps its row; only the ones whose figures moved changed.
+    assert set(after[StageWeek]) == set(before[StageWeek])
+    moved = {
+        before[StageWeek][pk]["stage"]
+        for pk in before[StageWeek]
+        if before[StageWeek][pk] != after[StageWeek][pk]
+    }
+    assert moved == {metrics["call"].stage, metrics["signed"].stage} - {""}
+    # The owner's row is updated where it was: the call is off track now.
+    (owner_before,) = before[OwnerWeek].values()
+    (owner_after,) = after[OwnerWeek].values()
+    assert owner_after["id"] == owner_before["id"]
+    assert (owner_before["on_track"], owner_before["off_track"]) == (1, 0)
+    assert (owner_after["on_track"], owner_after["off_track"]) == (0, 1)
