@@ -178,24 +178,32 @@ def _spark_xs(count: int) -> tuple[str, ...]:
     return tuple(f"{SPARK_PAD + step * i:.1f}" for i in range(count))
 
 
+# Every height a point can have, in tenths: "0.0" … "28.0".
+_TENTHS = tuple(f"{t // 10}.{t % 10}" for t in range(SPARK_HEIGHT * 10 + 1))
+
+
 def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
     count = len(values)
-    ratios = [None if v is None else Decimal(v).as_integer_ratio() for v in values]
+    ratios = [None if v is None else v.as_integer_ratio() for v in values]
     if count < 2 or ratios.count(None) == count:
         return _SVG.format(" spark-empty", escape(title), "")
     xs = _spark_xs(count)
     # Heights in exact integer arithmetic, on the numbers scaled to whole ones
     # by their common denominator (Decimal sums per point would cost more than
     # the rest of a scorecard row), rounded to tenths, halves to even.
-    scale = lcm(*(r[1] for r in ratios if r is not None))
+    scale = lcm(*{r[1] for r in ratios if r is not None})
     scaled = [None if r is None else r[0] * (scale // r[1]) for r in ratios]
     shown = [n for n in scaled if n is not None]
     low = min(shown)
     span = max(shown) - low
     top, inner = SPARK_HEIGHT - SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
     flat = f"{SPARK_HEIGHT / 2:.1f}"
+    # y in tenths is (top·span − inner·(n − low))·10 / span: the constant part
+    # once, then one multiplication and one division per point.
+    base, step = (top * span + inner * low) * 10, inner * 10
     # Runs of consecutive numbers become one polyline each.
-    runs: list[list[tuple[str, str]]] = [[]]
+    runs: list[list[str]] = [[]]
+    ends: list[tuple[str, str]] = []
     point = None
     for i, n in enumerate(scaled):
         if n is None:
@@ -204,18 +212,24 @@ def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
             point = None
             continue
         if span:
-            tenths, rest = divmod((top * span - inner * (n - low)) * 10, span)
-            if 2 * rest > span or (2 * rest == span and tenths % 2):
+            tenths, rest = divmod(base - step * n, span)
+            if 2 * rest > span or (2 * rest == span and tenths & 1):
                 tenths += 1
-            point = (xs[i], f"{tenths // 10}.{tenths % 10}")
+            point = (xs[i], _TENTHS[tenths])
         else:
             point = (xs[i], flat)
-        runs[-1].append(point)
-    lines = (" ".join(f"{x},{y}" for x, y in run) for run in runs if len(run) > 1)
-    parts = [f'<polyline class="spark-line" points="{line}"/>' for line in lines]
-    parts.extend(
-        f'<circle class="spark-point" cx="{run[0][0]}" cy="{run[0][1]}" r="1.5"/>'
+        run = runs[-1]
+        if not run:
+            ends.append(point)
+        run.append(f"{point[0]},{point[1]}")
+    parts = [
+        f'<polyline class="spark-line" points="{" ".join(run)}"/>'
         for run in runs
+        if len(run) > 1
+    ]
+    parts.extend(
+        f'<circle class="spark-point" cx="{x}" cy="{y}" r="1.5"/>'
+        for (x, y), run in zip(ends, (r for r in runs if r), strict=True)
         if len(run) == 1
     )
     if point is not None:
