@@ -204,6 +204,13 @@ def _upsert_metric_weeks(ids: list[int], week: date) -> None:
     # Numbers have two places: summed as whole cents, exactly (SQLite too).
     cents = "CAST(ROUND(e.value * 100) AS BIGINT)"
 
+    def whole(total: str) -> str:
+        # A sum of cents stays a 64-bit integer (PostgreSQL makes it NUMERIC),
+        # so the trend's products are integer arithmetic: 13 weeks of the
+        # largest value are 1.3 × 10^15 cents, times 4 × 100 still far below
+        # 2^63.
+        return f"CAST({total} AS BIGINT)"
+
     def average(total: str, count: str) -> str:
         # The mean to four places, from the sum in cents (× 1.0: no integer
         # division on SQLite).
@@ -269,11 +276,12 @@ def _upsert_metric_weeks(ids: list[int], week: date) -> None:
             LEFT JOIN (
                 SELECT e.metric_id AS metric_id,
                     MAX(CASE WHEN e.week = %s THEN e.value END) AS value,
-                    SUM({cents}) AS sum_13,
+                    {whole("SUM(" + cents + ")")} AS sum_13,
                     COUNT(e.value) AS n_13,
-                    SUM(CASE WHEN e.week >= %s THEN {cents} END) AS sum_4,
+                    {whole(f"SUM(CASE WHEN e.week >= %s THEN {cents} END)")} AS sum_4,
                     COUNT(CASE WHEN e.week >= %s THEN e.value END) AS n_4,
-                    SUM(CASE WHEN {previous} THEN {cents} END) AS sum_prev_4,
+                    {whole(f"SUM(CASE WHEN {previous} THEN {cents} END)")}
+                        AS sum_prev_4,
                     COUNT(CASE WHEN {previous} THEN e.value END) AS n_prev_4
                 FROM {entry} e
                 WHERE e.business_id IN ({_placeholders(ids)})
@@ -457,38 +465,37 @@ def _update_rollup_weeks(ids: list[int], week: date, started: datetime) -> None:
     rw = RollupWeek._meta.db_table
     mw = MetricWeek._meta.db_table
     in_ids = f"business_id IN ({_placeholders(ids)}) AND week = %s"
-    # The week's counts from one grouped pass over its MetricWeek rows; a
-    # business with none keeps the zeros set first.
+    # The week's counts from one grouped pass over its MetricWeek rows (zeros
+    # for a business with none), written with the time in one UPDATE: each row
+    # is written once.
     statuses = {
         "on_track": Status.ON_TRACK.value,
         "off_track": Status.OFF_TRACK.value,
         "missing": Status.MISSING.value,
         "no_goal": Status.NO_GOAL.value,
     }
+    names = ["metric_count", *statuses]
     sums = ", ".join(
         f"SUM(CASE WHEN status = %s THEN 1 ELSE 0 END) AS {name}" for name in statuses
     )
-    sets = ", ".join(f"{name} = g.{name}" for name in statuses)
-    zeros = ", ".join(f"{name} = 0" for name in statuses)
+    counts = ", ".join(f"COALESCE(g.{name}, 0) AS {name}" for name in names)
+    sets = ", ".join(f"{name} = c.{name}" for name in names)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {rw} SET metric_count = 0, {zeros}, computed_at = %s,
+            UPDATE {rw} SET {sets}, computed_at = %s,
                 stale_since = CASE WHEN stale_since <= %s THEN NULL
                                    ELSE stale_since END
-            WHERE {in_ids}
-            """,
-            [started, started, *ids, week],
-        )
-        cursor.execute(
-            f"""
-            UPDATE {rw} SET metric_count = g.metric_count, {sets}
             FROM (
-                SELECT business_id, week, COUNT(*) AS metric_count, {sums}
-                FROM {mw} WHERE {in_ids}
-                GROUP BY business_id, week
-            ) g
-            WHERE {rw}.business_id = g.business_id AND {rw}.week = g.week
+                SELECT r.id AS id, {counts}
+                FROM {rw} r LEFT JOIN (
+                    SELECT business_id, COUNT(*) AS metric_count, {sums}
+                    FROM {mw} WHERE {in_ids}
+                    GROUP BY business_id
+                ) g ON g.business_id = r.business_id
+                WHERE r.business_id IN ({_placeholders(ids)}) AND r.week = %s
+            ) c
+            WHERE {rw}.id = c.id
             """,
-            [*statuses.values(), *ids, week],
+            [started, started, *statuses.values(), *ids, week, *ids, week],
         )

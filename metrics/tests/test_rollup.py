@@ -13,6 +13,7 @@ from django.utils import timezone
 from hourglass.models import Membership
 from metrics import conversions as map_conversions
 from metrics import rollup, weeks
+from metrics.numbers import MAX_VALUE
 from metrics.models import (
     MetricWeek,
     OwnerWeek,
@@ -140,6 +141,21 @@ def test_trend_compares_last_four_weeks_with_four_before(acme, recent, before, t
     enter(metric, w(5), before)
     rollup.rollup_business_week(acme.id, W)
     assert metric_week(metric).trend == trend
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_the_largest_numbers_roll_up_exactly(acme, sign):
+    """Every one of 13 weeks at the largest number a field takes (or its
+    negative): the sums in cents and the trend's products stay exact integers,
+    nothing overflows, and the averages are that number."""
+    largest = sign * MAX_VALUE
+    metric = metric_of(acme)
+    for back in range(13):
+        enter(metric, w(back), largest)
+    rollup.rollup_business_week(acme.id, W)
+    row = metric_week(metric)
+    assert (row.value, row.avg_4, row.avg_13, row.avg_prev_4) == (largest,) * 4
+    assert row.trend == "flat"
 
 
 def test_trend_unknown_without_the_four_weeks_before(acme):
