@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from .http import INVALID  # noqa: F401 (views of every app import it from here)
+from . import selectors
 from .models import Business, Invitation, Membership, Stage, Tactic
 
 SESSION_BUSINESS_KEY = "hourglass_business"
@@ -30,14 +31,22 @@ class BusinessRequest(HtmxHttpRequest):
 
     business: Business
     membership: Membership
+    # Every membership of the user, by business name (the business switcher).
+    memberships: list[Membership]
 
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:
-    """The logged-in user's membership of the business `slug`, or 404."""
-    memberships = Membership.objects.select_related("business", "user")
-    return one_or_404(
-        memberships, "No such business", business__slug=slug, user=request.user
-    )
+    """The logged-in user's membership of the business `slug`, or 404.
+
+    Read with the user's other memberships, by business name, in one query:
+    every business page draws them all in its business switcher
+    (`request.memberships`, which `hourglass.context_processors` hands on)."""
+    memberships = selectors.user_memberships(request.user)
+    request.memberships = memberships
+    for membership in memberships:
+        if membership.business.slug == slug:
+            return membership
+    raise Http404("No such business")
 
 
 def one_or_404(objects, message: str, **lookup):

@@ -34,7 +34,8 @@ def navigation(request: HttpRequest) -> dict:
 
     # Lazy: a page that does not draw the switcher pays no query for it.
     def switcher():
-        return selectors.user_memberships(request.user)
+        known = getattr(request, "memberships", None)
+        return known if known is not None else selectors.user_memberships(request.user)
 
     items = []
     if business is not None:

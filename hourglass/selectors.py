@@ -115,8 +115,8 @@ def user_memberships(user: User) -> list[Membership]:
     """Every business `user` belongs to, by name, each with its business."""
     return list(
         Membership.objects.filter(user=user)
-        .select_related("business")
-        .order_by("business__name")
+        .select_related("business", "user")
+        .order_by("business__name", "business_id")
     )
 
 

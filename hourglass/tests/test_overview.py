@@ -5,9 +5,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from hourglass.models import STAGE_ORDER, PepBucket, Stage, StagePlan, Tactic
+from hourglass.models import (
+    STAGE_ORDER,
+    Membership,
+    PepBucket,
+    Stage,
+    StagePlan,
+    Tactic,
+)
 from hourglass.selectors import pep_warning
-from hourglass.tests.factories import TacticFactory
+from hourglass.tests.factories import (
+    BusinessFactory,
+    MembershipFactory,
+    TacticFactory,
+)
 from hourglass.tests.utils import HTMX, ancestor_attr, elements
 
 STAGE_ID = re.compile(r'\bid="stage-([a-z]+)"')
@@ -678,6 +689,32 @@ def test_overview_stays_within_a_fixed_query_budget(
     for index in range(100):
         TacticFactory(business=acme, stage=STAGE_ORDER[index % 7])
 
-    # Six today: session, user, membership, stage plans, tactics, business switcher.
+    # Five today: session, user, memberships (with the switcher's), stage plans,
+    # tactics.
     with django_assert_max_num_queries(10):
         alice_client.get(overview_url(acme))
+
+
+def test_a_business_page_reads_the_users_memberships_once(
+    alice_client, alice, acme, other_co
+):
+    """The membership that opens the page and the switcher's list of the user's
+    businesses come from one query; the switcher lists every business of the
+    user by name, and only theirs."""
+    MembershipFactory(user=alice, business=BusinessFactory(name="Zebra Bakery"))
+    MembershipFactory(user=alice, business=BusinessFactory(name="Aardvark Tours"))
+    with CaptureQueriesContext(connection) as queries:
+        html = alice_client.get(overview_url(acme)).content.decode()
+    table = Membership._meta.db_table
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+    switcher = html[html.index('data-testid="business-switcher"') :]
+    switcher = switcher[: switcher.index("</details>")]
+    names = re.findall(r'<li><a href="[^"]+"[^>]*>([^<]+) <small>', switcher)
+    assert names == ["Aardvark Tours", acme.name, "Zebra Bakery"]
+    assert other_co.name not in switcher
