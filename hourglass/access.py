@@ -14,8 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
-from .http import INVALID  # noqa: F401 (views of every app import it from here)
 from . import selectors
+from .http import INVALID  # noqa: F401 (views of every app import it from here)
 from .models import Business, Invitation, Membership, Stage, Tactic
 
 SESSION_BUSINESS_KEY = "hourglass_business"

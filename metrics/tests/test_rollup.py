@@ -13,7 +13,6 @@ from django.utils import timezone
 from hourglass.models import Membership
 from metrics import conversions as map_conversions
 from metrics import rollup, weeks
-from metrics.numbers import MAX_VALUE
 from metrics.models import (
     MetricWeek,
     OwnerWeek,
@@ -21,6 +20,7 @@ from metrics.models import (
     StageWeek,
     StepConversion,
 )
+from metrics.numbers import MAX_VALUE
 from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import dump
 from metrics.weeks import WEEK
