@@ -497,7 +497,3 @@ def review(
         rows=rows,
         tracking_starts=tracking_starts,
     )
-
-
-def has_metrics(business: Business) -> bool:
-    return Metric.objects.filter(business=business).exists()
