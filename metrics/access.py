@@ -29,19 +29,15 @@ from .models import MeetingIssue, Metric, Todo
 
 # Weeks before this are not weeks anyone reviews (and date arithmetic on year 1
 # would overflow).
-FIRST_YEAR = 1970
 
 
 def get_week_for_member(request: BusinessRequest, text: str) -> date:
     """The Monday of the week named in a review URL (any day of it), or 404 when
-    it is not a date, is before FIRST_YEAR or has not started yet."""
+    it is not a date, is before weeks.FIRST_WEEK or has not started yet."""
     try:
-        week = weeks.parse_week(text, tz_name=request.business.timezone)
+        return weeks.parse_week(text, tz_name=request.business.timezone)
     except weeks.BadWeek:
         raise Http404("No such week") from None
-    if week.year < FIRST_YEAR:
-        raise Http404("No such week")
-    return week
 
 
 def get_metric_for_member(
@@ -119,6 +115,12 @@ def entry_refusal(
         return "Only the metric's owner or an editor can do this."
     if not membership.can_edit and week < current - weeks.WEEK:
         return "Members enter this week's and last week's numbers."
+    try:
+        weeks.check_history(
+            week, created_at=metric.created_at, tz_name=metric.business.timezone
+        )
+    except weeks.BadWeek as error:
+        return str(error)
     return ""
 
 

@@ -207,7 +207,12 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
             )
         try:
             item.week = weeks.parse_week(item.week_text, tz_name=tz_name)
+            if item.metric is not None:
+                weeks.check_history(
+                    item.week, created_at=item.metric.created_at, tz_name=tz_name
+                )
         except weeks.BadWeek as error:
+            item.week = None
             item.problems.append(problem(line, "week", str(error)))
         # Without a known metric the value is still checked (as any figure).
         unit = item.metric.unit if item.metric is not None else Unit.MONEY

@@ -226,7 +226,15 @@ class EntryForm(forms.Form):
         text = self.fixed_week
         if text is None:
             text = self.cleaned_data["week"]
-        return parse_entry_week(text, tz_name=self.metric.business.timezone)
+        tz_name = self.metric.business.timezone
+        week = parse_entry_week(text, tz_name=tz_name)
+        try:
+            weeks.check_history(
+                week, created_at=self.metric.created_at, tz_name=tz_name
+            )
+        except weeks.BadWeek as error:
+            raise ValidationError(str(error), code="week") from None
+        return week
 
     def clean_value(self) -> Decimal | None:
         return parse_value(

@@ -13,9 +13,11 @@ these (a test or the benchmark calls them in-process).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime
 
+from django.db import OperationalError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -26,9 +28,32 @@ from .models import Metric, RollupWeek
 
 CHUNK_SIZE = 200
 
+logger = logging.getLogger(__name__)
+
 
 def _chunks(ids: list[int], size: int) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def roll_up(ids: list[int], week: date) -> int:
+    """The rollup of `week` for a chunk of businesses. When it fails, business
+    by business: one business whose figures cannot be computed is logged and
+    left stale, and never stops the others. A database that cannot be reached
+    (OperationalError) stops the job, for its task to retry. Returns how many
+    businesses were rolled up."""
+    try:
+        rollup.rollup_businesses_week(ids, week)
+        return len(ids)
+    except OperationalError:
+        raise
+    except Exception:
+        if len(ids) == 1:
+            logger.exception("The rollup of business %s, week %s failed.", ids[0], week)
+            return 0
+    done = 0
+    for business_id in ids:
+        done += roll_up([business_id], week)
+    return done
 
 
 def business_week_and_after(business_id: int, week: date) -> None:
@@ -74,8 +99,7 @@ def weeks_closed(*, now: datetime | None = None, chunk_size: int = CHUNK_SIZE) -
             .values_list("business_id", flat=True)
         )
         for chunk in _chunks(due, chunk_size):
-            rollup.rollup_businesses_week(chunk, last)
-        done += len(due)
+            done += roll_up(chunk, last)
     return done
 
 
@@ -123,6 +147,5 @@ def catch_up(chunk_size: int = CHUNK_SIZE) -> int:
     done = 0
     for week in sorted(by_week):
         for ids in _chunks(by_week[week], chunk_size):
-            rollup.rollup_businesses_week(ids, week)
-            done += len(ids)
+            done += roll_up(ids, week)
     return done

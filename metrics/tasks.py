@@ -13,7 +13,7 @@ from datetime import date
 from celery import shared_task
 from django.db import OperationalError
 
-from metrics import recompute, reminders, rollup
+from metrics import recompute, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ def rollup_business_week(business_id: int, week_iso: str) -> None:
 
 
 @shared_task(name="metrics.tasks.rollup_chunk", **TASK_OPTIONS)
-def rollup_chunk(business_ids: list[int], week_iso: str) -> None:
-    rollup.rollup_businesses_week(business_ids, date.fromisoformat(week_iso))
+def rollup_chunk(business_ids: list[int], week_iso: str) -> int:
+    """A chunk of `rollup_all`; a business that fails never stops the others."""
+    return recompute.roll_up(business_ids, date.fromisoformat(week_iso))
 
 
 @shared_task(name="metrics.tasks.rollup_all", **TASK_OPTIONS)

@@ -8,6 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 WEEK = timedelta(days=7)
+# How far back numbers go: no week before the first Monday of FIRST_YEAR, and a
+# metric's numbers at most HISTORY_WEEKS (ten years) before the week it was
+# created, so history can be typed in or imported, not dates from nowhere.
+FIRST_YEAR = 1970
+FIRST_WEEK = date(1970, 1, 5)
+HISTORY_WEEKS = 522
 
 
 class BadWeek(ValueError):
@@ -65,8 +71,32 @@ def parse_week(text: str, *, tz_name: str, allow_future: bool = False) -> date:
             % {"text": (text or "")[:40]}
         ) from None
     week = monday_of(day)
+    if week < FIRST_WEEK:
+        raise BadWeek(
+            _("The week of %(week)s is too far back: weeks start in %(year)s.")
+            % {"week": week.isoformat(), "year": FIRST_YEAR}
+        )
     if not allow_future and week > current_week(tz_name):
         raise BadWeek(
             _("The week of %(week)s has not started yet.") % {"week": week.isoformat()}
         )
     return week
+
+
+def earliest_week(created_at: datetime, tz_name: str) -> date:
+    """The first week a metric created at `created_at` takes a number for."""
+    return max(week_at(created_at, tz_name) - WEEK * HISTORY_WEEKS, FIRST_WEEK)
+
+
+def check_history(week: date, *, created_at: datetime, tz_name: str) -> None:
+    """BadWeek when `week` is further back than a metric created at
+    `created_at` takes numbers for (`earliest_week`)."""
+    earliest = earliest_week(created_at, tz_name)
+    if week < earliest:
+        raise BadWeek(
+            _(
+                "The week of %(week)s is too far back: this metric takes numbers "
+                "from the week of %(earliest)s on (ten years before it was created)."
+            )
+            % {"week": week.isoformat(), "earliest": earliest.isoformat()}
+        )
