@@ -13,6 +13,7 @@ from .models import (
     normalize_email,
     timezone_choices,
 )
+from .validators import no_control_characters
 
 
 class _PasswordPairMixin:
@@ -51,7 +52,9 @@ def _password_fields() -> tuple[forms.CharField, forms.CharField]:
 
 
 class SignUpForm(_PasswordPairMixin, forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=150)
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, validators=[no_control_characters]
+    )
     email = forms.EmailField(
         label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -59,6 +62,7 @@ class SignUpForm(_PasswordPairMixin, forms.Form):
     business_name = forms.CharField(
         label=_("Business name"),
         max_length=120,
+        validators=[no_control_characters],
         help_text=_("You can rename it later, and add more businesses."),
     )
     password1, password2 = _password_fields()
@@ -82,7 +86,9 @@ class SignUpForm(_PasswordPairMixin, forms.Form):
 class InvitedSignUpForm(_PasswordPairMixin, forms.Form):
     """Sign-up from an invitation: the email address is the invited one."""
 
-    name = forms.CharField(label=_("Your name"), max_length=150)
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, validators=[no_control_characters]
+    )
     password1, password2 = _password_fields()
 
     def __init__(self, *args, email: str, **kwargs):
@@ -125,7 +131,9 @@ class ProfileForm(forms.ModelForm):
 
 
 class BusinessForm(forms.Form):
-    name = forms.CharField(label=_("Business name"), max_length=120)
+    name = forms.CharField(
+        label=_("Business name"), max_length=120, validators=[no_control_characters]
+    )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="EUR")
     timezone = forms.ChoiceField(
         label=_("Time zone"),
@@ -274,6 +282,7 @@ class BusinessImportForm(forms.Form):
         label=_("Business name"),
         max_length=120,
         required=False,
+        validators=[no_control_characters],
         help_text=_("Leave empty to use the name in the archive."),
     )
 

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .validators import no_control_characters
+
 # ---------------------------------------------------------------------------
 # The method
 # ---------------------------------------------------------------------------
@@ -102,7 +104,9 @@ def normalize_email(email: str) -> str:
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(
+        _("name"), max_length=150, validators=[no_control_characters]
+    )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -168,7 +172,9 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class Business(models.Model):
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(
+        _("name"), max_length=120, validators=[no_control_characters]
+    )
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     currency = models.CharField(
         _("currency"), max_length=3, choices=CURRENCIES, default="EUR"

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from . import mail
 from .locks import business_write
 from .models import (
     STAGE_ORDER,
@@ -230,19 +230,19 @@ def invitation_create(
         business=business, email=email, role=role, invited_by=acting_user
     )
     link = base_url.rstrip("/") + invitation_url(invitation)
+    # None until the commit sends it; then whether the email went out (when it
+    # did not, the team page still shows the link to pass on by hand).
+    invitation.mailed = None
     transaction.on_commit(lambda: _send_invitation(invitation, link))
     return invitation
 
 
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link}
-    send_mail(
-        subject=render_to_string(
-            "hourglass/email/invitation_subject.txt", context
-        ).strip(),
-        message=render_to_string("hourglass/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+    invitation.mailed = mail.send(
+        subject=render_to_string("hourglass/email/invitation_subject.txt", context),
+        body=render_to_string("hourglass/email/invitation.txt", context),
+        to=invitation.email,
     )
 
 

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from hourglass import mail
 
 from . import recompute, selectors, weeks
 from .models import Metric, RollupWeek
@@ -23,7 +24,8 @@ def reminders_send(*, now: datetime | None = None) -> int:
     """The hourly job: in each time zone where it is Monday REMINDER_HOUR or
     later, one email per owner whose metrics lack a number for last week, for
     every business not reminded of that week yet (once per business and week,
-    `RollupWeek.reminded_at`). Returns the number of emails sent."""
+    `RollupWeek.reminded_at`). Returns the number of emails sent (one that
+    could not be sent is logged, and the others still go)."""
     now = now or timezone.now()
     weeks_by_business: dict[int, date] = {}
     for zone, ids in recompute.businesses_by_zone().items():
@@ -47,15 +49,17 @@ def reminders_send(*, now: datetime | None = None) -> int:
             if weeks_by_business[business_id] == week
         ]
         due = selectors.reminders_due({b: w for _, b, w in rows})
-        for week, metrics in due:
-            _send_reminder(metrics, week)
+        # An email that cannot be sent is logged (hourglass.mail) and never
+        # stops the others; it is not tried again, so nobody else of its
+        # business gets the reminder twice.
+        sent = sum(_send_reminder(metrics, week) for week, metrics in due)
         RollupWeek.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
             reminded_at=now
         )
-    return len(due)
+    return sent
 
 
-def _send_reminder(metrics: list[Metric], week: date) -> None:
+def _send_reminder(metrics: list[Metric], week: date) -> bool:
     owner = metrics[0].owner
     business = metrics[0].business
     link = (
@@ -70,9 +74,8 @@ def _send_reminder(metrics: list[Metric], week: date) -> None:
         "metrics": metrics,
         "link": link,
     }
-    send_mail(
-        subject=render_to_string("metrics/email/reminder_subject.txt", context).strip(),
-        message=render_to_string("metrics/email/reminder_body.txt", context),
-        from_email=None,
-        recipient_list=[owner.user.email],
+    return mail.send(
+        subject=render_to_string("metrics/email/reminder_subject.txt", context),
+        body=render_to_string("metrics/email/reminder_body.txt", context),
+        to=owner.user.email,
     )

@@ -107,8 +107,10 @@ def invite(request: BusinessRequest) -> HttpResponse:
         acting_user=request.user,
         base_url=request.build_absolute_uri("/"),
     )
-    messages.success(
-        request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+    _said_sent(
+        request,
+        invitation,
+        _("Invitation sent to %(email)s.") % {"email": invitation.email},
     )
     return go_to(request, _team_url(request))
 
@@ -124,10 +126,29 @@ def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
         acting_user=request.user,
         base_url=request.build_absolute_uri("/"),
     )
-    messages.success(
-        request, _("A new invitation went to %(email)s.") % {"email": invitation.email}
+    _said_sent(
+        request,
+        invitation,
+        _("A new invitation went to %(email)s.") % {"email": invitation.email},
     )
     return go_to(request, _team_url(request))
+
+
+def _said_sent(request: BusinessRequest, invitation, sent: str) -> None:
+    """The message after an invitation: sent, or (the email could not go out)
+    kept, with its link on the team page to pass on."""
+    if invitation.mailed is False:
+        messages.warning(
+            request,
+            _(
+                "The invitation to %(email)s is ready, but its email could not be "
+                "sent. Copy its link from the pending invitations below and send it "
+                "yourself."
+            )
+            % {"email": invitation.email},
+        )
+    else:
+        messages.success(request, sent)
 
 
 @business_view(role=Role.OWNER)

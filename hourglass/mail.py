@@ -1,0 +1,32 @@
+"""Sending the app's emails: a subject is one line whatever the names in it
+(a name saved before names were checked can hold a line break, which would
+make Django refuse the header), and a mail that cannot be sent is logged and
+reported to the caller, never raised into a request or a job."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import send_mail
+
+logger = logging.getLogger(__name__)
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (line breaks included) as one space."""
+    return " ".join(text.split())
+
+
+def send(*, subject: str, body: str, to: str) -> bool:
+    """Send one email; False (logged) when it could not be sent."""
+    try:
+        send_mail(
+            subject=one_line(subject),
+            message=body,
+            from_email=None,
+            recipient_list=[to],
+        )
+    except Exception:
+        logger.exception("Could not send the email %r to %r.", one_line(subject), to)
+        return False
+    return True
