@@ -145,6 +145,19 @@ def validate_graph(data: Any) -> dict[str, Any]:
     if error:
         problem(error, "name", field="name")
 
+    # Both lists are required, even empty: a document without them is not
+    # "a map with no steps" (a PUT of it would wipe the map and its details).
+    for key, what in (("nodes", _("steps")), ("edges", _("arrows"))):
+        if key not in data:
+            problem(
+                _(
+                    "%(key)s is missing: send the list of the map's %(what)s "
+                    "([] for none)."
+                )
+                % {"key": key, "what": what},
+                key,
+                field=key,
+            )
     raw_nodes = data.get("nodes", [])
     raw_edges = data.get("edges", [])
     if not isinstance(raw_nodes, list):

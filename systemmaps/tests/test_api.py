@@ -3,7 +3,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from systemmaps.models import Edge, Node, Revision, SystemMap
+from systemmaps.models import ChecklistItem, Edge, Node, Revision, SystemMap
 from systemmaps.schema import MAX_BYTES, MAX_EDGES, MAX_NODES
 
 from .factories import webinar_graph
@@ -266,6 +266,37 @@ def test_each_schema_rule_is_enforced(alice_client, webinar_map, mutate, field):
     assert field in {p["field"] for p in response.json()["problems"]}
     webinar_map.refresh_from_db()
     assert webinar_map.version == 1
+
+
+@pytest.mark.parametrize("missing", [("nodes",), ("edges",), ("nodes", "edges")])
+def test_a_put_without_nodes_or_edges_is_refused_and_wipes_nothing(
+    alice_client, webinar_map, missing
+):
+    """A document without its lists is not an empty map: refused (400, naming
+    each missing key) and nothing changes, the steps' checklists included."""
+
+    step = Node.objects.get(map=webinar_map, client_id="nurture")
+    ChecklistItem.objects.create(node=step, text="Write the email", position=0)
+    before = snapshot(webinar_map)
+    graph = webinar_graph()
+    for key in missing:
+        del graph[key]
+
+    response = put(alice_client, webinar_map, graph, version=1)
+
+    assert response.status_code == 400
+    problems = response.json()["problems"]
+    missing_said = {p["field"] for p in problems if "is missing" in p["message"]}
+    assert missing_said == set(missing)
+    assert snapshot(webinar_map) == before
+    assert list(step.checklist_items.values_list("text", flat=True)) == [
+        "Write the email"
+    ]
+    # An empty map is still a map: both lists, empty.
+    empty = put(
+        alice_client, webinar_map, {**graph, "nodes": [], "edges": []}, version=1
+    )
+    assert empty.status_code == 200
 
 
 def test_too_many_nodes_or_edges_get_400(alice_client, webinar_map):
