@@ -3,6 +3,7 @@ inviting a 500 and stopped the weekly reminders at that business), and an
 email that cannot be sent never breaks the request or the run that sends it."""
 
 import logging
+import re
 import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,23 +16,12 @@ from django.urls import reverse
 
 from hourglass.models import Business, Invitation, Membership, User
 from hourglass.tests.factories import BusinessFactory
+from hourglass.tests.utils import signup_data
 from metrics import reminders, weeks
 from metrics.tests.factories import MetricFactory
 from metrics.weeks import WEEK
 
 EVIL = "Evil\nBcc: everyone@example.com"
-
-
-def signup_data(**overrides) -> dict:
-    data = {
-        "name": "Nora North",
-        "email": "nora@example.com",
-        "business_name": "North Bakery",
-        "password1": "a-long-unusual-passphrase",
-        "password2": "a-long-unusual-passphrase",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.django_db
@@ -105,8 +95,15 @@ def test_an_invitation_whose_email_cannot_be_sent_is_kept_with_its_link(
     assert response.status_code == 200
     html = response.content.decode()
     assert "its email could not be sent" in html
-    invitation = Invitation.objects.get(business=acme, email="dave@example.com")
-    assert invitation.nonce in html or "/invitations/" in html
+    # The invitation is kept, and its row on the team page has the link to share.
+    Invitation.objects.get(business=acme, email="dave@example.com")
+    row = re.search(
+        r'<li class="row" data-testid="invitation">.*?</li>', html, re.S
+    ).group(0)
+    assert "dave@example.com" in row
+    assert re.search(
+        r'Link to share</span><input type="text" readonly value="http', row
+    )
     assert [r.name for r in caplog.records] == ["hourglass.mail"]
 
 

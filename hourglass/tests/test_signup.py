@@ -3,20 +3,9 @@ from django.urls import reverse
 
 from hourglass import services
 from hourglass.models import STAGE_ORDER, Business, Membership, Role, StagePlan, User
+from hourglass.tests.utils import signup_data
 
 SIGNUP_URL = reverse("signup")
-
-
-def signup_data(**overrides) -> dict:
-    data = {
-        "name": "Nora North",
-        "email": "nora@example.com",
-        "business_name": "North Bakery",
-        "password1": "a-long-unusual-passphrase",
-        "password2": "a-long-unusual-passphrase",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.django_db

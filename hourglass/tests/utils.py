@@ -23,6 +23,19 @@ PASSWORD = "correct-horse-battery"
 HTMX = {"HX-Request": "true"}
 
 
+def signup_data(**overrides) -> dict:
+    """A valid sign-up form post, with `overrides`."""
+    data = {
+        "name": "Nora North",
+        "email": "nora@example.com",
+        "business_name": "North Bakery",
+        "password1": "a-long-unusual-passphrase",
+        "password2": "a-long-unusual-passphrase",
+    }
+    data.update(overrides)
+    return data
+
+
 # ---------------------------------------------------------------------------
 # Browser tests
 # ---------------------------------------------------------------------------
