@@ -29,7 +29,7 @@ COPY . .
 COPY --from=node /build/node_modules/@antv ./node_modules/@antv
 
 # Static files are collected once, at build time, with hashed names for long caching.
-RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput \
+RUN DEBUG=0 SECRET_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin hourglass \
     && mkdir -p var \
     && chown hourglass var

@@ -21,6 +21,19 @@ pytest.register_assert_rewrite(
     "hourglass.tests", "systemmaps.tests", "metrics.tests", "tests"
 )
 
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts and ends with an empty cache: the map page caches its
+    drawing and the review its figures by pk, which rolled-back tests hand out
+    again, and the rate limits (hourglass/ratelimit.py) count there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 pytest_plugins = [
     "hourglass.tests.fixtures",
     "systemmaps.tests.fixtures",

@@ -119,15 +119,50 @@ class LoginForm(AuthenticationForm):
 
 
 class ProfileForm(forms.ModelForm):
+    # Asked for only when the email changes: whoever holds a session (a
+    # computer left signed in) must not be able to take the account over by
+    # moving its password resets to their own address.
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your email address."),
+    )
+
     class Meta:
         model = User
         fields = ["name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.old_email = self.instance.email
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(_("Another account uses this email address."))
         return email
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data.get("email", self.old_email) != self.old_email
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.email_changed:
+            password = cleaned.get("current_password") or ""
+            if not password:
+                self.add_error(
+                    "current_password",
+                    _("Enter your current password to change your email address."),
+                )
+            elif not self.instance.check_password(password):
+                self.add_error(
+                    "current_password",
+                    _("This is not your current password."),
+                )
+        return cleaned
 
 
 class BusinessForm(forms.Form):

@@ -60,6 +60,28 @@ def user_create(*, email: str, name: str, password: str | None) -> User:
     return User.objects.create_user(email=email, password=password, name=name.strip())
 
 
+@transaction.atomic
+def user_update_profile(*, user: User, name: str, email: str) -> User:
+    """Save a user's name and email; a changed email is told to the old
+    address (once committed), so a takeover does not go unnoticed."""
+    old_email = User.objects.select_for_update().get(pk=user.pk).email
+    user.name = name
+    user.email = email
+    user.save(update_fields=["name", "email"])
+    if email != old_email:
+        context = {"user": user, "old_email": old_email, "site_url": settings.SITE_URL}
+        transaction.on_commit(
+            lambda: mail.send(
+                subject=render_to_string(
+                    "hourglass/email/email_changed_subject.txt", context
+                ),
+                body=render_to_string("hourglass/email/email_changed.txt", context),
+                to=old_email,
+            )
+        )
+    return user
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:50].strip("-") or "business"
     slug, n = base, 2

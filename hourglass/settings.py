@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "hourglass.middleware.SessionIdleTimeoutMiddleware",
+    "hourglass.middleware.PrivateAnswersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
@@ -174,16 +176,24 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 # weekly reminders). Invitations take it from the request instead.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+# A session unused this long is signed out (hourglass/middleware.py); the
+# session cookie itself lasts at most SESSION_COOKIE_AGE (two weeks).
+SESSION_IDLE_TIMEOUT = 60 * env.int("SESSION_IDLE_MINUTES", default=8 * 60)
 
 # Login throttling (django-axes). Its backend goes first: it refuses an attempt
 # while the account or the address is locked out, before any password is checked.
 # Code that logs a user in without a password names MODEL_BACKEND.
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", MODEL_BACKEND]
+AUTHENTICATION_BACKENDS = ["hourglass.throttling.LoginThrottleBackend", MODEL_BACKEND]
 AXES_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", default=True)
-# Failures in a row, per account and (separately) per address, before a lockout.
+# Failures in a row of one account from one address before that pair is locked
+# out. The pair, not the account: failures from elsewhere never lock the owner
+# out of their own account, whatever an attacker does from other addresses.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures from one address on any accounts (within the cool-off) before the
+# address is locked out for every account (hourglass.throttling).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 # The lockout lasts this long after the last failure; a success resets the count.
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
@@ -200,11 +210,26 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # No attempt log for successful logins: the failures are what throttling needs.
 AXES_DISABLE_ACCESS_LOG = True
 
+# Limits on what sends mail or costs work (invitations, password resets,
+# sign-ups, imports, exports, recomputes): hourglass/ratelimit.py's RULES.
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+
 # ---------------------------------------------------------------------------
 # Email (console by default; EMAIL_URL=smtp://user:pass@host:587 in production)
 # ---------------------------------------------------------------------------
 
 _email = env.email_url("EMAIL_URL", default="consolemail://")
+if not DEBUG and (
+    "EMAIL_URL" not in env
+    or _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+):
+    # Console mail would print live password-reset and invitation links into a
+    # production log, and nobody would receive them.
+    raise ImproperlyConfigured(
+        "EMAIL_URL is not set (or is consolemail://). Set EMAIL_URL to your mail "
+        "server, e.g. smtp+tls://user:password@mail.example.com:587, when DEBUG "
+        "is off (dummymail:// sends nothing)."
+    )
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25

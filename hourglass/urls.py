@@ -65,7 +65,7 @@ account_patterns = [
         name="password_change_done",
     ),
     path(
-        "password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"
+        "password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"
     ),
     path(
         "password/reset/sent/",
@@ -74,7 +74,7 @@ account_patterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

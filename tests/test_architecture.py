@@ -252,3 +252,41 @@ def test_the_meeting_counts_the_gaps_the_gap_report_counts(alice_client, acme, a
     assert report_counts["critical-no-metric"] == 1
     assert report_counts["critical-no-checklist"] == 2
     assert week + timedelta(days=7) == weeks.current_week(acme.timezone)
+
+
+# ---------------------------------------------------------------------------
+# HEAD is answered wherever GET is
+# ---------------------------------------------------------------------------
+
+
+def get_without_head(source: str) -> list[str]:
+    """The decorators in `source` that allow GET but refuse HEAD."""
+    found = re.findall(r"@require_GET\b", source)
+    for methods in re.findall(r"@require_http_methods\(\[([^\]]*)\]\)", source):
+        names = set(re.findall(r"[\"'](\w+)[\"']", methods))
+        if "GET" in names and "HEAD" not in names:
+            found.append(f"require_http_methods([{methods}])")
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["@require_GET\ndef f(): ...", '@require_http_methods(["GET", "POST"])'],
+)
+def test_the_scan_finds_get_without_head(source):
+    assert get_without_head(source)
+
+
+def test_the_scan_accepts_get_with_head():
+    source = '@require_safe\n@require_http_methods(["GET", "HEAD", "POST"])\n'
+    assert get_without_head(source) == []
+
+
+def test_every_view_that_serves_get_serves_head():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for app in ("hourglass", "systemmaps", "metrics")
+        for path in (ROOT / app).rglob("*.py")
+        if "tests" not in path.parts and (found := get_without_head(path.read_text()))
+    }
+    assert offenders == {}, "use @require_safe, or list HEAD beside GET"

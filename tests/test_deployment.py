@@ -306,9 +306,14 @@ def test_compose_app_environment_is_a_production_one():
             interpolate(environment["SECRET_KEY"], {})
         assert interpolate(environment["SECRET_KEY"], {"SECRET_KEY": "k"}) == "k"
         import_string(environment["STATICFILES_BACKEND"])
-        backend = environ.Env.email_url_config(
+        # No mail server baked in either: console mail would log live links.
+        with pytest.raises(LookupError, match="EMAIL_URL"):
             interpolate(environment["EMAIL_URL"], {})
+        smtp = "smtp+tls://u:p@mail.example:587"
+        backend = environ.Env.email_url_config(
+            interpolate(environment["EMAIL_URL"], {"EMAIL_URL": smtp})
         )
+        assert backend["EMAIL_HOST"] == "mail.example"
         import_string(backend["EMAIL_BACKEND"])
 
 
@@ -414,6 +419,14 @@ def test_procfile_web_listens_on_the_makefile_port():
 # ---------------------------------------------------------------------------
 
 
+def dotenv_sets(name: str) -> bool:
+    """Whether this checkout's .env (read by settings.py) sets `name`."""
+    dotenv = BASE_DIR / ".env"
+    return dotenv.is_file() and bool(
+        re.search(rf"^\s*{name}\s*=", dotenv.read_text(), re.M)
+    )
+
+
 def run_django(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess:
     clean_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -433,13 +446,9 @@ def run_django(code_or_args: list[str], **env: str) -> subprocess.CompletedProce
 @pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
 def test_production_settings_refuse_to_start_without_secret_key(secret_key):
     env = {"DEBUG": "0"}
-    if secret_key is None:
-        dotenv = BASE_DIR / ".env"
-        if dotenv.is_file() and re.search(
-            r"^\s*SECRET_KEY\s*=", dotenv.read_text(), re.M
-        ):
-            pytest.skip(".env in this checkout sets SECRET_KEY")
-    else:
+    if secret_key is None and dotenv_sets("SECRET_KEY"):
+        pytest.skip(".env in this checkout sets SECRET_KEY")
+    if secret_key is not None:
         env["SECRET_KEY"] = secret_key
     result = run_django(["-c", "import django; django.setup()"], **env)
     assert result.returncode != 0
@@ -447,11 +456,42 @@ def test_production_settings_refuse_to_start_without_secret_key(secret_key):
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "email_url", [None, "consolemail://"], ids=["unset", "console"]
+)
+def test_production_settings_refuse_to_start_without_a_mail_server(email_url):
+    if email_url is None and dotenv_sets("EMAIL_URL"):
+        pytest.skip(".env in this checkout sets EMAIL_URL")
+    env = {"DEBUG": "0", "SECRET_KEY": "test-" + "x" * 50}
+    if email_url:
+        env["EMAIL_URL"] = email_url
+    result = run_django(["-c", "import django; django.setup()"], **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EMAIL_URL" in result.stderr
+
+
+def test_development_settings_start_with_console_mail():
+    if dotenv_sets("EMAIL_URL"):
+        pytest.skip(".env in this checkout sets EMAIL_URL")
+    result = run_django(
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.EMAIL_BACKEND)",
+        ],
+        DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("console.EmailBackend")
+
+
 def test_production_settings_start_with_secret_key():
     env = {
         "DEBUG": "0",
         "SECRET_KEY": "test-" + "x" * 50,
         "ALLOWED_HOSTS": "hourglass.example",
+        "EMAIL_URL": "smtp+tls://u:p@mail.example:587",
     }
     result = run_django(
         ["manage.py", "check", "--deploy", "--fail-level", "ERROR"], **env

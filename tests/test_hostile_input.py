@@ -20,7 +20,7 @@ from urllib.parse import quote_from_bytes
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils.html import escape
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -148,6 +148,14 @@ def hostile_map(acme, alice):
         stages=["try"],
         graph=webinar_graph(),
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits():
+    """A fuzzer sends hundreds of imports and exports in one test; the limits
+    on them are tested by count in hourglass/tests/test_rate_limits.py."""
+    with override_settings(RATE_LIMITS_ENABLED=False):
+        yield
 
 
 @pytest.fixture

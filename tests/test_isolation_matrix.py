@@ -499,6 +499,20 @@ def test_owner_reaches_every_url_with_the_matrix_ids(worlds, name):
         assert response.status_code < 500, (method, url)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_head_is_answered_like_get_on_every_url(worlds, name):
+    route, acme = ROUTES[name], worlds.acme
+    owner = login(acme.owner)
+    url = url_of(name, acme.kwargs(route))
+
+    got = owner.get(url)
+    head = owner.head(url)
+
+    assert head.status_code == got.status_code, url
+    assert head.get("Content-Type") == got.get("Content-Type"), url
+    assert head.content == b"", url
+
+
 # ---------------------------------------------------------------------------
 # Outsiders: 404 for every method, nothing written
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "prod-" + "k3y-s3cr3t-" * 6,
     "ALLOWED_HOSTS": "hourglass.example",
+    "EMAIL_URL": "smtp+tls://hourglass:secret@mail.example.com:587",
 }
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hourglass.models import User
-from hourglass.tests.utils import PASSWORD
+from hourglass.tests.utils import PASSWORD, reset_link
 from hourglass.throttling import client_ip
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +25,7 @@ LOGIN_URL = reverse("login")
 LOGOUT_URL = reverse("logout")
 SIGNUP_URL = reverse("signup")
 WRONG = "not-the-password"
+NEW_PASSWORD = "a-brand-new-passphrase"
 
 POLICY = {
     "default-src": "'self'",
@@ -164,19 +165,22 @@ def fail(email, times, *, address="192.0.2.1", vary_address=False) -> list[int]:
     ]
 
 
-def test_settings_lock_per_account_and_per_address_after_five_failures():
+def test_settings_lock_the_pair_after_five_and_the_address_after_twenty():
     assert settings.AXES_FAILURE_LIMIT == 5
-    assert settings.AXES_LOCKOUT_PARAMETERS == ["username", "ip_address"]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 20
     assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
-    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert (
+        settings.AUTHENTICATION_BACKENDS[0]
+        == "hourglass.throttling.LoginThrottleBackend"
+    )
 
 
-def test_an_account_is_locked_after_five_failures_from_any_addresses(alice):
-    # Five addresses, one failure each: the account is what counts.
-    assert fail(alice.email, 5, vary_address=True) == [200, 200, 200, 200, 429]
+def test_the_account_is_locked_from_the_address_after_five_failures_there(alice):
+    assert fail(alice.email, 5) == [200, 200, 200, 200, 429]
     client = Client()
 
-    response = attempt(client, alice.email, PASSWORD, address="203.0.113.7")
+    response = attempt(client, alice.email, PASSWORD)
 
     assert response.status_code == 429
     assert not logged_in(client)
@@ -186,6 +190,30 @@ def test_an_account_is_locked_after_five_failures_from_any_addresses(alice):
     # The login page, not a bare error: the form is there with the address filled in.
     assert response.context["form"]["username"].value() == alice.email
     assert 'data-testid="login-submit"' in text
+
+
+def test_failures_from_other_addresses_never_lock_the_owner_out(alice):
+    # An attacker rotating addresses: four at the pair limit, twenty in all.
+    for i in range(4):
+        assert fail(alice.email, 5, address=f"198.51.100.{i + 1}")[-1] == 429
+    client = Client()
+
+    response = attempt(client, alice.email, PASSWORD, address="203.0.113.7")
+
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_admin_login_failures_lock_only_their_own_address(alice):
+    for _ in range(6):
+        Client().post(
+            reverse("admin:login"),
+            {"username": alice.email, "password": WRONG},
+            REMOTE_ADDR="198.51.100.66",
+        )
+
+    assert attempt(Client(), alice.email, PASSWORD, "198.51.100.66").status_code == 429
+    assert attempt(Client(), alice.email, PASSWORD, "203.0.113.7").status_code == 302
 
 
 def test_four_failures_do_not_lock_and_a_success_resets_the_count(alice):
@@ -199,9 +227,13 @@ def test_four_failures_do_not_lock_and_a_success_resets_the_count(alice):
     assert logged_in(client)
 
 
-def test_an_address_is_locked_after_five_failures_on_any_accounts(alice, bob):
-    for i in range(5):
-        attempt(Client(), f"nobody{i}@example.com", WRONG, address="192.0.2.50")
+def test_an_address_is_locked_after_twenty_failures_on_any_accounts(alice, bob):
+    statuses = [
+        attempt(Client(), f"nobody{i}@example.com", WRONG, "192.0.2.50").status_code
+        for i in range(20)
+    ]
+    # No pair reached five: each failure was answered as a wrong password.
+    assert statuses == [200] * 20
     client = Client()
 
     # bob never failed, but this address did.
@@ -209,20 +241,51 @@ def test_an_address_is_locked_after_five_failures_on_any_accounts(alice, bob):
 
     assert response.status_code == 429
     assert not logged_in(client)
+    assert "Too many failed logins" in response.content.decode()
     # From another address bob logs in.
     other = Client()
     assert attempt(other, bob.email, PASSWORD, address="192.0.2.51").status_code == 302
     assert logged_in(other)
 
 
+def test_nineteen_failures_from_an_address_still_let_a_right_password_in(bob):
+    for i in range(19):
+        attempt(Client(), f"nobody{i}@example.com", WRONG, address="192.0.2.50")
+    client = Client()
+
+    assert attempt(client, bob.email, PASSWORD, address="192.0.2.50").status_code == 302
+    assert logged_in(client)
+
+
 def test_the_same_account_in_another_case_counts_as_one(alice):
     for email in ["ALICE@example.com", "Alice@Example.com", "alice@EXAMPLE.com"]:
         attempt(Client(), email, WRONG, address="198.51.100.9")
-    fail(alice.email, 2, vary_address=True)
+    fail(alice.email, 2, address="198.51.100.9")
 
-    response = attempt(Client(), alice.email, PASSWORD, address="203.0.113.1")
+    response = attempt(Client(), alice.email, PASSWORD, address="198.51.100.9")
 
     assert response.status_code == 429
+
+
+def test_a_password_reset_lifts_the_lockout_from_every_address(alice, mailoutbox):
+    fail(alice.email, 5, address="198.51.100.9")
+    fail(alice.email, 5, address="203.0.113.7")
+    assert attempt(Client(), alice.email, PASSWORD, "203.0.113.7").status_code == 429
+    client = Client()
+    client.post(reverse("password_reset"), {"email": alice.email})
+    set_password = client.get(reset_link(mailoutbox[0]))["Location"]
+
+    done = client.post(
+        set_password,
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert done.status_code == 302
+    assert not AccessAttempt.objects.filter(username=alice.email).exists()
+    for address in ("198.51.100.9", "203.0.113.7"):
+        other = Client()
+        assert attempt(other, alice.email, NEW_PASSWORD, address).status_code == 302
+        assert logged_in(other)
 
 
 def test_login_works_again_after_the_cool_off(alice):

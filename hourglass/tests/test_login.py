@@ -1,9 +1,7 @@
-import re
-
 import pytest
 from django.urls import reverse
 
-from hourglass.tests.utils import PASSWORD
+from hourglass.tests.utils import PASSWORD, reset_link
 
 LOGIN_URL = reverse("login")
 LOGOUT_URL = reverse("logout")
@@ -46,14 +44,6 @@ def test_logout_ends_the_session(alice_client, acme):
     assert page["Location"].startswith(LOGIN_URL)
 
 
-def _reset_link(mail) -> str:
-    match = re.search(
-        r"http://testserver(/accounts/password/reset/[^/\s]+/[^/\s]+/)", mail.body
-    )
-    assert match, mail.body
-    return match.group(1)
-
-
 def test_password_reset_emails_a_link(client, alice, mailoutbox):
     response = client.post(RESET_URL, {"email": "alice@example.com"})
 
@@ -61,14 +51,14 @@ def test_password_reset_emails_a_link(client, alice, mailoutbox):
     assert response["Location"] == reverse("password_reset_done")
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["alice@example.com"]
-    assert _reset_link(mailoutbox[0])
+    assert reset_link(mailoutbox[0])
 
 
 def test_password_reset_link_sets_a_new_password_that_logs_in(
     client, alice, mailoutbox
 ):
     client.post(RESET_URL, {"email": "alice@example.com"})
-    link = _reset_link(mailoutbox[0])
+    link = reset_link(mailoutbox[0])
 
     # Django swaps the token for a session value and redirects to .../set-password/.
     redirect = client.get(link)
@@ -95,7 +85,7 @@ def test_password_reset_link_sets_a_new_password_that_logs_in(
 
 def test_password_reset_link_works_only_once(client, alice, mailoutbox):
     client.post(RESET_URL, {"email": "alice@example.com"})
-    link = _reset_link(mailoutbox[0])
+    link = reset_link(mailoutbox[0])
     set_password_url = client.get(link)["Location"]
     client.post(
         set_password_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}

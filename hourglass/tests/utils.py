@@ -23,6 +23,15 @@ PASSWORD = "correct-horse-battery"
 HTMX = {"HX-Request": "true"}
 
 
+def reset_link(mail) -> str:
+    """The path of the password-reset link in a reset email."""
+    match = re.search(
+        r"http://testserver(/accounts/password/reset/[^/\s]+/[^/\s]+/)", mail.body
+    )
+    assert match, mail.body
+    return match.group(1)
+
+
 def signup_data(**overrides) -> dict:
     """A valid sign-up form post, with `overrides`."""
     data = {

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -8,12 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import selectors, services
+from .. import ratelimit, selectors, services
 from ..access import HtmxHttpRequest
 from ..forms import InvitedSignUpForm, ProfileForm, SignUpForm
 from ..http import INVALID, go_to
-from ..models import Invitation, Membership
+from ..models import Invitation, Membership, normalize_email
 from ..services import InvitationError
+from ..throttling import client_ip, lockout_lift
 
 
 def home(request: HtmxHttpRequest) -> HttpResponse:
@@ -28,12 +30,24 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return go_to(request, membership.business.get_absolute_url())
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return go_to(request, reverse("home"))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        refusal = ratelimit.hit("signup", address=client_ip(request))
+        if refusal:
+            form.add_error(None, refusal.message)
+            return ratelimit.with_retry_after(
+                render(
+                    request,
+                    "registration/signup.html",
+                    {"form": form},
+                    status=ratelimit.TOO_MANY,
+                ),
+                refusal,
+            )
         data = form.cleaned_data
         user, business = services.user_sign_up(
             name=data["name"],
@@ -55,11 +69,15 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HtmxHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.user_update_profile(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+        )
         messages.success(request, _("Your profile is saved."))
         return go_to(request, reverse("profile"))
     return render(
@@ -71,11 +89,44 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------
+# Password reset
+# ---------------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with a limit per address asked for and per client
+    address: each request mails whatever address was typed."""
+
+    def form_valid(self, form):
+        refusal = ratelimit.hit(
+            "password_reset",
+            recipient=normalize_email(form.cleaned_data["email"]),
+            address=client_ip(self.request),
+        )
+        if refusal:
+            form.add_error("email", refusal.message)
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = ratelimit.TOO_MANY
+            return ratelimit.with_retry_after(response, refusal)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password form; a reset also ends the account's login
+    lockouts, so an attacker's failures cannot keep its owner out."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockout_lift(email=form.user.email)
+        return response
+
+
+# ---------------------------------------------------------------------------
 # Joining a business by invitation
 # ---------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The page an invitation link opens: accept it as the invited user, or sign
     up with the invited address."""

@@ -5,9 +5,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from .. import archive, services
+from .. import archive, ratelimit, services
 from ..access import BusinessRequest, HtmxHttpRequest, business_view
 from ..forms import BusinessForm, BusinessImportForm, DeleteBusinessForm
 from ..http import INVALID, download, go_to, printable
@@ -15,7 +19,7 @@ from ..models import Business, Role
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def business_create(request: HtmxHttpRequest) -> HttpResponse:
     form = BusinessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -64,7 +68,7 @@ def _settings_page(
 
 
 @business_view(role=Role.OWNER)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def business_settings(request: BusinessRequest) -> HttpResponse:
     business = request.business
     form = _business_form(business, request.POST or None)
@@ -102,9 +106,12 @@ def business_delete(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view(role=Role.OWNER)
-@require_GET
+@require_safe
 def business_export(request: BusinessRequest) -> HttpResponse:
     business = request.business
+    refusal = ratelimit.hit("export", user=request.user.pk, business=business.pk)
+    if refusal:
+        return ratelimit.refused_page(request, refusal)
     return download(
         archive.archive_export(business),
         content_type="application/zip",
@@ -113,7 +120,7 @@ def business_export(request: BusinessRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def business_import(request: HtmxHttpRequest) -> HttpResponse:
     form = BusinessImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []

@@ -3,9 +3,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
-    require_GET,
     require_http_methods,
     require_POST,
+    require_safe,
 )
 from django_htmx.http import retarget
 
@@ -32,7 +32,7 @@ from ..models import Half, Role, Stage, Tactic
 
 
 @business_view()
-@require_GET
+@require_safe
 def overview(request: BusinessRequest) -> HttpResponse:
     # A whole page for htmx too: the tactic form's Cancel picks its stage's
     # tactics out of it (hx-select).
@@ -75,7 +75,7 @@ def _stage_plan_fragment(request: BusinessRequest, stage: str) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def stage_plan(request: BusinessRequest, stage: str) -> HttpResponse:
     """A stage's goal and notes as a fragment (htmx) or the overview at that stage."""
     stage = get_stage_for_member(request, stage)
@@ -87,7 +87,7 @@ def stage_plan(request: BusinessRequest, stage: str) -> HttpResponse:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def stage_edit(request: BusinessRequest, stage: str) -> HttpResponse:
     stage = get_stage_for_member(request, stage)
     card = selectors.stage_card(request.business, stage)
@@ -168,7 +168,7 @@ def _form_origin(request: BusinessRequest) -> str:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tactic_create(request: BusinessRequest) -> HttpResponse:
     origin = _form_origin(request)
     form = TacticForm(request.POST or None, initial={"stage": origin})
@@ -184,7 +184,7 @@ def tactic_create(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tactic_edit(request: BusinessRequest, pk: int) -> HttpResponse:
     tactic = get_tactic_for_member(request, pk)
     old_stage = tactic.stage

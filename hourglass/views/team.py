@@ -3,12 +3,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from metrics import selectors as metric_selectors
 from systemmaps import selectors as map_selectors
 
-from .. import selectors, services
+from .. import ratelimit, selectors, services
 from ..access import (
     BusinessRequest,
     business_view,
@@ -22,7 +22,7 @@ from ..services import LastOwnerError
 
 
 @business_view()
-@require_GET
+@require_safe
 def team(request: BusinessRequest) -> HttpResponse:
     """The accountability chart: who owns which steps, the marketing owner, and
     (for owners) members, invitations and each member's roles and rate."""
@@ -100,6 +100,12 @@ def invite(request: BusinessRequest) -> HttpResponse:
     form = InviteForm(request.POST, business=request.business)
     if not form.is_valid():
         return _team_page(request, form, status=INVALID)
+    refusal = _invitation_refusal(request, form.cleaned_data["email"])
+    if refusal:
+        form.add_error("email", refusal.message)
+        return ratelimit.with_retry_after(
+            _team_page(request, form, status=ratelimit.TOO_MANY), refusal
+        )
     invitation = services.invitation_create(
         business=request.business,
         email=form.cleaned_data["email"],
@@ -119,6 +125,9 @@ def invite(request: BusinessRequest) -> HttpResponse:
 @require_POST
 def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
     old = get_invitation_for_member(request, pk)
+    refusal = _invitation_refusal(request, old.email)
+    if refusal:
+        return _refused(request, refusal.message)
     invitation = services.invitation_create(
         business=request.business,
         email=old.email,
@@ -132,6 +141,17 @@ def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
         _("A new invitation went to %(email)s.") % {"email": invitation.email},
     )
     return go_to(request, _team_url(request))
+
+
+def _invitation_refusal(request: BusinessRequest, email: str):
+    """Each invitation mails an address someone typed: limits per inviter, per
+    business and per address invited."""
+    return ratelimit.hit(
+        "invitation",
+        user=request.user.pk,
+        business=request.business.pk,
+        recipient=email,
+    )
 
 
 def _said_sent(request: BusinessRequest, invitation, sent: str) -> None:

@@ -6,8 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, download, printable, problem
 from hourglass.models import Role
@@ -36,11 +37,11 @@ def _imported_message(result: services.ImportResult) -> str:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def entries_import(request: BusinessRequest) -> HttpResponse:
     """Upload → preview → confirm (the text comes back in a hidden field and is
     checked again) → all rows or none."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _import_page(request)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -63,7 +64,7 @@ def entries_import(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def entries_export(request: BusinessRequest) -> HttpResponse:
     """The numbers of the weeks `from`–`to` (the last 13 weeks by default)."""
     form = ExportForm(
@@ -72,6 +73,11 @@ def entries_export(request: BusinessRequest) -> HttpResponse:
     )
     if not form.is_valid():
         return problem(form.problem())
+    refusal = ratelimit.hit(
+        "export", user=request.user.pk, business=request.business.pk
+    )
+    if refusal:
+        return ratelimit.refused_page(request, refusal)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     name = f"{request.business.slug}-numbers-{start.isoformat()}-{end.isoformat()}.csv"
     return download(

@@ -194,14 +194,14 @@ def _fix_message(count: int) -> str:
 
 
 @business_view()
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def this_week(request: BusinessRequest) -> HttpResponse:
     """The numbers of one week for one person (or everybody); a POST saves the
     whole form when every number in it is valid."""
     sheet = _sheet(request)
     if sheet.choice.week_error:
         return _this_week_page(request, sheet, status=INVALID)
-    if request.method == "GET":
+    if request.method != "POST":
         return _this_week_page(request, sheet)
     form = NumbersForm(request.POST, rows=sheet.rows)
     if not form.is_valid():

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, after_write, fragment_or_page, problem
@@ -138,7 +138,7 @@ def _posted_week(request: BusinessRequest) -> date | HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def meeting(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     if monday.isoformat() != week:
@@ -147,7 +147,7 @@ def meeting(request: BusinessRequest, week: str) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def meeting_print(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     if monday.isoformat() != week:

@@ -7,7 +7,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID
@@ -28,7 +32,7 @@ def _form_page(
 
 
 @business_view()
-@require_GET
+@require_safe
 def metric_list(request: BusinessRequest) -> HttpResponse:
     current = weeks.current_week(request.business.timezone)
     listing = selectors.metric_list(request.business, week=current)
@@ -37,9 +41,9 @@ def metric_list(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def metric_create(request: BusinessRequest) -> HttpResponse:
-    if request.method == "GET":
+    if request.method != "POST":
         form = MetricForm(business=request.business)
         if request.GET.get("step") and not form.prefill_step(request.GET["step"]):
             raise Http404("No such step")
@@ -55,10 +59,10 @@ def metric_create(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def metric_edit(request: BusinessRequest, pk: int) -> HttpResponse:
     metric = get_metric_for_member(request, pk)
-    if request.method == "GET":
+    if request.method != "POST":
         form = MetricForm(business=request.business, metric=metric)
         return _form_page(request, form, metric)
     form = MetricForm(request.POST, business=request.business, metric=metric)
@@ -107,7 +111,7 @@ def _detail_page(
 
 
 @business_view()
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def metric_detail(request: BusinessRequest, pk: int) -> HttpResponse:
     """The metric's facts, history and audit trail; POST backfills a week."""
     posted = request.method == "POST"

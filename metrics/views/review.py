@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import after_write, reload_page
 
@@ -198,7 +199,7 @@ def _freshness_fragment(request: BusinessRequest, week: date, polls: int = 0):
 
 
 @business_view()
-@require_GET
+@require_safe
 def review(request: BusinessRequest) -> HttpResponse:
     """The review of the last completed week: the Monday meeting reviews it."""
     week = weeks.last_week(request.business.timezone)
@@ -206,7 +207,7 @@ def review(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def review_week(request: BusinessRequest, week: str) -> HttpResponse:
     monday = get_week_for_member(request, week)
     if monday.isoformat() != week:
@@ -221,7 +222,7 @@ def review_week(request: BusinessRequest, week: str) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def review_status(request: BusinessRequest, week: str) -> HttpResponse:
     """Polled while a recompute runs: the same fragment while the week is stale,
     a full page reload (HX-Refresh) once its rollup is current."""
@@ -237,8 +238,14 @@ def review_status(request: BusinessRequest, week: str) -> HttpResponse:
 def review_recompute(request: BusinessRequest, week: str) -> HttpResponse:
     """Queue the week's rollup, or compute it right away without a broker."""
     monday = get_week_for_member(request, week)
-    queued = services.week_recompute(business=request.business, week=monday)
     url = _review_url(request, monday)
+    refusal = ratelimit.hit(
+        "recompute", user=request.user.pk, business=request.business.pk
+    )
+    if refusal:
+        messages.error(request, refusal.message)
+        return reload_page(request, url)
+    queued = services.week_recompute(business=request.business, week=monday)
     row = selectors.rollup_week(request.business, monday)
     if not queued or selectors.freshness(row) == selectors.Freshness.FRESH:
         # Done already (here, or by a rollup that finished first): the figures

@@ -16,7 +16,7 @@ import re
 
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.models import Role
@@ -196,7 +196,7 @@ def layout_json(request: BusinessRequest, pk: int) -> HttpResponse:
 
 
 @business_view()
-@require_http_methods(["GET"])
+@require_safe
 def analysis_json(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     document = selectors.graph_of(system_map)

@@ -3,11 +3,13 @@ the step's label, kind, stage and notes (applied by the canvas, which is the
 only writer of the graph while it is open), and its owner and cost (saved at
 once, since they are not part of the graph)."""
 
+import json
+
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import trigger_client_event
 
 from hourglass.access import BusinessRequest, business_view
@@ -26,7 +28,7 @@ OWNER_FIELD_ID = "step-owner-%s"
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_edit(request: BusinessRequest, pk: int) -> HttpResponse:
     """The browser editor; read-only for members."""
     system_map = get_map_for_member(request, pk)
@@ -155,19 +157,26 @@ def _panel_checked(request: BusinessRequest, step: Node) -> HttpResponse:
     values = form.cleaned_data
     context["form"] = StepPanelForm(initial=values, auto_id=PANEL_FIELD_ID)
     context["applied"] = True
+    # The values travel in the body (a label and notes in Korean, escaped in
+    # JSON, would make a header of 30 KB, which proxies refuse); the event,
+    # fired once they are swapped in, names only the step.
+    context["changed"] = json.dumps(
+        {
+            "id": step.client_id,
+            "label": values["label"],
+            "kind": values["kind"],
+            "stage": values["stage"] or None,
+            "notes": values["notes"] or None,
+        }
+    )
     response = render(request, "systemmaps/_step_panel_details.html", context)
-    event = {
-        "id": step.client_id,
-        "label": values["label"],
-        "kind": values["kind"],
-        "stage": values["stage"] or None,
-        "notes": values["notes"] or None,
-    }
-    return trigger_client_event(response, "stepChanged", event)
+    return trigger_client_event(
+        response, "stepChanged", {"id": step.client_id}, after="swap"
+    )
 
 
 @business_view(write_role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step_panel(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     """The canvas's side panel for one step (any kind, so a terminus too)."""
     step = get_step_for_member(request, pk, node, work_only=False)
@@ -177,7 +186,7 @@ def step_panel(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
 
 
 @business_view(write_role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step_panel_owner(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     """The side panel's "Owner and cost" section of a task or decision. A POST
     saves at once and tells the canvas through a `stepDetailsChanged` event,
@@ -185,7 +194,7 @@ def step_panel_owner(request: BusinessRequest, pk: int, node: str) -> HttpRespon
     step = get_step_for_member(request, pk, node)
     context = {"map": step.map, "node_id": node}
     template = "systemmaps/_step_panel_owner.html"
-    if request.method == "GET":
+    if request.method != "POST":
         context.update(_owner_context(request, step))
         return render(request, template, context)
     saved_cost = step.annual_cost

@@ -8,8 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
+from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
 from hourglass.http import INVALID, download, printable
@@ -42,7 +47,7 @@ EXPORT_TYPES = {
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_list(request: BusinessRequest) -> HttpResponse:
     form = MapFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -56,7 +61,7 @@ def map_list(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_trash(request: BusinessRequest) -> HttpResponse:
     context = {"maps": selectors.trash(request.business)}
     return render(request, "systemmaps/map_trash.html", context)
@@ -79,10 +84,10 @@ def _wizard_graph(data: dict) -> dict:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def map_new(request: BusinessRequest) -> HttpResponse:
     form = WizardForm(request.POST or None)
-    if request.method == "GET" or not form.is_valid():
+    if request.method != "POST" or not form.is_valid():
         status = INVALID if request.method == "POST" else 200
         return render(request, "systemmaps/map_new.html", {"form": form}, status=status)
     data = form.cleaned_data
@@ -108,7 +113,7 @@ def map_new(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def template_list(request: BusinessRequest) -> HttpResponse:
     return render(request, "systemmaps/template_list.html", {"templates": TEMPLATES})
 
@@ -153,11 +158,19 @@ def _imported_message(system_map: SystemMap, unknown: dict[str, int]) -> str:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def map_import(request: BusinessRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
+    status = INVALID if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
+        refusal = ratelimit.hit(
+            "import", user=request.user.pk, business=request.business.pk
+        )
+        if refusal:
+            problems = [refusal.message]
+            status = ratelimit.TOO_MANY
+    if request.method == "POST" and form.is_valid() and not problems:
         upload = form.cleaned_data["file"]
         try:
             imported = import_document(upload.read())
@@ -178,7 +191,6 @@ def map_import(request: BusinessRequest) -> HttpResponse:
             )
             messages.success(request, _imported_message(system_map, unknown))
             return redirect(system_map)
-    status = INVALID if request.method == "POST" else 200
     context = {"form": form, "problems": problems}
     return render(request, "systemmaps/map_import.html", context, status=status)
 
@@ -189,7 +201,7 @@ def map_import(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_detail(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     graph = selectors.graph_of(system_map)
@@ -225,7 +237,7 @@ def _settings_form(system_map: SystemMap, data=None) -> MapForm:
 
 
 @business_view(role=Role.EDITOR)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def map_settings(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     form = _settings_form(system_map, request.POST or None)
@@ -303,7 +315,7 @@ def _export_body(system_map: SystemMap, fmt: str) -> bytes:
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404("No such format")

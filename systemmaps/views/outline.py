@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, after_write, page_or_fragment
@@ -109,7 +109,7 @@ def _render_outline(
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_outline(request: BusinessRequest, pk: int) -> HttpResponse:
     """The map as an indented list in flow order, editable by editors."""
     system_map = get_map_for_member(request, pk)

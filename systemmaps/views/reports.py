@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from metrics import selectors as metric_selectors
@@ -17,7 +17,7 @@ TOP_CANDIDATES = 10
 
 
 @business_view()
-@require_GET
+@require_safe
 def my_steps(request: BusinessRequest) -> HttpResponse:
     """Every step the logged-in member owns, with its checklist and open runs,
     and their numbers still due this week."""
@@ -32,7 +32,7 @@ def my_steps(request: BusinessRequest) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_gaps(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     measured = metric_selectors.measured_step_ids(request.business, map_id=pk)
@@ -48,7 +48,7 @@ def map_gaps(request: BusinessRequest, pk: int) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def business_gaps(request: BusinessRequest) -> HttpResponse:
     report = metric_selectors.business_gaps(
         request.business, today=timezone.localdate()

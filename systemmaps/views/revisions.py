@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.models import Role
@@ -15,7 +15,7 @@ from ..graph import lint
 
 
 @business_view()
-@require_GET
+@require_safe
 def revision_list(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     context = {"map": system_map, "revisions": selectors.revisions(system_map)}
@@ -23,7 +23,7 @@ def revision_list(request: BusinessRequest, pk: int) -> HttpResponse:
 
 
 @business_view()
-@require_GET
+@require_safe
 def revision_detail(request: BusinessRequest, pk: int, version: int) -> HttpResponse:
     revision = get_revision_for_member(request, pk, version)
     graph = revision.graph

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, after_write, go_to, wants_fragment
@@ -100,7 +100,7 @@ def _finished_refusal(
 
 
 @business_view()
-@require_GET
+@require_safe
 def run_detail(request: BusinessRequest, run: int) -> HttpResponse:
     return _render_run(request, get_run_for_member(request, run))
 

@@ -14,7 +14,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, after_write, fragment_or_page, wants_fragment
@@ -254,7 +258,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @business_view()
-@require_GET
+@require_safe
 def step_detail(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     step = get_step_for_member(request, pk, node)
     # ?edit=<item> opens an item's inline form without JavaScript.
@@ -333,11 +337,11 @@ def step_sop_reviewed(request: BusinessRequest, pk: int, node: str) -> HttpRespo
 
 
 @business_view()
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def step_checklist(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     """GET: the checklist fragment (with `?edit=<item>` an item's inline form);
     POST: add an item at the end."""
-    if request.method == "GET":
+    if request.method != "POST":
         step = get_step_for_member(request, pk, node)
         editing = _int_or_none(request.GET.get("edit"))
         if not wants_fragment(request):

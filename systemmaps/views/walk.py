@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import replace_url
 
 from hourglass.access import BusinessRequest, business_view
@@ -216,7 +216,7 @@ def _walk_of(system_map: SystemMap) -> Walk:
 
 
 @business_view()
-@require_GET
+@require_safe
 def map_walk(request: BusinessRequest, pk: int) -> HttpResponse:
     """Walk through a map from a start, one step at a time."""
     system_map = get_map_for_member(request, pk)

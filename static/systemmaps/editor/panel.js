@@ -35,6 +35,16 @@ export function badgeDetails(detail) {
   };
 }
 
+// The values of a stepChanged event: those on the applied form (its
+// data-changed JSON) when they are for the step the event names, else none.
+export function changedValues(detail, form) {
+  const id = (detail || {}).id;
+  const raw = form && form.dataset ? form.dataset.changed : "";
+  if (!id || !raw) return {};
+  const values = JSON.parse(raw);
+  return values.id === id ? values : {};
+}
+
 // The ids a lint finding points at: its steps, else its arrows.
 export function findingTargets(finding) {
   const nodes = finding.nodes || [];
@@ -174,9 +184,11 @@ export function installPanel(editor) {
     }
   }
 
-  // The side panel says a step changed: apply it as one undoable change.
+  // The side panel says a step changed: apply it as one undoable change. The
+  // event (fired after the swap) names the step; the values are on the form
+  // that was swapped in, since they could make too big a header.
   document.body.addEventListener("stepChanged", (event) => {
-    const detail = event.detail || {};
+    const detail = changedValues(event.detail, document.getElementById("step-panel-details"));
     const node = detail.id ? graph.getCellById(detail.id) : null;
     if (!node || !node.isNode()) return;
     graph.startBatch("step-changed");

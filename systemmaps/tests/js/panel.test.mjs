@@ -3,6 +3,7 @@ import { test } from "node:test";
 
 import {
   badgeDetails,
+  changedValues,
   findingTargets,
   panelUrl,
   problemText,
@@ -13,6 +14,16 @@ test("a problem names the step and field it is about", () => {
   assert.equal(problemText({ id: "n3", field: "label", message: "Too long" }), "n3 · label: Too long");
   assert.equal(problemText({ id: "n3", message: "Unknown kind" }), "n3: Unknown kind");
   assert.equal(problemText({ message: "Not a graph" }), "Not a graph");
+});
+
+test("a stepChanged event takes its values from the applied form, for its own step only", () => {
+  const values = { id: "call", label: "통화", kind: "task", stage: null, notes: "x".repeat(5000) };
+  const form = { dataset: { changed: JSON.stringify(values) } };
+  assert.deepEqual(changedValues({ id: "call" }, form), values);
+  assert.deepEqual(changedValues({ id: "other" }, form), {});
+  assert.deepEqual(changedValues({ id: "call" }, { dataset: {} }), {});
+  assert.deepEqual(changedValues({ id: "call" }, null), {});
+  assert.deepEqual(changedValues(null, form), {});
 });
 
 test("the side panel is asked for with the canvas's unsaved values", () => {
