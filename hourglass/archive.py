@@ -160,11 +160,13 @@ def csv_rows(
     columns: list[str],
     *,
     label: str = "",
-    max_rows: int = MAX_CSV_ROWS,
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) of each row of a part's CSV file; an
     absent file has no rows. ImportInvalid when it cannot be read, lacks a
-    column or has more than `max_rows` rows (refused on the row past it)."""
+    column or has more than `max_rows` rows (MAX_CSV_ROWS unless given),
+    refused on the row past it."""
+    max_rows = MAX_CSV_ROWS if max_rows is None else max_rows
     raw = files.get(name)
     if raw is None:
         return
@@ -322,17 +324,21 @@ def _mb(size: int) -> str:
     return str(size // (1024 * 1024))
 
 
-def member_cap(name: str) -> int:
+def part_file_limits() -> dict[str, dict[str, int]]:
+    """Each part's own caps on its files (FILE_LIMITS), by part name."""
+    return {label: getattr(module, "FILE_LIMITS", {}) for label, module in parts()}
+
+
+def member_cap(name: str, limits: dict[str, dict[str, int]] | None = None) -> int:
     """How many bytes the archive member `name` may inflate to: the manifest's,
     its part's own cap for the file (FILE_LIMITS), a CSV file's, or any file's."""
     if name == MANIFEST:
         return MAX_MANIFEST_BYTES
     part, _slash, file_name = name.partition("/")
-    for label, module in parts():
-        if label == part:
-            for pattern, cap in getattr(module, "FILE_LIMITS", {}).items():
-                if fnmatch.fnmatchcase(file_name, pattern):
-                    return cap
+    limits = part_file_limits() if limits is None else limits
+    for pattern, cap in limits.get(part, {}).items():
+        if fnmatch.fnmatchcase(file_name, pattern):
+            return cap
     return MAX_CSV_BYTES if name.endswith(".csv") else MAX_FILE_BYTES
 
 
@@ -370,8 +376,8 @@ def read_capped(handle: IO[bytes], *, name: str, cap: int) -> bytes:
 @dataclass
 class _Opened:
     archive: zipfile.ZipFile
-    names: set[str]
     manifest: Manifest
+    limits: dict[str, dict[str, int]]
 
 
 def _open(raw: bytes) -> _Opened:
@@ -417,13 +423,14 @@ def _open(raw: bytes) -> _Opened:
     # Every declared size against its own cap, so the first problem is found
     # before anything is inflated.
     problems = []
+    limits = part_file_limits()
     for info in infos:
-        cap = member_cap(info.filename)
+        cap = member_cap(info.filename, limits)
         if info.file_size > cap:
             problems += _too_big(info.filename, cap).problems
     if problems:
         raise ImportInvalid(problems)
-    manifest = _read_manifest(_read_member(archive, MANIFEST))
+    manifest = _read_manifest(_read_member(archive, MANIFEST, limits))
     for part, part_files in manifest.parts.items():
         for file_name in part_files:
             path = f"{part}/{file_name}"
@@ -443,7 +450,7 @@ def _open(raw: bytes) -> _Opened:
                 % {"parts": ", ".join(sorted(unknown))}
             ]
         )
-    return _Opened(archive=archive, names=set(names), manifest=manifest)
+    return _Opened(archive=archive, manifest=manifest, limits=limits)
 
 
 def archive_check(raw: bytes) -> Manifest:
@@ -461,17 +468,21 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
     files: dict[str, dict[str, bytes]] = {}
     for part, part_files in opened.manifest.parts.items():
         files[part] = {
-            file_name: _read_member(opened.archive, f"{part}/{file_name}")
+            file_name: _read_member(
+                opened.archive, f"{part}/{file_name}", opened.limits
+            )
             for file_name in part_files
         }
     return opened.manifest, files
 
 
-def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+def _read_member(
+    archive: zipfile.ZipFile, name: str, limits: dict[str, dict[str, int]]
+) -> bytes:
     info = archive.getinfo(name)
     try:
         with archive.open(info) as handle:
-            data = read_capped(handle, name=name, cap=member_cap(name))
+            data = read_capped(handle, name=name, cap=member_cap(name, limits))
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
         raise ImportInvalid(
             [_("%(file)s cannot be unpacked.") % {"file": name}]
