@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from . import selectors
 from .http import INVALID  # noqa: F401 (views of every app import it from here)
-from .models import Business, Invitation, Membership, Stage, Tactic
+from .models import ArchiveImport, Business, Invitation, Membership, Stage, Tactic
 
 SESSION_BUSINESS_KEY = "hourglass_business"
 
@@ -151,3 +151,23 @@ def get_membership_for_member(request: BusinessRequest, pk: int) -> Membership:
     """A membership of the business with its user, or 404."""
     members = Membership.objects.select_related("user", "business")
     return one_or_404(members, "No such member", pk=pk, business=request.business)
+
+
+def get_import_job_for_user(request: HttpRequest, job_id) -> ArchiveImport:
+    """A business import the logged-in user started, or whose new business they
+    are a member of; 404 for anyone else. The upload's bytes are not read."""
+    job = one_or_404(
+        ArchiveImport.objects.defer("upload").select_related("business"),
+        "No such import",
+        pk=job_id,
+    )
+    if job.started_by_id == request.user.pk:
+        return job
+    if (
+        job.business_id
+        and Membership.objects.filter(
+            business_id=job.business_id, user=request.user
+        ).exists()
+    ):
+        return job
+    raise Http404("No such import")

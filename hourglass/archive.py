@@ -16,36 +16,57 @@ row anywhere writes nothing at all.
 """
 
 import csv
+import fnmatch
 import importlib
 import importlib.util
 import io
 import json
 import zipfile
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import CURRENCIES, Business, Membership, User
+from .http import printable
+from .models import (
+    CURRENCIES,
+    ArchiveImport,
+    Business,
+    ImportStatus,
+    Membership,
+    User,
+)
 
 FORMAT = "hourglass-business"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-# An upload, and what it may unpack to: a zip bomb is refused before any file
-# in it is read.
+# An upload, and what it may unpack to: a zip bomb is refused from the sizes
+# the zip declares before any file in it is read, and each file is read in
+# chunks that stop at its cap (a zip can lie about its sizes).
 MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_FILES = 5000
+# Each file's own cap once inflated: the manifest, every CSV file, and any other
+# file unless its part declares a cap of its own (a module-level FILE_LIMITS,
+# {file name pattern: bytes}, in the part's portability module).
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_CSV_ROWS = 200_000
+READ_CHUNK = 64 * 1024
 # Each part of the business declares the parts it needs before it.
 PART_MODULE = "portability"
 
@@ -62,6 +83,15 @@ class ImportInvalid(Exception):
         self.problems = problems
 
 
+# What an import reports while it works: (part, done, total), the counts
+# 0 where the part does not count (systemmaps counts its maps).
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(part: str, done: int, total: int) -> None:
+    pass
+
+
 @dataclass
 class ImportContext:
     """What the parts imported so far made, for the parts after them."""
@@ -75,6 +105,7 @@ class ImportContext:
     # Id maps a part leaves for the parts after it, by a key it names
     # (for example "systemmaps.steps": {(map key, step id): Node}).
     refs: dict[str, Any] = field(default_factory=dict)
+    progress: Progress = _no_progress
 
     def user_for(self, email: str) -> User | None:
         """The user behind an email, if that person is a member here."""
@@ -124,11 +155,18 @@ def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
 
 
 def csv_rows(
-    files: dict[str, bytes], name: str, columns: list[str], *, label: str = ""
+    files: dict[str, bytes],
+    name: str,
+    columns: list[str],
+    *,
+    label: str = "",
+    max_rows: int | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) of each row of a part's CSV file; an
-    absent file has no rows. ImportInvalid when it cannot be read or lacks a
-    column."""
+    absent file has no rows. ImportInvalid when it cannot be read, lacks a
+    column or has more than `max_rows` rows (MAX_CSV_ROWS unless given),
+    refused on the row past it."""
+    max_rows = MAX_CSV_ROWS if max_rows is None else max_rows
     raw = files.get(name)
     if raw is None:
         return
@@ -149,7 +187,17 @@ def csv_rows(
             ]
         )
     try:
-        for row in reader:
+        for count, row in enumerate(reader, start=1):
+            if count > max_rows:
+                raise ImportInvalid(
+                    [
+                        _(
+                            "%(file)s: more than %(max)d rows; at most %(max)d "
+                            "rows can be imported."
+                        )
+                        % {"file": shown, "max": max_rows}
+                    ]
+                )
             if None in row or any(value is None for value in row.values()):
                 raise ImportInvalid(
                     [
@@ -271,14 +319,75 @@ def archive_export(business: Business) -> bytes:
 # ---------------------------------------------------------------------------
 
 
-def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
-    """The manifest and each part's files of an uploaded archive, checked for
-    size before anything is unpacked; ImportInvalid naming what is wrong."""
+def _mb(size: int) -> str:
+    """A cap as people read it: whole MB (every cap is a multiple of one)."""
+    return str(size // (1024 * 1024))
+
+
+def part_file_limits() -> dict[str, dict[str, int]]:
+    """Each part's own caps on its files (FILE_LIMITS), by part name."""
+    return {label: getattr(module, "FILE_LIMITS", {}) for label, module in parts()}
+
+
+def member_cap(name: str, limits: dict[str, dict[str, int]] | None = None) -> int:
+    """How many bytes the archive member `name` may inflate to: the manifest's,
+    its part's own cap for the file (FILE_LIMITS), a CSV file's, or any file's."""
+    if name == MANIFEST:
+        return MAX_MANIFEST_BYTES
+    part, _slash, file_name = name.partition("/")
+    limits = part_file_limits() if limits is None else limits
+    for pattern, cap in limits.get(part, {}).items():
+        if fnmatch.fnmatchcase(file_name, pattern):
+            return cap
+    return MAX_CSV_BYTES if name.endswith(".csv") else MAX_FILE_BYTES
+
+
+def _too_big(name: str, cap: int) -> ImportInvalid:
+    return ImportInvalid(
+        [
+            _("%(file)s unpacks to more than %(max)s MB; at most %(max)s MB allowed.")
+            % {"file": name, "max": _mb(cap)}
+            if cap >= 1024 * 1024
+            else _(
+                "%(file)s unpacks to more than %(max)d bytes; at most %(max)d "
+                "bytes allowed."
+            )
+            % {"file": name, "max": cap}
+        ]
+    )
+
+
+def read_capped(handle: IO[bytes], *, name: str, cap: int) -> bytes:
+    """All of `handle`, read in chunks, refused (ImportInvalid naming `name`
+    and the cap) as soon as it passes `cap` bytes: never more than one chunk
+    past the cap is ever read, whatever the zip declared."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = handle.read(min(READ_CHUNK, cap + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > cap:
+            raise _too_big(name, cap)
+        chunks.append(chunk)
+
+
+@dataclass
+class _Opened:
+    archive: zipfile.ZipFile
+    manifest: Manifest
+    limits: dict[str, dict[str, int]]
+
+
+def _open(raw: bytes) -> _Opened:
+    """The zip opened and its manifest read, every declared size checked
+    against its cap; no member but the manifest is inflated."""
     if len(raw) > MAX_ARCHIVE_BYTES:
         raise ImportInvalid(
             [
-                _("The archive is %(size)d bytes; at most %(max)d MB can be imported.")
-                % {"size": len(raw), "max": MAX_ARCHIVE_BYTES // (1024 * 1024)}
+                _("The archive is %(size)d bytes; at most %(max)s MB can be imported.")
+                % {"size": len(raw), "max": _mb(MAX_ARCHIVE_BYTES)}
             ]
         )
     try:
@@ -300,10 +409,10 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         raise ImportInvalid(
             [
                 _(
-                    "The archive unpacks to %(size)d bytes; at most %(max)d MB "
+                    "The archive unpacks to %(size)d bytes; at most %(max)s MB "
                     "are allowed."
                 )
-                % {"size": unpacked, "max": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}
+                % {"size": unpacked, "max": _mb(MAX_UNCOMPRESSED_BYTES)}
             ]
         )
     names = [info.filename for info in infos]
@@ -311,10 +420,18 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
         raise ImportInvalid([_("The archive names a file twice.")])
     if MANIFEST not in names:
         raise ImportInvalid([_("The archive has no %(file)s.") % {"file": MANIFEST}])
-    manifest = _read_manifest(_read_member(archive, MANIFEST))
-    files: dict[str, dict[str, bytes]] = {}
+    # Every declared size against its own cap, so the first problem is found
+    # before anything is inflated.
+    problems = []
+    limits = part_file_limits()
+    for info in infos:
+        cap = member_cap(info.filename, limits)
+        if info.file_size > cap:
+            problems += _too_big(info.filename, cap).problems
+    if problems:
+        raise ImportInvalid(problems)
+    manifest = _read_manifest(_read_member(archive, MANIFEST, limits))
     for part, part_files in manifest.parts.items():
-        files[part] = {}
         for file_name in part_files:
             path = f"{part}/{file_name}"
             if path not in names:
@@ -324,16 +441,48 @@ def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
                         % {"file": path, "manifest": MANIFEST}
                     ]
                 )
-            files[part][file_name] = _read_member(archive, path)
-    return manifest, files
+    known = {part for part, _module in parts()}
+    unknown = [part for part in manifest.parts if part not in known]
+    if unknown:
+        raise ImportInvalid(
+            [
+                _("The archive holds parts this installation does not have: %(parts)s.")
+                % {"parts": ", ".join(sorted(unknown))}
+            ]
+        )
+    return _Opened(archive=archive, manifest=manifest, limits=limits)
 
 
-def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
+def archive_check(raw: bytes) -> Manifest:
+    """The manifest of an uploaded archive, checked cheaply enough for a
+    request (the upload's size, the zip's structure and declared sizes, the
+    manifest); ImportInvalid naming what is wrong. The import itself checks
+    the rest."""
+    return _open(raw).manifest
+
+
+def archive_read(raw: bytes) -> tuple[Manifest, dict[str, dict[str, bytes]]]:
+    """The manifest and each part's files of an uploaded archive, each file
+    read no further than its cap; ImportInvalid naming what is wrong."""
+    opened = _open(raw)
+    files: dict[str, dict[str, bytes]] = {}
+    for part, part_files in opened.manifest.parts.items():
+        files[part] = {
+            file_name: _read_member(
+                opened.archive, f"{part}/{file_name}", opened.limits
+            )
+            for file_name in part_files
+        }
+    return opened.manifest, files
+
+
+def _read_member(
+    archive: zipfile.ZipFile, name: str, limits: dict[str, dict[str, int]]
+) -> bytes:
     info = archive.getinfo(name)
     try:
         with archive.open(info) as handle:
-            # The declared size was checked; read no more than it says.
-            data = handle.read(info.file_size + 1)
+            data = read_capped(handle, name=name, cap=member_cap(name, limits))
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
         raise ImportInvalid(
             [_("%(file)s cannot be unpacked.") % {"file": name}]
@@ -398,22 +547,17 @@ def _read_manifest(raw: bytes) -> Manifest:
 
 @transaction.atomic
 def business_import(
-    *, raw: bytes, acting_user: User, name: str = ""
+    *,
+    raw: bytes,
+    acting_user: User,
+    name: str = "",
+    progress: Progress = _no_progress,
 ) -> tuple[Business, list[str]]:
     """A new business owned by `acting_user` (who uploads the archive) holding
     everything in it, and the warnings of its parts; ImportInvalid (and
-    nothing written) otherwise."""
+    nothing written) otherwise. `progress` hears of each part as it starts
+    (and the maps part of each map)."""
     manifest, files = archive_read(raw)
-    installed = parts()
-    known = {part for part, _module in installed}
-    unknown = [part for part in manifest.parts if part not in known]
-    if unknown:
-        raise ImportInvalid(
-            [
-                _("The archive holds parts this installation does not have: %(parts)s.")
-                % {"parts": ", ".join(sorted(unknown))}
-            ]
-        )
     business = services.business_create(
         name=(name or manifest.name)[:120],
         owner=acting_user,
@@ -422,10 +566,141 @@ def business_import(
     )
     owner = business.memberships.select_related("user").get(user=acting_user)
     context = ImportContext(
-        user=acting_user, members={acting_user.email.lower(): owner}
+        user=acting_user, members={acting_user.email.lower(): owner}, progress=progress
     )
     warnings: list[str] = []
-    for part, module in installed:
+    for part, module in parts():
         if part in manifest.parts:
+            progress(part, 0, 0)
             warnings += module.import_part(business, files[part], context)
     return business, warnings
+
+
+# ---------------------------------------------------------------------------
+# The import as a background job
+# ---------------------------------------------------------------------------
+
+PROGRESS_CACHE = "archive-progress"
+
+
+def _progress_key(job_id: Any) -> str:
+    return f"archive-import:{job_id}"
+
+
+def job_progress(job: ArchiveImport) -> dict[str, Any]:
+    """What a running job has reported so far: {"part", "done", "total"}, or
+    {} before its first report (or where the worker shares no cache)."""
+    if job.status != ImportStatus.RUNNING:
+        return {}
+    return caches[PROGRESS_CACHE].get(_progress_key(job.pk)) or {}
+
+
+def job_timed_out(job: ArchiveImport) -> bool:
+    """A job still running past the hard time limit: its worker was killed."""
+    if job.status != ImportStatus.RUNNING or job.started_at is None:
+        return False
+    limit = settings.ARCHIVE_IMPORT_TIME_LIMIT + 60
+    return (timezone.now() - job.started_at).total_seconds() > limit
+
+
+def timed_out_problem() -> str:
+    return _(
+        "The import took longer than %(minutes)d minutes and was stopped; "
+        "nothing was imported."
+    ) % {"minutes": max(1, settings.ARCHIVE_IMPORT_SOFT_TIME_LIMIT // 60)}
+
+
+def archive_import_enqueue(
+    *, raw: bytes, file_name: str, acting_user: User, name: str = ""
+) -> ArchiveImport:
+    """A queued job for an upload that passed archive_check (ImportInvalid
+    otherwise, nothing saved); the worker is told once the job is saved."""
+    archive_check(raw)
+    job = ArchiveImport.objects.create(
+        started_by=acting_user,
+        name=name,
+        file_name=file_name[:255],
+        size=len(raw),
+        upload=raw,
+    )
+    from .tasks import archive_import_run as task
+
+    transaction.on_commit(lambda: task.delay(str(job.pk)))
+    return job
+
+
+def archive_import_run(*, job_id: Any) -> ArchiveImport | None:
+    """Import a queued job's archive (all or nothing) and record how it went.
+    A job already claimed (running, done or failed) is left alone, so a message
+    delivered twice imports once."""
+    now = timezone.now()
+    claimed = ArchiveImport.objects.filter(
+        pk=job_id, status=ImportStatus.QUEUED
+    ).update(status=ImportStatus.RUNNING, started_at=now)
+    if not claimed:
+        return None
+    job = ArchiveImport.objects.select_related("started_by").get(pk=job_id)
+    cache = caches[PROGRESS_CACHE]
+    key = _progress_key(job.pk)
+    counts = {"done": 0, "total": 0}
+
+    def progress(part: str, done: int, total: int) -> None:
+        if part == "systemmaps":
+            counts.update(done=done, total=total)
+        cache.set(
+            key,
+            {"part": part, "done": done, "total": total},
+            settings.ARCHIVE_IMPORT_TIME_LIMIT + 60,
+        )
+
+    changes: dict[str, Any] = {}
+    try:
+        business, warnings = business_import(
+            raw=bytes(job.upload),
+            acting_user=job.started_by,
+            name=job.name,
+            progress=progress,
+        )
+    except ImportInvalid as invalid:
+        changes.update(
+            status=ImportStatus.FAILED,
+            problems=[printable(problem) for problem in invalid.problems],
+        )
+    except SoftTimeLimitExceeded:
+        changes.update(status=ImportStatus.FAILED, problems=[timed_out_problem()])
+    else:
+        changes.update(
+            status=ImportStatus.DONE,
+            business=business,
+            warnings=[printable(warning) for warning in warnings],
+        )
+    finally:
+        cache.delete(key)
+    ArchiveImport.objects.filter(pk=job.pk).update(
+        **changes,
+        maps_done=counts["done"],
+        maps_total=counts["total"],
+        upload=b"",
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def archive_imports_purge() -> int:
+    """Fail the jobs whose worker was killed (still "running" past the hard
+    time limit), delete finished jobs older than ARCHIVE_IMPORT_KEEP_DAYS with
+    what is left of their uploads; returns how many were deleted."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.ARCHIVE_IMPORT_TIME_LIMIT + 60)
+    ArchiveImport.objects.filter(
+        status=ImportStatus.RUNNING, started_at__lt=stale
+    ).update(
+        status=ImportStatus.FAILED,
+        problems=[timed_out_problem()],
+        upload=b"",
+        finished_at=now,
+    )
+    cutoff = now - timedelta(days=settings.ARCHIVE_IMPORT_KEEP_DAYS)
+    deleted, _rows = ArchiveImport.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

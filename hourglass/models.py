@@ -2,6 +2,7 @@
 business's plan for the seven stages of the Marketing Hourglass."""
 
 import secrets
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -390,3 +391,72 @@ class Tactic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting for a worker")
+    RUNNING = "running", _("importing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ArchiveImport(models.Model):
+    """One upload of a business archive and what became of it: the worker
+    imports it in the background (hourglass.archive.archive_import_run)."""
+
+    # Not a counter: the job's address is shown to one person only.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="archive_imports",
+        verbose_name=_("started by"),
+    )
+    # The new business, once the import is done.
+    business = models.ForeignKey(
+        Business,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("business"),
+    )
+    name = models.CharField(
+        _("business name"),
+        max_length=120,
+        blank=True,
+        validators=[no_control_characters],
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+    # The uploaded bytes until the job ends: in the row, so the web process and
+    # the worker need no shared folder, and the row and its upload are written,
+    # read and deleted together.
+    upload = models.BinaryField(_("upload"), editable=False, default=b"")
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ImportStatus.choices,
+        default=ImportStatus.QUEUED,
+    )
+    maps_done = models.PositiveIntegerField(_("maps imported"), default=0)
+    maps_total = models.PositiveIntegerField(_("maps in the archive"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("business import")
+        verbose_name_plural = _("business imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("business-import-job", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

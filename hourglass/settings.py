@@ -407,3 +407,31 @@ LOGGING = {
     # django-axes logs every login at INFO; failures and lockouts are warnings.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------------------
+# Business archive import (hourglass.archive): a background job
+# ---------------------------------------------------------------------------
+
+# A job's soft limit (it then fails, rolled back, with a message) and hard one
+# (the worker process is killed); a job still "running" after the hard limit
+# is reported as failed.
+ARCHIVE_IMPORT_SOFT_TIME_LIMIT = env.int("ARCHIVE_IMPORT_SOFT_TIME_LIMIT", default=600)
+ARCHIVE_IMPORT_TIME_LIMIT = env.int("ARCHIVE_IMPORT_TIME_LIMIT", default=660)
+# Finished jobs (and any upload left) are deleted after this many days.
+ARCHIVE_IMPORT_KEEP_DAYS = env.int("ARCHIVE_IMPORT_KEEP_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["purge-archive-imports"] = {
+    "task": "hourglass.tasks.archive_imports_purge",
+    "schedule": 60 * 60,
+}
+# The live progress of a job (its counts move inside the import's one
+# transaction, which nobody else can see): Redis when there is one, shared by
+# the web processes and the workers; else files under var/, shared by the
+# embedded default's web server and worker on one machine.
+CACHES["archive-progress"] = (
+    {**CACHES["default"], "KEY_PREFIX": "hourglass-import"}
+    if CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "import-progress"),
+    }
+)

@@ -90,6 +90,11 @@ urlpatterns = [
     path("businesses/new/", business.business_create, name="business-create"),
     path("businesses/import/", business.business_import, name="business-import"),
     path(
+        "businesses/import/<uuid:job_id>/",
+        business.business_import_job,
+        name="business-import-job",
+    ),
+    path(
         "invitations/<str:token>/", accounts.invitation_accept, name="invitation-accept"
     ),
     path("b/<slug:slug>/", include(business_patterns)),

@@ -36,7 +36,7 @@ from .models import (
     StepFlag,
     SystemMap,
 )
-from .transfer import export_json, import_document
+from .transfer import MAX_IMPORT_BYTES, export_json, import_document
 
 MAPS_FILE = "maps.json"
 RUNS_FILE = "runs.csv"
@@ -67,6 +67,16 @@ FLAG_COLUMNS = [
     "resolved_at",
 ]
 MAP_TEXT_LIMITS = {"name": 200, "description": 5000, "product": 200}
+# The work one archive may ask for: each map at most schema.MAX_NODES steps and
+# MAX_EDGES arrows (the graph API's own limits, checked by import_document),
+# and at most this many maps.
+MAX_MAPS = 200
+# What each file may unpack to (hourglass.archive caps the others): a map file
+# as much as a map's own JSON import takes, the listing its maps' settings.
+FILE_LIMITS = {
+    MAPS_FILE: 4 * 1024 * 1024,
+    "maps/*.json": MAX_IMPORT_BYTES,
+}
 
 
 def export_part(business: Business) -> dict[str, bytes]:
@@ -226,9 +236,17 @@ def _import_maps(
         ) from None
     if not isinstance(listing, list):
         raise ImportInvalid([_("%(file)s: must be a list.") % {"file": label}])
+    if len(listing) > MAX_MAPS:
+        raise ImportInvalid(
+            [
+                _("%(file)s lists %(count)d maps; at most %(max)d can be imported.")
+                % {"file": label, "count": len(listing), "max": MAX_MAPS}
+            ]
+        )
     steps: dict[tuple[str, str], Node] = {}
     keys: set[str] = set()
     for number, entry in enumerate(listing, start=1):
+        context.progress("systemmaps", number - 1, len(listing))
         where = _("%(file)s, map %(number)d") % {"file": label, "number": number}
         meta = _map_settings(entry, where, keys)
         keys.add(meta["key"])
@@ -298,6 +316,7 @@ def _import_maps(
             nodes[(meta["key"], node.client_id)] = node
             if node.is_work:
                 steps[(meta["key"], node.client_id)] = node
+    context.progress("systemmaps", len(listing), len(listing))
     return steps
 
 

@@ -1,3 +1,6 @@
+from datetime import timedelta
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -12,10 +15,15 @@ from django.views.decorators.http import (
 )
 
 from .. import archive, ratelimit, services
-from ..access import BusinessRequest, HtmxHttpRequest, business_view
+from ..access import (
+    BusinessRequest,
+    HtmxHttpRequest,
+    business_view,
+    get_import_job_for_user,
+)
 from ..forms import BusinessForm, BusinessImportForm, DeleteBusinessForm
-from ..http import INVALID, download, go_to, printable
-from ..models import Business, Role
+from ..http import INVALID, download, go_to, page_or_fragment, printable
+from ..models import Business, ImportStatus, Role
 
 
 @login_required
@@ -124,25 +132,60 @@ def business_export(request: BusinessRequest) -> HttpResponse:
 def business_import(request: HtmxHttpRequest) -> HttpResponse:
     form = BusinessImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
+    status = INVALID if request.method == "POST" else 200
+    refusal = None
     if request.method == "POST" and form.is_valid():
+        refusal = ratelimit.hit("import", user=request.user.pk)
+    if refusal:
+        problems = [refusal.message]
+        status = ratelimit.TOO_MANY
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            business, warnings = archive.business_import(
-                raw=form.cleaned_data["file"].read(),
+            job = archive.archive_import_enqueue(
+                raw=upload.read(),
+                file_name=upload.name or "",
                 acting_user=request.user,
                 name=form.cleaned_data["name"],
             )
         except archive.ImportInvalid as invalid:
             problems = [printable(problem) for problem in invalid.problems]
         else:
-            messages.success(
-                request, _("%(name)s is imported.") % {"name": business.name}
-            )
-            for warning in warnings:
-                messages.warning(request, warning)
-            return go_to(request, business.get_absolute_url())
+            return go_to(request, job.get_absolute_url())
     return render(
         request,
         "hourglass/business_import.html",
         {"form": form, "problems": problems},
-        status=INVALID if request.method == "POST" else 200,
+        status=status,
+    )
+
+
+# How long a job may wait for a worker before the page asks whether one runs.
+QUEUED_TOO_LONG = timedelta(seconds=30)
+
+
+@login_required
+@require_safe
+def business_import_job(request: HtmxHttpRequest, job_id: UUID) -> HttpResponse:
+    job = get_import_job_for_user(request, job_id)
+    timed_out = archive.job_timed_out(job)
+    context = {
+        "job": job,
+        "failed": job.status == ImportStatus.FAILED or timed_out,
+        "finished": job.finished or timed_out,
+        "problems": (
+            [archive.timed_out_problem()]
+            if timed_out
+            else [printable(problem) for problem in job.problems]
+        ),
+        "warnings": [printable(warning) for warning in job.warnings],
+        "progress": archive.job_progress(job),
+        "waited": job.status == ImportStatus.QUEUED
+        and timezone.now() - job.created_at > QUEUED_TOO_LONG,
+    }
+    return page_or_fragment(
+        request,
+        "hourglass/business_import_job.html",
+        "hourglass/_business_import_job.html",
+        context,
     )
