@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    ArchiveImport,
     Business,
     Invitation,
     Membership,
@@ -125,3 +126,13 @@ class TacticAdmin(admin.ModelAdmin):
     list_filter = ["stage", "pep"]
     search_fields = ["name", "business__name"]
     list_select_related = ["business"]
+
+
+@admin.register(ArchiveImport)
+class ArchiveImportAdmin(admin.ModelAdmin):
+    """Background imports of business archives, to see why one failed."""
+
+    list_display = ["file_name", "started_by", "status", "maps_done", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "name", "started_by__email"]
+    readonly_fields = ["business", "started_by", "created_at", "started_at"]

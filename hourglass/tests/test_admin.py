@@ -3,7 +3,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from hourglass.models import User
+from hourglass.models import ArchiveImport, User
 
 HOURGLASS_MODELS = list(apps.get_app_config("hourglass").get_models())
 MODEL_IDS = [model._meta.model_name for model in HOURGLASS_MODELS]
@@ -14,6 +14,9 @@ def admin_browser(client, acme, bob, acme_tactic, acme_invitation):
     """A superuser's client, with one row of every model to list."""
     superuser = User.objects.create_superuser(
         email="root@example.com", name="Root", password="x"
+    )
+    ArchiveImport.objects.create(
+        started_by=superuser, name="Acme again", file_name="acme.zip"
     )
     client.force_login(superuser)
     return client
