@@ -49,6 +49,7 @@ from .models import (
     Membership,
     User,
 )
+from .validators import is_one_line
 
 FORMAT = "hourglass-business"
 FORMAT_VERSION = 1
@@ -515,6 +516,8 @@ def _read_manifest(raw: bytes) -> Manifest:
     name = business.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 120:
         raise invalid(_("the business name must be text of 1 to 120 characters."))
+    if not is_one_line(name):
+        raise invalid(_("the business name must be one line (no line break or tab)."))
     currency = business.get("currency")
     if currency not in {code for code, _label in CURRENCIES}:
         raise invalid(_("unknown currency."))

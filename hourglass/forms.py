@@ -237,7 +237,9 @@ class StagePlanForm(forms.Form):
 
 
 class TacticForm(forms.Form):
-    name = forms.CharField(label=_("Tactic"), max_length=120)
+    name = forms.CharField(
+        label=_("Tactic"), max_length=120, validators=[no_control_characters]
+    )
     stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
     pep = forms.ChoiceField(
         label=_("PEP bucket"),

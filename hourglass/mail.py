@@ -9,12 +9,9 @@ import logging
 
 from django.core.mail import send_mail
 
+from .validators import one_line
+
 logger = logging.getLogger(__name__)
-
-
-def one_line(text: str) -> str:
-    """`text` with every run of whitespace (line breaks included) as one space."""
-    return " ".join(text.split())
 
 
 def send(*, subject: str, body: str, to: str) -> bool:

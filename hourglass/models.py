@@ -379,7 +379,9 @@ class Tactic(models.Model):
         Business, on_delete=models.CASCADE, related_name="tactics"
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(
+        _("name"), max_length=120, validators=[no_control_characters]
+    )
     pep = models.CharField(_("PEP bucket"), max_length=10, choices=PepBucket.choices)
     note = models.TextField(_("note"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

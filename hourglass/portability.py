@@ -33,6 +33,7 @@ from .models import (
     StagePlan,
     Tactic,
 )
+from .validators import is_one_line
 
 MEMBER_COLUMNS = [
     "email",
@@ -165,6 +166,10 @@ def _member_row_rate(
         raise row_error(label, line, _("unknown role."))
     if len(row["roles"]) > 200 or len(row["name"]) > 150:
         raise row_error(label, line, _("a text is too long."))
+    if not is_one_line(row["name"]):
+        raise row_error(
+            label, line, _("the name must be one line (no line break or tab).")
+        )
     try:
         return parse_decimal_cell(row["hourly_rate"], limit=RATE_LIMIT)
     except ValueError:
@@ -243,6 +248,11 @@ def _tactics(business: Business, items: list[Any]) -> list[Tactic]:
                 _("%(file)s, %(where)s: unknown stage or PEP bucket."), where
             )
         name = _text(item, "name", 120, where).strip()
+        if not is_one_line(name):
+            raise _plan_invalid(
+                _("%(file)s, %(where)s: the name must be one line."),
+                where,
+            )
         if not name:
             raise _plan_invalid(_("%(file)s, %(where)s: a tactic needs a name."), where)
         tactics.append(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Business, Membership, Stage
+from hourglass.validators import no_control_characters
 from systemmaps import selectors as map_selectors
 from systemmaps.document import WORK_KINDS
 from systemmaps.models import Node
@@ -47,6 +48,7 @@ class MetricForm(forms.Form):
     name = forms.CharField(
         label=_lazy("Name"),
         max_length=120,
+        validators=[no_control_characters],
         help_text=_lazy("What is counted, e.g. “Webinar attendees”."),
     )
     unit = forms.ChoiceField(label=_lazy("Unit"), choices=Unit.choices)

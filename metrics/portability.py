@@ -27,6 +27,7 @@ from hourglass.archive import (
     row_error,
 )
 from hourglass.models import Business, Stage
+from hourglass.validators import is_one_line
 
 from .models import (
     Direction,
@@ -334,6 +335,8 @@ def import_part(
         if not key or key in metrics:
             raise reader.error(_("“metric” must be unique."))
         name = reader.text(row, "name", 120, required=True)
+        if not is_one_line(name):
+            raise reader.error(_("“name” must be one line (no line break or tab)."))
         if name.lower() in names:
             raise reader.error(
                 _("a metric named “%(name)s” appears twice.") % {"name": name}

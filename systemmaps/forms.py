@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Half, Membership, Stage
+from hourglass.validators import no_control_characters
 
 from .models import STEP_DETAIL_FIELDS, MapStatus, Node, NodeKind
 from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
@@ -30,10 +31,13 @@ class _MapFieldsMixin(forms.Form):
 
 
 class MapForm(_MapFieldsMixin):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(
+        label=_("Name"), max_length=200, validators=[no_control_characters]
+    )
     product = forms.CharField(
         label=_("Product or service"),
         max_length=200,
+        validators=[no_control_characters],
         required=False,
         help_text=_("The product or service this system sells or delivers."),
     )
@@ -57,12 +61,14 @@ class WizardForm(_MapFieldsMixin):
     product = forms.CharField(
         label=_("1. Which product or service?"),
         max_length=200,
+        validators=[no_control_characters],
         help_text=_("Start with the most important or most profitable one."),
     )
     name = forms.CharField(
         label=_("Name of the map"),
         max_length=200,
         required=False,
+        validators=[no_control_characters],
         help_text=_("Leave empty to call it after the product or service."),
     )
     start = forms.CharField(

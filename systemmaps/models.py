@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Business, Half, Membership, Stage
+from hourglass.validators import no_control_characters
 
 from . import costs, document
 
@@ -67,7 +68,9 @@ class SystemMap(models.Model):
         related_name="system_maps",
         db_index=False,
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(
+        _("name"), max_length=200, validators=[no_control_characters]
+    )
     description = models.TextField(_("description"), blank=True, max_length=5000)
     half = models.CharField(
         _("half of the hourglass"), max_length=10, choices=Half.choices
@@ -78,6 +81,7 @@ class SystemMap(models.Model):
         _("product or service"),
         max_length=200,
         blank=True,
+        validators=[no_control_characters],
         help_text=_("Start with the most important or most profitable one."),
     )
     status = models.CharField(

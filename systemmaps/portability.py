@@ -25,6 +25,7 @@ from hourglass.archive import (
     row_error,
 )
 from hourglass.models import Business, Half, Stage
+from hourglass.validators import is_one_line
 
 from . import selectors, services
 from .models import (
@@ -67,6 +68,7 @@ FLAG_COLUMNS = [
     "resolved_at",
 ]
 MAP_TEXT_LIMITS = {"name": 200, "description": 5000, "product": 200}
+ONE_LINE_FIELDS = frozenset({"name", "product"})
 # The work one archive may ask for: each map at most schema.MAX_NODES steps and
 # MAX_EDGES arrows (the graph API's own limits, checked by import_document),
 # and at most this many maps.
@@ -341,6 +343,11 @@ def _map_settings(entry: Any, where: str, keys: set[str]) -> dict[str, Any]:
             raise invalid(
                 _("“%(field)s” must be text of at most %(max)d characters.")
                 % {"field": name, "max": limit}
+            )
+        if name in ONE_LINE_FIELDS and not is_one_line(value):
+            raise invalid(
+                _("“%(field)s” must be one line (no line break or tab).")
+                % {"field": name}
             )
         meta[name] = value.strip()
     if not meta["name"]:

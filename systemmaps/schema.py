@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Stage
+from hourglass.validators import ONE_LINE_MESSAGE, is_one_line
 
 from .document import KINDS, SCHEMA_VERSION
 
@@ -142,6 +143,12 @@ def validate_graph(data: Any) -> dict[str, Any]:
             field="schema_version",
         )
     name, error = _text(data.get("name"), limit=MAX_NAME, required=False)
+    if not error:
+        # The map takes this name (a save renames it): trimmed and one line,
+        # like the form's.
+        name = name.strip()
+        if not is_one_line(name):
+            error = str(ONE_LINE_MESSAGE)
     if error:
         problem(error, "name", field="name")
 

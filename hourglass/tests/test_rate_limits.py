@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from hourglass import ratelimit
-from hourglass.models import Business, Invitation, Role
+from hourglass.models import ArchiveImport, Business, Invitation, Role
 from hourglass.tests.factories import MembershipFactory, UserFactory
 from hourglass.tests.utils import HTMX, signup_data
 from systemmaps import selectors as map_selectors
@@ -210,6 +210,25 @@ def test_a_user_imports_twenty_maps_an_hour(alice_client, acme, alice):
     assert response.status_code == 429
     assert "Too many imports for now." in response.content.decode()
     assert SystemMap.objects.filter(business=acme).count() == allowed + 1
+
+
+def test_business_archives_count_with_map_imports(alice_client, acme, alice):
+    """A business archive is an import too: after a user's map imports have
+    used the hour's count, their next archive is refused before any job is
+    queued, with the message on the import page."""
+    raw = export_json(map_selectors.graph_of(make_map(acme, alice, name="Source")))
+    for _ in range(RULES["import"]["user"].count):
+        assert import_map(alice_client, acme, raw).status_code == 302
+    jobs = ArchiveImport.objects.count()
+
+    response = alice_client.post(
+        reverse("business-import"),
+        {"file": SimpleUploadedFile("acme.zip", b"PK\x05\x06" + b"\0" * 18)},
+    )
+
+    assert response.status_code == 429
+    assert "Too many imports for now." in response.content.decode()
+    assert ArchiveImport.objects.count() == jobs
 
 
 def test_exports_share_one_count_per_user(alice_client, acme):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Stage
+from hourglass.validators import no_control_characters
 
 VALUE_DIGITS = 14
 VALUE_PLACES = 2
@@ -46,7 +47,9 @@ class Metric(models.Model):
         related_name="metrics",
         db_index=False,
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(
+        _("name"), max_length=120, validators=[no_control_characters]
+    )
     description = models.TextField(_("how it is counted"), blank=True, max_length=2000)
     unit = models.CharField(
         _("unit"), max_length=10, choices=Unit.choices, default=Unit.COUNT

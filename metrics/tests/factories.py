@@ -39,3 +39,20 @@ class EntryFactory(factory.django.DjangoModelFactory):
     value = 10
     entered_by = None
     entered_at = factory.LazyFunction(timezone.now)
+
+
+def metric_form_data(**overrides) -> dict:
+    """What the metric form posts for a count metric of the buy stage."""
+    data = {
+        "name": "Clients onboarded",
+        "unit": "count",
+        "direction": "higher",
+        "goal": "3",
+        "owner": "",
+        "step": "",
+        "stage": "buy",
+        "in_funnel": "on",
+        "description": "",
+    }
+    data.update(overrides)
+    return data

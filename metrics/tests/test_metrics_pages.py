@@ -14,27 +14,11 @@ from metrics import services, weeks
 from metrics.models import Entry, Metric
 from systemmaps.models import Node
 
-from .factories import EntryFactory, MetricFactory
+from .factories import EntryFactory, MetricFactory, metric_form_data
 
 
 def url(name: str, slug: str = "acme", **kwargs) -> str:
     return reverse(f"metrics:{name}", kwargs={"slug": slug, **kwargs})
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "name": "Clients onboarded",
-        "unit": "count",
-        "direction": "higher",
-        "goal": "3",
-        "owner": "",
-        "step": "",
-        "stage": "buy",
-        "in_funnel": "on",
-        "description": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def step_of(system_map, client_id: str) -> Node:
@@ -128,7 +112,7 @@ def test_list_queries_do_not_grow_with_metrics(
 
 def test_an_editor_creates_a_metric(client_for, erin, acme, bob_membership):
     response = client_for(erin).post(
-        url("metric-create"), form_data(owner=bob_membership.pk)
+        url("metric-create"), metric_form_data(owner=bob_membership.pk)
     )
 
     metric = Metric.objects.get()
@@ -145,7 +129,7 @@ def test_an_editor_creates_a_metric(client_for, erin, acme, bob_membership):
 
 def test_the_stage_comes_from_the_step(alice_client, webinar_map):
     call = step_of(webinar_map, "call")
-    alice_client.post(url("metric-create"), form_data(step=call.pk, stage=""))
+    alice_client.post(url("metric-create"), metric_form_data(step=call.pk, stage=""))
 
     metric = Metric.objects.get()
     assert (metric.step, metric.stage) == (call, "buy")
@@ -154,7 +138,7 @@ def test_the_stage_comes_from_the_step(alice_client, webinar_map):
 def test_a_step_without_stage_takes_its_maps_first_stage(alice_client, webinar_map):
     Node.objects.filter(map=webinar_map, client_id="call").update(stage="")
     call = step_of(webinar_map, "call")
-    alice_client.post(url("metric-create"), form_data(step=call.pk, stage=""))
+    alice_client.post(url("metric-create"), metric_form_data(step=call.pk, stage=""))
 
     assert Metric.objects.get().stage == "like"
 
@@ -203,7 +187,7 @@ def test_a_foreign_step_in_the_query_is_404(alice_client, acme, other_map):
     ],
 )
 def test_bad_metric_input_is_422_and_writes_nothing(alice_client, overrides, message):
-    response = alice_client.post(url("metric-create"), form_data(**overrides))
+    response = alice_client.post(url("metric-create"), metric_form_data(**overrides))
 
     assert response.status_code == 422
     assert message in response.content.decode()
@@ -212,7 +196,7 @@ def test_bad_metric_input_is_422_and_writes_nothing(alice_client, overrides, mes
 
 def test_names_are_unique_per_business_ignoring_case(alice_client, metric):
     response = alice_client.post(
-        url("metric-create"), form_data(name="WEBINAR attendees")
+        url("metric-create"), metric_form_data(name="WEBINAR attendees")
     )
 
     assert response.status_code == 422
@@ -227,8 +211,8 @@ def test_a_foreign_owner_or_step_is_refused(alice_client, other_co, other_map):
     foreign_step = step_of(other_map, "call")
 
     for data in (
-        form_data(owner=foreign_owner.pk),
-        form_data(step=foreign_step.pk),
+        metric_form_data(owner=foreign_owner.pk),
+        metric_form_data(step=foreign_step.pk),
     ):
         response = alice_client.post(url("metric-create"), data)
         assert response.status_code == 422
@@ -237,9 +221,9 @@ def test_a_foreign_owner_or_step_is_refused(alice_client, other_co, other_map):
 
 def test_a_member_may_not_create_or_edit(bob_client, metric):
     assert bob_client.get(url("metric-create")).status_code == 403
-    assert bob_client.post(url("metric-create"), form_data()).status_code == 403
+    assert bob_client.post(url("metric-create"), metric_form_data()).status_code == 403
     edit = url("metric-edit", pk=metric.pk)
-    assert bob_client.post(edit, form_data(name="Hacked")).status_code == 403
+    assert bob_client.post(edit, metric_form_data(name="Hacked")).status_code == 403
     assert Metric.objects.get().name == "Webinar attendees"
 
 
@@ -247,7 +231,7 @@ def test_an_editor_edits_a_metric(alice_client, metric):
     edit = url("metric-edit", pk=metric.pk)
     assert 'value="Webinar attendees"' in alice_client.get(edit).content.decode()
 
-    response = alice_client.post(edit, form_data(name="Webinar seats", goal=""))
+    response = alice_client.post(edit, metric_form_data(name="Webinar seats", goal=""))
 
     metric.refresh_from_db()
     assert response.status_code == 302
@@ -256,7 +240,7 @@ def test_an_editor_edits_a_metric(alice_client, metric):
 
 def test_editing_keeps_its_own_name_allowed(alice_client, metric):
     response = alice_client.post(
-        url("metric-edit", pk=metric.pk), form_data(name="Webinar Attendees")
+        url("metric-edit", pk=metric.pk), metric_form_data(name="Webinar Attendees")
     )
     assert response.status_code == 302
 
@@ -493,9 +477,11 @@ def test_a_goal_takes_the_precision_it_is_shown_with(
 ):
     acme.currency = currency
     acme.save()
-    response = alice_client.post(url("metric-create"), form_data(unit=unit, goal=goal))
+    response = alice_client.post(
+        url("metric-create"), metric_form_data(unit=unit, goal=goal)
+    )
     assert response.status_code == 422
     assert problem in response.content.decode()
     assert not Metric.objects.exists()
-    ok = alice_client.post(url("metric-create"), form_data(unit=unit, goal="5"))
+    ok = alice_client.post(url("metric-create"), metric_form_data(unit=unit, goal="5"))
     assert ok.status_code == 302

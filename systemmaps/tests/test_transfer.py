@@ -386,7 +386,12 @@ def graphs(draw):
                     ),
                 }
             )
-    name = draw(text.filter(lambda t: len(t) <= 200))
+    # A map's name is one line (labels and notes may break lines).
+    name = draw(
+        st.text(
+            st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), max_size=200
+        )
+    )
     return validate_graph(
         {"schema_version": 1, "name": name, "nodes": nodes, "edges": edges}
     )

@@ -19,6 +19,7 @@ from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
 from hourglass.http import INVALID, download, printable
 from hourglass.models import Role
+from hourglass.validators import one_line
 
 from .. import layout, selectors, services
 from ..access import get_map_for_member
@@ -178,7 +179,9 @@ def map_import(request: BusinessRequest) -> HttpResponse:
             problems = [printable(problem) for problem in invalid.problems]
         else:
             steps, unknown = selectors.owners_by_email(request.business, imported.steps)
-            name = (imported.graph["name"] or upload.name.rsplit(".", 1)[0])[:200]
+            name = (imported.graph["name"] or one_line(upload.name.rsplit(".", 1)[0]))[
+                :200
+            ]
             system_map = services.map_import(
                 business=request.business,
                 acting_user=request.user,
