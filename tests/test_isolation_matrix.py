@@ -131,12 +131,14 @@ ROUTES: dict[str, Route] = {
     "systemmaps:map-delete": Route(MAP, read=None, write=EDITOR),
     "systemmaps:map-restore": Route({"pk": "trashed_map"}, read=None, write=OWNER),
     "systemmaps:map-export": Route({"pk": "map", "fmt": "fmt"}),
+    "systemmaps:map-drawing": Route(MAP),
     "systemmaps:map-graph": Route(MAP, write=EDITOR, json=True),
     # Writes nothing, but only editors lay out a drawing they are editing.
     "systemmaps:map-layout": Route(MAP, read=None, write=EDITOR, json=True),
     "systemmaps:map-analysis": Route(MAP),
     "systemmaps:revision-list": Route(MAP),
     "systemmaps:revision-detail": Route({"pk": "map", "version": "version"}),
+    "systemmaps:revision-drawing": Route({"pk": "map", "version": "version"}),
     "systemmaps:revision-restore": Route(
         {"pk": "map", "version": "version"}, read=None, write=EDITOR
     ),
