@@ -22,9 +22,46 @@ pytest.register_assert_rewrite(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_run_folders(tmp_path_factory):
+    """The embedded default's shared cache files and filesystem broker folders
+    (hourglass/settings.py, under var/) are this test run's own, in a temporary
+    folder, so a parallel run or a developer's `make run` never sees them. Redis
+    (CACHE_URL, CELERY_BROKER_URL) is left as configured."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from hourglass.celery import app
+    from metrics.tests.utils import use_broker
+
+    caches = {**settings.CACHES}
+    for alias, config in caches.items():
+        if config["BACKEND"].endswith("FileBasedCache"):
+            folder = tmp_path_factory.mktemp(f"cache-{alias}")
+            caches[alias] = {**config, "LOCATION": str(folder)}
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    if saved[0].startswith("filesystem://"):
+        broker = tmp_path_factory.mktemp("broker")
+        for name in ("queue", "processed", "control"):
+            (broker / name).mkdir()
+        use_broker(
+            saved[0],
+            {
+                "data_folder_in": str(broker / "queue"),
+                "data_folder_out": str(broker / "queue"),
+                "processed_folder": str(broker / "processed"),
+                "control_folder": str(broker / "control"),
+                "store_processed": False,
+            },
+        )
+    with override_settings(CACHES=caches):
+        yield
+    use_broker(*saved)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts and ends with an empty cache: the map page caches its
+    """Every test starts and ends with an empty cache: the worker caches a map's
     drawing and the review its figures by pk, which rolled-back tests hand out
     again, and the rate limits (hourglass/ratelimit.py) count there."""
     from django.core.cache import cache

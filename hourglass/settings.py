@@ -125,13 +125,16 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------
-# Cache (local memory by default; CACHE_URL=redis://host:6379/1 in production)
+# Cache (files under var/cache by default; CACHE_URL=redis://host:6379/1 in production)
 # ---------------------------------------------------------------------------
 
-# Holds the drawn map SVGs and the weekly review's rendered figures. With several
-# web processes it must be Redis, shared by all of them; local memory is one
-# process's own (the embedded default runs one).
+# Holds the drawn maps (systemmaps/rendering.py: the worker draws them, the web
+# process serves them), the weekly review's rendered figures and the rate
+# limits' counts, so every web process and worker must see the same one: Redis
+# when there is one; else files under CACHE_DIR, shared by the embedded
+# default's web server and worker on one machine.
 CACHE_URL = env.str("CACHE_URL", default="")
+CACHE_DIR = Path(env.str("CACHE_DIR", default=str(VAR_DIR / "cache")))
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(
@@ -147,13 +150,33 @@ if CACHE_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "hourglass",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=3000)},
         }
     }
 # How long a rendered weekly review is kept. Its key changes with every rollup
 # and rename, so this only bounds how long superseded renderings take memory.
 REVIEW_CACHE_SECONDS = env.int("REVIEW_CACHE_SECONDS", default=60 * 60 * 24)
+
+# ---------------------------------------------------------------------------
+# Map drawings and tidy-up (systemmaps/rendering.py)
+# ---------------------------------------------------------------------------
+
+# The worker draws a map (Graphviz) within this many seconds, else the drawing
+# fails with a message and the failure is remembered for
+# MAP_DRAWING_FAILURE_SECONDS, so a map that cannot draw does not tie up the
+# workers again. A drawing not ready after MAP_DRAWING_PENDING_SECONDS (a lost
+# job) is queued again.
+MAP_DRAWING_TIMEOUT = env.float("MAP_DRAWING_TIMEOUT", default=20.0)
+MAP_DRAWING_SECONDS = env.int("MAP_DRAWING_SECONDS", default=60 * 60 * 24)
+MAP_DRAWING_FAILURE_SECONDS = env.int("MAP_DRAWING_FAILURE_SECONDS", default=60 * 60)
+MAP_DRAWING_PENDING_SECONDS = env.int("MAP_DRAWING_PENDING_SECONDS", default=120)
+# Tidy-up (and the editor's layout.json) run Graphviz in the request, so they
+# refuse larger maps and stop Graphviz after MAP_TIDY_TIMEOUT seconds.
+MAP_TIDY_MAX_STEPS = env.int("MAP_TIDY_MAX_STEPS", default=400)
+MAP_TIDY_MAX_ARROWS = env.int("MAP_TIDY_MAX_ARROWS", default=800)
+MAP_TIDY_TIMEOUT = env.float("MAP_TIDY_TIMEOUT", default=5.0)
 
 # ---------------------------------------------------------------------------
 # Accounts

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from .views import (
     api,
+    drawings,
     editor,
     maps,
     outline,
@@ -75,6 +76,7 @@ map_patterns = [
     path("<int:pk>/delete/", maps.map_delete, name="map-delete"),
     path("<int:pk>/restore/", maps.map_restore, name="map-restore"),
     path("<int:pk>/export.<str:fmt>", maps.map_export, name="map-export"),
+    path("<int:pk>/drawing/", drawings.map_drawing, name="map-drawing"),
     path("<int:pk>/graph.json", api.graph, name="map-graph"),
     path("<int:pk>/layout.json", api.layout_json, name="map-layout"),
     path("<int:pk>/analysis.json", api.analysis_json, name="map-analysis"),
@@ -83,6 +85,11 @@ map_patterns = [
         "<int:pk>/revisions/<int:version>/",
         revisions.revision_detail,
         name="revision-detail",
+    ),
+    path(
+        "<int:pk>/revisions/<int:version>/drawing/",
+        drawings.revision_drawing,
+        name="revision-drawing",
     ),
     path(
         "<int:pk>/revisions/<int:version>/restore/",

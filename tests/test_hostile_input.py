@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from hourglass.archive import csv_unsafe
 from hourglass.models import Business
+from hourglass.tests.utils import get_drawn
 from metrics import csvio, weeks
 from metrics.models import (
     Entry,
@@ -660,7 +661,7 @@ def assert_inert_svg(svg: bytes) -> None:
 
 
 def test_svg_export_shows_markup_as_text_and_runs_nothing(editor, markup_map):
-    response = editor.get(map_url("map-export", markup_map, fmt="svg"))
+    response = get_drawn(editor, map_url("map-export", markup_map, fmt="svg"))
 
     assert response.status_code == 200
     assert_inert_svg(response.content)
@@ -672,7 +673,7 @@ def test_svg_export_shows_markup_as_text_and_runs_nothing(editor, markup_map):
 
 
 def test_the_map_page_drawing_is_inert(editor, markup_map):
-    html = editor.get(markup_map.get_absolute_url()).content.decode()
+    html = get_drawn(editor, markup_map.get_absolute_url()).content.decode()
 
     drawings = re.findall(r"<svg\b.*?</svg>", html, re.S)
     assert len(drawings) >= 2  # the logo and the map
@@ -684,7 +685,7 @@ def test_the_map_page_drawing_is_inert(editor, markup_map):
 
 
 def test_pdf_export_carries_no_active_content(editor, markup_map):
-    response = editor.get(map_url("map-export", markup_map, fmt="pdf"))
+    response = get_drawn(editor, map_url("map-export", markup_map, fmt="pdf"))
 
     assert response.status_code == 200
     pdf = response.content

@@ -1,6 +1,7 @@
 """Helpers shared by every app's tests: the standing cast's password, the htmx
-header, logging a browser in, waiting on the page's script, the URLs under
-/b/<slug>/, and snapshots and readers of the core app's pages and rows."""
+header, logging a browser in, waiting on the page's script, a page after the
+worker drew its map, the URLs under /b/<slug>/, and snapshots and readers of the
+core app's pages and rows."""
 
 import re
 import time
@@ -48,6 +49,24 @@ def signup_data(**overrides) -> dict:
 # ---------------------------------------------------------------------------
 # Browser tests
 # ---------------------------------------------------------------------------
+
+
+def get_drawn(client: Client, url: str, **extra):
+    """GET `url` once the worker has drawn what it shows (a map page, a version
+    page, a download): the first load queues the drawing, which the real task
+    (systemmaps.tasks.map_draw) then draws here, eagerly, into the shared cache,
+    and the second load is returned."""
+    from django.test import TestCase
+
+    from hourglass.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            client.get(url, **extra)
+    finally:
+        app.conf.task_always_eager = False
+    return client.get(url, **extra)
 
 
 def login_browser(page_or_context, live_server, user):

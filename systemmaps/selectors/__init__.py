@@ -2,7 +2,7 @@
 (the hourglass overview, the team chart, the weekly review). Other apps import
 this package, never the models behind it.
 
-- `maps`: lists, one map's graph and step details, versions, the drawing;
+- `maps`: lists, one map's graph and step details, versions (drawings: `rendering`);
 - `reports`: annual cost totals and the gap reports;
 - `steps`: the steps people own — My steps, the chart, a step's page, runs.
 """
@@ -14,7 +14,6 @@ from .maps import (
     is_stage_entry,
     labelled_analysis,
     map_list,
-    map_svg,
     maps_as_of,
     maps_by_stage,
     member_emails,
@@ -26,6 +25,7 @@ from .maps import (
     steps_of,
     trash,
     trash_count,
+    version_graph,
     with_owner_ids,
     work_steps,
 )
@@ -83,7 +83,6 @@ __all__ = [
     "map_cost_total",
     "map_gaps",
     "map_list",
-    "map_svg",
     "maps_as_of",
     "maps_by_stage",
     "member_emails",
@@ -103,6 +102,7 @@ __all__ = [
     "steps_of",
     "trash",
     "trash_count",
+    "version_graph",
     "with_owner_ids",
     "work_steps",
 ]

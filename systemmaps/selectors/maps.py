@@ -1,19 +1,16 @@
-"""Reads of maps: lists, one map's graph and step details, its versions and its
-drawing, shaped for pages (and for other apps' pages, through the package)."""
+"""Reads of maps: lists, one map's graph and step details, its versions (their
+drawings are systemmaps/rendering.py's), shaped for pages (and for other apps'
+pages, through the package)."""
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from hourglass.models import STAGE_ORDER, Business, Membership, Stage
 
 from .. import graph as map_graph
-from .. import layout
 from ..document import SCHEMA_VERSION, WORK_KINDS
 from ..models import (
     STEP_COPY_COLUMNS,
@@ -24,10 +21,6 @@ from ..models import (
     Revision,
     SystemMap,
 )
-
-# How long a drawing of a version is kept, and a failure to draw it.
-SVG_SECONDS = 60 * 60 * 24
-SVG_FAILURE_SECONDS = 60 * 60
 
 
 def maps_by_stage(business: Business) -> dict[str, list[SystemMap]]:
@@ -313,46 +306,28 @@ def owners_by_email(
 
 
 # ---------------------------------------------------------------------------
-# The drawing and the analysis of a version
+# A version and its analysis
 # ---------------------------------------------------------------------------
 
 
-def map_svg(
-    system_map: SystemMap, graph: dict, version: int, details: dict | None = None
-) -> tuple[str, str]:
-    """(svg, error) of a version of a map; cached, since versions never change.
-
-    Owners, critical flags and automation (`details`) change without a new
-    version, so they are part of the key.
-    """
-    key = f"systemmaps:svg:{system_map.pk}:{version}"
-    if details:
-        digest = hashlib.sha256(
-            json.dumps(details, sort_keys=True).encode("utf-8")
-        ).hexdigest()
-        key = f"{key}:{digest[:20]}"
-    svg = cache.get(key)
-    if svg is None:
-        # A version Graphviz could not draw in time will not draw faster on the
-        # next page load: remember the failure instead of tying up a worker again.
-        failure = cache.get(f"{key}:error")
-        if failure:
-            return "", failure
-        try:
-            svg = layout.export(
-                graph["nodes"],
-                graph["edges"],
-                fmt="svg",
-                title=graph.get("name"),
-                details=details,
-            ).decode("utf-8")
-        except layout.LayoutError as error:
-            cache.set(f"{key}:error", str(error), SVG_FAILURE_SECONDS)
-            return "", str(error)
-        # Drop the XML prologue and doctype so the SVG can sit inside the page.
-        svg = svg[svg.index("<svg") :]
-        cache.set(key, svg, SVG_SECONDS)
-    return svg, ""
+def version_graph(
+    system_map: SystemMap, version: int, *, with_details: bool
+) -> tuple[dict[str, Any], dict | None] | None:
+    """(graph, details) of a version of the map, nothing drawn: the current
+    version from its rows, an older one from its revision (None when the map
+    has no such version); `details` are the steps' badges (`step_badges`) when
+    `with_details`, else None. What the map page and its drawing show."""
+    if version == system_map.version:
+        graph = graph_of(system_map)
+    else:
+        graph = (
+            Revision.objects.filter(map=system_map, version=version)
+            .values_list("graph", flat=True)
+            .first()
+        )
+        if graph is None:
+            return None
+    return graph, step_badges(system_map) if with_details else None
 
 
 def labelled_analysis(graph: dict) -> dict:

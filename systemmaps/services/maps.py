@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from hourglass.locks import business_write, lock_businesses, retrying
 from hourglass.models import STAGE_ORDER, Business, User
 
-from .. import layout
+from .. import rendering
 from ..document import WORK_KINDS, empty_graph
 from ..graph import has_errors, lint
 from ..models import (
@@ -252,9 +252,10 @@ def map_update(
 
 def map_tidy(*, system_map: SystemMap, acting_user: User | None) -> SaveResult:
     """Lay the saved map out left to right with Graphviz, as a new version.
-    LayoutError (nothing saved) when Graphviz cannot."""
+    LayoutError (nothing saved) when Graphviz cannot, or the map is too big to
+    tidy up in a request (`rendering.tidy_positions`)."""
     graph = graph_of(system_map)
-    positions = layout.tidy_positions(graph["nodes"], graph["edges"])
+    positions = rendering.tidy_positions(graph["nodes"], graph["edges"])
     for node in graph["nodes"]:
         node["x"], node["y"] = positions[node["id"]]["x"], positions[node["id"]]["y"]
     return map_save_graph(

@@ -1,6 +1,6 @@
 """Fixtures of the systemmaps tests, shared with every app's tests (a plugin of the
 root conftest): the webinar map of acme and a map of other_co, two of the
-webinar's steps, and alice's browser page."""
+webinar's steps, alice's browser page, and a worker that draws maps."""
 
 import pytest
 
@@ -60,3 +60,15 @@ def alice_phone_page(alice_page):
     """alice's page at phone width."""
     alice_page.set_viewport_size({"width": 375, "height": 800})
     return alice_page
+
+
+@pytest.fixture
+def map_worker(transactional_db, celery_broker):
+    """A real Celery worker (a thread of the test process) on the test's own
+    broker: it draws the maps the pages queue (systemmaps.tasks.map_draw)."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        celery_broker, pool="solo", perform_ping_check=False, shutdown_timeout=10
+    ):
+        yield

@@ -5,7 +5,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_map_page_fits_a_phone_and_the_drawing_scrolls_inside_it(
-    alice_phone_page: Page, live_server, webinar_map
+    alice_phone_page: Page, live_server, map_worker, webinar_map
 ):
     page = alice_phone_page
     page.goto(live_server.url + webinar_map.get_absolute_url())

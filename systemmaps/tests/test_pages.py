@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from hourglass.tests.utils import get_drawn
 from systemmaps import document, selectors, services
 from systemmaps.builtin import TEMPLATES
 from systemmaps.models import MapStatus, Node, Revision, SystemMap
@@ -211,7 +212,7 @@ def test_map_page_draws_the_map_inline_without_any_script(alice_client, acme, al
     graph["nodes"][1]["label"] = "<script>alert('map')</script> nurture"
     system_map = make_map(acme, alice, "Webinar to client", graph=graph)
 
-    response = alice_client.get(system_map.get_absolute_url())
+    response = get_drawn(alice_client, system_map.get_absolute_url())
 
     assert response.status_code == 200
     svg = svg_in(response.text, "map-svg")
@@ -579,7 +580,7 @@ def _is_json_map(body: bytes) -> bool:
     ],
 )
 def test_export(client_for, bob, webinar_map, fmt, content_type, looks_right):
-    response = client_for(bob).get(url("map-export", webinar_map, fmt=fmt))
+    response = get_drawn(client_for(bob), url("map-export", webinar_map, fmt=fmt))
 
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
@@ -599,7 +600,9 @@ def test_export_file_name_carries_the_current_version(alice_client, webinar_map)
         expected_version=1,
     )
 
-    response = alice_client.get(url("map-export", webinar_map, fmt="svg") + "?inline=1")
+    response = get_drawn(
+        alice_client, url("map-export", webinar_map, fmt="svg") + "?inline=1"
+    )
 
     assert (
         response["Content-Disposition"] == 'inline; filename="webinar-revised-v2.svg"'
@@ -833,8 +836,8 @@ def test_member_sees_the_versions_but_no_restore_button(client_for, bob, two_ver
 def test_version_page_draws_that_version(client_for, bob, two_versions):
     client = client_for(bob)
 
-    first = client.get(url("revision-detail", two_versions, version=1))
-    second = client.get(url("revision-detail", two_versions, version=2))
+    first = get_drawn(client, url("revision-detail", two_versions, version=1))
+    second = get_drawn(client, url("revision-detail", two_versions, version=2))
 
     assert first.status_code == second.status_code == 200
     first_svg = svg_in(first.text, "revision-svg")
@@ -1057,10 +1060,11 @@ def test_map_page_says_when_graphviz_fails_and_does_not_retry_each_load(
     monkeypatch.setenv("GRAPHVIZ_DOT", str(fake_dot))
     url = webinar_map.get_absolute_url()
 
-    first = alice_client.get(url)
-    second = alice_client.get(url)
+    first = get_drawn(alice_client, url)
+    second = get_drawn(alice_client, url)
 
     assert first.status_code == second.status_code == 200
+    assert "boom" in second.content.decode()
     assert 'role="alert"' in second.content.decode()
     assert 'data-testid="map-svg"' not in second.content.decode()
     assert calls.read_text().count("run") == 1

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hourglass.archive import ImportInvalid
 from hourglass.models import Stage
 from hourglass.tests.factories import MembershipFactory, UserFactory
+from hourglass.tests.utils import get_drawn
 from systemmaps import services
 from systemmaps.builtin import get_template
 from systemmaps.models import (
@@ -776,7 +777,7 @@ def test_svg_and_mermaid_exports_show_owner_critical_and_automation(
 ):
     client = client_for(bob)
 
-    svg = client.get(page_url("map-export", detailed_map, fmt="svg")).content
+    svg = get_drawn(client, page_url("map-export", detailed_map, fmt="svg")).content
     mermaid = client.get(page_url("map-export", detailed_map, fmt="mmd")).content
 
     text = svg.decode()
@@ -798,7 +799,7 @@ def test_owner_names_with_markup_are_escaped_in_the_exports(
     services.step_update(node=node_of(webinar_map, "call"), owner=owner)
     client = client_for(alice)
 
-    svg = client.get(page_url("map-export", webinar_map, fmt="svg")).content
+    svg = get_drawn(client, page_url("map-export", webinar_map, fmt="svg")).content
     mermaid = client.get(page_url("map-export", webinar_map, fmt="mmd")).content
 
     assert user.initials == '<"'
@@ -815,7 +816,7 @@ def test_map_page_drawing_follows_owner_changes_without_a_new_version(
     client = client_for(alice)
 
     def drawing() -> str:
-        page = client.get(page_url("map-detail", webinar_map)).content.decode()
+        page = get_drawn(client, page_url("map-detail", webinar_map)).content.decode()
         svg = page[page.index('data-testid="map-svg"') :]
         return svg[: svg.index("</svg>")]
 

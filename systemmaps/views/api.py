@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from hourglass.access import BusinessRequest, business_view
 from hourglass.models import Role
 
-from .. import layout, selectors, services
+from .. import layout, rendering, selectors, services
 from ..access import get_map_for_member
 from ..graph import analyse
 from ..models import SystemMap
@@ -189,8 +189,10 @@ def layout_json(request: BusinessRequest, pk: int) -> HttpResponse:
     if error:
         return error
     try:
-        positions = layout.tidy_positions(document["nodes"], document["edges"])
+        positions = rendering.tidy_positions(document["nodes"], document["edges"])
     except layout.LayoutError as failure:
+        if failure.code == "too_big":
+            return _error(422, "too-big", str(failure))
         return _error(503, "layout-failed", str(failure))
     return JsonResponse({"positions": positions})
 

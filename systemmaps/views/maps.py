@@ -21,15 +21,17 @@ from hourglass.http import INVALID, download, printable
 from hourglass.models import Role
 from hourglass.validators import one_line
 
-from .. import layout, selectors, services
+from .. import rendering, selectors, services
 from ..access import get_map_for_member
 from ..builtin import TEMPLATES, get_template
 from ..document import TASK, TERMINUS, chain_graph
 from ..forms import ImportForm, MapFilterForm, MapForm, WizardForm
 from ..graph import ERROR, lint
+from ..layout import LayoutError
 from ..mermaid import to_mermaid
 from ..models import TRASH_DAYS, NodeKind, SystemMap
 from ..transfer import export_json, import_document
+from .drawings import map_drawing_context
 
 REVISIONS_ON_MAP_PAGE = 10
 
@@ -207,14 +209,14 @@ def map_import(request: BusinessRequest) -> HttpResponse:
 @require_safe
 def map_detail(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
-    graph = selectors.graph_of(system_map)
-    badges = selectors.step_badges(system_map)
-    svg, svg_error = selectors.map_svg(system_map, graph, system_map.version, badges)
+    graph, badges = selectors.version_graph(
+        system_map, system_map.version, with_details=True
+    )
     findings = lint(graph["nodes"], graph["edges"])
     context = {
+        # The worker draws the map; the page shows it or a placeholder.
+        **(map_drawing_context(request, system_map, badges) if graph["nodes"] else {}),
         "map": system_map,
-        "svg": svg,
-        "svg_error": svg_error,
         "findings": findings,
         "errors": [f for f in findings if f.severity == ERROR],
         "analysis": selectors.labelled_analysis(graph),
@@ -266,7 +268,7 @@ def map_tidy(request: BusinessRequest, pk: int) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     try:
         services.map_tidy(system_map=system_map, acting_user=request.user)
-    except layout.LayoutError as error:
+    except LayoutError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The map is tidied up, flowing left to right."))
@@ -305,16 +307,11 @@ def map_restore(request: BusinessRequest, pk: int) -> HttpResponse:
 
 
 def _export_body(system_map: SystemMap, fmt: str) -> bytes:
-    """The map as a file of `fmt`; LayoutError when Graphviz cannot draw it."""
+    """The map as a JSON or Mermaid file (the drawings are the worker's)."""
     graph = selectors.graph_of(system_map)
     if fmt == "json":
         return export_json(graph, selectors.export_steps(system_map))
-    badges = selectors.step_badges(system_map)
-    if fmt == "mmd":
-        return to_mermaid(graph, badges).encode("utf-8")
-    return layout.export(
-        graph["nodes"], graph["edges"], fmt=fmt, title=system_map.name, details=badges
-    )
+    return to_mermaid(graph, selectors.step_badges(system_map)).encode("utf-8")
 
 
 @business_view()
@@ -323,11 +320,27 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404("No such format")
     system_map = get_map_for_member(request, pk)
-    try:
+    if fmt in rendering.FORMATS:
+        badges = selectors.step_badges(system_map)
+        drawing = rendering.drawing(system_map, system_map.version, badges, fmt)
+        if drawing.failed:
+            messages.error(request, drawing.message)
+            return redirect(system_map)
+        if drawing.pending:
+            # The worker draws the file; this page asks again until it is there
+            # (a waiting page is not counted as a download).
+            context = {"map": system_map, "fmt": fmt}
+            return render(
+                request, "systemmaps/map_export_preparing.html", context, status=202
+            )
+        body = drawing.body
+    else:
         body = _export_body(system_map, fmt)
-    except layout.LayoutError as error:
-        messages.error(request, str(error))
-        return redirect(system_map)
+    refusal = ratelimit.hit(
+        "export", user=request.user.pk, business=request.business.pk
+    )
+    if refusal:
+        return ratelimit.refused_page(request, refusal)
     response = download(
         body,
         content_type=EXPORT_TYPES[fmt],

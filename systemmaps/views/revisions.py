@@ -12,6 +12,7 @@ from hourglass.models import Role
 from .. import selectors, services
 from ..access import get_map_for_member, get_revision_for_member
 from ..graph import lint
+from .drawings import revision_drawing_context
 
 
 @business_view()
@@ -27,12 +28,11 @@ def revision_list(request: BusinessRequest, pk: int) -> HttpResponse:
 def revision_detail(request: BusinessRequest, pk: int, version: int) -> HttpResponse:
     revision = get_revision_for_member(request, pk, version)
     graph = revision.graph
-    svg, svg_error = selectors.map_svg(revision.map, graph, revision.version)
     context = {
+        # The worker draws the version; the page shows it or a placeholder.
+        **revision_drawing_context(request, revision.map, revision.version),
         "map": revision.map,
         "revision": revision,
-        "svg": svg,
-        "svg_error": svg_error,
         "findings": lint(graph["nodes"], graph["edges"]),
     }
     return render(request, "systemmaps/revision_detail.html", context)
