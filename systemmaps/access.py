@@ -101,6 +101,7 @@ def get_run_for_member(
     runs = ChecklistRun.objects.filter(
         node__map__business=request.business,
         node__map__deleted_at__isnull=True,
+        node__deleted_at__isnull=True,
     ).select_related("node__map__business", "node__owner__user", "started_by")
     checklist_run = one_or_404(runs, "No such run", pk=run)
     if for_work:
