@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -428,12 +429,14 @@ def maps_purge_deleted() -> int:
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
     expired = SystemMap.objects.filter(deleted_at__lte=cutoff)
     expired_steps = Node.all_objects.filter(deleted_at__lte=cutoff)
-    # Their steps' rollup rows go with them: the businesses' locks first.
+    # Their steps' rollup rows go with them: the businesses' locks first (read
+    # in one query, the maps' and the steps' together).
     lock_businesses(
-        {
-            *expired.values_list("business_id", flat=True),
-            *expired_steps.values_list("map__business_id", flat=True),
-        }
+        SystemMap.objects.filter(
+            Q(deleted_at__lte=cutoff) | Q(pk__in=expired_steps.values("map_id"))
+        )
+        .order_by()
+        .values_list("business_id", flat=True)
     )
     _total, per_model = expired.delete()
     expired_steps.delete()
