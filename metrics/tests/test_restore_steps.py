@@ -27,23 +27,13 @@ from metrics.tests.factories import EntryFactory, MetricFactory
 from metrics.tests.utils import unescaped_text_of
 from systemmaps import services as map_services
 from systemmaps.models import TRASH_DAYS, Node, Revision
-from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.factories import webinar_graph, without_steps
 
 CALL = "Webinar to client: Consultation call"
 
 
 def without_call() -> dict:
-    """The webinar system without “Consultation call”: a yes goes straight to
-    the proposal."""
-    graph = webinar_graph()
-    graph["nodes"] = [n for n in graph["nodes"] if n["id"] != "call"]
-    graph["edges"] = [
-        e for e in graph["edges"] if "call" not in (e["source"], e["target"])
-    ]
-    graph["edges"].append(
-        {"id": "e-skip", "source": "booked", "target": "proposal", "label": "yes"}
-    )
-    return graph
+    return without_steps(webinar_graph(), "call")
 
 
 def save(system_map, graph, user):

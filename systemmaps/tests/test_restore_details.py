@@ -26,7 +26,7 @@ from systemmaps.models import (
     StepFlag,
 )
 
-from .factories import chain_graph, make_map, webinar_graph
+from .factories import chain_graph, make_map, webinar_graph, without_steps
 from .utils import membership, step, step_url
 
 WORDS = (
@@ -37,22 +37,6 @@ WORDS = (
     "The line drops",
     "Phone app",
 )
-
-
-def without(graph: dict, *client_ids: str) -> dict:
-    """`graph` with the shapes `client_ids` and their arrows taken out; without
-    “Consultation call”, the yes of “Booked a consultation?” goes straight to
-    the proposal."""
-    graph = json.loads(json.dumps(graph))
-    graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in client_ids]
-    graph["edges"] = [
-        e for e in graph["edges"] if not {e["source"], e["target"]} & set(client_ids)
-    ]
-    if "call" in client_ids:
-        graph["edges"].append(
-            {"id": "e-skip", "source": "booked", "target": "proposal", "label": "yes"}
-        )
-    return graph
 
 
 @pytest.fixture
@@ -192,7 +176,7 @@ def test_a_save_without_a_step_hides_it_from_every_page_and_file(
         client_for(bob), [urls[9]]
     )[urls[9]]
 
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
 
     assert words_shown(client_for(alice), urls) == {url: set() for url in urls}
     assert words_shown(client_for(bob), [urls[9]]) == {urls[9]: set()}
@@ -209,7 +193,7 @@ def test_a_save_without_a_step_hides_it_from_every_page_and_file(
 def test_a_save_without_a_step_keeps_its_row_and_details(alice, webinar_map, call):
     kept = details(call.pk)
 
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
 
     assert not Node.objects.filter(pk=call.pk).exists()
     assert Node.all_objects.get(pk=call.pk).deleted_at is not None
@@ -225,7 +209,7 @@ def test_restoring_the_old_revision_brings_back_every_detail(
     client_for, alice, bob, webinar_map, call
 ):
     kept = details(call.pk)
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
     old = Revision.objects.get(map=webinar_map, version=1)
 
     services.revision_restore(system_map=webinar_map, revision=old, acting_user=alice)
@@ -259,7 +243,7 @@ def test_an_undo_in_the_editor_brings_them_back(alice_client, alice, webinar_map
             headers={"If-Match": f'"{version}"'},
         )
 
-    assert put(without(webinar_graph(), "call"), 1).status_code == 200
+    assert put(without_steps(webinar_graph(), "call"), 1).status_code == 200
     assert put(webinar_graph(), 2).status_code == 200
 
     assert Node.objects.get(map=webinar_map, client_id="call").pk == call.pk
@@ -272,7 +256,7 @@ def test_an_undo_in_the_editor_brings_them_back(alice_client, alice, webinar_map
 def test_a_step_deleted_twice_comes_back_twice(alice, webinar_map, call):
     kept = details(call.pk)
     for _ in range(2):
-        save(webinar_map, without(webinar_graph(), "call"), alice)
+        save(webinar_map, without_steps(webinar_graph(), "call"), alice)
         save(webinar_map, webinar_graph(), alice)
 
     assert details(call.pk) == kept
@@ -280,7 +264,7 @@ def test_a_step_deleted_twice_comes_back_twice(alice, webinar_map, call):
 
 
 def test_a_returning_step_takes_the_drawing_of_the_save(alice, webinar_map, call):
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
     graph = webinar_graph()
     for node in graph["nodes"]:
         if node["id"] == "call":
@@ -303,7 +287,7 @@ def test_a_returning_step_takes_the_drawing_of_the_save(alice, webinar_map, call
 
 
 def test_a_duplicate_and_the_files_carry_no_deleted_step(alice, webinar_map, call):
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
 
     copy = services.map_duplicate(system_map=webinar_map, acting_user=alice)
 
@@ -318,7 +302,7 @@ def test_a_duplicate_and_the_files_carry_no_deleted_step(alice, webinar_map, cal
 def test_an_archive_of_a_map_with_a_deleted_step_imports(
     alice, acme, webinar_map, call
 ):
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
 
     new, _warnings = archive.business_import(
         raw=archive.archive_export(acme), acting_user=alice
@@ -334,9 +318,9 @@ def test_an_archive_of_a_map_with_a_deleted_step_imports(
 
 
 def test_the_purge_deletes_steps_deleted_over_trash_days_ago(alice, webinar_map, call):
-    save(webinar_map, without(webinar_graph(), "call"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call"), alice)
     nurture = step(webinar_map, "nurture")
-    save(webinar_map, without(webinar_graph(), "call", "nurture"), alice)
+    save(webinar_map, without_steps(webinar_graph(), "call", "nurture"), alice)
     Node.all_objects.filter(pk=call.pk).update(
         deleted_at=timezone.now() - timedelta(days=TRASH_DAYS, minutes=1)
     )
