@@ -192,9 +192,13 @@ def test_a_save_without_a_step_hides_it_from_every_page_and_file(
 
 def test_a_save_without_a_step_keeps_its_row_and_details(alice, webinar_map, call):
     kept = details(call.pk)
+    assert annual_cost_of(webinar_map) == Decimal("6480.00")
 
     save(webinar_map, without_steps(webinar_graph(), "call"), alice)
 
+    # Its cost counts no more.
+    assert annual_cost_of(webinar_map) == 0
+    assert selectors.cost_totals(webinar_map.business).business.amount == 0
     assert not Node.objects.filter(pk=call.pk).exists()
     assert Node.all_objects.get(pk=call.pk).deleted_at is not None
     assert details(call.pk) == kept
