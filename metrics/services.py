@@ -62,7 +62,7 @@ def map_changed_receiver(
     *,
     business_id: int,
     map_id: int,
-    deleted_steps: list[int] = (),
+    deleted_steps: list[int] | None = None,
     returned_steps: dict[str, int] | None = None,
     **_kwargs,
 ) -> None:
