@@ -107,8 +107,9 @@ def export_part(business: Business) -> dict[str, bytes]:
     )
 
     def step_ref(node) -> tuple[str, str]:
-        # Only steps of live maps travel (trashed maps are not exported).
-        if node is None or node.map.deleted_at is not None:
+        # Only live steps of live maps travel (trashed maps and deleted steps
+        # are not exported).
+        if node is None or node.is_deleted or node.map.deleted_at is not None:
             return "", ""
         return str(node.map_id), node.client_id
 
@@ -352,6 +353,7 @@ def import_part(
         position = row["position"]
         if not (position.isascii() and position.isdigit()) or len(position) > 9:
             raise reader.error(_("“position” must be a whole number."))
+        step = step_for(reader, row)
         metrics[key] = Metric(
             business=business,
             name=name,
@@ -360,7 +362,11 @@ def import_part(
             direction=row["direction"],
             goal=reader.value(row, "goal"),
             owner=member(row["owner"]),
-            step=step_for(reader, row),
+            step=step,
+            # What Metric.save() sets, which bulk_create skips: the weeks are
+            # judged, and a deleted step linked again, by these.
+            step_map_id=step.map_id if step else None,
+            step_key=step.client_id if step else "",
             stage=row["stage"],
             in_funnel=row["in_funnel"] == "yes",
             position=int(row["position"]),

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Case, IntegerField, Max, When
 from django.utils import timezone
 
 from hourglass.locks import business_write
@@ -58,8 +58,34 @@ def _open_week_changed(business: Business) -> None:
     _queue_rollup(business.pk, weeks.current_week(business.timezone))
 
 
-def map_changed_receiver(*, business_id: int, **_kwargs) -> None:
-    """A map was saved, trashed or restored (`systemmaps.signals.map_changed`)."""
+def map_changed_receiver(
+    *,
+    business_id: int,
+    map_id: int,
+    deleted_steps: list[int] | None = None,
+    returned_steps: dict[str, int] | None = None,
+    **_kwargs,
+) -> None:
+    """A map was saved, trashed or restored (`systemmaps.signals.map_changed`).
+
+    A metric of a step the save left out loses its step, as it always has (its
+    `step_map` and `step_key` stay: the weeks that closed are judged by the map
+    as it was); one whose step comes back is measured there again. Issues keep
+    their step row, which reads as none while deleted (`Node.is_deleted`)."""
+    if deleted_steps:
+        Metric.objects.filter(step_id__in=deleted_steps).update(step=None)
+    if returned_steps:
+        Metric.objects.filter(
+            business_id=business_id,
+            step__isnull=True,
+            step_map_id=map_id,
+            step_key__in=returned_steps,
+        ).update(
+            step_id=Case(
+                *(When(step_key=key, then=pk) for key, pk in returned_steps.items()),
+                output_field=IntegerField(),
+            )
+        )
     business = Business.objects.only("timezone").get(pk=business_id)
     _open_week_changed(business)
 

@@ -97,10 +97,12 @@ def get_flag_for_member(
 def get_run_for_member(
     request: BusinessRequest, run: int, *, for_work: bool = False
 ) -> ChecklistRun:
-    """A checklist run of a step in a live map of the request's business, or 404."""
+    """A checklist run of a step (not deleted) in a live map of the request's
+    business, or 404."""
     runs = ChecklistRun.objects.filter(
         node__map__business=request.business,
         node__map__deleted_at__isnull=True,
+        node__deleted_at__isnull=True,
     ).select_related("node__map__business", "node__owner__user", "started_by")
     checklist_run = one_or_404(runs, "No such run", pk=run)
     if for_work:

@@ -143,6 +143,15 @@ class SystemMap(models.Model):
         return self.deleted_at + timedelta(days=TRASH_DAYS) if self.deleted_at else None
 
 
+class AliveNodeManager(models.Manager):
+    """The steps in their maps now: a save that leaves a step out only marks it
+    deleted (`deleted_at`), so a later save that brings its id back brings back
+    what hung on it. The default manager, so a map's `nodes` skip them too."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Node(models.Model):
     map = models.ForeignKey(
         SystemMap,
@@ -208,14 +217,32 @@ class Node(models.Model):
     # The standard operating procedure (the checklist items are ChecklistItem rows).
     sop_why = models.TextField(_("why it matters"), blank=True, max_length=5000)
     sop_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
+    # When a save of the map left the step out; purged TRASH_DAYS later
+    # (`maps_purge_deleted`). Joins from other tables filter on it themselves.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+
+    all_objects = models.Manager()
+    objects = AliveNodeManager()
 
     class Meta:
         verbose_name = _("step")
         verbose_name_plural = _("steps")
         ordering = ["map", "id"]
+        # The model's own manager and a map's `nodes` skip deleted steps; related
+        # lookups still see every row (a run's node, the purge's cascade).
+        default_manager_name = "objects"
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["map", "client_id"], name="node_unique_client_id_per_map"
+            ),
+        ]
+        indexes = [
+            # Only the deleted rows, for the purge; live rows cost nothing.
+            models.Index(
+                fields=["deleted_at"],
+                name="node_deleted_idx",
+                condition=models.Q(deleted_at__isnull=False),
             ),
         ]
 
@@ -235,6 +262,12 @@ class Node(models.Model):
     @property
     def is_work(self) -> bool:
         return self.kind in document.WORK_KINDS
+
+    @property
+    def is_deleted(self) -> bool:
+        """Left out by a save of its map: whatever still points at the row (a
+        meeting issue) shows no step until a save brings it back."""
+        return self.deleted_at is not None
 
     @property
     def effective_hourly_cost(self) -> Decimal | None:

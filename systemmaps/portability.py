@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,11 +108,14 @@ def export_part(business: Business) -> dict[str, bytes]:
     ).encode("utf-8")
 
     map_ids = [m.pk for m in maps]
+    # What hangs on the maps' steps, of the steps in them now (deleted ones stay
+    # behind: a save brings them back, an export does not carry them).
+    live_steps = Q(node__map_id__in=map_ids, node__deleted_at__isnull=True)
     # The place of each item in its checklist, as the map file lists them.
     places: dict[int, int] = {}
     counts: Counter = Counter()
     for pk, node_id in (
-        ChecklistItem.objects.filter(node__map_id__in=map_ids)
+        ChecklistItem.objects.filter(live_steps)
         .order_by("node_id", "position", "id")
         .values_list("pk", "node_id")
     ):
@@ -119,7 +123,7 @@ def export_part(business: Business) -> dict[str, bytes]:
         places[pk] = counts[node_id]
 
     runs = (
-        ChecklistRun.objects.filter(node__map_id__in=map_ids)
+        ChecklistRun.objects.filter(live_steps)
         .select_related("node", "started_by")
         .order_by("id")
     )
@@ -142,7 +146,9 @@ def export_part(business: Business) -> dict[str, bytes]:
         ),
     )
     ticks = (
-        RunTick.objects.filter(run__node__map_id__in=map_ids)
+        RunTick.objects.filter(
+            run__node__map_id__in=map_ids, run__node__deleted_at__isnull=True
+        )
         .select_related("ticked_by")
         .order_by("run_id", "ticked_at", "id")
     )
@@ -160,7 +166,7 @@ def export_part(business: Business) -> dict[str, bytes]:
         ),
     )
     flags = (
-        StepFlag.objects.filter(node__map_id__in=map_ids)
+        StepFlag.objects.filter(live_steps)
         .select_related("node", "created_by", "resolved_by")
         .order_by("id")
     )

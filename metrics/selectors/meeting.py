@@ -62,6 +62,8 @@ def issues_of_week(business: Business, week: date) -> tuple[list, list]:
     )
     still_open, resolved = [], []
     for issue in issues:
+        if issue.step is not None and issue.step.is_deleted:
+            issue.step = None
         if issue.resolved_week == week:
             resolved.append(issue)
         else:

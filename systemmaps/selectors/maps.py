@@ -203,7 +203,9 @@ def steps_of(system_map: SystemMap) -> dict[str, dict[str, Any]]:
         )
     }
     items = (
-        ChecklistItem.objects.filter(node__map=system_map)
+        ChecklistItem.objects.filter(
+            node__map=system_map, node__deleted_at__isnull=True
+        )
         .order_by("node_id", "position", "id")
         .values_list("node__client_id", "text")
     )

@@ -154,7 +154,9 @@ def _map_reports(
     maps and steps: steps, arrows, checklist sizes and open flags."""
     ids = [m.pk for m in maps]
     item_counts = dict(
-        ChecklistItem.objects.filter(node__map_id__in=ids)
+        ChecklistItem.objects.filter(
+            node__map_id__in=ids, node__deleted_at__isnull=True
+        )
         .values("node_id")
         .annotate(n=Count("pk"))
         .order_by()
@@ -162,7 +164,11 @@ def _map_reports(
     )
     flags: dict[int, list[dict]] = defaultdict(list)
     for flag in (
-        StepFlag.objects.filter(node__map_id__in=ids, resolved_at__isnull=True)
+        StepFlag.objects.filter(
+            node__map_id__in=ids,
+            node__deleted_at__isnull=True,
+            resolved_at__isnull=True,
+        )
         .order_by("created_at", "id")
         .values("node_id", "text", "created_at", "created_by__name")
     ):

@@ -101,6 +101,7 @@ def my_other_open_runs(membership: Membership) -> list[ChecklistRun]:
             started_by_id=membership.user_id,
             node__map__business_id=membership.business_id,
             node__map__deleted_at__isnull=True,
+            node__deleted_at__isnull=True,
         )
         .exclude(node__owner=membership)
         .select_related("node__map")

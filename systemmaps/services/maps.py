@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,17 +80,44 @@ def _update_steps(fields: list[str], rows: list[list[Any]]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
+@dataclass
+class StepChanges:
+    """What a save did to a map's steps besides the drawing: the pks of the steps
+    it left out (now deleted) and of those it brought back, by client id."""
+
+    deleted: list[int]
+    returned: dict[str, int]
+
+
+def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> StepChanges:
     """Make the map's rows equal the graph: steps updated in place by client id
     (what hangs on a step — owner, checklist, runs, metrics — survives a save),
-    arrows replaced."""
-    existing = {n.client_id: n for n in Node.objects.filter(map=system_map)}
+    arrows replaced. A step left out is only marked deleted, and a later save
+    with its id again brings the same row back, with all of that."""
+    existing = {n.client_id: n for n in Node.all_objects.filter(map=system_map)}
     wanted = {n["id"]: n for n in graph["nodes"]}
+    changes = StepChanges(
+        deleted=[
+            n.pk
+            for client_id, n in existing.items()
+            if client_id not in wanted and n.deleted_at is None
+        ],
+        returned={
+            client_id: n.pk
+            for client_id, n in existing.items()
+            if client_id in wanted and n.deleted_at is not None
+        },
+    )
 
     Edge.objects.filter(map=system_map).delete()
-    Node.objects.filter(
-        map=system_map, client_id__in=set(existing) - set(wanted)
-    ).delete()
+    if changes.deleted:
+        Node.all_objects.filter(pk__in=changes.deleted).update(
+            deleted_at=timezone.now()
+        )
+    if changes.returned:
+        Node.all_objects.filter(pk__in=changes.returned.values()).update(
+            deleted_at=None
+        )
 
     to_update, to_create = [], []
     for client_id, data in wanted.items():
@@ -125,6 +153,7 @@ def _write_graph(system_map: SystemMap, graph: dict[str, Any]) -> None:
         )
         for e in graph["edges"]
     )
+    return changes
 
 
 def _record(
@@ -147,9 +176,13 @@ def _record(
     return findings
 
 
-def _changed(system_map: SystemMap) -> None:
+def _changed(system_map: SystemMap, steps: StepChanges | None = None) -> None:
     map_changed.send(
-        sender=SystemMap, business_id=system_map.business_id, map_id=system_map.pk
+        sender=SystemMap,
+        business_id=system_map.business_id,
+        map_id=system_map.pk,
+        deleted_steps=steps.deleted if steps else [],
+        returned_steps=steps.returned if steps else {},
     )
 
 
@@ -196,7 +229,7 @@ def map_save_graph(
     locked = SystemMap.objects.select_for_update().get(pk=system_map.pk)
     if expected_version is not None and locked.version != expected_version:
         raise VersionConflict(locked)
-    _write_graph(locked, graph)
+    steps = _write_graph(locked, graph)
     if graph.get("name", "").strip():
         locked.name = graph["name"].strip()
     locked.version += 1
@@ -206,7 +239,7 @@ def map_save_graph(
     if demoted:
         locked.status = MapStatus.DRAFT
     _record(locked, graph, acting_user, note)
-    _changed(locked)
+    _changed(locked, steps)
     return SaveResult(system_map=locked, findings=findings, demoted=demoted)
 
 
@@ -390,10 +423,22 @@ def map_restore(*, system_map: SystemMap) -> None:
 
 @retrying
 def maps_purge_deleted() -> int:
-    """Delete for good the maps that have been in the trash longer than allowed."""
+    """Delete for good the maps that have been in the trash longer than allowed,
+    and the steps that saves left out as long ago (with their checklists, runs
+    and flags; their metrics and issues lose the step, as when a map goes).
+    The number of maps deleted."""
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
     expired = SystemMap.objects.filter(deleted_at__lte=cutoff)
-    # Their steps' rollup rows go with them: the businesses' locks first.
-    lock_businesses(expired.values_list("business_id", flat=True))
+    expired_steps = Node.all_objects.filter(deleted_at__lte=cutoff)
+    # Their steps' rollup rows go with them: the businesses' locks first (read
+    # in one query, the maps' and the steps' together).
+    lock_businesses(
+        SystemMap.objects.filter(
+            Q(deleted_at__lte=cutoff) | Q(pk__in=expired_steps.values("map_id"))
+        )
+        .order_by()
+        .values_list("business_id", flat=True)
+    )
     _total, per_model = expired.delete()
+    expired_steps.delete()
     return per_model.get(SystemMap._meta.label, 0)

@@ -44,7 +44,7 @@ def sop_update(*, node: Node, why: str, reviewed_on: date | None) -> Node:
 @transaction.atomic
 def checklist_item_add(*, node: Node, text: str) -> ChecklistItem:
     # Lock the step so two adds at once do not share a position.
-    Node.objects.select_for_update().filter(pk=node.pk).first()
+    Node.all_objects.select_for_update().filter(pk=node.pk).first()
     last = node.checklist_items.aggregate(last=Max("position"))["last"]
     return ChecklistItem.objects.create(
         node=node, text=text, position=0 if last is None else last + 1
@@ -64,7 +64,7 @@ def checklist_item_delete(*, item: ChecklistItem) -> None:
 @transaction.atomic
 def checklist_reorder(*, node: Node, item_ids: list[int]) -> None:
     """Put the step's items in the order of `item_ids` (every item, once each)."""
-    Node.objects.select_for_update().filter(pk=node.pk).first()
+    Node.all_objects.select_for_update().filter(pk=node.pk).first()
     items = {item.pk: item for item in node.checklist_items.all()}
     if sorted(item_ids) != sorted(items):
         raise ValueError("item_ids must name every item of the step once")

@@ -1036,15 +1036,13 @@ def test_member_sees_the_badges_and_reads_owner_and_cost(
     expect(page.get_by_test_id("side-panel").locator("select, input")).to_have_count(0)
 
 
-def test_a_deleted_step_brought_back_after_the_save_has_no_badges(
+def test_a_deleted_step_brought_back_after_the_save_keeps_its_badges(
     page: Page, live_server, acme, alice, bob
 ):
     system_map = map_with_graph(acme, alice, graph=webinar_graph())
-    services.step_update(
-        node=Node.objects.get(map=system_map, client_id="call"),
-        owner=bob.memberships.get(business=acme),
-        critical=True,
-    )
+    call = Node.objects.get(map=system_map, client_id="call")
+    owner = bob.memberships.get(business=acme)
+    services.step_update(node=call, owner=owner, critical=True)
     login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
     expect(badge(page, "call", "critical")).to_have_count(1)
@@ -1052,11 +1050,13 @@ def test_a_deleted_step_brought_back_after_the_save_has_no_badges(
     click_shape(page, "Consultation call")
     page.keyboard.press("Delete")
     wait_saved(page)
-    # The server deleted the step, and its owner with it: the shape that undo
-    # brings back is a new step, without badges.
+    assert not Node.objects.filter(map=system_map, client_id="call").exists()
+    # The server only marked the step deleted, owner and all: the shape that
+    # undo brings back is that step again, badges included.
     page.get_by_test_id("toolbar-undo").click()
     expect(shape(page, "call")).to_have_count(1)
-    expect(badge(page, "call", "critical")).to_have_count(0)
-    expect(badge(page, "call", "owner")).to_have_count(0)
+    expect(badge(page, "call", "critical")).to_have_count(1)
+    expect(badge(page, "call", "owner")).to_contain_text(bob.initials)
     wait_saved(page)
-    assert Node.objects.get(map=system_map, client_id="call").owner is None
+    back = Node.objects.get(map=system_map, client_id="call")
+    assert (back.pk, back.owner.user, back.critical) == (call.pk, bob, True)

@@ -30,8 +30,17 @@ def maps_snapshot() -> dict:
             )
         ),
         "nodes": list(
-            Node.objects.order_by("pk").values(
-                "pk", "map_id", "client_id", "kind", "label", "x", "y", "stage", "notes"
+            Node.all_objects.order_by("pk").values(
+                "pk",
+                "map_id",
+                "client_id",
+                "kind",
+                "label",
+                "x",
+                "y",
+                "stage",
+                "notes",
+                "deleted_at",
             )
         ),
         "edges": list(

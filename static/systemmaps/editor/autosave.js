@@ -110,13 +110,9 @@ export function createSaveQueue(editor) {
     state.ackedIds = new Set(JSON.parse(key).nodes.map((n) => n.id));
   }
 
-  // A step the server no longer has lost its owner and cost with it: a shape
-  // brought back by undo after that is a new step.
-  function forgetDeletedSteps() {
-    [...editor.stepDetails.keys()].forEach((id) => {
-      if (!state.ackedIds.has(id)) editor.stepDetails.delete(id);
-    });
-  }
+  // editor.stepDetails keeps the badges of a step the last save left out: the
+  // server keeps the step too (deleted, with its owner and cost), and a shape
+  // that undo brings back is that step again once saved.
 
   function takeSnapshot() {
     const doc = editor.toJSON();
@@ -221,7 +217,6 @@ export function createSaveQueue(editor) {
       state.backoff = 0;
       state.version = data.version;
       markAcked(sent);
-      forgetDeletedSteps();
       persistLocal();
       editor.renderLint(data.lint || []);
       editor.hideMessages({ keepInfo: true });
