@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hourglass', '0005_archive_import_job'),
-        ('systemmaps', '0005_no_redundant_indexes'),
+        ('systemmaps', '0006_names_on_one_line'),
     ]
 
     operations = [
