@@ -1,8 +1,11 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from . import languages
 from .models import (
     CURRENCIES,
     Membership,
@@ -118,6 +121,30 @@ class LoginForm(AuthenticationForm):
         return normalize_email(self.cleaned_data["username"])
 
 
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form; the mail is in the account's language."""
+
+    def send_mail(self, *args, **kwargs) -> None:
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        with translation.override(languages.of_user(context["user"])):
+            super().send_mail(*args, **kwargs)
+
+
+class LanguageForm(forms.Form):
+    """The language menu: one of the app's languages, or "" to follow the
+    browser's."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            ("", _("As my browser says")),
+            *languages.choices(),
+        ]
+
+
 class ProfileForm(forms.ModelForm):
     # Asked for only when the email changes: whoever holds a session (a
     # computer left signed in) must not be able to take the account over by
@@ -132,11 +159,18 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["name", "email"]
+        fields = ["name", "email", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.old_email = self.instance.email
+        self.fields["language"].choices = [
+            ("", _("As my browser says")),
+            *languages.choices(),
+        ]
+        self.fields["language"].help_text = _(
+            "The pages and the emails you get are in this language."
+        )
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])

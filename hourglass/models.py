@@ -111,6 +111,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language the app speaks to this person, on every page and in every
+    # email (`hourglass.languages`); "" follows the browser's.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+    )
 
     objects = UserManager()
 

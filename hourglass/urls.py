@@ -54,6 +54,7 @@ account_patterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", accounts.profile, name="profile"),
+    path("language/", accounts.language, name="language"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(),

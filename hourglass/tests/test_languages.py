@@ -1,0 +1,325 @@
+"""The languages the app speaks (hourglass/languages.py): a person's saved
+choice, else the language menu's cookie, else the browser's Accept-Language,
+else English; `<html lang>` says which; emails go out in the recipient's
+language; every catalogue is complete and current."""
+
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.pofile import read_po
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import translation
+
+from hourglass.models import Invitation, Membership, User
+from metrics import reminders, weeks
+from metrics.tests.factories import MetricFactory
+from metrics.weeks import WEEK
+
+OTHER_LANGUAGES = ["fr", "ko", "pl", "ro"]
+INVITATION_SUBJECT = "hourglass/email/invitation_subject.txt"
+
+
+def in_language(code: str, text: str) -> str:
+    with translation.override(code):
+        return translation.gettext(text)
+
+
+def html_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.content.decode()).group(1)
+
+
+# ---------------------------------------------------------------------------
+# Which language a page speaks
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+def test_the_browser_language_is_spoken_before_signing_in(client, code):
+    response = client.get(reverse("login"), headers={"accept-language": f"{code}-XX"})
+
+    assert html_lang(response) == code
+    assert response["Content-Language"] == code
+    assert in_language(code, "Log in") != "Log in"
+    assert in_language(code, "Log in") in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_browser_language_gets_english(client):
+    response = client.get(reverse("login"), headers={"accept-language": "de-DE,de"})
+
+    assert html_lang(response) == "en"
+    assert "Log in" in response.content.decode()
+
+
+def test_a_saved_choice_wins_over_the_browser(alice_client, alice, acme):
+    User.objects.filter(pk=alice.pk).update(language="ko")
+
+    response = alice_client.get(
+        reverse("hourglass:overview", args=[acme.slug]),
+        headers={"accept-language": "fr"},
+    )
+
+    assert html_lang(response) == "ko"
+    assert in_language("ko", "Log out") in response.content.decode()
+
+
+def test_without_a_saved_choice_the_browser_decides(alice_client, alice, acme):
+    User.objects.filter(pk=alice.pk).update(language="")
+
+    response = alice_client.get(
+        reverse("hourglass:overview", args=[acme.slug]),
+        headers={"accept-language": "pl"},
+    )
+
+    assert html_lang(response) == "pl"
+
+
+# ---------------------------------------------------------------------------
+# The language menu and the profile
+# ---------------------------------------------------------------------------
+
+
+def test_the_menu_saves_the_choice_and_goes_back(alice_client, alice, acme):
+    page = reverse("hourglass:team", args=[acme.slug])
+
+    response = alice_client.post(reverse("language"), {"language": "ro", "next": page})
+
+    assert response.status_code == 302
+    assert response.url == page
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ro"
+    alice.refresh_from_db()
+    assert alice.language == "ro"
+    assert html_lang(alice_client.get(page)) == "ro"
+
+
+def test_the_menu_offers_each_language_in_its_own_name(alice_client, acme):
+    response = alice_client.get(reverse("hourglass:overview", args=[acme.slug]))
+
+    page = response.content.decode()
+    for code, own_name in [("fr", "français"), ("ko", "한국어"), ("pl", "polski")]:
+        assert f'<option value="{code}" lang="{code}"' in page
+        assert own_name in page.lower()
+    assert "Română" in page
+
+
+def test_as_my_browser_says_clears_the_choice(alice_client, alice, acme):
+    User.objects.filter(pk=alice.pk).update(language="fr")
+
+    response = alice_client.post(reverse("language"), {"language": "", "next": "/"})
+
+    alice.refresh_from_db()
+    assert alice.language == ""
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""
+
+
+@pytest.mark.django_db
+def test_a_visitor_chooses_in_the_footer_and_the_cookie_keeps_it(client):
+    login = reverse("login")
+    assert 'id="language-footer"' in client.get(login).content.decode()
+
+    response = client.post(reverse("language"), {"language": "fr", "next": login})
+
+    assert response.url == login
+    assert html_lang(client.get(login)) == "fr"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
+def test_the_menu_never_sends_elsewhere(client, target):
+    response = client.post(reverse("language"), {"language": "fr", "next": target})
+
+    assert response.url == reverse("home")
+
+
+@pytest.mark.django_db
+def test_an_unknown_language_is_no_choice(client):
+    response = client.post(reverse("language"), {"language": "xx", "next": "/"})
+
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""
+
+
+def test_the_menu_needs_a_post(alice_client):
+    assert alice_client.get(reverse("language")).status_code == 405
+
+
+def test_the_profile_saves_the_language_and_answers_in_it(alice_client, alice):
+    data = {"name": alice.name, "email": alice.email, "language": "pl"}
+
+    response = alice_client.post(reverse("profile"), data, follow=True)
+
+    alice.refresh_from_db()
+    assert alice.language == "pl"
+    assert html_lang(response) == "pl"
+    assert in_language("pl", "Your profile is saved.") in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_signing_up_in_a_language_keeps_it(client):
+    from hourglass.tests.utils import signup_data
+
+    response = client.post(
+        reverse("signup"), signup_data(), headers={"accept-language": "ko"}
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(email="nora@example.com").language == "ko"
+
+
+# ---------------------------------------------------------------------------
+# Emails in the recipient's language
+# ---------------------------------------------------------------------------
+
+
+def subject_in(code: str, template: str, **context) -> str:
+    with translation.override(code):
+        return " ".join(render_to_string(template, context).split())
+
+
+def assert_in_language(code: str, subject: str, template: str, **context) -> None:
+    expected = subject_in(code, template, **context)
+    assert expected != subject_in("en", template, **context)
+    assert subject == expected
+
+
+def invite(client, business, email, capture):
+    with capture(execute=True):
+        client.post(
+            reverse("hourglass:invite", args=[business.slug]),
+            {"email": email, "role": "member"},
+        )
+    (message,) = mail.outbox
+    return message
+
+
+def test_an_invitation_to_an_account_is_in_its_language(
+    alice_client, acme, dave, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=dave.pk).update(language="fr")
+
+    message = invite(alice_client, acme, dave.email, django_capture_on_commit_callbacks)
+
+    invitation = Invitation.objects.get(email=dave.email)
+    assert_in_language("fr", message.subject, INVITATION_SUBJECT, invitation=invitation)
+
+
+def test_an_invitation_to_a_new_address_is_in_the_inviter_language(
+    alice_client, alice, acme, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=alice.pk).update(language="ro")
+
+    message = invite(
+        alice_client, acme, "new@example.com", django_capture_on_commit_callbacks
+    )
+
+    invitation = Invitation.objects.get(email="new@example.com")
+    assert_in_language("ro", message.subject, INVITATION_SUBJECT, invitation=invitation)
+
+
+def test_a_password_reset_mail_is_in_the_account_language(client, alice):
+    User.objects.filter(pk=alice.pk).update(language="ko")
+
+    client.post(reverse("password_reset"), {"email": alice.email})
+
+    (message,) = mail.outbox
+    assert_in_language("ko", message.subject, "registration/password_reset_subject.txt")
+
+
+def test_the_weekly_reminder_is_in_the_owner_language(acme, alice):
+    User.objects.filter(pk=alice.pk).update(language="pl")
+    MetricFactory(
+        business=acme,
+        owner=Membership.objects.get(business=acme, user=alice),
+        first_week=weeks.last_week(acme.timezone) - WEEK,
+    )
+    monday = weeks.current_week(acme.timezone)
+    now = datetime(
+        monday.year, monday.month, monday.day, 9, tzinfo=ZoneInfo(acme.timezone)
+    )
+
+    assert reminders.reminders_send(now=now) == 1
+
+    (message,) = mail.outbox
+    assert_in_language(
+        "pl",
+        message.subject,
+        "metrics/email/reminder_subject.txt",
+        business=acme,
+        week=weeks.last_week(acme.timezone),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The catalogues
+# ---------------------------------------------------------------------------
+
+
+def test_every_catalogue_is_complete_and_current(tmp_path):
+    """The strings of the code extracted afresh into a copy of each catalogue
+    (as `makemessages` does): no entry untranslated or fuzzy (a string new
+    or changed since the catalogue was last translated)."""
+    copy = tmp_path / "locale"
+    shutil.copytree(Path(settings.BASE_DIR) / "locale", copy)
+    with override_settings(LOCALE_PATHS=[copy]):
+        call_command(
+            "makemessages",
+            locale=OTHER_LANGUAGES,
+            ignore_patterns=[
+                ".venv",
+                "node_modules",
+                "staticfiles",
+                "var",
+                "*/tests/*",
+                "tests",
+                "bench",
+            ],
+            no_obsolete=True,
+            verbosity=0,
+        )
+    problems = []
+    for code in OTHER_LANGUAGES:
+        with open(copy / code / "LC_MESSAGES" / "django.po", "rb") as po:
+            catalogue = read_po(po, locale=code)
+        for message in catalogue:
+            if not message.id:
+                continue
+            strings = (
+                message.string
+                if isinstance(message.string, tuple)
+                else (message.string,)
+            )
+            if message.fuzzy or not all(strings):
+                first = message.id[0] if isinstance(message.id, tuple) else message.id
+                problems.append(f"{code}: {first[:70]!r}")
+    assert not problems, f"{len(problems)} entries to translate:\n" + "\n".join(
+        problems[:50]
+    )
+
+
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+def test_every_language_names_the_seven_stages_its_own_way(code):
+    from hourglass.models import Stage
+
+    with translation.override(code):
+        names = [str(label) for _value, label in Stage.choices]
+    with translation.override("en"):
+        english = [str(label) for _value, label in Stage.choices]
+    assert len(set(names)) == 7
+    assert names != english
+
+
+@pytest.mark.django_db
+def test_a_client_without_cookies_still_gets_a_page():
+    response = Client().get(reverse("login"), headers={"accept-language": "*"})
+    assert response.status_code == 200
