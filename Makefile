@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help check-prereqs check-chromium .venv install messages run test fmt bench clean
+.PHONY: help check-prereqs check-chromium .venv install messages messages-extract run test fmt bench clean
 
 help:
 	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
@@ -66,6 +66,10 @@ install: $(PY_STAMP) $(NODE_STAMP)
 # The translations (locale/*/LC_MESSAGES/django.po) compiled for Django to read.
 messages: $(PY_STAMP)
 	$(VENV_PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# The app's strings into the catalogues, for translating (README, "Adding a language").
+messages-extract: $(PY_STAMP)
+	$(VENV_PY) manage.py extract_messages
 
 run: check-prereqs install messages
 	$(VENV_PY) manage.py migrate --noinput

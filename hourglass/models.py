@@ -185,7 +185,7 @@ class Business(models.Model):
     name = models.CharField(
         _("name"), max_length=120, validators=[no_control_characters]
     )
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=True)
     currency = models.CharField(
         _("currency"), max_length=3, choices=CURRENCIES, default="EUR"
     )

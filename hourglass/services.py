@@ -103,7 +103,8 @@ def user_set_language(*, user: User, language: str) -> None:
 
 
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50].strip("-") or "business"
+    # Letters of every script stay: `서울 회계법인` → `서울-회계법인`.
+    base = slugify(name, allow_unicode=True)[:50].strip("-_") or "business"
     slug, n = base, 2
     while Business.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"

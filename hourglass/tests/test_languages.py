@@ -272,21 +272,7 @@ def test_every_catalogue_is_complete_and_current(tmp_path):
     copy = tmp_path / "locale"
     shutil.copytree(Path(settings.BASE_DIR) / "locale", copy)
     with override_settings(LOCALE_PATHS=[copy]):
-        call_command(
-            "makemessages",
-            locale=OTHER_LANGUAGES,
-            ignore_patterns=[
-                ".venv",
-                "node_modules",
-                "staticfiles",
-                "var",
-                "*/tests/*",
-                "tests",
-                "bench",
-            ],
-            no_obsolete=True,
-            verbosity=0,
-        )
+        call_command("extract_messages", verbosity=0)
     problems = []
     for code in OTHER_LANGUAGES:
         with open(copy / code / "LC_MESSAGES" / "django.po", "rb") as po:
@@ -323,3 +309,69 @@ def test_every_language_names_the_seven_stages_its_own_way(code):
 def test_a_client_without_cookies_still_gets_a_page():
     response = Client().get(reverse("login"), headers={"accept-language": "*"})
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------------------
+# Names in every script: slugs and download names
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("서울 회계법인", "서울-회계법인"),
+        ("Łódź Księgowość", "łódź-księgowość"),
+        ("Brașov Contabilitate", "brașov-contabilitate"),
+        ("Café Zoé", "café-zoé"),
+        ("!!!", "business"),
+    ],
+)
+def test_a_business_slug_keeps_the_letters_of_its_script(alice, name, slug):
+    from hourglass import services
+
+    business = services.business_create(name=name, owner=alice)
+
+    assert business.slug == slug
+
+
+def test_pages_and_downloads_of_a_business_named_in_hangul(alice, client):
+    from hourglass import services
+
+    business = services.business_create(name="서울 회계법인", owner=alice)
+    client.force_login(alice)
+
+    overview = client.get(reverse("hourglass:overview", args=[business.slug]))
+    archive = client.get(reverse("hourglass:export", args=[business.slug]))
+
+    assert overview.status_code == 200
+    assert "/b/%EC%84%9C%EC%9A%B8-" in reverse(
+        "hourglass:overview", args=[business.slug]
+    )
+    disposition = archive["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert "%EC%84%9C%EC%9A%B8-%ED%9A%8C%EA%B3%84%EB%B2%95%EC%9D%B8-" in disposition
+
+
+def test_a_map_named_in_polish_downloads_under_its_name(alice_client, acme, alice):
+    from systemmaps.tests.factories import make_map
+
+    system_map = make_map(acme, alice, name="Łódź: obsługa klienta")
+
+    response = alice_client.get(
+        reverse(
+            "systemmaps:map-export",
+            kwargs={"slug": acme.slug, "pk": system_map.pk, "fmt": "json"},
+        )
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%C5%82%C3%B3d%C5%BA-obs%C5%82uga-klienta-v1.json"
+    )
+
+
+def test_an_ascii_download_name_stays_plain(alice_client, acme):
+    response = alice_client.get(reverse("hourglass:export", args=[acme.slug]))
+
+    assert response["Content-Disposition"].startswith('attachment; filename="acme-')

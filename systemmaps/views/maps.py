@@ -5,7 +5,6 @@ and export."""
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import (
@@ -17,7 +16,7 @@ from django.views.decorators.http import (
 from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
-from hourglass.http import INVALID, download, printable
+from hourglass.http import INVALID, download, file_name, printable
 from hourglass.models import Role
 from hourglass.validators import one_line
 
@@ -331,7 +330,9 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     response = download(
         body,
         content_type=EXPORT_TYPES[fmt],
-        filename=f"{slugify(system_map.name) or 'map'}-v{system_map.version}.{fmt}",
+        filename=(
+            f"{file_name(system_map.name, fallback='map')}-v{system_map.version}.{fmt}"
+        ),
         inline=bool(request.GET.get("inline")) and fmt == "svg",
     )
     if fmt == "svg":
