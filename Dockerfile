@@ -18,7 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Graphviz's `dot` lays out and exports system maps; gettext compiles the catalogues.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends graphviz gettext \
+    && apt-get install -y --no-install-recommends graphviz gettext fonts-dejavu-core fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
