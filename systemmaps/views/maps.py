@@ -17,7 +17,7 @@ from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
 from hourglass.http import INVALID, download, file_name, printable
-from hourglass.models import Role
+from hourglass.models import STAGE_ORDER, Role
 from hourglass.validators import one_line
 
 from .. import layout, selectors, services
@@ -79,8 +79,8 @@ def _wizard_graph(data: dict) -> dict:
         *((TASK, task) for task in data["tasks"]),
         (TERMINUS, data["stop"]),
     ]
-    stage = data["stages"][0] if len(data["stages"]) == 1 else None
-    return chain_graph(data["name"] or data["product"], steps, stage=stage)
+    stages = [stage for stage in STAGE_ORDER if stage in data["stages"]]
+    return chain_graph(data["name"] or data["product"], steps, stages=stages)
 
 
 @business_view(role=Role.EDITOR)
@@ -132,7 +132,7 @@ def template_use(request: BusinessRequest, key: str) -> HttpResponse:
         stages=template.stages,
         product=template.product,
         description=template.description,
-        graph={**template.graph, "name": template.name},
+        graph=template.copy_graph(),
         note=_("From the template “%(name)s”") % {"name": template.name},
     )
     messages.success(
