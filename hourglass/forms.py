@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from . import languages
+from . import languages, places
 from .models import (
     CURRENCIES,
     Membership,
@@ -54,7 +54,45 @@ def _password_fields() -> tuple[forms.CharField, forms.CharField]:
     )
 
 
-class SignUpForm(_PasswordPairMixin, forms.Form):
+class BusinessPlaceForm(forms.Form):
+    """Where a business is (hourglass/places.py): its country, its currency and
+    its time zone. A new one starts from the browser (`initial_place`); the
+    page's script suggests the currency and zone of a country picked."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=timezone_choices,
+        help_text=_("Weeks start on Monday in this time zone."),
+    )
+
+    def __init__(self, *args, new: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *places.countries()]
+        if new:
+            # The script puts the browser's zone in (static/hourglass/app.js).
+            self.fields["timezone"].widget.attrs["data-place-new"] = ""
+        self.fields["country"].widget.attrs["data-place-country"] = ""
+        self.fields["currency"].widget.attrs["data-place-currency"] = ""
+        self.fields["timezone"].widget.attrs["data-place-timezone"] = ""
+
+
+def initial_place(request) -> dict[str, str]:
+    """A new business's country, currency and zone as the browser suggests
+    them: its language's region, that country's currency and (when it has one)
+    zone; the script then puts the browser's own zone in."""
+    country = places.country_of_language(
+        request.headers.get("accept-language", ""), translation.get_language()
+    )
+    return {
+        "country": country,
+        "currency": places.currency_of(country),
+        "timezone": places.zone_of(country) or "UTC",
+    }
+
+
+class SignUpForm(_PasswordPairMixin, BusinessPlaceForm):
     name = forms.CharField(
         label=_("Your name"), max_length=150, validators=[no_control_characters]
     )
@@ -69,6 +107,16 @@ class SignUpForm(_PasswordPairMixin, forms.Form):
         help_text=_("You can rename it later, and add more businesses."),
     )
     password1, password2 = _password_fields()
+    field_order = [
+        "name",
+        "email",
+        "password1",
+        "password2",
+        "business_name",
+        "country",
+        "currency",
+        "timezone",
+    ]
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
@@ -199,17 +247,11 @@ class ProfileForm(forms.ModelForm):
         return cleaned
 
 
-class BusinessForm(forms.Form):
+class BusinessForm(BusinessPlaceForm):
     name = forms.CharField(
         label=_("Business name"), max_length=120, validators=[no_control_characters]
     )
-    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="EUR")
-    timezone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=timezone_choices,
-        initial="UTC",
-        help_text=_("Weeks start on Monday in this time zone."),
-    )
+    field_order = ["name", "country", "currency", "timezone"]
 
 
 class DeleteBusinessForm(forms.Form):

@@ -192,6 +192,9 @@ class Business(models.Model):
     timezone = models.CharField(
         _("time zone"), max_length=64, choices=timezone_choices, default="UTC"
     )
+    # ISO 3166 code (hourglass/places.py); "" for a business made before it
+    # was asked.
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # The one person accountable for marketing (DESIGN: one person owns it).
     # A membership, so removing the member clears it.

@@ -114,13 +114,19 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def business_create(
-    *, name: str, owner: User, currency: str = "EUR", timezone_name: str = "UTC"
+    *,
+    name: str,
+    owner: User,
+    currency: str = "EUR",
+    timezone_name: str = "UTC",
+    country: str = "",
 ) -> Business:
     business = Business.objects.create(
         name=name.strip(),
         slug=_unique_slug(name),
         currency=currency,
         timezone=timezone_name,
+        country=country,
     )
     Membership.objects.create(
         business=business, user=owner, role=Role.OWNER, last_used_at=timezone.now()
@@ -133,20 +139,42 @@ def business_create(
 
 @transaction.atomic
 def user_sign_up(
-    *, name: str, email: str, password: str, business_name: str
+    *,
+    name: str,
+    email: str,
+    password: str,
+    business_name: str,
+    currency: str = "EUR",
+    timezone_name: str = "UTC",
+    country: str = "",
 ) -> tuple[User, Business]:
     user = user_create(email=email, name=name, password=password)
-    business = business_create(name=business_name, owner=user)
+    business = business_create(
+        name=business_name,
+        owner=user,
+        currency=currency,
+        timezone_name=timezone_name,
+        country=country,
+    )
     return user, business
 
 
 def business_update(
-    *, business: Business, name: str, currency: str, timezone_name: str
+    *,
+    business: Business,
+    name: str,
+    currency: str,
+    timezone_name: str,
+    country: str | None = None,
 ) -> None:
     business.name = name.strip()
     business.currency = currency
     business.timezone = timezone_name
-    business.save(update_fields=["name", "currency", "timezone"])
+    fields = ["name", "currency", "timezone"]
+    if country is not None:
+        business.country = country
+        fields.append("country")
+    business.save(update_fields=fields)
 
 
 @business_write(lambda *, business: business.pk)

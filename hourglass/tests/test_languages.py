@@ -375,3 +375,93 @@ def test_an_ascii_download_name_stays_plain(alice_client, acme):
     response = alice_client.get(reverse("hourglass:export", args=[acme.slug]))
 
     assert response["Content-Disposition"].startswith('attachment; filename="acme-')
+
+
+# ---------------------------------------------------------------------------
+# Where a business is: sign-up and a new business start from the browser
+# ---------------------------------------------------------------------------
+
+
+def selected(page: str, name: str) -> str:
+    select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+    return re.search(r'<option value="([^"]*)"[^>]*selected', select).group(1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "accept, country, currency, zone",
+    [
+        # By hand from CLDR: the region of the browser's language, its currency
+        # and its one time zone.
+        ("ko-KR,ko;q=0.9", "KR", "KRW", "Asia/Seoul"),
+        ("pl", "PL", "PLN", "Europe/Warsaw"),
+        ("ro-RO", "RO", "RON", "Europe/Bucharest"),
+        ("fr-CA,fr;q=0.8", "CA", "CAD", "UTC"),
+        ("en-GB", "GB", "GBP", "Europe/London"),
+    ],
+)
+def test_sign_up_suggests_the_country_currency_and_zone_of_the_browser(
+    client, accept, country, currency, zone
+):
+    page = client.get(
+        reverse("signup"), headers={"accept-language": accept}
+    ).content.decode()
+
+    assert selected(page, "country") == country
+    assert selected(page, "currency") == currency
+    # A country of several zones (Canada) leaves the zone to the browser's
+    # script; the page still names one.
+    assert selected(page, "timezone") == zone
+    assert 'data-place-new=""' in page
+    assert 'id="place-suggestions"' in page
+
+
+@pytest.mark.django_db
+def test_a_business_signed_up_is_where_its_owner_said(client):
+    from hourglass.tests.utils import signup_data
+
+    client.post(
+        reverse("signup"),
+        signup_data(country="KR", currency="KRW", timezone="Asia/Seoul"),
+    )
+
+    business = User.objects.get(email="nora@example.com").memberships.get().business
+    assert (business.country, business.currency, business.timezone) == (
+        "KR",
+        "KRW",
+        "Asia/Seoul",
+    )
+
+
+def test_the_settings_change_the_country_and_keep_the_saved_zone(alice_client, acme):
+    url = reverse("hourglass:settings", args=[acme.slug])
+    page = alice_client.get(url).content.decode()
+    assert 'data-place-new=""' not in page
+
+    alice_client.post(
+        url,
+        {
+            "name": "Acme",
+            "country": "RO",
+            "currency": "RON",
+            "timezone": "Europe/Paris",
+        },
+    )
+
+    acme.refresh_from_db()
+    assert (acme.country, acme.currency, acme.timezone) == (
+        "RO",
+        "RON",
+        "Europe/Paris",
+    )
+
+
+def test_an_unknown_country_is_refused_naming_the_field(alice_client, acme):
+    url = reverse("hourglass:settings", args=[acme.slug])
+
+    response = alice_client.post(
+        url,
+        {"name": "Acme", "country": "XX", "currency": "EUR", "timezone": "UTC"},
+    )
+
+    assert response.context["form"].errors["country"]

@@ -40,6 +40,9 @@ def signup_data(**overrides) -> dict:
         "business_name": "North Bakery",
         "password1": "a-long-unusual-passphrase",
         "password2": "a-long-unusual-passphrase",
+        "country": "FR",
+        "currency": "EUR",
+        "timezone": "Europe/Paris",
     }
     data.update(overrides)
     return data

@@ -19,6 +19,7 @@ from ..forms import (
     PasswordResetForm,
     ProfileForm,
     SignUpForm,
+    initial_place,
 )
 from ..http import INVALID, go_to
 from ..models import Invitation, Membership, normalize_email
@@ -42,7 +43,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return go_to(request, reverse("home"))
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST or None, initial=initial_place(request), new=True)
     if request.method == "POST" and form.is_valid():
         refusal = ratelimit.hit("signup", address=client_ip(request))
         if refusal:
@@ -62,6 +63,9 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             email=data["email"],
             password=data["password1"],
             business_name=data["business_name"],
+            currency=data["currency"],
+            timezone_name=data["timezone"],
+            country=data["country"],
         )
         login(request, user, backend=settings.MODEL_BACKEND)
         messages.success(
