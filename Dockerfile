@@ -16,9 +16,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STATICFILES_BACKEND=hourglass.storage.ManifestStaticFilesStorage
 
-# Graphviz's `dot` lays out and exports system maps.
+# Graphviz's `dot` lays out and exports system maps; gettext compiles the catalogues.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends graphviz \
+    && apt-get install -y --no-install-recommends graphviz gettext fonts-dejavu-core fonts-nanum \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -30,6 +30,7 @@ COPY --from=node /build/node_modules/@antv ./node_modules/@antv
 
 # Static files are collected once, at build time, with hashed names for long caching.
 RUN DEBUG=0 SECRET_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput \
+    && python manage.py compilemessages --ignore=node_modules \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin hourglass \
     && mkdir -p var \
     && chown hourglass var

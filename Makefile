@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help check-prereqs check-chromium .venv install run test fmt bench clean
+.PHONY: help check-prereqs check-chromium .venv install messages messages-extract run test fmt bench clean
 
 help:
 	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
@@ -29,6 +29,9 @@ check-prereqs:
 	  exit 1; }
 	@command -v npm >/dev/null 2>&1 || { \
 	  echo "npm is missing: install Node.js 20 with npm, e.g. 'sudo apt-get install npm' (Debian/Ubuntu) or 'brew install node@20' (macOS)." >&2; \
+	  exit 1; }
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "GNU gettext 'msgfmt' is missing (it compiles the translations): install it with 'sudo apt-get install gettext' (Debian/Ubuntu) or 'brew install gettext' (macOS)." >&2; \
 	  exit 1; }
 	@command -v dot >/dev/null 2>&1 || { \
 	  echo "Graphviz 'dot' is missing: install it with 'sudo apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)." >&2; \
@@ -60,7 +63,15 @@ $(NODE_STAMP): package-lock.json
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
-run: check-prereqs install
+# The translations (locale/*/LC_MESSAGES/django.po) compiled for Django to read.
+messages: $(PY_STAMP)
+	$(VENV_PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# The app's strings into the catalogues, for translating (README, "Adding a language").
+messages-extract: $(PY_STAMP)
+	$(VENV_PY) manage.py extract_messages
+
+run: check-prereqs install messages
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed_demo
 	@echo

@@ -71,6 +71,17 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """The catalogues compiled, as `make run` does (`make messages`): the pages
+    of the tests speak every language from the .po files of this checkout."""
+    from django.core.management import call_command
+
+    call_command(
+        "compilemessages", ignore_patterns=[".venv", "node_modules"], verbosity=0
+    )
+
+
 pytest_plugins = [
     "hourglass.tests.fixtures",
     "systemmaps.tests.fixtures",

@@ -39,7 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import services
+from . import places, services
 from .http import printable
 from .models import (
     CURRENCIES,
@@ -122,6 +122,8 @@ class Manifest:
     # {part name: [its file names, without the part prefix]}
     parts: dict[str, list[str]]
     exported_at: str = ""
+    # Optional: archives made before businesses had one carry none.
+    country: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -299,6 +301,7 @@ def archive_export(business: Business) -> bytes:
             "name": business.name,
             "currency": business.currency,
             "timezone": business.timezone,
+            "country": business.country,
         },
         "parts": [
             {"name": name, "files": sorted(files)} for name, files in contents.items()
@@ -524,6 +527,9 @@ def _read_manifest(raw: bytes) -> Manifest:
     zone = business.get("timezone")
     if not isinstance(zone, str) or zone not in zoneinfo.available_timezones():
         raise invalid(_("unknown time zone."))
+    country = business.get("country", "")
+    if country != "" and country not in places.country_codes():
+        raise invalid(_("unknown country."))
     raw_parts = data.get("parts")
     if not isinstance(raw_parts, list):
         raise invalid(_("“parts” must be a list."))
@@ -545,6 +551,7 @@ def _read_manifest(raw: bytes) -> Manifest:
         timezone=zone,
         parts=listed,
         exported_at=exported_at if isinstance(exported_at, str) else "",
+        country=country,
     )
 
 
@@ -566,6 +573,7 @@ def business_import(
         owner=acting_user,
         currency=manifest.currency,
         timezone_name=manifest.timezone,
+        country=manifest.country,
     )
     owner = business.memberships.select_related("user").get(user=acting_user)
     context = ImportContext(

@@ -1,8 +1,11 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from . import languages, places
 from .models import (
     CURRENCIES,
     Membership,
@@ -51,7 +54,45 @@ def _password_fields() -> tuple[forms.CharField, forms.CharField]:
     )
 
 
-class SignUpForm(_PasswordPairMixin, forms.Form):
+class BusinessPlaceForm(forms.Form):
+    """Where a business is (hourglass/places.py): its country, its currency and
+    its time zone. A new one starts from the browser (`initial_place`); the
+    page's script suggests the currency and zone of a country picked."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=timezone_choices,
+        help_text=_("Weeks start on Monday in this time zone."),
+    )
+
+    def __init__(self, *args, new: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *places.countries()]
+        if new:
+            # The script puts the browser's zone in (static/hourglass/app.js).
+            self.fields["timezone"].widget.attrs["data-place-new"] = ""
+        self.fields["country"].widget.attrs["data-place-country"] = ""
+        self.fields["currency"].widget.attrs["data-place-currency"] = ""
+        self.fields["timezone"].widget.attrs["data-place-timezone"] = ""
+
+
+def initial_place(request) -> dict[str, str]:
+    """A new business's country, currency and zone as the browser suggests
+    them: its language's region, that country's currency and (when it has one)
+    zone; the script then puts the browser's own zone in."""
+    country = places.country_of_language(
+        request.headers.get("accept-language", ""), translation.get_language()
+    )
+    return {
+        "country": country,
+        "currency": places.currency_of(country),
+        "timezone": places.zone_of(country) or "UTC",
+    }
+
+
+class SignUpForm(_PasswordPairMixin, BusinessPlaceForm):
     name = forms.CharField(
         label=_("Your name"), max_length=150, validators=[no_control_characters]
     )
@@ -66,6 +107,16 @@ class SignUpForm(_PasswordPairMixin, forms.Form):
         help_text=_("You can rename it later, and add more businesses."),
     )
     password1, password2 = _password_fields()
+    field_order = [
+        "name",
+        "email",
+        "password1",
+        "password2",
+        "business_name",
+        "country",
+        "currency",
+        "timezone",
+    ]
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
@@ -118,6 +169,30 @@ class LoginForm(AuthenticationForm):
         return normalize_email(self.cleaned_data["username"])
 
 
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form; the mail is in the account's language."""
+
+    def send_mail(self, *args, **kwargs) -> None:
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        with translation.override(languages.of_user(context["user"])):
+            super().send_mail(*args, **kwargs)
+
+
+class LanguageForm(forms.Form):
+    """The language menu: one of the app's languages, or "" to follow the
+    browser's."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            ("", _("As my browser says")),
+            *languages.choices(),
+        ]
+
+
 class ProfileForm(forms.ModelForm):
     # Asked for only when the email changes: whoever holds a session (a
     # computer left signed in) must not be able to take the account over by
@@ -132,11 +207,18 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["name", "email"]
+        fields = ["name", "email", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.old_email = self.instance.email
+        self.fields["language"].choices = [
+            ("", _("As my browser says")),
+            *languages.choices(),
+        ]
+        self.fields["language"].help_text = _(
+            "The pages and the emails you get are in this language."
+        )
 
     def clean_email(self) -> str:
         email = normalize_email(self.cleaned_data["email"])
@@ -165,17 +247,11 @@ class ProfileForm(forms.ModelForm):
         return cleaned
 
 
-class BusinessForm(forms.Form):
+class BusinessForm(BusinessPlaceForm):
     name = forms.CharField(
         label=_("Business name"), max_length=120, validators=[no_control_characters]
     )
-    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="EUR")
-    timezone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=timezone_choices,
-        initial="UTC",
-        help_text=_("Weeks start on Monday in this time zone."),
-    )
+    field_order = ["name", "country", "currency", "timezone"]
 
 
 class DeleteBusinessForm(forms.Form):

@@ -15,6 +15,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 # Form errors answer 422; base.html tells htmx to swap 422 responses so the
@@ -107,10 +109,17 @@ def download(
     """A file to save (or, with `inline`, to show): named, and never sniffed
     into another type by the browser."""
     response = HttpResponse(body, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    # filename*=UTF-8''… for a name in any script, beside a plain ASCII one.
+    response["Content-Disposition"] = content_disposition_header(not inline, filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def file_name(text: str, *, fallback: str) -> str:
+    """`text` as the stem of a file name: a slug in its own script
+    (`Łódź Księgowość` → `łódź-księgowość`), or `fallback` when nothing is
+    left of it."""
+    return slugify(text, allow_unicode=True)[:80].strip("-_") or fallback
 
 
 def problem(message: str) -> HttpResponse:

@@ -8,10 +8,23 @@ from __future__ import annotations
 import logging
 
 from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from .validators import one_line
 
 logger = logging.getLogger(__name__)
+
+
+def send_in(
+    language: str, *, subject_template: str, body_template: str, context: dict, to: str
+) -> bool:
+    """Render an email's subject and body in `language` (`hourglass.languages`:
+    the recipient's) and send it, as `send`."""
+    with translation.override(language):
+        subject = render_to_string(subject_template, context)
+        body = render_to_string(body_template, context)
+    return send(subject=subject, body=body, to=to)
 
 
 def send(*, subject: str, body: str, to: str) -> bool:

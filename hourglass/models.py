@@ -111,6 +111,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language the app speaks to this person, on every page and in every
+    # email (`hourglass.languages`); "" follows the browser's.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+    )
 
     objects = UserManager()
 
@@ -176,13 +185,16 @@ class Business(models.Model):
     name = models.CharField(
         _("name"), max_length=120, validators=[no_control_characters]
     )
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=True)
     currency = models.CharField(
         _("currency"), max_length=3, choices=CURRENCIES, default="EUR"
     )
     timezone = models.CharField(
         _("time zone"), max_length=64, choices=timezone_choices, default="UTC"
     )
+    # ISO 3166 code (hourglass/places.py); "" for a business made before it
+    # was asked.
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # The one person accountable for marketing (DESIGN: one person owns it).
     # A membership, so removing the member clears it.

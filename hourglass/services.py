@@ -11,13 +11,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import mail
+from . import languages, mail
+from .languages import supported
 from .locks import business_write
 from .models import (
     STAGE_ORDER,
@@ -57,33 +57,54 @@ class InvitationError(Exception):
 
 
 def user_create(*, email: str, name: str, password: str | None) -> User:
-    return User.objects.create_user(email=email, password=password, name=name.strip())
+    """A new account speaks the language it was created in (a sign-up page in
+    French makes a French account); the profile changes it."""
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        name=name.strip(),
+        language=supported(translation.get_language()),
+    )
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, name: str, email: str) -> User:
+def user_update_profile(
+    *, user: User, name: str, email: str, language: str | None = None
+) -> User:
     """Save a user's name and email; a changed email is told to the old
     address (once committed), so a takeover does not go unnoticed."""
     old_email = User.objects.select_for_update().get(pk=user.pk).email
     user.name = name
     user.email = email
-    user.save(update_fields=["name", "email"])
+    fields = ["name", "email"]
+    if language is not None:
+        user.language = supported(language)
+        fields.append("language")
+    user.save(update_fields=fields)
     if email != old_email:
         context = {"user": user, "old_email": old_email, "site_url": settings.SITE_URL}
+        language = languages.of_user(user)
         transaction.on_commit(
-            lambda: mail.send(
-                subject=render_to_string(
-                    "hourglass/email/email_changed_subject.txt", context
-                ),
-                body=render_to_string("hourglass/email/email_changed.txt", context),
+            lambda: mail.send_in(
+                language,
+                subject_template="hourglass/email/email_changed_subject.txt",
+                body_template="hourglass/email/email_changed.txt",
+                context=context,
                 to=old_email,
             )
         )
     return user
 
 
+def user_set_language(*, user: User, language: str) -> None:
+    """Save the language `user` chose ("" follows the browser's)."""
+    user.language = supported(language)
+    user.save(update_fields=["language"])
+
+
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50].strip("-") or "business"
+    # Letters of every script stay: `서울 회계법인` → `서울-회계법인`.
+    base = slugify(name, allow_unicode=True)[:50].strip("-_") or "business"
     slug, n = base, 2
     while Business.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
@@ -93,13 +114,19 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def business_create(
-    *, name: str, owner: User, currency: str = "EUR", timezone_name: str = "UTC"
+    *,
+    name: str,
+    owner: User,
+    currency: str = "EUR",
+    timezone_name: str = "UTC",
+    country: str = "",
 ) -> Business:
     business = Business.objects.create(
         name=name.strip(),
         slug=_unique_slug(name),
         currency=currency,
         timezone=timezone_name,
+        country=country,
     )
     Membership.objects.create(
         business=business, user=owner, role=Role.OWNER, last_used_at=timezone.now()
@@ -112,20 +139,42 @@ def business_create(
 
 @transaction.atomic
 def user_sign_up(
-    *, name: str, email: str, password: str, business_name: str
+    *,
+    name: str,
+    email: str,
+    password: str,
+    business_name: str,
+    currency: str = "EUR",
+    timezone_name: str = "UTC",
+    country: str = "",
 ) -> tuple[User, Business]:
     user = user_create(email=email, name=name, password=password)
-    business = business_create(name=business_name, owner=user)
+    business = business_create(
+        name=business_name,
+        owner=user,
+        currency=currency,
+        timezone_name=timezone_name,
+        country=country,
+    )
     return user, business
 
 
 def business_update(
-    *, business: Business, name: str, currency: str, timezone_name: str
+    *,
+    business: Business,
+    name: str,
+    currency: str,
+    timezone_name: str,
+    country: str | None = None,
 ) -> None:
     business.name = name.strip()
     business.currency = currency
     business.timezone = timezone_name
-    business.save(update_fields=["name", "currency", "timezone"])
+    fields = ["name", "currency", "timezone"]
+    if country is not None:
+        business.country = country
+        fields.append("country")
+    business.save(update_fields=fields)
 
 
 @business_write(lambda *, business: business.pk)
@@ -261,9 +310,11 @@ def invitation_create(
 
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link}
-    invitation.mailed = mail.send(
-        subject=render_to_string("hourglass/email/invitation_subject.txt", context),
-        body=render_to_string("hourglass/email/invitation.txt", context),
+    invitation.mailed = mail.send_in(
+        languages.of_address(invitation.email),
+        subject_template="hourglass/email/invitation_subject.txt",
+        body_template="hourglass/email/invitation.txt",
+        context=context,
         to=invitation.email,
     )
 

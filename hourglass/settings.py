@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hourglass.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "hourglass.middleware.SessionIdleTimeoutMiddleware",
     "hourglass.middleware.PrivateAnswersMiddleware",
@@ -270,7 +272,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# The languages the app speaks: each has a complete catalogue in locale/
+# (tests/test_translations.py fails on a missing or fuzzy entry).
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("ko", _("Korean")),
+    ("pl", _("Polish")),
+    ("ro", _("Romanian")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

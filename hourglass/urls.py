@@ -1,9 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from .forms import LoginForm
 from .views import accounts, business, overview, team
+
+
+class BusinessSlug:
+    """A business's slug: letters of any script, digits, "-" and "_" (Django's
+    `slug` converter takes ASCII only; `서울-회계법인` is a slug here)."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(BusinessSlug, "business")
 
 # Pages of one business; every one of them resolves the business from the
 # logged-in user's membership (hourglass.access.business_view) or answers 404.
@@ -54,6 +70,7 @@ account_patterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", accounts.profile, name="profile"),
+    path("language/", accounts.language, name="language"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(),
@@ -97,8 +114,8 @@ urlpatterns = [
     path(
         "invitations/<str:token>/", accounts.invitation_accept, name="invitation-accept"
     ),
-    path("b/<slug:slug>/", include(business_patterns)),
-    path("b/<slug:slug>/", include("systemmaps.urls")),
-    path("b/<slug:slug>/", include("metrics.urls")),
+    path("b/<business:slug>/", include(business_patterns)),
+    path("b/<business:slug>/", include("systemmaps.urls")),
+    path("b/<business:slug>/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

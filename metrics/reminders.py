@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from hourglass import mail
+from hourglass import languages, mail
 
 from . import recompute, selectors, weeks
 from .models import Metric, RollupWeek
@@ -74,8 +73,10 @@ def _send_reminder(metrics: list[Metric], week: date) -> bool:
         "metrics": metrics,
         "link": link,
     }
-    return mail.send(
-        subject=render_to_string("metrics/email/reminder_subject.txt", context),
-        body=render_to_string("metrics/email/reminder_body.txt", context),
+    return mail.send_in(
+        languages.of_user(owner.user),
+        subject_template="metrics/email/reminder_subject.txt",
+        body_template="metrics/email/reminder_body.txt",
+        context=context,
         to=owner.user.email,
     )

@@ -2,8 +2,10 @@
 
 Each template is a valid graph document (schema v1) that lints without errors, laid
 out left to right on a grid so it reads well before any automatic layout. Step
-labels are data copied into the owner's map, so they stay in English here; the
-template's name and description are shown in the picker and are translated.
+labels, notes and arrow labels are marked for translation (`gettext_noop`) and kept
+in English here; `copy_graph()` gives them in the active language, so a map made
+from a template starts in its owner's language, and the picker shows the name and
+description translated.
 
 `Template.graph` is shared by every caller: copy it (`template.copy_graph()`)
 before changing it.
@@ -38,7 +40,7 @@ class Template:
     name_en: str
     half: str
     stages: list[str]
-    product: str
+    product_en: str
     description_en: str
     graph: dict[str, Any] = field(compare=False, hash=False, repr=False)
 
@@ -50,8 +52,23 @@ class Template:
     def description(self) -> str:
         return gettext(self.description_en)
 
+    @property
+    def product(self) -> str:
+        return gettext(self.product_en) if self.product_en else ""
+
     def copy_graph(self) -> dict[str, Any]:
-        return copy.deepcopy(self.graph)
+        """A copy of the graph in the active language: its name, step labels,
+        notes and arrow labels, as the owner's new map starts."""
+        graph = copy.deepcopy(self.graph)
+        graph["name"] = self.name
+        for node in graph["nodes"]:
+            node["label"] = gettext(node["label"])
+            if node["notes"]:
+                node["notes"] = gettext(node["notes"])
+        for edge in graph["edges"]:
+            if edge["label"]:
+                edge["label"] = gettext(edge["label"])
+        return graph
 
 
 def _graph(
@@ -104,7 +121,7 @@ def _template(
         name_en=name,
         half=half,
         stages=[stage for stage in STAGE_ORDER if stage in used],
-        product=product,
+        product_en=product,
         description_en=description,
         graph=_graph(name, steps, arrows, notes or {}),
     )
@@ -114,39 +131,49 @@ WEBINAR = _template(
     key="webinar",
     name=gettext_noop("Webinar to client"),
     half=Half.MARKETING.value,
-    product="Consulting services",
+    product=gettext_noop("Consulting services"),
     description=gettext_noop(
         "A webinar brings prospects into an email nurture campaign that leads to a "
         "consultation and a proposal. Use it for a service sold after a personal "
         "conversation."
     ),
     steps=[
-        ("webinar", TERMINUS, "Webinar", "know", 0, 0),
-        ("nurture", TASK, "Email nurture campaign", "like", 1, 0),
-        ("booked", DECISION, "Booked a consultation?", "trust", 2, 0),
-        ("consultation", TASK, "Consultation call", "try", 3, -1),
-        ("proposal", TASK, "Proposal sent", "try", 4, -1),
-        ("signed", DECISION, "Signed?", "try", 5, -1),
-        ("onboard", TERMINUS, "Onboard new client", None, 6, -1),
-        ("downsell", TASK, "Down-sell campaign", "try", 3, 1),
-        ("bucket", TERMINUS, "Future email automation bucket", "like", 4, 1),
+        ("webinar", TERMINUS, gettext_noop("Webinar"), "know", 0, 0),
+        ("nurture", TASK, gettext_noop("Email nurture campaign"), "like", 1, 0),
+        ("booked", DECISION, gettext_noop("Booked a consultation?"), "trust", 2, 0),
+        ("consultation", TASK, gettext_noop("Consultation call"), "try", 3, -1),
+        ("proposal", TASK, gettext_noop("Proposal sent"), "try", 4, -1),
+        ("signed", DECISION, gettext_noop("Signed?"), "try", 5, -1),
+        ("onboard", TERMINUS, gettext_noop("Onboard new client"), None, 6, -1),
+        ("downsell", TASK, gettext_noop("Down-sell campaign"), "try", 3, 1),
+        (
+            "bucket",
+            TERMINUS,
+            gettext_noop("Future email automation bucket"),
+            "like",
+            4,
+            1,
+        ),
     ],
     arrows=[
         ("webinar", "nurture"),
         ("nurture", "booked"),
-        ("booked", "consultation", "yes"),
-        ("booked", "downsell", "no"),
+        ("booked", "consultation", gettext_noop("yes")),
+        ("booked", "downsell", gettext_noop("no")),
         ("downsell", "bucket"),
         ("consultation", "proposal"),
         ("proposal", "signed"),
-        ("signed", "onboard", "yes"),
-        ("signed", "nurture", "no"),
+        ("signed", "onboard", gettext_noop("yes")),
+        ("signed", "nurture", gettext_noop("no")),
     ],
     notes={
-        "consultation": "Critical step: follow the call checklist and send the "
-        "proposal within two working days.",
-        "onboard": "Hand-off to the operations system: the client onboarding map "
-        "starts here.",
+        "consultation": gettext_noop(
+            "Critical step: follow the call checklist and send the "
+            "proposal within two working days."
+        ),
+        "onboard": gettext_noop(
+            "Hand-off to the operations system: the client onboarding map starts here."
+        ),
     },
 )
 
@@ -160,34 +187,73 @@ LEAD_GENERATION = _template(
         "leads, inbound or outbound."
     ),
     steps=[
-        ("plan", TERMINUS, "Lead generation plan for the quarter", "know", 0, 0),
-        ("persona", TASK, "Define the buyer persona", "know", 1, 0),
-        ("attract", TASK, "Attract prospects with a gated lead magnet", "know", 2, 0),
-        ("details", DECISION, "Left contact details?", "like", 3, 0),
-        ("retarget", TASK, "Retarget visitors with ads", "know", 3, 1),
-        ("engage", TASK, "Invite the lead to book a free demo", "like", 4, 0),
-        ("score", TASK, "Score fit against the persona", "trust", 5, 0),
-        ("fits", DECISION, "Fits the persona?", "trust", 6, 0),
-        ("sales", TERMINUS, "Hand the qualified lead to sales", "try", 7, -1),
-        ("nurture", TERMINUS, "Add to the lead nurturing list", "like", 7, 1),
+        (
+            "plan",
+            TERMINUS,
+            gettext_noop("Lead generation plan for the quarter"),
+            "know",
+            0,
+            0,
+        ),
+        ("persona", TASK, gettext_noop("Define the buyer persona"), "know", 1, 0),
+        (
+            "attract",
+            TASK,
+            gettext_noop("Attract prospects with a gated lead magnet"),
+            "know",
+            2,
+            0,
+        ),
+        ("details", DECISION, gettext_noop("Left contact details?"), "like", 3, 0),
+        ("retarget", TASK, gettext_noop("Retarget visitors with ads"), "know", 3, 1),
+        (
+            "engage",
+            TASK,
+            gettext_noop("Invite the lead to book a free demo"),
+            "like",
+            4,
+            0,
+        ),
+        ("score", TASK, gettext_noop("Score fit against the persona"), "trust", 5, 0),
+        ("fits", DECISION, gettext_noop("Fits the persona?"), "trust", 6, 0),
+        (
+            "sales",
+            TERMINUS,
+            gettext_noop("Hand the qualified lead to sales"),
+            "try",
+            7,
+            -1,
+        ),
+        (
+            "nurture",
+            TERMINUS,
+            gettext_noop("Add to the lead nurturing list"),
+            "like",
+            7,
+            1,
+        ),
     ],
     arrows=[
         ("plan", "persona"),
         ("persona", "attract"),
         ("attract", "details"),
-        ("details", "engage", "yes"),
-        ("details", "retarget", "no"),
+        ("details", "engage", gettext_noop("yes")),
+        ("details", "retarget", gettext_noop("no")),
         ("retarget", "attract"),
         ("engage", "score"),
         ("score", "fits"),
-        ("fits", "sales", "yes"),
-        ("fits", "nurture", "no"),
+        ("fits", "sales", gettext_noop("yes")),
+        ("fits", "nurture", gettext_noop("no")),
     ],
     notes={
-        "persona": "Demographics, psychographics and the problem they want solved. "
-        "Revisit it every quarter.",
-        "score": "Critical step: compare pages read, emails clicked and replies "
-        "with the behaviour of your best customers.",
+        "persona": gettext_noop(
+            "Demographics, psychographics and the problem they want solved. "
+            "Revisit it every quarter."
+        ),
+        "score": gettext_noop(
+            "Critical step: compare pages read, emails clicked and replies "
+            "with the behaviour of your best customers."
+        ),
     },
 )
 
@@ -201,17 +267,52 @@ PPC_CAMPAIGN = _template(
         "campaigns."
     ),
     steps=[
-        ("goal", TERMINUS, "Campaign goal and budget set", "know", 0, 0),
-        ("keywords", TASK, "Research keywords for the target audience", "know", 1, 0),
-        ("bids", TASK, "Set bids per keyword", "know", 2, 0),
-        ("ad", TASK, "Write the ad headline and description", "know", 3, 0),
-        ("landing", TASK, "Build the landing page", "like", 4, 0),
-        ("launch", TASK, "Launch the campaign", "know", 5, 0),
-        ("quality", DECISION, "Quality Score acceptable?", None, 6, 0),
-        ("improve", TASK, "Improve keyword relevance and the page", "know", 6, 1),
-        ("converting", DECISION, "Visitors converting to leads?", "like", 7, 0),
-        ("abtest", TASK, "A/B test the landing page", "like", 7, 1),
-        ("leads", TERMINUS, "New leads enter lead nurturing", "like", 8, 0),
+        ("goal", TERMINUS, gettext_noop("Campaign goal and budget set"), "know", 0, 0),
+        (
+            "keywords",
+            TASK,
+            gettext_noop("Research keywords for the target audience"),
+            "know",
+            1,
+            0,
+        ),
+        ("bids", TASK, gettext_noop("Set bids per keyword"), "know", 2, 0),
+        (
+            "ad",
+            TASK,
+            gettext_noop("Write the ad headline and description"),
+            "know",
+            3,
+            0,
+        ),
+        ("landing", TASK, gettext_noop("Build the landing page"), "like", 4, 0),
+        ("launch", TASK, gettext_noop("Launch the campaign"), "know", 5, 0),
+        ("quality", DECISION, gettext_noop("Quality Score acceptable?"), None, 6, 0),
+        (
+            "improve",
+            TASK,
+            gettext_noop("Improve keyword relevance and the page"),
+            "know",
+            6,
+            1,
+        ),
+        (
+            "converting",
+            DECISION,
+            gettext_noop("Visitors converting to leads?"),
+            "like",
+            7,
+            0,
+        ),
+        ("abtest", TASK, gettext_noop("A/B test the landing page"), "like", 7, 1),
+        (
+            "leads",
+            TERMINUS,
+            gettext_noop("New leads enter lead nurturing"),
+            "like",
+            8,
+            0,
+        ),
     ],
     arrows=[
         ("goal", "keywords"),
@@ -220,18 +321,22 @@ PPC_CAMPAIGN = _template(
         ("ad", "landing"),
         ("landing", "launch"),
         ("launch", "quality"),
-        ("quality", "converting", "yes"),
-        ("quality", "improve", "no"),
+        ("quality", "converting", gettext_noop("yes")),
+        ("quality", "improve", gettext_noop("no")),
         ("improve", "bids"),
-        ("converting", "leads", "yes"),
-        ("converting", "abtest", "no"),
+        ("converting", "leads", gettext_noop("yes")),
+        ("converting", "abtest", gettext_noop("no")),
         ("abtest", "launch"),
     ],
     notes={
-        "keywords": "Critical step: relevance is half the battle. The more popular "
-        "the keyword, the higher the bid.",
-        "landing": "Prove expertise and trust: one offer, one form, a headline that "
-        "matches the ad.",
+        "keywords": gettext_noop(
+            "Critical step: relevance is half the battle. The more popular "
+            "the keyword, the higher the bid."
+        ),
+        "landing": gettext_noop(
+            "Prove expertise and trust: one offer, one form, a headline that "
+            "matches the ad."
+        ),
     },
 )
 
@@ -245,33 +350,58 @@ LEAD_NURTURING = _template(
         "are not ready to buy yet."
     ),
     steps=[
-        ("captured", TERMINUS, "New lead captured", "like", 0, 0),
-        ("segment", TASK, "Segment by industry, role and sales stage", "like", 1, 0),
-        ("score", TASK, "Score fit and engagement", "trust", 2, 0),
-        ("ready", DECISION, "Ready to buy?", "trust", 3, 0),
-        ("sales", TERMINUS, "Hand over to sales as a qualified lead", "try", 4, -1),
-        ("personalise", TASK, "Send personalised content", "trust", 4, 1),
-        ("profile", TASK, "Ask one more profile question", "trust", 5, 1),
-        ("engaged", DECISION, "Engaged with the content?", "trust", 6, 1),
-        ("newsletter", TERMINUS, "Move to the monthly newsletter", "like", 7, 1),
+        ("captured", TERMINUS, gettext_noop("New lead captured"), "like", 0, 0),
+        (
+            "segment",
+            TASK,
+            gettext_noop("Segment by industry, role and sales stage"),
+            "like",
+            1,
+            0,
+        ),
+        ("score", TASK, gettext_noop("Score fit and engagement"), "trust", 2, 0),
+        ("ready", DECISION, gettext_noop("Ready to buy?"), "trust", 3, 0),
+        (
+            "sales",
+            TERMINUS,
+            gettext_noop("Hand over to sales as a qualified lead"),
+            "try",
+            4,
+            -1,
+        ),
+        ("personalise", TASK, gettext_noop("Send personalised content"), "trust", 4, 1),
+        ("profile", TASK, gettext_noop("Ask one more profile question"), "trust", 5, 1),
+        ("engaged", DECISION, gettext_noop("Engaged with the content?"), "trust", 6, 1),
+        (
+            "newsletter",
+            TERMINUS,
+            gettext_noop("Move to the monthly newsletter"),
+            "like",
+            7,
+            1,
+        ),
     ],
     arrows=[
         ("captured", "segment"),
         ("segment", "score"),
         ("score", "ready"),
-        ("ready", "sales", "yes"),
-        ("ready", "personalise", "no"),
+        ("ready", "sales", gettext_noop("yes")),
+        ("ready", "personalise", gettext_noop("no")),
         ("personalise", "profile"),
         ("profile", "engaged"),
-        ("engaged", "score", "yes"),
-        ("engaged", "newsletter", "no"),
+        ("engaged", "score", gettext_noop("yes")),
+        ("engaged", "newsletter", gettext_noop("no")),
     ],
     notes={
-        "score": "Critical step: points for fit with the ideal customer plus "
-        "engagement (opens, clicks, pages visited). Agree the sales threshold "
-        "with sales.",
-        "personalise": "E-book, webinar or course matched to the segment; use the "
-        "lead's name and company.",
+        "score": gettext_noop(
+            "Critical step: points for fit with the ideal customer plus "
+            "engagement (opens, clicks, pages visited). Agree the sales threshold "
+            "with sales."
+        ),
+        "personalise": gettext_noop(
+            "E-book, webinar or course matched to the segment; use the "
+            "lead's name and company."
+        ),
     },
 )
 
@@ -285,16 +415,37 @@ SOCIAL_MEDIA = _template(
         "awareness and a community."
     ),
     steps=[
-        ("plan", TERMINUS, "Social media plan for the quarter", "know", 0, 0),
-        ("audience", TASK, "Research the audience", "know", 1, 0),
-        ("platforms", TASK, "Choose the platforms", "know", 2, 0),
-        ("kpis", TASK, "Set the KPIs: reach, engagement, site visits", "know", 3, 0),
-        ("create", TASK, "Create useful, engaging content", "like", 4, 0),
-        ("publish", TASK, "Publish on the content calendar", "like", 5, 0),
-        ("reply", TASK, "Reply to comments and messages", "like", 6, 0),
-        ("on_track", DECISION, "KPIs on track?", None, 7, 0),
-        ("adjust", TASK, "Adjust the content mix", "like", 7, 1),
-        ("report", TERMINUS, "Report to the weekly review", None, 8, 0),
+        (
+            "plan",
+            TERMINUS,
+            gettext_noop("Social media plan for the quarter"),
+            "know",
+            0,
+            0,
+        ),
+        ("audience", TASK, gettext_noop("Research the audience"), "know", 1, 0),
+        ("platforms", TASK, gettext_noop("Choose the platforms"), "know", 2, 0),
+        (
+            "kpis",
+            TASK,
+            gettext_noop("Set the KPIs: reach, engagement, site visits"),
+            "know",
+            3,
+            0,
+        ),
+        ("create", TASK, gettext_noop("Create useful, engaging content"), "like", 4, 0),
+        (
+            "publish",
+            TASK,
+            gettext_noop("Publish on the content calendar"),
+            "like",
+            5,
+            0,
+        ),
+        ("reply", TASK, gettext_noop("Reply to comments and messages"), "like", 6, 0),
+        ("on_track", DECISION, gettext_noop("KPIs on track?"), None, 7, 0),
+        ("adjust", TASK, gettext_noop("Adjust the content mix"), "like", 7, 1),
+        ("report", TERMINUS, gettext_noop("Report to the weekly review"), None, 8, 0),
     ],
     arrows=[
         ("plan", "audience"),
@@ -304,14 +455,18 @@ SOCIAL_MEDIA = _template(
         ("create", "publish"),
         ("publish", "reply"),
         ("reply", "on_track"),
-        ("on_track", "report", "yes"),
-        ("on_track", "adjust", "no"),
+        ("on_track", "report", gettext_noop("yes")),
+        ("on_track", "adjust", gettext_noop("no")),
         ("adjust", "create"),
     ],
     notes={
-        "create": "Critical step: test formats (user-generated content, contests, "
-        "live video) and keep what the audience answers.",
-        "reply": "Consistency builds the relationship: answer within one working day.",
+        "create": gettext_noop(
+            "Critical step: test formats (user-generated content, contests, "
+            "live video) and keep what the audience answers."
+        ),
+        "reply": gettext_noop(
+            "Consistency builds the relationship: answer within one working day."
+        ),
     },
 )
 
@@ -325,37 +480,76 @@ CONTENT_MARKETING = _template(
         "marketing team."
     ),
     steps=[
-        ("brief", TERMINUS, "Content idea or brief", "know", 0, 0),
-        ("plan", TASK, "Plan the topic against the content strategy", "know", 1, 0),
-        ("write", TASK, "Write and edit the draft", "know", 2, 0),
-        ("design", TASK, "Design graphics and video", "know", 3, 0),
-        ("approved", DECISION, "Approved by the editor?", None, 4, 0),
-        ("publish", TASK, "Schedule and publish", "know", 5, 0),
-        ("promote", TASK, "Promote on social media and the newsletter", "know", 6, 0),
-        ("measure", TASK, "Measure traffic, leads and shares", "like", 7, 0),
-        ("target", DECISION, "Met the target after 30 days?", None, 8, 0),
-        ("library", TERMINUS, "Add to the evergreen library", "like", 9, 0),
-        ("repurpose", TASK, "Update or repurpose the piece", "know", 8, 1),
+        ("brief", TERMINUS, gettext_noop("Content idea or brief"), "know", 0, 0),
+        (
+            "plan",
+            TASK,
+            gettext_noop("Plan the topic against the content strategy"),
+            "know",
+            1,
+            0,
+        ),
+        ("write", TASK, gettext_noop("Write and edit the draft"), "know", 2, 0),
+        ("design", TASK, gettext_noop("Design graphics and video"), "know", 3, 0),
+        ("approved", DECISION, gettext_noop("Approved by the editor?"), None, 4, 0),
+        ("publish", TASK, gettext_noop("Schedule and publish"), "know", 5, 0),
+        (
+            "promote",
+            TASK,
+            gettext_noop("Promote on social media and the newsletter"),
+            "know",
+            6,
+            0,
+        ),
+        (
+            "measure",
+            TASK,
+            gettext_noop("Measure traffic, leads and shares"),
+            "like",
+            7,
+            0,
+        ),
+        ("target", DECISION, gettext_noop("Met the target after 30 days?"), None, 8, 0),
+        (
+            "library",
+            TERMINUS,
+            gettext_noop("Add to the evergreen library"),
+            "like",
+            9,
+            0,
+        ),
+        (
+            "repurpose",
+            TASK,
+            gettext_noop("Update or repurpose the piece"),
+            "know",
+            8,
+            1,
+        ),
     ],
     arrows=[
         ("brief", "plan"),
         ("plan", "write"),
         ("write", "design"),
         ("design", "approved"),
-        ("approved", "publish", "yes"),
-        ("approved", "write", "no"),
+        ("approved", "publish", gettext_noop("yes")),
+        ("approved", "write", gettext_noop("no")),
         ("publish", "promote"),
         ("promote", "measure"),
         ("measure", "target"),
-        ("target", "library", "yes"),
-        ("target", "repurpose", "no"),
+        ("target", "library", gettext_noop("yes")),
+        ("target", "repurpose", gettext_noop("no")),
         ("repurpose", "publish"),
     ],
     notes={
-        "approved": "Final checkpoint: facts, tone, call to action and the link to "
-        "the lead magnet.",
-        "measure": "Critical step: record the numbers every week so the review "
-        "meeting sees which pieces bring leads.",
+        "approved": gettext_noop(
+            "Final checkpoint: facts, tone, call to action and the link to "
+            "the lead magnet."
+        ),
+        "measure": gettext_noop(
+            "Critical step: record the numbers every week so the review "
+            "meeting sees which pieces bring leads."
+        ),
     },
 )
 
@@ -369,36 +563,75 @@ CLIENT_ONBOARDING = _template(
         "client or user so they see value fast."
     ),
     steps=[
-        ("signed", TERMINUS, "Contract signed", "buy", 0, 0),
-        ("welcome", TASK, "Send the welcome pack and intake form", "buy", 1, 0),
-        ("intake", DECISION, "Intake form complete?", "buy", 2, 0),
-        ("chase", TASK, "Chase the missing information", "buy", 2, 1),
-        ("account", TASK, "Create the client account and folders", "buy", 3, 0),
-        ("kickoff", TASK, "Kickoff call: goals and success criteria", "buy", 4, 0),
-        ("quick_win", TASK, "Deliver the first quick win", "buy", 5, 0),
-        ("check_in", TASK, "30-day check-in call", "repeat", 6, 0),
-        ("happy", DECISION, "Client happy?", "repeat", 7, 0),
-        ("fix", TASK, "Fix the issues with the account lead", "repeat", 7, 1),
-        ("handover", TERMINUS, "Hand over to account management", "repeat", 8, 0),
+        ("signed", TERMINUS, gettext_noop("Contract signed"), "buy", 0, 0),
+        (
+            "welcome",
+            TASK,
+            gettext_noop("Send the welcome pack and intake form"),
+            "buy",
+            1,
+            0,
+        ),
+        ("intake", DECISION, gettext_noop("Intake form complete?"), "buy", 2, 0),
+        ("chase", TASK, gettext_noop("Chase the missing information"), "buy", 2, 1),
+        (
+            "account",
+            TASK,
+            gettext_noop("Create the client account and folders"),
+            "buy",
+            3,
+            0,
+        ),
+        (
+            "kickoff",
+            TASK,
+            gettext_noop("Kickoff call: goals and success criteria"),
+            "buy",
+            4,
+            0,
+        ),
+        ("quick_win", TASK, gettext_noop("Deliver the first quick win"), "buy", 5, 0),
+        ("check_in", TASK, gettext_noop("30-day check-in call"), "repeat", 6, 0),
+        ("happy", DECISION, gettext_noop("Client happy?"), "repeat", 7, 0),
+        (
+            "fix",
+            TASK,
+            gettext_noop("Fix the issues with the account lead"),
+            "repeat",
+            7,
+            1,
+        ),
+        (
+            "handover",
+            TERMINUS,
+            gettext_noop("Hand over to account management"),
+            "repeat",
+            8,
+            0,
+        ),
     ],
     arrows=[
         ("signed", "welcome"),
         ("welcome", "intake"),
-        ("intake", "account", "yes"),
-        ("intake", "chase", "no"),
+        ("intake", "account", gettext_noop("yes")),
+        ("intake", "chase", gettext_noop("no")),
         ("chase", "intake"),
         ("account", "kickoff"),
         ("kickoff", "quick_win"),
         ("quick_win", "check_in"),
         ("check_in", "happy"),
-        ("happy", "handover", "yes"),
-        ("happy", "fix", "no"),
+        ("happy", "handover", gettext_noop("yes")),
+        ("happy", "fix", gettext_noop("no")),
         ("fix", "check_in"),
     ],
     notes={
-        "kickoff": "Critical step: agree the first measurable result and its date, "
-        "and write it down where the team can see it.",
-        "welcome": "Short how-to video, first login and who to call for help.",
+        "kickoff": gettext_noop(
+            "Critical step: agree the first measurable result and its date, "
+            "and write it down where the team can see it."
+        ),
+        "welcome": gettext_noop(
+            "Short how-to video, first login and who to call for help."
+        ),
     },
 )
 
@@ -412,33 +645,91 @@ REFERRAL_PROGRAMME = _template(
         "referrals a system rather than luck."
     ),
     steps=[
-        ("delivered", TERMINUS, "Project delivered", "buy", 0, 0),
-        ("survey", TASK, "Send the satisfaction survey (NPS)", "refer", 1, 0),
-        ("promoter", DECISION, "Score of 9 or 10?", "refer", 2, 0),
-        ("call", TASK, "Call the client about the feedback", "repeat", 3, 1),
-        ("improve", TERMINUS, "Log improvements for the quarterly plan", None, 4, 1),
-        ("ask", TASK, "Ask for a review and a referral", "refer", 3, 0),
-        ("received", DECISION, "Referral received within 30 days?", "refer", 4, 0),
-        ("newsletter", TERMINUS, "Keep in the client newsletter", "repeat", 5, 1),
-        ("reward", TASK, "Thank the referrer and send the reward", "refer", 5, 0),
-        ("contact", TASK, "Contact the referred prospect in 48 hours", "refer", 6, 0),
-        ("lead", TERMINUS, "Referred lead enters the sales system", "refer", 7, 0),
+        ("delivered", TERMINUS, gettext_noop("Project delivered"), "buy", 0, 0),
+        (
+            "survey",
+            TASK,
+            gettext_noop("Send the satisfaction survey (NPS)"),
+            "refer",
+            1,
+            0,
+        ),
+        ("promoter", DECISION, gettext_noop("Score of 9 or 10?"), "refer", 2, 0),
+        (
+            "call",
+            TASK,
+            gettext_noop("Call the client about the feedback"),
+            "repeat",
+            3,
+            1,
+        ),
+        (
+            "improve",
+            TERMINUS,
+            gettext_noop("Log improvements for the quarterly plan"),
+            None,
+            4,
+            1,
+        ),
+        ("ask", TASK, gettext_noop("Ask for a review and a referral"), "refer", 3, 0),
+        (
+            "received",
+            DECISION,
+            gettext_noop("Referral received within 30 days?"),
+            "refer",
+            4,
+            0,
+        ),
+        (
+            "newsletter",
+            TERMINUS,
+            gettext_noop("Keep in the client newsletter"),
+            "repeat",
+            5,
+            1,
+        ),
+        (
+            "reward",
+            TASK,
+            gettext_noop("Thank the referrer and send the reward"),
+            "refer",
+            5,
+            0,
+        ),
+        (
+            "contact",
+            TASK,
+            gettext_noop("Contact the referred prospect in 48 hours"),
+            "refer",
+            6,
+            0,
+        ),
+        (
+            "lead",
+            TERMINUS,
+            gettext_noop("Referred lead enters the sales system"),
+            "refer",
+            7,
+            0,
+        ),
     ],
     arrows=[
         ("delivered", "survey"),
         ("survey", "promoter"),
-        ("promoter", "ask", "yes"),
-        ("promoter", "call", "no"),
+        ("promoter", "ask", gettext_noop("yes")),
+        ("promoter", "call", gettext_noop("no")),
         ("call", "improve"),
         ("ask", "received"),
-        ("received", "reward", "yes"),
-        ("received", "newsletter", "no"),
+        ("received", "reward", gettext_noop("yes")),
+        ("received", "newsletter", gettext_noop("no")),
         ("reward", "contact"),
         ("contact", "lead"),
     ],
     notes={
-        "ask": "Critical step: make it easy with a ready-to-forward introduction "
-        "email and a direct link to the review page.",
+        "ask": gettext_noop(
+            "Critical step: make it easy with a ready-to-forward introduction "
+            "email and a direct link to the review page."
+        ),
     },
 )
 
@@ -452,32 +743,69 @@ REPEAT_PURCHASE = _template(
         "Use it for products bought more than once."
     ),
     steps=[
-        ("delivered", TERMINUS, "First order delivered", "buy", 0, 0),
-        ("thanks", TASK, "Send thank-you and usage tips", "repeat", 1, 0),
-        ("reminder", TASK, "Reorder reminder before it runs out", "repeat", 2, 0),
-        ("recommend", TASK, "Recommend a complementary product", "repeat", 3, 0),
-        ("bought", DECISION, "Bought again within 60 days?", "repeat", 4, 0),
-        ("loyalty", TASK, "Enrol in the loyalty programme", "repeat", 5, -1),
-        ("referral", TERMINUS, "Invite to the referral programme", "refer", 6, -1),
-        ("winback", TASK, "Send a win-back offer", "repeat", 5, 1),
-        ("responded", DECISION, "Used the offer?", "repeat", 6, 1),
-        ("lapsed", TERMINUS, "Mark as a lapsed customer", None, 7, 1),
+        ("delivered", TERMINUS, gettext_noop("First order delivered"), "buy", 0, 0),
+        ("thanks", TASK, gettext_noop("Send thank-you and usage tips"), "repeat", 1, 0),
+        (
+            "reminder",
+            TASK,
+            gettext_noop("Reorder reminder before it runs out"),
+            "repeat",
+            2,
+            0,
+        ),
+        (
+            "recommend",
+            TASK,
+            gettext_noop("Recommend a complementary product"),
+            "repeat",
+            3,
+            0,
+        ),
+        (
+            "bought",
+            DECISION,
+            gettext_noop("Bought again within 60 days?"),
+            "repeat",
+            4,
+            0,
+        ),
+        (
+            "loyalty",
+            TASK,
+            gettext_noop("Enrol in the loyalty programme"),
+            "repeat",
+            5,
+            -1,
+        ),
+        (
+            "referral",
+            TERMINUS,
+            gettext_noop("Invite to the referral programme"),
+            "refer",
+            6,
+            -1,
+        ),
+        ("winback", TASK, gettext_noop("Send a win-back offer"), "repeat", 5, 1),
+        ("responded", DECISION, gettext_noop("Used the offer?"), "repeat", 6, 1),
+        ("lapsed", TERMINUS, gettext_noop("Mark as a lapsed customer"), None, 7, 1),
     ],
     arrows=[
         ("delivered", "thanks"),
         ("thanks", "reminder"),
         ("reminder", "recommend"),
         ("recommend", "bought"),
-        ("bought", "loyalty", "yes"),
-        ("bought", "winback", "no"),
+        ("bought", "loyalty", gettext_noop("yes")),
+        ("bought", "winback", gettext_noop("no")),
         ("loyalty", "referral"),
         ("winback", "responded"),
-        ("responded", "loyalty", "yes"),
-        ("responded", "lapsed", "no"),
+        ("responded", "loyalty", gettext_noop("yes")),
+        ("responded", "lapsed", gettext_noop("no")),
     ],
     notes={
-        "reminder": "Critical step: time it from the usual reorder interval of the "
-        "product; automate it.",
+        "reminder": gettext_noop(
+            "Critical step: time it from the usual reorder interval of the "
+            "product; automate it."
+        ),
     },
 )
 

@@ -45,7 +45,7 @@ def seed(business: Business, owner: User) -> list[SystemMap]:
             stages=template.stages,
             product=product or template.product,
             description=template.description,
-            graph={**template.graph, "name": name},
+            graph={**template.copy_graph(), "name": name},
             note="Demo data",
         )
         if status == MapStatus.ACTIVE and not system_map.lint_errors:

@@ -281,11 +281,24 @@ def empty_graph(name: str = "") -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "name": name, "nodes": [], "edges": []}
 
 
+def spread_stages(count: int, stages: Sequence[str]) -> list[str | None]:
+    """The stage of each of `count` steps in a row that spans `stages` (in the
+    hourglass's order): the row cut into as many runs as there are stages, as
+    even as can be, longer runs first (7 steps over like, trust, try: 3 like,
+    2 trust, 2 try; fewer steps than stages: one each of the first). No stages:
+    None."""
+    if not stages:
+        return [None] * count
+    return [stages[index * len(stages) // count] for index in range(count)]
+
+
 def chain_graph(
-    name: str, steps: Sequence[tuple[str, str]], *, stage: str | None = None
+    name: str, steps: Sequence[tuple[str, str]], *, stages: Sequence[str] = ()
 ) -> dict[str, Any]:
     """A map of `steps` ((kind, label) pairs) in a row, one column apart, each
-    joined to the next by an arrow: the new-map wizard's start, tasks and stop."""
+    joined to the next by an arrow, its steps given `stages` in order
+    (`spread_stages`): the new-map wizard's start, tasks and stop."""
+    step_stages = spread_stages(len(steps), stages)
     nodes = [
         {
             "id": f"n{i}",
@@ -293,7 +306,7 @@ def chain_graph(
             "label": label.strip(),
             "x": COLUMN * (i - 1),
             "y": 0.0,
-            "stage": stage,
+            "stage": step_stages[i - 1],
             "notes": None,
         }
         for i, (kind, label) in enumerate(steps, start=1)

@@ -56,7 +56,10 @@ TITLE_WRAP = 60
 # A fixed graph name: dot copies it into the SVG (<title>, a comment), so it must
 # never be user text.
 GRAPH_NAME = "systemmap"
-FONT = "DejaVu Sans"
+# DejaVu draws Latin, Greek and Cyrillic (Polish and Romanian letters among them);
+# Hangul comes from Nanum Gothic (Debian's fonts-nanum), so a Korean label in a
+# PNG or PDF is letters, not boxes. A family list, as Pango and CSS read it.
+FONT = "DejaVu Sans,NanumGothic"
 
 GRAPH_ATTRS = {
     "rankdir": "LR",

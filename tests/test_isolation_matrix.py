@@ -46,6 +46,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from hourglass import services
 from hourglass.models import Membership, Role, User
 from hourglass.tests.factories import MembershipFactory, UserFactory
 from hourglass.tests.utils import PARAM, business_routes
@@ -265,6 +266,15 @@ NAMES = sorted(ROUTES)
 class Worlds:
     acme: World
     other: World
+
+
+@pytest.fixture
+def other_co(charlie):
+    """The other business has a name in Hangul, so its slug and every URL the
+    sweeps build under it are not ASCII (`/b/서울-회계법인/…`)."""
+    business = services.business_create(name="서울 회계법인", owner=charlie)
+    assert business.slug == "서울-회계법인"
+    return business
 
 
 @pytest.fixture
@@ -1001,13 +1011,13 @@ FOREIGN_IDS = {
         _import_naming_the_other_metric,
         422,
         "numbers.csv, line 3: column “metric”: there is no metric named "
-        "“Other Co nurture emails”.",
+        "“서울 회계법인 nurture emails”.",
     ),
     "CSV import confirmed: a row naming Other Co's metric": (
         _import_confirm_naming_the_other_metric,
         422,
         "numbers.csv, line 2: column “metric”: there is no metric named "
-        "“Other Co nurture emails”.",
+        "“서울 회계법인 nurture emails”.",
     ),
 }
 

@@ -579,6 +579,7 @@ def test_archive_holds_a_manifest_and_each_parts_files(world, client_for, alice)
         "name": "Acme",
         "currency": "EUR",
         "timezone": "Europe/Paris",
+        "country": "",
     }
     assert [part["name"] for part in manifest["parts"]][:2] == [
         "hourglass",

@@ -41,6 +41,9 @@ def signup_data(**overrides) -> dict:
         "business_name": "North Bakery",
         "password1": "a-long-unusual-passphrase",
         "password2": "a-long-unusual-passphrase",
+        "country": "FR",
+        "currency": "EUR",
+        "timezone": "Europe/Paris",
     }
     data.update(overrides)
     return data
@@ -107,7 +110,7 @@ def wait_for_js(page, expression: str, arg=None, *, timeout: float = 5000) -> No
 # The URLs under /b/<slug>/, found by walking the resolver
 # ---------------------------------------------------------------------------
 
-BUSINESS_PREFIX = "b/<slug:slug>/"
+BUSINESS_PREFIX = "b/<business:slug>/"
 # One <converter:name> (or <name>) argument of a route.
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 

@@ -6,12 +6,21 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import ratelimit, selectors, services
+from .. import languages, ratelimit, selectors, services
 from ..access import HtmxHttpRequest
-from ..forms import InvitedSignUpForm, ProfileForm, SignUpForm
+from ..forms import (
+    InvitedSignUpForm,
+    LanguageForm,
+    PasswordResetForm,
+    ProfileForm,
+    SignUpForm,
+    initial_place,
+)
 from ..http import INVALID, go_to
 from ..models import Invitation, Membership, normalize_email
 from ..services import InvitationError
@@ -34,7 +43,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return go_to(request, reverse("home"))
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST or None, initial=initial_place(request), new=True)
     if request.method == "POST" and form.is_valid():
         refusal = ratelimit.hit("signup", address=client_ip(request))
         if refusal:
@@ -54,6 +63,9 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             email=data["email"],
             password=data["password1"],
             business_name=data["business_name"],
+            currency=data["currency"],
+            timezone_name=data["timezone"],
+            country=data["country"],
         )
         login(request, user, backend=settings.MODEL_BACKEND)
         messages.success(
@@ -77,15 +89,39 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
             user=request.user,
             name=form.cleaned_data["name"],
             email=form.cleaned_data["email"],
+            language=form.cleaned_data["language"],
         )
+        # The message and the next page are in the language just chosen.
+        translation.activate(languages.of_user(request.user))
         messages.success(request, _("Your profile is saved."))
-        return go_to(request, reverse("profile"))
+        return remember_language(go_to(request, reverse("profile")), request.user)
     return render(
         request,
         "hourglass/profile.html",
         {"form": form, "memberships": selectors.user_memberships(request.user)},
         status=INVALID if request.method == "POST" else 200,
     )
+
+
+def remember_language(response: HttpResponse, user) -> HttpResponse:
+    return languages.remember(response, languages.supported(user.language))
+
+
+@require_POST
+def language(request: HtmxHttpRequest) -> HttpResponse:
+    """The language menu (the account menu, or the footer before signing in):
+    saved for a signed-in person, remembered in a cookie for everyone; back to
+    the page it was chosen on."""
+    form = LanguageForm(request.POST)
+    code = languages.supported(form.data.get("language", ""))
+    if request.user.is_authenticated:
+        services.user_set_language(user=request.user, language=code)
+    target = form.data.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    return languages.remember(go_to(request, target), code)
 
 
 # ---------------------------------------------------------------------------
@@ -96,6 +132,8 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset form, with a limit per address asked for and per client
     address: each request mails whatever address was typed."""
+
+    form_class = PasswordResetForm
 
     def form_valid(self, form):
         refusal = ratelimit.hit(

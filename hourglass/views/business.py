@@ -21,7 +21,12 @@ from ..access import (
     business_view,
     get_import_job_for_user,
 )
-from ..forms import BusinessForm, BusinessImportForm, DeleteBusinessForm
+from ..forms import (
+    BusinessForm,
+    BusinessImportForm,
+    DeleteBusinessForm,
+    initial_place,
+)
 from ..http import INVALID, download, go_to, page_or_fragment, printable
 from ..models import Business, ImportStatus, Role
 
@@ -29,13 +34,14 @@ from ..models import Business, ImportStatus, Role
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def business_create(request: HtmxHttpRequest) -> HttpResponse:
-    form = BusinessForm(request.POST or None)
+    form = BusinessForm(request.POST or None, initial=initial_place(request), new=True)
     if request.method == "POST" and form.is_valid():
         business = services.business_create(
             name=form.cleaned_data["name"],
             owner=request.user,
             currency=form.cleaned_data["currency"],
             timezone_name=form.cleaned_data["timezone"],
+            country=form.cleaned_data["country"],
         )
         messages.success(request, _("%(name)s is ready.") % {"name": business.name})
         return go_to(request, business.get_absolute_url())
@@ -55,6 +61,7 @@ def _business_form(business: Business, data=None) -> BusinessForm:
         "name": business.name,
         "currency": business.currency,
         "timezone": business.timezone,
+        "country": business.country,
     }
     return BusinessForm(data, initial=initial)
 
@@ -86,6 +93,7 @@ def business_settings(request: BusinessRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             currency=form.cleaned_data["currency"],
             timezone_name=form.cleaned_data["timezone"],
+            country=form.cleaned_data["country"],
         )
         messages.success(request, _("Business settings saved."))
         return go_to(request, reverse("hourglass:settings", args=[business.slug]))

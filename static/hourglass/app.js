@@ -82,6 +82,46 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status >= 500) event.detail.shouldSwap = false;
   });
+  // Where a business is (hourglass/places.py): a new business takes the
+  // browser's time zone, and picking a country suggests its currency and (when
+  // it has one) its zone, unless the person already chose them by hand.
+  function setPlaces() {
+    var data = document.getElementById("place-suggestions");
+    var country = document.querySelector("[data-place-country]");
+    if (!data || !country) return;
+    var suggestions = JSON.parse(data.textContent);
+    var form = country.form;
+    var currency = form.querySelector("[data-place-currency]");
+    var zone = form.querySelector("[data-place-timezone]");
+    var chosen = {};
+    function offer(select, value) {
+      if (!select || !value || chosen[select.name]) return;
+      if (select.querySelector('option[value="' + CSS.escape(value) + '"]')) {
+        select.value = value;
+      }
+    }
+    if (zone && zone.hasAttribute("data-place-new") && window.Intl) {
+      offer(zone, Intl.DateTimeFormat().resolvedOptions().timeZone);
+    }
+    [currency, zone].forEach(function (select) {
+      if (select) {
+        select.addEventListener("change", function () {
+          chosen[select.name] = true;
+        });
+      }
+    });
+    country.addEventListener("change", function () {
+      var place = suggestions[country.value] || {};
+      offer(currency, place.currency);
+      offer(zone, place.timezone);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setPlaces);
+  } else {
+    setPlaces();
+  }
+
   // A session that ended meanwhile answers with the login page: load it whole.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var url = event.detail.xhr.responseURL || "";

@@ -1,5 +1,7 @@
 """The map document's vocabulary and index (no database)."""
 
+import pytest
+
 from systemmaps import document
 from systemmaps.document import (
     DECISION,
@@ -86,7 +88,7 @@ def test_a_chain_is_a_valid_document_one_column_apart():
     graph = chain_graph(
         "Sales",
         [(TERMINUS, " Lead "), (TASK, "Call"), (TERMINUS, "Won")],
-        stage="buy",
+        stages=["buy"],
     )
     assert validate_graph(graph) == graph
     assert [n["label"] for n in graph["nodes"]] == ["Lead", "Call", "Won"]
@@ -128,3 +130,20 @@ def test_the_editor_gets_every_number_it_draws_and_places_with():
         "freeSpotStep": document.FREE_SPOT_STEP,
         "freeSpotMargin": document.FREE_SPOT_MARGIN,
     }
+
+
+@pytest.mark.parametrize(
+    "count, stages, expected",
+    [
+        # Written out by hand from the rule: runs as even as can be, in order.
+        (7, ["like", "trust", "try"], ["like"] * 3 + ["trust"] * 2 + ["try"] * 2),
+        (4, ["know", "like"], ["know", "know", "like", "like"]),
+        (3, ["buy"], ["buy"] * 3),
+        (2, ["know", "like", "trust"], ["know", "like"]),
+        (5, [], [None] * 5),
+    ],
+)
+def test_a_row_of_steps_spans_its_stages_in_order(count, stages, expected):
+    from systemmaps.document import spread_stages
+
+    assert spread_stages(count, stages) == expected

@@ -2,7 +2,9 @@
 
 import re
 import struct
+import subprocess
 import xml.etree.ElementTree as ET
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -541,3 +543,61 @@ def test_graphviz_escapes_in_initials_are_shown_literally(initials):
 
     (group,) = node_groups(root)
     assert texts(group) == ["Call", initials]
+
+
+# ---------------------------------------------------------------------------
+# Every script drawn: Hangul, Polish and Romanian letters in PNG and PDF
+# ---------------------------------------------------------------------------
+
+
+def labelled(*labels: str) -> list[dict]:
+    return [
+        {"id": f"s{n}", "kind": "task", "label": label, "x": 0, "y": 0, "stage": ""}
+        for n, label in enumerate(labels)
+    ]
+
+
+def test_a_pdf_embeds_a_font_with_hangul_and_one_with_polish_letters(tmp_path):
+    pdf = tmp_path / "map.pdf"
+    pdf.write_bytes(
+        layout.export(labelled("고객 상담 예약", "Łódź: ściągnięcie"), [], fmt="pdf")
+    )
+
+    listed = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+
+    fonts = [line.split()[0] for line in listed.splitlines()[2:]]
+    assert any("NanumGothic" in font for font in fonts), listed
+    assert any("DejaVuSans" in font for font in fonts), listed
+
+
+def _pixels(png: bytes) -> bytes:
+    """The decoded rows of a PNG (zlib of its IDAT chunks), to compare drawings."""
+    position, data = 8, b""
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        if kind == b"IDAT":
+            data += png[position + 8 : position + 8 + length]
+        position += 12 + length
+    return zlib.decompress(data)
+
+
+def test_hangul_in_a_png_is_letters_not_boxes(tmp_path, monkeypatch):
+    """The same label drawn again by a Graphviz that sees only the DejaVu fonts
+    (a fontconfig of that folder alone) is boxes, the missing-glyph marks: the
+    drawing with the installed fonts is not that."""
+    label = labelled("고객 상담 예약")
+    drawn = layout.export(label, [], fmt="png")
+    (tmp_path / "fonts.conf").write_text(
+        "<?xml version='1.0'?><fontconfig>"
+        "<dir>/usr/share/fonts/truetype/dejavu</dir>"
+        f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    monkeypatch.setenv("FONTCONFIG_FILE", str(tmp_path / "fonts.conf"))
+    boxes = layout.export(label, [], fmt="png")
+    # The check itself: the same drawing twice is the same pixels.
+    assert _pixels(layout.export(label, [], fmt="png")) == _pixels(boxes)
+
+    assert _pixels(drawn) != _pixels(boxes)

@@ -10,11 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from hourglass.models import User
 from hourglass.tests.utils import get_drawn
 from systemmaps import document, selectors, services
-from systemmaps.builtin import TEMPLATES
+from systemmaps.builtin import TEMPLATES, get_template
 from systemmaps.models import MapStatus, Node, Revision, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 
@@ -425,6 +426,45 @@ def test_using_a_template_makes_a_map_equal_to_it(client_for, erin, acme, templa
     assert system_map.stages == template.stages
     assert system_map.lint_errors == 0
     assert selectors.graph_of(system_map) == {**template.graph, "name": template.name}
+
+
+@pytest.mark.parametrize("code", ["fr", "ko", "pl", "ro"])
+def test_a_template_map_starts_in_its_owner_language(client_for, erin, acme, code):
+    User.objects.filter(pk=erin.pk).update(language=code)
+    template = get_template("webinar")
+
+    client_for(erin).post(url("template-use", key="webinar"))
+
+    graph = selectors.graph_of(SystemMap.objects.get(business=acme))
+    with translation.override(code):
+        expected = template.copy_graph()
+    english = [n["label"] for n in template.graph["nodes"]]
+    labels = [n["label"] for n in graph["nodes"]]
+    assert labels == [n["label"] for n in expected["nodes"]]
+    # Every step, note and arrow label of the template is in the language.
+    assert not set(labels) & set(english)
+    notes = [n["notes"] for n in graph["nodes"] if n["notes"]]
+    english_notes = {n["notes"] for n in template.graph["nodes"] if n["notes"]}
+    assert notes and not set(notes) & english_notes
+    arrows = {e["label"] for e in graph["edges"] if e["label"]}
+    assert arrows and arrows.isdisjoint({"yes", "no"})
+
+
+def test_the_wizard_gives_its_steps_the_stages_chosen(client_for, erin, acme):
+    data = {**WIZARD, "stages": ["try", "like", "trust"]}
+
+    client_for(erin).post(url("map-new"), data)
+
+    graph = selectors.graph_of(SystemMap.objects.get(business=acme))
+    # Five steps over like, trust, try (in the hourglass's order, whatever the
+    # order ticked): 2 like, 2 trust, 1 try.
+    assert [n["stage"] for n in graph["nodes"]] == [
+        "like",
+        "like",
+        "trust",
+        "trust",
+        "try",
+    ]
 
 
 def test_unknown_template_is_404(alice_client, acme):

@@ -5,7 +5,6 @@ and export."""
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import (
@@ -17,8 +16,8 @@ from django.views.decorators.http import (
 from hourglass import ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
-from hourglass.http import INVALID, download, printable
-from hourglass.models import Role
+from hourglass.http import INVALID, download, file_name, printable
+from hourglass.models import STAGE_ORDER, Role
 from hourglass.validators import one_line
 
 from .. import rendering, selectors, services
@@ -82,8 +81,8 @@ def _wizard_graph(data: dict) -> dict:
         *((TASK, task) for task in data["tasks"]),
         (TERMINUS, data["stop"]),
     ]
-    stage = data["stages"][0] if len(data["stages"]) == 1 else None
-    return chain_graph(data["name"] or data["product"], steps, stage=stage)
+    stages = [stage for stage in STAGE_ORDER if stage in data["stages"]]
+    return chain_graph(data["name"] or data["product"], steps, stages=stages)
 
 
 @business_view(role=Role.EDITOR)
@@ -135,7 +134,7 @@ def template_use(request: BusinessRequest, key: str) -> HttpResponse:
         stages=template.stages,
         product=template.product,
         description=template.description,
-        graph={**template.graph, "name": template.name},
+        graph=template.copy_graph(),
         note=_("From the template “%(name)s”") % {"name": template.name},
     )
     messages.success(
@@ -344,7 +343,9 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     response = download(
         body,
         content_type=EXPORT_TYPES[fmt],
-        filename=f"{slugify(system_map.name) or 'map'}-v{system_map.version}.{fmt}",
+        filename=(
+            f"{file_name(system_map.name, fallback='map')}-v{system_map.version}.{fmt}"
+        ),
         inline=bool(request.GET.get("inline")) and fmt == "svg",
     )
     if fmt == "svg":
