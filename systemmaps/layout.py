@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .document import (
     ARROW_INK,
@@ -103,7 +104,7 @@ KIND_ATTRS = {
 }
 CRITICAL_PENWIDTH = f"{CRITICAL_STROKE_WIDTH:g}"
 
-NOT_INSTALLED = (
+NOT_INSTALLED = gettext_lazy(
     "Graphviz 'dot' is not installed on the server, so maps cannot be laid out or "
     "exported. Ask the administrator to install Graphviz (the 'graphviz' package)."
 )
@@ -195,14 +196,15 @@ def tidy_positions(
                 centres[obj["name"]] = (x, y)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LayoutError(
-            f"Graphviz returned a layout that could not be read ({exc}).",
+            _("Graphviz returned a layout that could not be read (%(error)s).")
+            % {"error": exc},
             code="bad_output",
         ) from exc
     positions = {}
     for node_id, name in names.items():
         if name not in centres:
             raise LayoutError(
-                f"Graphviz returned no position for node {node_id!r}.",
+                _("Graphviz returned no position for step %(id)r.") % {"id": node_id},
                 code="bad_output",
             )
         x, y = centres[name]
@@ -338,7 +340,7 @@ def _dot_binary() -> str:
         return override
     found = shutil.which("dot")
     if found is None:
-        raise LayoutError(NOT_INSTALLED, code="missing")
+        raise LayoutError(str(NOT_INSTALLED), code="missing")
     return found
 
 
@@ -354,8 +356,11 @@ def _run_dot(source: str, args: list[str], *, timeout: float) -> bytes:
         )
     except subprocess.TimeoutExpired as exc:
         raise LayoutError(
-            f"Graphviz took longer than {timeout:g} seconds to lay out this map; "
-            "try again, or split the map into smaller ones.",
+            _(
+                "Graphviz took longer than %(seconds)s seconds to lay out this map; "
+                "try again, or split the map into smaller ones."
+            )
+            % {"seconds": f"{timeout:g}"},
             code="timeout",
         ) from exc
     except OSError as exc:  # FileNotFoundError, PermissionError, not executable
@@ -363,8 +368,15 @@ def _run_dot(source: str, args: list[str], *, timeout: float) -> bytes:
     if result.returncode != 0:
         detail = result.stderr.decode("utf-8", "replace").strip()[:500]
         raise LayoutError(
-            f"Graphviz failed to lay out this map (exit status {result.returncode})"
-            + (f": {detail}" if detail else "."),
+            (
+                _(
+                    "Graphviz failed to lay out this map (exit status %(status)d): "
+                    "%(detail)s"
+                )
+                if detail
+                else _("Graphviz failed to lay out this map (exit status %(status)d).")
+            )
+            % {"status": result.returncode, "detail": detail},
             code="failed",
         )
     return result.stdout
@@ -380,7 +392,9 @@ def _sanitise_svg(data: bytes) -> bytes:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise LayoutError(
-            f"Graphviz produced SVG that is not valid XML ({exc}).", code="bad_output"
+            _("Graphviz produced SVG that is not valid XML (%(error)s).")
+            % {"error": exc},
+            code="bad_output",
         ) from exc
     _strip_attributes(root)
     _strip_children(root)

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .document import DECISION, TASK, TERMINUS, WORK_KINDS
 from .layout import step_badges
 
@@ -52,7 +54,7 @@ def to_mermaid(
 ) -> str:
     """Mermaid `flowchart LR` text for a graph document (schema v1)."""
     details = details or {}
-    lines = [f"%% {escape_label(graph.get('name')) or 'System map'}"]
+    lines = [f"%% {escape_label(graph.get('name')) or _('System map')}"]
     lines.append("flowchart LR")
     names: dict[str, str] = {}
     for index, node in enumerate(graph.get("nodes", [])):

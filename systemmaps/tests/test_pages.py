@@ -441,8 +441,9 @@ def test_a_template_map_starts_in_its_owner_language(client_for, erin, acme, cod
     english = [n["label"] for n in template.graph["nodes"]]
     labels = [n["label"] for n in graph["nodes"]]
     assert labels == [n["label"] for n in expected["nodes"]]
-    # Every step, note and arrow label of the template is in the language.
-    assert not set(labels) & set(english)
+    # Every step, note and arrow label of the template is in the language
+    # (a loanword, like "Webinar" in Polish and Romanian, may stay).
+    assert set(labels) & set(english) <= {"Webinar"}
     notes = [n["notes"] for n in graph["nodes"] if n["notes"]]
     english_notes = {n["notes"] for n in template.graph["nodes"] if n["notes"]}
     assert notes and not set(notes) & english_notes
