@@ -147,10 +147,19 @@ def csv_unsafe(text: str) -> str:
     return text
 
 
-def csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    """A UTF-8 CSV file with every cell through csv_safe."""
+def csv_bytes(
+    header: list[str],
+    rows: Iterable[Iterable[Any]],
+    *,
+    delimiter: str = ",",
+    bom: bool = False,
+) -> bytes:
+    """A UTF-8 CSV file with every cell through csv_safe; with `bom`, marked
+    as UTF-8 for spreadsheets (Excel on Windows reads it as ANSI otherwise)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\n", delimiter=delimiter)
     writer.writerow(header)
     for row in rows:
         writer.writerow([csv_safe(cell) for cell in row])
@@ -164,6 +173,7 @@ def csv_rows(
     *,
     label: str = "",
     max_rows: int | None = None,
+    delimiter: str = ",",
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) of each row of a part's CSV file; an
     absent file has no rows. ImportInvalid when it cannot be read, lacks a
@@ -180,7 +190,7 @@ def csv_rows(
         raise ImportInvalid(
             [_("%(file)s: the file is not UTF-8 text.") % {"file": shown}]
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportInvalid(

@@ -6,12 +6,15 @@ line and column. Only a file without a single problem can be confirmed, and the
 confirmation checks the same text again.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_decimal_symbol
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from hourglass.archive import ImportInvalid, csv_bytes, csv_rows, row_error
@@ -24,6 +27,13 @@ from .selectors import week_definitions
 from .services import ImportRow
 
 COLUMNS = ["metric", "week", "value"]
+# What separates the columns: a comma, or (spreadsheets in languages that write
+# decimals with a comma: French, Polish, Romanian …) a semicolon, or a tab.
+SEPARATORS = (",", ";", "\t")
+# A number written with a decimal comma, grouped or not: 1250,5 · 1.250,5 ·
+# 1 250,5. A file whose columns are not separated by commas and that has one
+# such value writes its decimals with a comma.
+DECIMAL_COMMA = re.compile(r"^\d{1,3}(?:[.\u00a0\u202f ]\d{3})+(?:,\d+)?$|^\d+,\d+$")
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
 EXPORT_COLUMNS = [
@@ -102,6 +112,40 @@ class Preview:
         ]
 
 
+def separator(header: str, label: str) -> str:
+    """What separates the columns of a file whose first line is `header`: the
+    first of SEPARATORS that splits it into the columns; a comma when none
+    does, unless the line names the columns otherwise separated (then the
+    problem says so)."""
+    for mark in SEPARATORS:
+        if set(COLUMNS) <= {cell.strip().strip('"') for cell in header.split(mark)}:
+            return mark
+    if all(column in header for column in COLUMNS):
+        raise ImportInvalid(
+            [
+                _(
+                    "%(file)s: its columns are not separated by a comma, a semicolon "
+                    "or a tab (its first line reads “%(header)s”). Save it from "
+                    "your spreadsheet as CSV."
+                )
+                % {"file": label, "header": header[:80]}
+            ]
+        )
+    return ","
+
+
+def file_number(text: str, *, decimal_comma: bool) -> str:
+    """A value cell as the number reader takes it: in a file that writes
+    decimals with a comma, its groups dropped and its comma a point
+    (`1.250,5` → `1250.5`); otherwise as written."""
+    text = text.strip()
+    if decimal_comma and DECIMAL_COMMA.match(text):
+        for group in ".\u00a0\u202f ":
+            text = text.replace(group, "")
+        return text.replace(",", ".")
+    return text
+
+
 def _normalised(raw: bytes, label: str) -> tuple[str, bytes]:
     """The text of the upload with its header in lower case (Metric, WEEK …)."""
     try:
@@ -143,8 +187,11 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         return result
     try:
         result.text, data = _normalised(raw, label)
+        mark = separator(result.text.partition("\n")[0], label)
         rows = []
-        for line, row in csv_rows({"upload": data}, "upload", COLUMNS, label=label):
+        for line, row in csv_rows(
+            {"upload": data}, "upload", COLUMNS, label=label, delimiter=mark
+        ):
             if len(rows) == MAX_ROWS:
                 raise ImportInvalid(
                     [
@@ -165,6 +212,9 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         )
         return result
 
+    decimal_comma = mark != "," and any(
+        DECIMAL_COMMA.match(row["value"].strip()) for _line, row in rows
+    )
     metrics = {m.name.lower(): m for m in Metric.objects.filter(business=business)}
     tz_name = business.timezone
     seen: dict[tuple[int, date], int] = {}
@@ -218,7 +268,9 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         unit = item.metric.unit if item.metric is not None else Unit.MONEY
         try:
             item.value = parse_value(
-                item.value_text, unit=unit, currency=business.currency
+                file_number(item.value_text, decimal_comma=decimal_comma),
+                unit=unit,
+                currency=business.currency,
             )
         except ValidationError as error:
             item.problems.append(problem(line, "value", " ".join(error.messages)))
@@ -266,10 +318,21 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
     return result
 
 
-def export(business: Business, start: date, end: date) -> bytes:
+def spreadsheet_format() -> tuple[str, str]:
+    """(column separator, decimal mark) of a CSV for a spreadsheet in the
+    active language: where decimals take a comma (fr, pl, ro), Excel expects
+    `;` between columns."""
+    decimal = get_decimal_symbol(translation.to_locale(translation.get_language()))
+    return (";", ",") if decimal == "," else (",", ".")
+
+
+def export(business: Business, start: date, end: date, *, excel: bool = False) -> bytes:
     """Every number of the weeks from `start` to `end` (both Mondays), each with
     the unit, stage and owner of its week's definition and today's, in three
-    queries; each cell neutralised for spreadsheets."""
+    queries; each cell neutralised for spreadsheets. UTF-8 with a BOM; `excel`:
+    the separator and decimal mark of a spreadsheet in the active language
+    (`spreadsheet_format`), the file's own format otherwise (`,` and `.`)."""
+    delimiter, decimal = spreadsheet_format() if excel else (",", ".")
     entries = list(
         Entry.objects.filter(
             business=business, week__gte=start, week__lte=end, value__isnull=False
@@ -290,7 +353,7 @@ def export(business: Business, start: date, end: date) -> bytes:
             [
                 metric.name,
                 entry.week.isoformat(),
-                entry.value,
+                str(entry.value).replace(".", decimal),
                 then.unit,
                 then.stage,
                 emails.get(then.owner_id, ""),
@@ -300,4 +363,4 @@ def export(business: Business, start: date, end: date) -> bytes:
                 entry.entered_at.astimezone(zone).isoformat(),
             ]
         )
-    return csv_bytes(EXPORT_COLUMNS, rows)
+    return csv_bytes(EXPORT_COLUMNS, rows, delimiter=delimiter, bom=True)

@@ -2,12 +2,15 @@
 
 import csv
 import io
+from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hourglass.models import User
 from metrics import csvio, services, weeks
 from metrics.models import Entry, EntryRevision
 
@@ -166,7 +169,7 @@ def test_no_file_is_422(alice_client, acme):
 
 
 def rows_of(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_export_defaults_to_the_last_13_weeks(bob_client, metric, this_week, alice):
@@ -245,3 +248,98 @@ def test_export_queries_do_not_grow_with_rows(
 
 def test_export_leaves_out_other_businesses(alice_client, other_entry):
     assert rows_of(alice_client.get(EXPORT)) == []
+
+
+# ---------------------------------------------------------------------------
+# Spreadsheets in every language: the BOM, "for Excel", separators on import
+# ---------------------------------------------------------------------------
+
+
+def test_the_export_is_marked_utf8_for_spreadsheets(
+    alice_client, acme, alice, this_week
+):
+    m = MetricFactory(business=acme, name="Zamówienia z Łodzi", stage="buy")
+    services.entry_record(metric=m, week=this_week, value=3, acting_user=alice)
+
+    content = alice_client.get(EXPORT).content
+
+    assert content.startswith(b"\xef\xbb\xbf" + b"metric,week,value,")
+    assert "Zamówienia z Łodzi,".encode() in content
+
+
+def revenue(acme, alice, this_week):
+    m = MetricFactory(business=acme, name="Chiffre d'affaires", unit="money")
+    services.entry_record(
+        metric=m, week=this_week, value=Decimal("1250.50"), acting_user=alice
+    )
+    return m
+
+
+@pytest.mark.parametrize(
+    "code, separator, value",
+    # By hand: French, Polish and Romanian write 1250,50 and Excel there
+    # expects ";" between columns; English and Korean keep "," and ".".
+    [("fr", ";", "1250,50"), ("pl", ";", "1250,50"), ("ro", ";", "1250,50")]
+    + [("en", ",", "1250.50"), ("ko", ",", "1250.50")],
+)
+def test_for_excel_the_export_takes_the_language_separator_and_decimal_mark(
+    alice_client, acme, alice, this_week, code, separator, value
+):
+    revenue(acme, alice, this_week)
+    User.objects.filter(pk=alice.pk).update(language=code)
+
+    response = alice_client.get(EXPORT + "?excel=1")
+
+    text = response.content.decode("utf-8-sig")
+    header, row = text.splitlines()[:2]
+    assert header.startswith(f"metric{separator}week{separator}value{separator}")
+    assert row.split(separator)[2] == value
+    assert "-excel.csv" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("code", ["fr", "pl", "ro", "en", "ko"])
+def test_an_export_for_excel_imports_back_unchanged(
+    alice_client, acme, alice, this_week, code
+):
+    revenue(acme, alice, this_week)
+    User.objects.filter(pk=alice.pk).update(language=code)
+    exported = alice_client.get(EXPORT + "?excel=1").content
+
+    response = alice_client.post(IMPORT, upload(exported))
+
+    assert response.status_code == 200, response.content.decode()[:300]
+    (row,) = response.context["preview"].rows
+    assert (row.problems, row.status) == ([], csvio.Status.UNCHANGED)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # By hand: the same number as French, Polish, Romanian spreadsheets
+        # save it, and a tab-separated file.
+        ("metric;week;value\nRevenue;{week};1250,5\n", Decimal("1250.50")),
+        ("metric;week;value\nRevenue;{week};1.250,5\n", Decimal("1250.50")),
+        ("metric;week;value\nRevenue;{week};1\u00a0250,5\n", Decimal("1250.50")),
+        ("metric;week;value\nRevenue;{week};1250\n", Decimal("1250.00")),
+        ("metric\tweek\tvalue\nRevenue\t{week}\t99.5\n", Decimal("99.50")),
+        ('metric,week,value\nRevenue,{week},"1250.5"\n', Decimal("1250.50")),
+    ],
+)
+def test_the_import_reads_the_file_separator_and_decimal_mark(
+    alice_client, acme, this_week, text, expected
+):
+    MetricFactory(business=acme, name="Revenue", unit="money")
+
+    response = alice_client.post(IMPORT, upload(text.format(week=this_week)))
+
+    (row,) = response.context["preview"].rows
+    assert row.problems == []
+    assert row.value == expected
+
+
+def test_columns_separated_otherwise_get_a_message_that_says_so(alice_client, acme):
+    response = alice_client.post(IMPORT, upload("metric|week|value\nx|2024-01-01|1\n"))
+
+    problems = " ".join(response.context["preview"].problems)
+    assert "not separated by a comma, a semicolon or a tab" in problems
+    assert "metric|week|value" in problems

@@ -66,7 +66,8 @@ def entries_import(request: BusinessRequest) -> HttpResponse:
 @business_view()
 @require_safe
 def entries_export(request: BusinessRequest) -> HttpResponse:
-    """The numbers of the weeks `from`–`to` (the last 13 weeks by default)."""
+    """The numbers of the weeks `from`–`to` (the last 13 weeks by default);
+    `excel=1`: laid out for a spreadsheet in the page's language."""
     form = ExportForm(
         {"start": request.GET.get("from"), "end": request.GET.get("to")},
         default=selectors.export_range_default(request.business),
@@ -79,9 +80,13 @@ def entries_export(request: BusinessRequest) -> HttpResponse:
     if refusal:
         return ratelimit.refused_page(request, refusal)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    name = f"{request.business.slug}-numbers-{start.isoformat()}-{end.isoformat()}.csv"
+    excel = request.GET.get("excel") == "1"
+    name = (
+        f"{request.business.slug}-numbers-{start.isoformat()}-{end.isoformat()}"
+        f"{'-excel' if excel else ''}.csv"
+    )
     return download(
-        csvio.export(request.business, start, end),
+        csvio.export(request.business, start, end, excel=excel),
         content_type="text/csv; charset=utf-8",
         filename=name,
     )
