@@ -89,6 +89,22 @@ def _texts() -> dict[str, set[str]]:
     return texts
 
 
+@pytest.mark.parametrize("code", ["ko", "pl"])
+def test_demo_login_sees_the_hourglass_in_the_demo_language(client, db, code):
+    call_command("seed_demo", "--language", code, verbosity=0)
+    response = client.post(
+        "/accounts/login/",
+        {"username": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert f'<html lang="{code}"' in page
+    with translation.override(code):
+        webinar = translation.gettext("Webinar to client")
+    assert webinar != "Webinar to client"
+    assert webinar in page  # the hourglass lists the demo's maps, in its language
+
+
 def test_seed_demo_twice_changes_nothing(db):
     call_command("seed_demo", verbosity=0)
     first = _all_rows()
