@@ -4,6 +4,8 @@
 
 PYTHON ?= python3
 PORT ?= 8000
+# The language of the demo data (en, fr, ko, pl, ro): `make run DEMO_LANGUAGE=ko`.
+DEMO_LANGUAGE ?= en
 PYTEST_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
@@ -73,7 +75,7 @@ messages-extract: $(PY_STAMP)
 
 run: check-prereqs install messages
 	$(VENV_PY) manage.py migrate --noinput
-	$(VENV_PY) manage.py seed_demo
+	$(VENV_PY) manage.py seed_demo --language $(DEMO_LANGUAGE)
 	@echo
 	@echo "  Hourglass is starting at http://127.0.0.1:$(PORT)/"
 	@echo "  Demo login: demo@example.com / hourglass-demo"

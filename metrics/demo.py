@@ -3,8 +3,10 @@ webinar system (attendees → consultations booked → clients onboarded) and a 
 for every stage, so the weekly review shows trends, a drop-off and some
 off-track metrics on first run; a meeting with an open issue and to-dos.
 
-Idempotent: a metric the business has by name is left alone with its numbers,
-and only weeks not rolled up yet (or stale) are rolled up.
+Idempotent: a metric the business has by name (in the language being seeded)
+is left alone with its numbers, and only weeks not rolled up yet (or stale) are
+rolled up. Texts are English here, marked with `gettext_noop`, and written with
+`gettext` in the active language; the English names stay the keys in here.
 """
 
 import random
@@ -12,6 +14,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from hourglass.models import Business, Membership, Stage
 from systemmaps.models import Node
@@ -36,34 +39,48 @@ DANA, SAM, PRIYA, LEO = (
     "priya@example.com",
     "leo@example.com",
 )
-WEBINAR, REFERRALS = "Webinar to client", "Referral programme"
+# The demo maps' names (systemmaps.demo), English like every key in here.
+WEBINAR, REFERRALS = (
+    gettext_noop("Webinar to client"),
+    gettext_noop("Referral programme"),
+)
 
 # name, unit, direction, weekly goal, owner, (map, step id) or None, stage,
 # counts toward the stage total, how it is counted
 METRICS = [
-    ("Website visitors", Unit.COUNT, Direction.HIGHER, 120, SAM, None, Stage.KNOW,
-     True, "Unique visitors in the analytics report, Monday to Sunday."),
-    ("Newsletter sign-ups", Unit.COUNT, Direction.HIGHER, 20, PRIYA, None,
-     Stage.LIKE, True, "New subscribers to Cash-flow Corner."),
-    ("Nurture email open rate", Unit.PERCENT, Direction.HIGHER, 40, PRIYA,
-     (WEBINAR, "nurture"), Stage.LIKE, False, "Opens ÷ delivered, from the mailer."),
-    ("Webinar attendees", Unit.COUNT, Direction.HIGHER, 8, SAM, (WEBINAR, "webinar"),
-     Stage.TRUST, True, "People who stayed at least 10 minutes."),
-    ("Consultations booked", Unit.COUNT, Direction.HIGHER, 4, DANA,
-     (WEBINAR, "consultation"), Stage.TRY, True, "Calls booked in the calendar."),
-    ("Proposals sent", Unit.COUNT, Direction.HIGHER, 3, DANA, (WEBINAR, "proposal"),
-     Stage.TRY, False, "Proposals sent after a consultation."),
-    ("Proposal turnaround", Unit.DURATION, Direction.LOWER, 24, DANA,
-     (WEBINAR, "proposal"), Stage.TRY, False,
-     "Average hours from the consultation to the proposal."),
-    ("Clients onboarded", Unit.COUNT, Direction.HIGHER, 2, LEO, (WEBINAR, "onboard"),
-     Stage.BUY, True, "New clients whose first month has started."),
-    ("New monthly revenue", Unit.MONEY, Direction.HIGHER, 2500, DANA, None,
-     Stage.BUY, False, "Monthly fees of the clients signed this week."),
-    ("Add-on services sold", Unit.COUNT, Direction.HIGHER, 2, LEO, None,
-     Stage.REPEAT, True, "Payroll, tax returns and other add-ons to clients."),
-    ("Referrals received", Unit.COUNT, Direction.HIGHER, 1, LEO,
-     (REFERRALS, "received"), Stage.REFER, True, "Introductions from clients."),
+    (gettext_noop("Website visitors"),
+     Unit.COUNT, Direction.HIGHER, 120, SAM, None, Stage.KNOW, True,
+     gettext_noop("Unique visitors in the analytics report, Monday to Sunday.")),
+    (gettext_noop("Newsletter sign-ups"),
+     Unit.COUNT, Direction.HIGHER, 20, PRIYA, None, Stage.LIKE, True,
+     gettext_noop("New subscribers to Cash-flow Corner.")),
+    (gettext_noop("Nurture email open rate"),
+     Unit.PERCENT, Direction.HIGHER, 40, PRIYA, (WEBINAR, "nurture"), Stage.LIKE,
+     False, gettext_noop("Opens ÷ delivered, from the mailer.")),
+    (gettext_noop("Webinar attendees"),
+     Unit.COUNT, Direction.HIGHER, 8, SAM, (WEBINAR, "webinar"), Stage.TRUST, True,
+     gettext_noop("People who stayed at least 10 minutes.")),
+    (gettext_noop("Consultations booked"),
+     Unit.COUNT, Direction.HIGHER, 4, DANA, (WEBINAR, "consultation"), Stage.TRY,
+     True, gettext_noop("Calls booked in the calendar.")),
+    (gettext_noop("Proposals sent"),
+     Unit.COUNT, Direction.HIGHER, 3, DANA, (WEBINAR, "proposal"), Stage.TRY, False,
+     gettext_noop("Proposals sent after a consultation.")),
+    (gettext_noop("Proposal turnaround"),
+     Unit.DURATION, Direction.LOWER, 24, DANA, (WEBINAR, "proposal"), Stage.TRY,
+     False, gettext_noop("Average hours from the consultation to the proposal.")),
+    (gettext_noop("Clients onboarded"),
+     Unit.COUNT, Direction.HIGHER, 2, LEO, (WEBINAR, "onboard"), Stage.BUY, True,
+     gettext_noop("New clients whose first month has started.")),
+    (gettext_noop("New monthly revenue"),
+     Unit.MONEY, Direction.HIGHER, 2500, DANA, None, Stage.BUY, False,
+     gettext_noop("Monthly fees of the clients signed this week.")),
+    (gettext_noop("Add-on services sold"),
+     Unit.COUNT, Direction.HIGHER, 2, LEO, None, Stage.REPEAT, True,
+     gettext_noop("Payroll, tax returns and other add-ons to clients.")),
+    (gettext_noop("Referrals received"),
+     Unit.COUNT, Direction.HIGHER, 1, LEO, (REFERRALS, "received"), Stage.REFER,
+     True, gettext_noop("Introductions from clients.")),
 ]  # fmt: skip
 
 
@@ -105,8 +122,10 @@ def seed(business: Business) -> list[Metric]:
         m.user.email: m
         for m in Membership.objects.filter(business=business).select_related("user")
     }
+    # (English map name, step id) → step, whatever language the maps are in.
+    english = {gettext(name): name for name in (WEBINAR, REFERRALS)}
     steps = {
-        (n.map.name, n.client_id): n
+        (english.get(n.map.name), n.client_id): n
         for n in Node.objects.filter(
             map__business=business, map__deleted_at__isnull=True
         ).select_related("map")
@@ -115,18 +134,19 @@ def seed(business: Business) -> list[Metric]:
     weeks = weeks_back(this_week - WEEK, WEEKS)
     series = _series(random.Random(7), WEEKS)
     existing = {m.name: m for m in Metric.objects.filter(business=business)}
+    by_name: dict[str, Metric] = {}  # English name → metric
     now = timezone.now()
-    metrics, entries = [], []
+    entries = []
     for position, row in enumerate(METRICS, start=1):
         name, unit, direction, goal, owner, step, stage, funnel, how = row
-        if name in existing:
-            metrics.append(existing[name])
+        if gettext(name) in existing:
+            by_name[name] = existing[gettext(name)]
             continue
         owner_membership = members.get(owner)
         metric = Metric.objects.create(
             business=business,
-            name=name,
-            description=how,
+            name=gettext(name),
+            description=gettext(how),
             unit=unit,
             direction=direction,
             goal=Decimal(goal),
@@ -138,7 +158,7 @@ def seed(business: Business) -> list[Metric]:
             first_week=weeks[0],
             created_by=members[DANA].user if DANA in members else None,
         )
-        metrics.append(metric)
+        by_name[name] = metric
         for week, value in zip(weeks, series[name], strict=True):
             if value is None:
                 continue
@@ -168,9 +188,9 @@ def seed(business: Business) -> list[Metric]:
                 )
             )
     Entry.objects.bulk_create(entries)
-    _seed_meeting(business, members, {m.name: m for m in metrics}, weeks[-1], steps)
+    _seed_meeting(business, members, by_name, weeks[-1], steps)
     _roll_up(business, weeks + [this_week])
-    return metrics
+    return list(by_name.values())
 
 
 def _seed_meeting(business, members, metrics, last_week, steps) -> None:
@@ -182,7 +202,7 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     Meeting.objects.create(
         business=business,
         week=previous,
-        notes=(
+        notes=gettext(
             "Webinar attendance keeps growing. Fewer attendees book a call since "
             "the new webinar ending; Sam to test the old call-to-action again.\n"
             "Proposal turnaround is creeping up: Dana is too busy to write them."
@@ -191,8 +211,10 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     )
     issue = MeetingIssue.objects.create(
         business=business,
-        title="Fewer webinar attendees book a consultation",
-        detail="About half used to book; for two months it has been about a quarter.",
+        title=gettext("Fewer webinar attendees book a consultation"),
+        detail=gettext(
+            "About half used to book; for two months it has been about a quarter."
+        ),
         metric=metrics.get("Consultations booked"),
         step=steps.get((WEBINAR, "booked")),
         raised_week=previous,
@@ -200,7 +222,7 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     )
     MeetingIssue.objects.create(
         business=business,
-        title="Proposals take more than a day",
+        title=gettext("Proposals take more than a day"),
         metric=metrics.get("Proposal turnaround"),
         step=steps.get((WEBINAR, "proposal")),
         raised_week=previous,
@@ -208,7 +230,7 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     )
     Todo.objects.create(
         business=business,
-        text="Put the old call-to-action back on the last webinar slide",
+        text=gettext("Put the old call-to-action back on the last webinar slide"),
         owner=sam,
         due=last_week + timedelta(days=4),
         issue=issue,
@@ -217,7 +239,7 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     )
     Todo.objects.create(
         business=business,
-        text="Draft a proposal template Priya can fill in",
+        text=gettext("Draft a proposal template Priya can fill in"),
         owner=dana,
         due=last_week + WEEK + timedelta(days=2),
         created_week=previous,
@@ -225,7 +247,7 @@ def _seed_meeting(business, members, metrics, last_week, steps) -> None:
     )
     Todo.objects.create(
         business=business,
-        text="Send the webinar recording to everyone who registered",
+        text=gettext("Send the webinar recording to everyone who registered"),
         owner=sam,
         due=previous + timedelta(days=3),
         created_week=previous,

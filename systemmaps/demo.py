@@ -1,14 +1,17 @@
 """Demo maps for `manage.py seed_demo`: the webinar system and two more, from the
 built-in templates, with owners, costs, checklists and a few runs.
 
-Idempotent: a map the demo business has by name is left alone, and a step that
-already has an owner, a checklist or runs keeps them.
+Idempotent: a map the demo business has by name (in the language being seeded)
+is left alone, and a step that already has an owner, a checklist or runs keeps
+them. Texts are English here, marked with `gettext_noop`, and written with
+`gettext` in the active language; the steps come translated from the templates.
 """
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from hourglass.models import Business, Membership, User
 
@@ -18,20 +21,26 @@ from .models import Automation, ChecklistRun, MapStatus, Node, RunTick, SystemMa
 
 DEMO_MAPS = [
     # template key, map name, product, status
-    ("webinar", "Webinar to client", "Monthly bookkeeping package", MapStatus.ACTIVE),
+    (
+        "webinar",
+        gettext_noop("Webinar to client"),
+        gettext_noop("Monthly bookkeeping package"),
+        MapStatus.ACTIVE,
+    ),
     (
         "client-onboarding",
-        "Client onboarding",
-        "Monthly bookkeeping package",
+        gettext_noop("Client onboarding"),
+        gettext_noop("Monthly bookkeeping package"),
         MapStatus.DRAFT,
     ),
-    ("referral-programme", "Referral programme", "", MapStatus.DRAFT),
+    ("referral-programme", gettext_noop("Referral programme"), "", MapStatus.DRAFT),
 ]
 
 
 def seed(business: Business, owner: User) -> list[SystemMap]:
     maps = []
-    for key, name, product, status in DEMO_MAPS:
+    for key, name_en, product, status in DEMO_MAPS:
+        name = gettext(name_en)
         existing = SystemMap.objects.filter(business=business, name=name).first()
         if existing:
             maps.append(existing)
@@ -43,10 +52,10 @@ def seed(business: Business, owner: User) -> list[SystemMap]:
             name=name,
             half=template.half,
             stages=template.stages,
-            product=product or template.product,
+            product=gettext(product) or template.product,
             description=template.description,
             graph={**template.copy_graph(), "name": name},
-            note="Demo data",
+            note=gettext("Demo data"),
         )
         if status == MapStatus.ACTIVE and not system_map.lint_errors:
             system_map.status = status
@@ -103,48 +112,63 @@ STEP_DETAILS = {
 CHECKLISTS = {
     "Webinar to client": {
         "consultation": (
-            "The consultation is where a webinar attendee becomes a client: a call "
-            "that follows the same path converts twice as often.",
+            gettext_noop(
+                "The consultation is where a webinar attendee becomes a client: a call "
+                "that follows the same path converts twice as often."
+            ),
             30,
             [
-                "Read the intake answers and last year's accounts before the call",
-                "Ask about their three biggest money worries",
-                "Show the monthly package and what it replaces",
-                "Agree on the next step and a date for the proposal",
-                "Log the call and the next step in the CRM",
+                gettext_noop(
+                    "Read the intake answers and last year's accounts before the call"
+                ),
+                gettext_noop("Ask about their three biggest money worries"),
+                gettext_noop("Show the monthly package and what it replaces"),
+                gettext_noop("Agree on the next step and a date for the proposal"),
+                gettext_noop("Log the call and the next step in the CRM"),
             ],
         ),
         "proposal": (
-            "A proposal sent within 24 hours while the call is fresh is signed far "
-            "more often.",
+            gettext_noop(
+                "A proposal sent within 24 hours while the call is fresh is signed far "
+                "more often."
+            ),
             120,
             [
-                "Use the package template and fill in the client's numbers",
-                "Quote the fixed monthly fee and what is not included",
-                "Send it within 24 hours of the consultation",
-                "Set a reminder to follow up after three days",
+                gettext_noop(
+                    "Use the package template and fill in the client's numbers"
+                ),
+                gettext_noop("Quote the fixed monthly fee and what is not included"),
+                gettext_noop("Send it within 24 hours of the consultation"),
+                gettext_noop("Set a reminder to follow up after three days"),
             ],
         ),
     },
     "Client onboarding": {
         "welcome": (
-            "The welcome pack sets expectations; missing documents later cost hours.",
+            gettext_noop(
+                "The welcome pack sets expectations; missing documents later cost "
+                "hours."
+            ),
             10,
             [
-                "Send the welcome email with the intake form link",
-                "Share the document checklist and the secure upload folder",
-                "Book the kickoff call",
+                gettext_noop("Send the welcome email with the intake form link"),
+                gettext_noop(
+                    "Share the document checklist and the secure upload folder"
+                ),
+                gettext_noop("Book the kickoff call"),
             ],
         ),
         "kickoff": (
-            "The kickoff agrees what success looks like, so the 30-day check-in has "
-            "something to measure.",
+            gettext_noop(
+                "The kickoff agrees what success looks like, so the 30-day check-in "
+                "has something to measure."
+            ),
             None,
             [
-                "Walk through the intake answers",
-                "Agree on two goals for the first quarter",
-                "Explain the monthly close calendar",
-                "Confirm who on their side sends receipts",
+                gettext_noop("Walk through the intake answers"),
+                gettext_noop("Agree on two goals for the first quarter"),
+                gettext_noop("Explain the monthly close calendar"),
+                gettext_noop("Confirm who on their side sends receipts"),
             ],
         ),
     },
@@ -154,15 +178,18 @@ CHECKLISTS = {
 RUNS = {
     "Webinar to client": {
         "consultation": [
-            ("Hoffmann Bakery", 21, 5, True),
-            ("Keller Plumbing", 14, 4, True),
-            ("Atelier Nord", 6, 5, True),
-            ("Greenway Florists", 0, 2, False),
+            (gettext_noop("Hoffmann Bakery"), 21, 5, True),
+            (gettext_noop("Keller Plumbing"), 14, 4, True),
+            (gettext_noop("Atelier Nord"), 6, 5, True),
+            (gettext_noop("Greenway Florists"), 0, 2, False),
         ],
     },
     "Client onboarding": {
-        "welcome": [("Hoffmann Bakery", 12, 3, True), ("Atelier Nord", 3, 2, True)],
-        "kickoff": [("Atelier Nord", 1, 1, False)],
+        "welcome": [
+            (gettext_noop("Hoffmann Bakery"), 12, 3, True),
+            (gettext_noop("Atelier Nord"), 3, 2, True),
+        ],
+        "kickoff": [(gettext_noop("Atelier Nord"), 1, 1, False)],
     },
 }
 
@@ -178,7 +205,9 @@ def seed_steps(business: Business) -> None:
     for map_name, steps in STEP_DETAILS.items():
         nodes = {
             n.client_id: n
-            for n in Node.objects.filter(map__business=business, map__name=map_name)
+            for n in Node.objects.filter(
+                map__business=business, map__name=gettext(map_name)
+            )
         }
         for client_id, details in steps.items():
             node = nodes.get(client_id)
@@ -199,9 +228,9 @@ def seed_steps(business: Business) -> None:
             if node is None or node.checklist_items.exists():
                 continue
             reviewed = today - timedelta(days=days) if days is not None else None
-            services.sop_update(node=node, why=why, reviewed_on=reviewed)
+            services.sop_update(node=node, why=gettext(why), reviewed_on=reviewed)
             for text in items:
-                services.checklist_item_add(node=node, text=text)
+                services.checklist_item_add(node=node, text=gettext(text))
         for client_id, runs in RUNS.get(map_name, {}).items():
             node = nodes.get(client_id)
             if node is None or node.runs.exists():
@@ -211,7 +240,10 @@ def seed_steps(business: Business) -> None:
             for subject, days_ago, ticked, finished in runs:
                 started = now - timedelta(days=days_ago, hours=2)
                 run = ChecklistRun.objects.create(
-                    node=node, subject=subject, started_by=user, started_at=started
+                    node=node,
+                    subject=gettext(subject),
+                    started_by=user,
+                    started_at=started,
                 )
                 RunTick.objects.bulk_create(
                     RunTick(

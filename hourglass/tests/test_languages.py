@@ -4,22 +4,20 @@ else English; `<html lang>` says which; emails go out in the recipient's
 language; every catalogue is complete and current."""
 
 import re
-import shutil
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
 from django.template.loader import render_to_string
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from hourglass.models import Invitation, Membership, User
+from hourglass.tests.utils import extract_catalogues
 from metrics import reminders, weeks
 from metrics.tests.factories import MetricFactory
 from metrics.weeks import WEEK
@@ -269,10 +267,7 @@ def test_every_catalogue_is_complete_and_current(tmp_path):
     """The strings of the code extracted afresh into a copy of each catalogue
     (as `makemessages` does): no entry untranslated or fuzzy (a string new
     or changed since the catalogue was last translated)."""
-    copy = tmp_path / "locale"
-    shutil.copytree(Path(settings.BASE_DIR) / "locale", copy)
-    with override_settings(LOCALE_PATHS=[copy]):
-        call_command("extract_messages", verbosity=0)
+    copy = extract_catalogues(tmp_path)
     problems = []
     for code in OTHER_LANGUAGES:
         with open(copy / code / "LC_MESSAGES" / "django.po", "rb") as po:

@@ -1,14 +1,18 @@
 """Helpers shared by every app's tests: the standing cast's password, the htmx
 header, logging a browser in, waiting on the page's script, a page after the
-worker drew its map, the URLs under /b/<slug>/, and snapshots and readers of the
-core app's pages and rows."""
+worker drew its map, the URLs under /b/<slug>/, snapshots and readers of the core
+app's pages and rows, and the catalogues extracted afresh."""
 
+import contextlib
 import re
+import shutil
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
 from django.conf import settings
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, override_settings
 from django.urls import get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern, URLResolver
 
@@ -235,3 +239,24 @@ def ancestor_attr(ancestors: list[dict], name: str) -> str | None:
         if name in attrs:
             return attrs[name]
     return None
+
+
+def extract_catalogues(tmp_path: Path) -> Path:
+    """A copy of locale/ with the strings of the code extracted afresh into each
+    catalogue (`manage.py extract_messages`), the real catalogues left alone.
+
+    It runs in a copy of the checkout: makemessages writes a file's strings into
+    the first locale path whose parent holds the file, so run in the checkout
+    it would write into the real locale/ whatever LOCALE_PATHS says."""
+    copy = tmp_path / "checkout"
+    shutil.copytree(
+        settings.BASE_DIR,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "var", "staticfiles", "__pycache__"
+        ),
+    )
+    with override_settings(LOCALE_PATHS=[copy / "locale"]), contextlib.chdir(copy):
+        call_command("extract_messages", verbosity=0)
+    return copy / "locale"
