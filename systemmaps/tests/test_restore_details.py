@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hourglass import archive
+from hourglass.tests.utils import get_drawn
 from systemmaps import portability, selectors, services
 from systemmaps.models import (
     TRASH_DAYS,
@@ -144,8 +145,9 @@ def pages(system_map) -> list[str]:
 def words_shown(client, urls) -> dict[str, set[str]]:
     shown = {}
     for url in urls:
-        # A walk along a path that is no more starts again from the start.
-        response = client.get(url, follow=True)
+        # A walk along a path that is no more starts again from the start; a
+        # drawing (the map page, an SVG) as the worker draws it.
+        response = get_drawn(client, url, follow=True)
         assert response.status_code == 200, url
         text = response.content.decode()
         shown[url] = {word for word in WORDS if word in text}
