@@ -460,3 +460,29 @@ def test_an_unknown_country_is_refused_naming_the_field(alice_client, acme):
     )
 
     assert response.context["form"].errors["country"]
+
+
+# ---------------------------------------------------------------------------
+# Figures in markup stay machine figures in every language
+# ---------------------------------------------------------------------------
+
+SVG_NUMBERS = re.compile(r'\b(?:x|y|y1|y2|width|rx|viewBox)="([^"]*)"')
+
+
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+def test_the_hourglass_drawing_places_its_labels_with_decimal_points(
+    alice_client, alice, acme, code
+):
+    """A language that writes decimals with a comma once turned y="56.5" into
+    y="56,5": two y values, so each letter of a stage's name after the first
+    went to y=5, out of sight."""
+    User.objects.filter(pk=alice.pk).update(language=code)
+
+    page = alice_client.get(reverse("hourglass:overview", args=[acme.slug]))
+
+    drawing = re.search(
+        r'<svg class="hourglass".*?</svg>', page.content.decode(), re.S
+    ).group(0)
+    values = SVG_NUMBERS.findall(drawing)
+    assert values
+    assert not [value for value in values if "," in value], values
