@@ -218,7 +218,7 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
         unit = item.metric.unit if item.metric is not None else Unit.MONEY
         try:
             item.value = parse_value(
-                item.value_text, unit=unit, currency=business.currency
+                item.value_text, unit=unit, currency=business.currency, typed=False
             )
         except ValidationError as error:
             item.problems.append(problem(line, "value", " ".join(error.messages)))

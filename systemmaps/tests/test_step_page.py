@@ -342,7 +342,7 @@ def test_outsider_cannot_save_details(charlie_client, nurture):
     "field, value, message",
     [
         ("minutes_per_run", "-5", "Ensure this value is greater than or equal to 0."),
-        ("runs_per_month", "lots", "Enter a number."),
+        ("runs_per_month", "lots", "Runs per month: “lots” is not a number."),
         ("automation", "robots", "Select a valid choice."),
     ],
 )
