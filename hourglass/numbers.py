@@ -58,10 +58,14 @@ class Marks:
         return " " if self.spaced else self.group
 
 
-@cache
 def marks(language: str | None = None) -> Marks:
-    """The marks of `language` (the active one when None), looked up once."""
-    code = (language or get_language() or settings.LANGUAGE_CODE).replace("-", "_")
+    """The marks of `language` (the active one when None)."""
+    return _marks(language or get_language() or settings.LANGUAGE_CODE)
+
+
+@cache
+def _marks(language: str) -> Marks:
+    code = language.replace("-", "_")
     try:
         locale = Locale.parse(code)
     except (ValueError, UnknownLocaleError):
