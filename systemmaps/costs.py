@@ -131,13 +131,16 @@ def format_money(
     currency: str,
     *,
     grouped: Callable[[Decimal, int], str] | None = None,
+    language: str | None = None,
 ) -> str:
     """`€1,234.50`, `CHF 1,234.50` in English, `1 234,50 €` in French: the
-    active language's currency pattern (`money_pattern`); an em dash for None.
+    currency pattern (`money_pattern`) of `language`, the active one when None;
+    an em dash for None.
 
     `grouped(value, places)` writes the number, as `number_format(value,
     decimal_pos=places, force_grouping=True)` does (a page formatting thousands
-    of numbers passes one that looks the locale up once)."""
+    of numbers passes one that looks the locale up once, and the language: a
+    `get_language()` costs more than the rest of an amount)."""
     if amount is None:
         return "—"
     places = currency_places(currency)
@@ -156,7 +159,7 @@ def format_money(
     else:
         text = grouped(value, places)
     prefix, suffix, minus_prefix, minus_suffix = money_pattern(
-        get_language() or settings.LANGUAGE_CODE, currency
+        language or get_language() or settings.LANGUAGE_CODE, currency
     )
     if negative:
         return f"{minus_prefix}{text}{minus_suffix}"
