@@ -106,10 +106,9 @@ def entry_save(request: BusinessRequest, pk: int, week: str) -> HttpResponse:
                 request, metric, shown, text=text, error=form.problem(), status=INVALID
             )
         # A number's problem names the metric already; a week's does not.
-        named = bool(form.errors.get("value")) and len(form.errors) == 1
-        messages.error(
-            request, form.problem() if named else f"{metric.name}: {form.problem()}"
-        )
+        said = form.problem()
+        named = said.startswith(f"{metric.name}: ")
+        messages.error(request, said if named else f"{metric.name}: {said}")
         return redirect(this_week_url(request, the_week))
     result = services.entry_record(
         metric=metric,
