@@ -176,6 +176,8 @@ def read_number(text: str, *, field: str = "") -> Decimal:
                 if not three:
                     raise not_a_number(original, field=field)
                 group = only
+            elif three and _whole(before, group) is None:
+                raise not_a_number(original, field=field)
             elif three and before.replace(" ", "").strip("0"):
                 large = Decimal(before.replace(" ", "") + after)
                 small = Decimal(f"{before.replace(' ', '')}.{after}")

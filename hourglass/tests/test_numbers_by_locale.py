@@ -80,6 +80,7 @@ def test_a_lone_mark_before_three_digits_is_asked_about(language, text, message)
         ("fr", "12'500", "1 250,5"),  # an apostrophe never groups
         ("fr", "1 25", "1 250,5"),  # groups are of three digits
         ("fr", "1 250.000,5", "1 250,5"),  # two kinds of groups
+        ("fr", "12 34,500", "1 250,5"),  # bad groups, before asking which
         ("ro", "12.5", "1.250,5"),  # "." groups in Romanian
         ("ro", "1 250", "1.250,5"),  # no space groups in Romanian
         ("en", "12,5", "1,250.5"),  # "," groups in English
