@@ -16,6 +16,7 @@ from .models import (
     normalize_email,
     timezone_choices,
 )
+from .numbers import NumberField
 from .validators import no_control_characters
 
 
@@ -342,13 +343,12 @@ class MemberProfileForm(forms.Form):
         required=False,
         help_text=_("For example: marketing, sales, customer service."),
     )
-    hourly_rate = forms.DecimalField(
+    hourly_rate = NumberField(
         label=_("Hourly rate"),
         required=False,
         min_value=0,
         max_digits=10,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"min": 0, "step": "0.01"}),
         help_text=_("What an hour of their time costs: the steps they own use it."),
         error_messages={"min_value": _("The hourly rate cannot be negative.")},
     )

@@ -282,6 +282,9 @@ LANGUAGES = [
     ("ro", _("Romanian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times by language (Django's, with English's one style and 24-hour
+# times in hourglass/formats/en/): templates name a format, never letters.
+FORMAT_MODULE_PATH = ["hourglass.formats"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_TZ = True

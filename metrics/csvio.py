@@ -271,6 +271,7 @@ def preview(business: Business, raw: bytes, *, label: str = "") -> Preview:
                 file_number(item.value_text, decimal_comma=decimal_comma),
                 unit=unit,
                 currency=business.currency,
+                typed=False,
             )
         except ValidationError as error:
             item.problems.append(problem(line, "value", " ".join(error.messages)))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from hourglass.models import Business, Membership, Stage
+from hourglass.numbers import NumberField, read_as
 from hourglass.validators import no_control_characters
 from systemmaps import selectors as map_selectors
 from systemmaps.document import WORK_KINDS
@@ -58,7 +59,7 @@ class MetricForm(forms.Form):
         widget=forms.RadioSelect,
         initial=Direction.HIGHER,
     )
-    goal = forms.DecimalField(
+    goal = NumberField(
         label=_lazy("Weekly goal"),
         required=False,
         min_value=0,
@@ -191,7 +192,9 @@ class MetricForm(forms.Form):
                     data["goal"], unit=data["unit"], currency=self.business.currency
                 )
             except ValidationError as problem:
-                self.add_error("goal", problem)
+                field = str(self.fields["goal"].label)
+                read = read_as(data["goal"], field=field)
+                self.add_error("goal", f"{read}: {problem.messages[0]}")
         step = data.get("step")
         if "step" in data and not data.get("stage"):
             if step is None:
@@ -243,6 +246,7 @@ class EntryForm(forms.Form):
             self.cleaned_data["value"],
             unit=self.metric.unit,
             currency=self.metric.business.currency,
+            field=self.metric.name,
         )
 
     def clean(self) -> dict:
@@ -289,15 +293,17 @@ class ThisWeekForm(forms.Form):
         return " ".join(self.errors.get("week", []))
 
 
-class NumberField(forms.Field):
-    """A week's number as typed for a metric of `unit` (`parse_value`)."""
+class EntryNumberField(forms.Field):
+    """A week's number as typed for the metric `name` of `unit` (`parse_value`)."""
 
-    def __init__(self, *, unit: str, currency: str, **kwargs):
+    def __init__(self, *, unit: str, currency: str, name: str, **kwargs):
         super().__init__(required=False, **kwargs)
-        self.unit, self.currency = unit, currency
+        self.unit, self.currency, self.name = unit, currency, name
 
     def clean(self, value) -> Decimal | None:
-        return parse_value(value, unit=self.unit, currency=self.currency)
+        return parse_value(
+            value, unit=self.unit, currency=self.currency, field=self.name
+        )
 
 
 class NumbersForm(forms.Form):
@@ -314,8 +320,10 @@ class NumbersForm(forms.Form):
             if row.can_enter and f"value-{row.metric.pk}" in data
         }
         for name, row in self.rows.items():
-            self.fields[name] = NumberField(
-                unit=row.metric.unit, currency=row.metric.business.currency
+            self.fields[name] = EntryNumberField(
+                unit=row.metric.unit,
+                currency=row.metric.business.currency,
+                name=row.metric.name,
             )
 
     def changes(self) -> list[tuple[Metric, Decimal | None]]:

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from hourglass.numbers import read_as, read_number
 from systemmaps.costs import currency_places
 
 from .models import VALUE_DIGITS, VALUE_PLACES, Unit
@@ -53,20 +54,46 @@ def check_places(number: Decimal, *, unit: str, currency: str) -> None:
     raise ValidationError(message, code="places")
 
 
-def parse_value(text: str | None, *, unit: str, currency: str) -> Decimal | None:
-    """A week's number as typed: blank clears it (None); ValidationError with a
-    message for the person who typed it otherwise."""
+def parse_value(
+    text: str | None, *, unit: str, currency: str, field: str = "", typed: bool = True
+) -> Decimal | None:
+    """A week's number: blank clears it (None); ValidationError with a message
+    for the person who typed it otherwise, naming `field` (the metric) and
+    saying how the number was read.
+
+    `typed` numbers are read the way the active language writes them
+    (`hourglass.numbers.read_number`); a file's numbers (`typed=False`, the CSV
+    import) in the file's own format, `1250.5`."""
     text = (text or "").strip()
     if not text:
         return None
+    if typed:
+        number = read_number(text, field=field)
+    else:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise ValidationError(
+                _("“%(value)s” is not a number.") % {"value": text[:40]},
+                code="invalid",
+            )
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+        check_value(number, unit=unit, currency=currency)
+    except ValidationError as problem:
+        if not typed:
+            raise
         raise ValidationError(
-            _("“%(value)s” is not a number.") % {"value": text[:40]}, code="invalid"
-        )
+            f"{read_as(number, field=field)}: {problem.messages[0]}",
+            code=problem.code,
+        ) from None
+    return number.quantize(PLACES)
+
+
+def check_value(number: Decimal, *, unit: str, currency: str) -> None:
+    """ValidationError when `number` cannot be a week's number or a goal:
+    negative, too large, or more decimals than its unit shows."""
     if number < 0:
         raise ValidationError(_("A number cannot be negative."), code="negative")
     if number > MAX_VALUE:
@@ -76,4 +103,3 @@ def parse_value(text: str | None, *, unit: str, currency: str) -> Decimal | None
             code="too_large",
         )
     check_places(number, unit=unit, currency=currency)
-    return number.quantize(PLACES)

@@ -6,8 +6,13 @@ Python on Decimals so it is tested without a database.
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_symbol
+from django.conf import settings
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 
 CENT = Decimal("0.01")
 MINUTES_PER_HOUR = Decimal(60)
@@ -16,15 +21,6 @@ MONTHS = Decimal(12)
 # hold need 29, more than Decimal's default 28.
 PRECISION = 60
 
-# Currencies written before the amount; others get their code after it.
-SYMBOLS = {
-    "EUR": "€",
-    "USD": "$",
-    "GBP": "£",
-    "JPY": "¥",
-    "INR": "₹",
-    "KRW": "₩",
-}
 # Currencies without minor units in everyday prices.
 NO_CENTS = {"JPY", "KRW", "HUF"}
 
@@ -88,17 +84,63 @@ def currency_places(currency: str) -> int:
     return 0 if currency in NO_CENTS else 2
 
 
+@cache
+def money_pattern(language: str, currency: str) -> tuple[str, str, str, str]:
+    """What goes before and after an amount of `currency` in `language`:
+    (prefix, suffix, negative prefix, negative suffix), from CLDR's currency
+    pattern (Babel), computed once per (language, currency) so a page of
+    thousands of amounts formats them with string operations.
+
+    `€1,650` (en), `1 650 €` (fr), `1 650,50 zł` (pl), `₩1,650` (ko). The
+    symbol is the language's when it is a sign (€, $, ₩) or a word (zł, PLN);
+    a sign decorated with letters (CA$, $US) is written as the code."""
+    try:
+        locale = Locale.parse((language or "en").replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    symbol = get_currency_symbol(currency, locale)
+    letters = sum(char.isalpha() for char in symbol)
+    if 0 < letters < len(symbol):
+        symbol = currency
+    pattern = locale.currency_formats["standard"]
+    parts = []
+    for text, before in (
+        (pattern.prefix[0], True),
+        (pattern.suffix[0], False),
+        (pattern.prefix[1], True),
+        (pattern.suffix[1], False),
+    ):
+        # CLDR's currency spacing: a symbol ending (or starting) in a letter is
+        # kept off the digits by a no-break space: `PLN 1,650.50`.
+        if "¤" in text:
+            next_to_digits = symbol[-1] if before else symbol[0]
+            spaced = text.endswith("¤") if before else text.startswith("¤")
+            if next_to_digits.isalpha() and spaced:
+                # ... and the minus stays with the digits: `CHF -1,234.50`.
+                if before and text.startswith("-"):
+                    text = text[1:] + "\u00a0-"
+                else:
+                    text = text + "\u00a0" if before else "\u00a0" + text
+            text = text.replace("¤", symbol)
+        parts.append(text)
+    return tuple(parts)
+
+
 def format_money(
     amount: Decimal | int | float | None,
     currency: str,
     *,
     grouped: Callable[[Decimal, int], str] | None = None,
+    language: str | None = None,
 ) -> str:
-    """`€1,234.50`, `CHF 1,234.50` in the active locale; an em dash for None.
+    """`€1,234.50`, `CHF 1,234.50` in English, `1 234,50 €` in French: the
+    currency pattern (`money_pattern`) of `language`, the active one when None;
+    an em dash for None.
 
     `grouped(value, places)` writes the number, as `number_format(value,
     decimal_pos=places, force_grouping=True)` does (a page formatting thousands
-    of numbers passes one that looks the locale up once)."""
+    of numbers passes one that looks the locale up once, and the language: a
+    `get_language()` costs more than the rest of an amount)."""
     if amount is None:
         return "—"
     places = currency_places(currency)
@@ -109,11 +151,16 @@ def format_money(
     # Whole amounts read better without ".00" in totals and tables.
     if places and value == value.to_integral_value():
         places = 0
+    negative = value < 0
+    if negative:
+        value = -value
     if grouped is None:
         text = number_format(value, decimal_pos=places, force_grouping=True)
     else:
         text = grouped(value, places)
-    symbol = SYMBOLS.get(currency)
-    if symbol:
-        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
-    return f"{currency}\u00a0{text}"
+    prefix, suffix, minus_prefix, minus_suffix = money_pattern(
+        language or get_language() or settings.LANGUAGE_CODE, currency
+    )
+    if negative:
+        return f"{minus_prefix}{text}{minus_suffix}"
+    return f"{prefix}{text}{suffix}"

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Half, Membership, Stage
+from hourglass.numbers import NumberField
 from hourglass.validators import no_control_characters
 
 from .models import STEP_DETAIL_FIELDS, MapStatus, Node, NodeKind
@@ -212,10 +213,11 @@ class StepDetailsForm(forms.ModelForm):
     class Meta:
         model = Node
         fields = list(STEP_DETAIL_FIELDS)
-        widgets = {
-            "minutes_per_run": forms.NumberInput(attrs={"min": 0, "step": "any"}),
-            "runs_per_month": forms.NumberInput(attrs={"min": 0, "step": "any"}),
-            "hourly_cost": forms.NumberInput(attrs={"min": 0, "step": "any"}),
+        # Typed the person's way (1 250,5 in French), read by one reader.
+        field_classes = {
+            "minutes_per_run": NumberField,
+            "runs_per_month": NumberField,
+            "hourly_cost": NumberField,
         }
         help_texts = {
             "hourly_cost": _("Leave empty to use the owner's hourly rate."),

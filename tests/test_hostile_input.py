@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import quote_from_bytes
 from zoneinfo import ZoneInfo
 
@@ -991,17 +991,39 @@ def test_csv_import_of_many_rows_is_all_or_nothing(
 LIMIT = Decimal("999999999999.99")
 
 
+# The forms a count typed in English can take (README, "Numbers and dates in
+# your language"): plain digits, groups of three after "," (or after "." when
+# there are two of them), a decimal part after "."; with both marks the last one
+# is the decimal mark. ASCII digits only.
+EN_TYPED = [
+    re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?"),
+    re.compile(r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<fraction>[0-9]*))?"),
+    re.compile(r"(?P<whole>[0-9]{1,3}(?:\.[0-9]{3}){2,})(?P<fraction>)"),
+    re.compile(r"(?P<whole>[0-9]{1,3}(?:\.[0-9]{3})+),(?P<fraction>[0-9]*)"),
+]
+# One "." before exactly three digits could be a thousand: asked, not stored.
+EN_AMBIGUOUS = re.compile(r"[0-9]*[1-9][0-9]*\.[0-9]{3}")
+
+
 def expected_number(text: str) -> Decimal | None | str:
-    """What a count metric stores for `text`: a number, None to clear, or
-    "refused"."""
+    """What a count metric stores for `text` typed in English: a number, None
+    to clear, or "refused"."""
     text = text.strip()
     if not text:
         return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
+    if len(text) > 60 or EN_AMBIGUOUS.fullmatch(text.lstrip("-−").lstrip()):
         return "refused"
-    if not number.is_finite() or number < 0 or number > LIMIT:
+    negative = text.startswith(("-", "−"))
+    body = text[1:].lstrip() if negative else text
+    for form in EN_TYPED:
+        match = form.fullmatch(body)
+        if match and (match["whole"] or match["fraction"]):
+            whole = re.sub("[^0-9]", "", match["whole"]) or "0"
+            number = Decimal(f"{whole}.{match['fraction'] or '0'}")
+            break
+    else:
+        return "refused"
+    if (negative and number) or number > LIMIT:
         return "refused"
     if number != number.to_integral_value():
         return "refused"

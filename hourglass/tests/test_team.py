@@ -264,7 +264,7 @@ def test_rate_that_is_not_a_number_is_refused(client_for, acme, alice, bob):
     )
 
     assert response.status_code == 422
-    assert "Enter a number." in response.content.decode()
+    assert "Hourly rate: “lots” is not a number." in response.content.decode()
     assert profiles(acme) == before
 
 

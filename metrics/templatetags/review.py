@@ -47,7 +47,7 @@ class Numbers:
     formats thousands of numbers per page."""
 
     def __init__(self) -> None:
-        lang = get_language()
+        lang = self.language = get_language()
         self.decimal_sep = get_format("DECIMAL_SEPARATOR", lang)
         self.thousand_sep = get_format("THOUSAND_SEPARATOR", lang)
         self.grouping = get_format("NUMBER_GROUPING", lang)
@@ -123,7 +123,12 @@ class ValueFormat:
 
     def _format(self, value: Decimal, unit: str) -> str:
         if unit == Unit.MONEY:
-            return format_money(value, self.currency, grouped=self.numbers.grouped)
+            return format_money(
+                value,
+                self.currency,
+                grouped=self.numbers.grouped,
+                language=self.numbers.language,
+            )
         shown = places(unit, self.currency)
         if unit == Unit.PERCENT:
             return f"{self.plain(value, shown)}\u00a0%"

@@ -20,6 +20,7 @@ from hourglass import selectors as core_selectors
 from hourglass.access import BusinessRequest, business_view
 from hourglass.http import INVALID, after_write, problem, wants_fragment
 from hourglass.models import Membership
+from hourglass.numbers import typed_text
 
 from .. import selectors, services, weeks
 from ..access import get_metric_for_member, get_numbers_owner_for_member, require_enter
@@ -43,11 +44,9 @@ def saved_message(results: list[EntryResult], done: str) -> tuple[int, str]:
 
 
 def number_text(value: Decimal | None) -> str:
-    """A saved number as its field shows it: 12, not 12.00."""
-    if value is None:
-        return ""
-    whole = value == value.to_integral_value()
-    return str(value.quantize(Decimal(1)) if whole else value)
+    """A saved number as its field shows it, to be typed again: 12, not 12.00;
+    the language's decimal mark (12,5 in French)."""
+    return typed_text(value)
 
 
 def this_week_url(request: BusinessRequest, week: date, who: str = "") -> str:
@@ -106,7 +105,10 @@ def entry_save(request: BusinessRequest, pk: int, week: str) -> HttpResponse:
             return _field(
                 request, metric, shown, text=text, error=form.problem(), status=INVALID
             )
-        messages.error(request, f"{metric.name}: {form.problem()}")
+        # A number's problem names the metric already; a week's does not.
+        said = form.problem()
+        named = said.startswith(f"{metric.name}: ")
+        messages.error(request, said if named else f"{metric.name}: {said}")
         return redirect(this_week_url(request, the_week))
     result = services.entry_record(
         metric=metric,

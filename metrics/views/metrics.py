@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     require_http_methods,
@@ -131,7 +132,7 @@ def metric_detail(request: BusinessRequest, pk: int) -> HttpResponse:
         value=form.cleaned_data["value"],
         acting_user=request.user,
     )
-    done = _("Number for the week of %(week)s saved.") % {"week": week.isoformat()}
+    done = _("Number for the week of %(week)s saved.") % {"week": date_format(week)}
     level, message = saved_message([result], done)
     messages.add_message(request, level, message)
     return redirect(metric.get_absolute_url() + "#history")

@@ -338,11 +338,37 @@ def test_outsider_cannot_save_details(charlie_client, nurture):
     assert details_snapshot(nurture) == before
 
 
+def test_the_costs_are_typed_and_shown_the_local_way(alice_client, alice, nurture):
+    alice.language = "fr"
+    alice.save(update_fields=["language"])
+    data = {
+        **DETAILS,
+        "minutes_per_run": "7,5",
+        "runs_per_month": "1 200",
+        "hourly_cost": "32,50",
+    }
+
+    response = alice_client.post(step_url(nurture, "step-details"), data, headers=HTMX)
+
+    assert response.status_code == 200
+    saved = details_snapshot(nurture)
+    assert (
+        saved["minutes_per_run"],
+        saved["runs_per_month"],
+        saved["hourly_cost"],
+    ) == (Decimal("7.5"), Decimal(1200), Decimal("32.5"))
+    html = response.content.decode()
+    # 7.5 min × 1200 × 12 ÷ 60 = 1800 h a year, × 32.50 = 58 500 €
+    assert "58\u00a0500\u00a0€" in html
+    # The fields show the saved figures to be typed again, the French way.
+    assert 'value="7,5"' in html and 'value="32,5"' in html
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [
         ("minutes_per_run", "-5", "Ensure this value is greater than or equal to 0."),
-        ("runs_per_month", "lots", "Enter a number."),
+        ("runs_per_month", "lots", "Runs per month: “lots” is not a number."),
         ("automation", "robots", "Select a valid choice."),
     ],
 )

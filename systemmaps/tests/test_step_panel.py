@@ -562,7 +562,7 @@ def test_get_returns_the_owner_section_alone(client_for, alice, bob, webinar_map
     "overrides,name,message",
     [
         ({"minutes_per_run": "-5"}, "minutes_per_run", "greater than or equal to 0"),
-        ({"runs_per_month": "many"}, "runs_per_month", "Enter a number"),
+        ({"runs_per_month": "many"}, "runs_per_month", "“many” is not a number"),
         ({"hourly_cost": "-0.01"}, "hourly_cost", "greater than or equal to 0"),
         ({"automation": "magic"}, "automation", "Select a valid choice"),
         ({"automation_tool": "x" * 101}, "automation_tool", "at most 100"),

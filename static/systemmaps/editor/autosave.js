@@ -372,9 +372,19 @@ export function installAutosave(editor) {
     if (statusEl.textContent !== text) statusEl.textContent = text;
   }
 
+  // In the page's language, as the server writes dates (English: 30 Nov 2026,
+  // 14:05), not the browser's.
+  function savedWhen(iso) {
+    const lang = document.documentElement.lang || "en";
+    return new Date(iso).toLocaleString(lang === "en" ? "en-GB" : lang, {
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
+  }
+
   function showConflict(data) {
     const who = data.saved_by || data.saved_by_email || T.someone;
-    const when = data.saved_at ? new Date(data.saved_at).toLocaleString() : "";
+    const when = data.saved_at ? savedWhen(data.saved_at) : "";
     document.getElementById("conflict-message").textContent = T.conflictMessage
       .replace("{who}", who)
       .replace("{when}", when);
