@@ -486,3 +486,34 @@ def test_the_hourglass_drawing_places_its_labels_with_decimal_points(
     values = SVG_NUMBERS.findall(drawing)
     assert values
     assert not [value for value in values if "," in value], values
+
+
+# ---------------------------------------------------------------------------
+# The pages a team uses every week, in each language
+# ---------------------------------------------------------------------------
+
+# (URL name, a string of the page that is not the navigation's).
+WEEKLY_PAGES = [
+    ("hourglass:overview", "Marketing system"),
+    ("metrics:this-week", "This week's numbers"),
+    ("metrics:review", "Open meeting mode"),
+    ("hourglass:team", "Roles"),
+]
+
+
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+@pytest.mark.parametrize("name, text", WEEKLY_PAGES)
+def test_the_weekly_pages_speak_the_person_language(
+    alice_client, alice, acme, code, name, text
+):
+    User.objects.filter(pk=alice.pk).update(language=code)
+
+    response = alice_client.get(reverse(name, args=[acme.slug]), follow=True)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert html_lang(response) == code
+    translated = in_language(code, text)
+    assert translated != text
+    assert translated in page
+    assert text not in page
