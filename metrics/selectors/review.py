@@ -394,7 +394,8 @@ def _score_rows(
     latest = {}
     whole = in_window.filter(Q(week=week) | Q(metric_id__in=stopped))
     for row in whole.values_list(*ROW_FIELDS, named=True):
-        if row.week == max(cells.get(row.metric_id, (row.week,))):
+        # (The week reviewed is the last of the window: no need to look.)
+        if row.week == week or row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
     shown = [m for m in metrics if m.pk in cells]
     # Active metrics whose first week comes after the week reviewed.
@@ -409,7 +410,7 @@ def _score_rows(
             return [week], [], min(m.first_week for m in active)
         return [week], [], None
     # The columns start at the earliest week a metric shown was tracked.
-    first = min(min(m.first_week, *cells[m.pk]) for m in shown)
+    first = min(min(m.first_week, min(cells[m.pk])) for m in shown)
     columns = [w for w in window if w >= first]
     rows = []
     for metric in metrics:
@@ -422,7 +423,7 @@ def _score_rows(
                 ScoreRow(
                     metric,
                     row,
-                    [by_week.get(w) for w in columns],
+                    list(map(by_week.get, columns)),
                     owners.get(row.owner_id),
                     expected=row.week == week,
                 )

@@ -96,6 +96,7 @@ class ValueFormat:
         self.currency = currency
         self.numbers = Numbers()
         self._done: dict[tuple[Decimal, str], str] = {}
+        self._html: dict[tuple[Decimal | None, str], str] = {}
         self._texts: dict[str, str] = {}
 
     def text(self, message: str) -> str:
@@ -121,6 +122,14 @@ class ValueFormat:
         if text is None:
             text = self._done[key] = self._format(Decimal(value), unit)
         return text
+
+    def html(self, value: Decimal | None, unit: str) -> str:
+        """The number's text escaped for HTML, escaped once per page."""
+        key = (value, unit)
+        html = self._html.get(key)
+        if html is None:
+            html = self._html[key] = escape(self(value, unit))
+        return html
 
     def _format(self, value: Decimal, unit: str) -> str:
         if unit == Unit.MONEY:
@@ -393,8 +402,8 @@ class _Scorecard:
             word = self.status.get((status, True), "")
             this_week = (
                 f'<td class="num cell cell-{status}" data-testid="this-week">'
-                f"{escape(fmt(row.value, row.unit))} {word}</td>"
-                f'<td class="num">{escape(fmt(row.avg_4, row.unit))}</td>'
+                f"{fmt.html(row.value, row.unit)} {word}</td>"
+                f'<td class="num">{fmt.html(row.avg_4, row.unit)}</td>'
             )
         else:
             status = "none"
@@ -439,7 +448,7 @@ class _Scorecard:
             f'<th scope="row" class="sc-name"><a href="{head}{m.pk}{tail}">'
             f"{escape(m.name)}</a></th>"
             f'<td class="sc-owner">{self.owner(r.owner)}</td>'
-            f'<td class="num">{escape(fmt(goal, unit))}</td>',
+            f'<td class="num">{fmt.html(goal, unit)}</td>',
             this_week,
             f'<td class="sc-trend trend-{trend or "none"}">{trend_html}</td>'
             f'<td class="sc-spark">{_spark_svg(ratios, title)}</td>',
@@ -453,7 +462,7 @@ class _Scorecard:
         """A week's cell, and its number for the sparkline."""
         html = (
             f'<td class="num cell cell-{c.status}">'
-            f"{escape(self.fmt(c.value, c.unit))} "
+            f"{self.fmt.html(c.value, c.unit)} "
             f"{self.status.get((c.status, False), '')}</td>"
         )
         return html, None if c.value is None else c.value.as_integer_ratio()
