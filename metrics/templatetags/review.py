@@ -148,10 +148,16 @@ def format_value(value: Decimal | int | float | None, unit: str, currency: str) 
     return ValueFormat(currency)(value, unit)
 
 
-@register.simple_tag
-def metric_value(value, unit: str, currency: str) -> str:
-    """`{% metric_value row.value row.metric.unit business.currency %}`"""
-    return format_value(value, unit, currency)
+@register.simple_tag(takes_context=True)
+def metric_value(context, value, unit: str, currency: str) -> str:
+    """`{% metric_value row.value row.metric.unit business.currency %}`: one
+    ValueFormat per template rendered, currency and language, so a loop looks
+    the language's format up once (it costs more than formatting a number)."""
+    key = (ValueFormat, currency, get_language())
+    fmt = context.render_context.get(key)
+    if fmt is None:
+        fmt = context.render_context[key] = ValueFormat(currency)
+    return fmt(value, unit)
 
 
 @register.filter
