@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -64,10 +64,12 @@ def trend_word(trend: str, direction: str) -> str:
     return "better" if (trend == Trend.UP) == rising_is_good else "worse"
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewMetric:
+class ReviewMetric(NamedTuple):
     """A metric as the review shows it today: its name, and for a metric not
-    rolled up yet in the week, what its row shows instead of figures."""
+    rolled up yet in the week, what its row shows instead of figures.
+
+    (A named tuple: a frozen dataclass takes four times as long to build, and
+    a drawn review builds one per metric.)"""
 
     pk: int
     name: str
@@ -394,7 +396,8 @@ def _score_rows(
     latest = {}
     whole = in_window.filter(Q(week=week) | Q(metric_id__in=stopped))
     for row in whole.values_list(*ROW_FIELDS, named=True):
-        if row.week == max(cells.get(row.metric_id, (row.week,))):
+        # (The week reviewed is the last of the window: no need to look.)
+        if row.week == week or row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
     shown = [m for m in metrics if m.pk in cells]
     # Active metrics whose first week comes after the week reviewed.
@@ -409,7 +412,7 @@ def _score_rows(
             return [week], [], min(m.first_week for m in active)
         return [week], [], None
     # The columns start at the earliest week a metric shown was tracked.
-    first = min(min(m.first_week, *cells[m.pk]) for m in shown)
+    first = min(min(m.first_week, min(cells[m.pk])) for m in shown)
     columns = [w for w in window if w >= first]
     rows = []
     for metric in metrics:
@@ -422,7 +425,7 @@ def _score_rows(
                 ScoreRow(
                     metric,
                     row,
-                    [by_week.get(w) for w in columns],
+                    list(map(by_week.get, columns)),
                     owners.get(row.owner_id),
                     expected=row.week == week,
                 )

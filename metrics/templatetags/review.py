@@ -7,6 +7,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from html import escape
 from math import lcm
+from operator import add
 
 from django import template
 from django.urls import reverse
@@ -95,6 +96,7 @@ class ValueFormat:
         self.currency = currency
         self.numbers = Numbers()
         self._done: dict[tuple[Decimal, str], str] = {}
+        self._html: dict[tuple[Decimal | None, str], str] = {}
         self._texts: dict[str, str] = {}
 
     def text(self, message: str) -> str:
@@ -121,6 +123,14 @@ class ValueFormat:
             text = self._done[key] = self._format(Decimal(value), unit)
         return text
 
+    def html(self, value: Decimal | None, unit: str) -> str:
+        """The number's text escaped for HTML, escaped once per page."""
+        key = (value, unit)
+        html = self._html.get(key)
+        if html is None:
+            html = self._html[key] = escape(self(value, unit))
+        return html
+
     def _format(self, value: Decimal, unit: str) -> str:
         if unit == Unit.MONEY:
             return format_money(
@@ -143,10 +153,16 @@ def format_value(value: Decimal | int | float | None, unit: str, currency: str) 
     return ValueFormat(currency)(value, unit)
 
 
-@register.simple_tag
-def metric_value(value, unit: str, currency: str) -> str:
-    """`{% metric_value row.value row.metric.unit business.currency %}`"""
-    return format_value(value, unit, currency)
+@register.simple_tag(takes_context=True)
+def metric_value(context, value, unit: str, currency: str) -> str:
+    """`{% metric_value row.value row.metric.unit business.currency %}`: one
+    ValueFormat per template rendered, currency and language, so a loop looks
+    the language's format up once (it costs more than formatting a number)."""
+    key = (ValueFormat, currency, get_language())
+    fmt = context.render_context.get(key)
+    if fmt is None:
+        fmt = context.render_context[key] = ValueFormat(currency)
+    return fmt(value, unit)
 
 
 @register.filter
@@ -183,65 +199,95 @@ def _spark_xs(count: int) -> tuple[str, ...]:
     return tuple(f"{SPARK_PAD + step * i:.1f}" for i in range(count))
 
 
+@cache
+def _spark_at(count: int) -> tuple[str, ...]:
+    """`x,` of each of `count` points: a point of a polyline is this and its y."""
+    return tuple(f"{x}," for x in _spark_xs(count))
+
+
 # Every height a point can have, in tenths: "0.0" … "28.0".
 _TENTHS = tuple(f"{t // 10}.{t % 10}" for t in range(SPARK_HEIGHT * 10 + 1))
+_FLAT = f"{SPARK_HEIGHT / 2:.1f}"
+_TOP, _INNER = SPARK_HEIGHT - SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
+
+Ratio = tuple[int, int]
 
 
-def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
-    count = len(values)
-    ratios = [None if v is None else v.as_integer_ratio() for v in values]
-    if count < 2 or ratios.count(None) == count:
-        return _SVG.format(" spark-empty", escape(title), "")
-    xs = _spark_xs(count)
-    # Heights in exact integer arithmetic, on the numbers scaled to whole ones
-    # by their common denominator (Decimal sums per point would cost more than
-    # the rest of a scorecard row), rounded to tenths, halves to even.
-    scale = lcm(*{r[1] for r in ratios if r is not None})
-    scaled = [None if r is None else r[0] * (scale // r[1]) for r in ratios]
+def _heights(ratios: Sequence[Ratio | None]) -> list[str | None] | None:
+    """The height of each number (given as `as_integer_ratio()`) in tenths,
+    None for a gap; None when there is no number at all.
+
+    Exact integer arithmetic on the numbers scaled to whole ones by their common
+    denominator (Decimal sums per point would cost more than the rest of a
+    scorecard row), rounded to tenths, halves to even."""
+    denominators = {r[1] for r in ratios if r is not None}
+    if not denominators:
+        return None
+    if len(denominators) == 1:
+        # One denominator already scales them all alike.
+        scaled = [None if r is None else r[0] for r in ratios]
+    else:
+        scale = lcm(*denominators)
+        scaled = [None if r is None else r[0] * (scale // r[1]) for r in ratios]
     shown = [n for n in scaled if n is not None]
     low = min(shown)
     span = max(shown) - low
-    top, inner = SPARK_HEIGHT - SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
-    flat = f"{SPARK_HEIGHT / 2:.1f}"
+    if not span:
+        return [None if n is None else _FLAT for n in scaled]
     # y in tenths is (top·span − inner·(n − low))·10 / span: the constant part
     # once, then one multiplication and one division per point.
-    base, step = (top * span + inner * low) * 10, inner * 10
-    # Runs of consecutive numbers become one polyline each.
-    runs: list[list[str]] = [[]]
-    ends: list[tuple[str, str]] = []
-    point = None
-    for i, n in enumerate(scaled):
+    base, step = (_TOP * span + _INNER * low) * 10, _INNER * 10
+    heights: list[str | None] = []
+    for n in scaled:
         if n is None:
-            if runs[-1]:
-                runs.append([])
-            point = None
+            heights.append(None)
             continue
-        if span:
-            tenths, rest = divmod(base - step * n, span)
-            if 2 * rest > span or (2 * rest == span and tenths & 1):
-                tenths += 1
-            point = (xs[i], _TENTHS[tenths])
-        else:
-            point = (xs[i], flat)
-        run = runs[-1]
-        if not run:
-            ends.append(point)
-        run.append(f"{point[0]},{point[1]}")
-    parts = [
-        f'<polyline class="spark-line" points="{" ".join(run)}"/>'
-        for run in runs
-        if len(run) > 1
-    ]
-    parts.extend(
-        f'<circle class="spark-point" cx="{x}" cy="{y}" r="1.5"/>'
-        for (x, y), run in zip(ends, (r for r in runs if r), strict=True)
-        if len(run) == 1
-    )
-    if point is not None:
-        parts.append(
-            f'<circle class="spark-last" cx="{point[0]}" cy="{point[1]}" r="2.5"/>'
+        tenths, rest = divmod(base - step * n, span)
+        rest += rest
+        if rest > span or (rest == span and tenths & 1):
+            tenths += 1
+        heights.append(_TENTHS[tenths])
+    return heights
+
+
+def _spark_svg(ratios: Sequence[Ratio | None], title: str) -> str:
+    """`_sparkline` of the numbers' `as_integer_ratio()` (None for a gap)."""
+    count = len(ratios)
+    ys = _heights(ratios) if count > 1 else None
+    if ys is None:
+        return _SVG.format(" spark-empty", escape(title), "")
+    xs, at = _spark_xs(count), _spark_at(count)
+    if None not in ys:
+        parts = f'<polyline class="spark-line" points="{" ".join(map(add, at, ys))}"/>'
+    else:
+        # Runs of consecutive numbers become one polyline each, a lone one a dot.
+        lines, dots = [], []
+        start = None
+        for i, y in enumerate((*ys, None)):
+            if y is not None:
+                if start is None:
+                    start = i
+            elif start is not None:
+                if i - start > 1:
+                    lines.append(" ".join(map(add, at[start:i], ys[start:i])))
+                else:
+                    dots.append(start)
+                start = None
+        parts = "".join(
+            [f'<polyline class="spark-line" points="{line}"/>' for line in lines]
+            + [
+                f'<circle class="spark-point" cx="{xs[i]}" cy="{ys[i]}" r="1.5"/>'
+                for i in dots
+            ]
         )
-    return _SVG.format("", escape(title), "".join(parts))
+    if ys[-1] is not None:
+        parts += f'<circle class="spark-last" cx="{xs[-1]}" cy="{ys[-1]}" r="2.5"/>'
+    return _SVG.format("", escape(title), parts)
+
+
+def _sparkline(values: Sequence[Decimal | None], title: str) -> str:
+    ratios = [None if v is None else v.as_integer_ratio() for v in values]
+    return _spark_svg(ratios, title)
 
 
 @register.simple_tag
@@ -290,7 +336,7 @@ class _Scorecard:
         self.review = review
         self.compact = compact
         self.fmt = ValueFormat(review.business.currency)
-        self.cells: dict[tuple, str] = {}
+        self.cells: dict[tuple, tuple[str, Ratio | None]] = {}
         self.owners: dict[int, str] = {}
         head, _sep, tail = reverse(
             "metrics:metric-detail", args=[review.business.slug, _PK]
@@ -367,8 +413,8 @@ class _Scorecard:
             word = self.status.get((status, True), "")
             this_week = (
                 f'<td class="num cell cell-{status}" data-testid="this-week">'
-                f"{escape(fmt(row.value, row.unit))} {word}</td>"
-                f'<td class="num">{escape(fmt(row.avg_4, row.unit))}</td>'
+                f"{fmt.html(row.value, row.unit)} {word}</td>"
+                f'<td class="num">{fmt.html(row.avg_4, row.unit)}</td>'
             )
         else:
             status = "none"
@@ -387,7 +433,25 @@ class _Scorecard:
             trend_html = self.trend[trend]
         else:
             trend_html = self.dash if not r.expected else self.too_early
-        values = r.values
+        # One pass over the weeks: each cell's HTML and its number for the
+        # sparkline. Many cells of a scorecard are alike (the same count, all
+        # the missing ones): each distinct one is drawn, and its number read
+        # for the sparkline, once.
+        values, ratios, cells = [], [], []
+        first, drawn = m.first_week, self.cells
+        for c, week in zip(r.cells, self.review.weeks, strict=True):
+            if c is None:
+                values.append(None)
+                ratios.append(None)
+                cells.append(self.cell_before if week < first else self.cell_none)
+                continue
+            key = (c.value, c.unit, c.status)
+            done = drawn.get(key)
+            if done is None:
+                done = drawn[key] = self.cell(c)
+            values.append(c.value)
+            ratios.append(done[1])
+            cells.append(done[0])
         title = _spark_title(m.name, values, unit, fmt)
         head, tail = self.metric_url
         parts = [
@@ -395,33 +459,24 @@ class _Scorecard:
             f'<th scope="row" class="sc-name"><a href="{head}{m.pk}{tail}">'
             f"{escape(m.name)}</a></th>"
             f'<td class="sc-owner">{self.owner(r.owner)}</td>'
-            f'<td class="num">{escape(fmt(goal, unit))}</td>',
+            f'<td class="num">{fmt.html(goal, unit)}</td>',
             this_week,
             f'<td class="sc-trend trend-{trend or "none"}">{trend_html}</td>'
-            f'<td class="sc-spark">{_sparkline(values, title)}</td>',
+            f'<td class="sc-spark">{_spark_svg(ratios, title)}</td>',
         ]
         if not self.compact:
-            first, drawn = m.first_week, self.cells
-            for c, week in zip(r.cells, self.review.weeks, strict=True):
-                if c is None:
-                    parts.append(self.cell_before if week < first else self.cell_none)
-                    continue
-                # Many cells of a scorecard are alike (the same count, all the
-                # missing ones): each distinct one is drawn once.
-                key = (c.value, c.unit, c.status)
-                html = drawn.get(key)
-                if html is None:
-                    html = drawn[key] = self.cell(c)
-                parts.append(html)
+            parts.extend(cells)
         parts.append("</tr>")
         return "".join(parts)
 
-    def cell(self, c) -> str:
-        return (
+    def cell(self, c) -> tuple[str, Ratio | None]:
+        """A week's cell, and its number for the sparkline."""
+        html = (
             f'<td class="num cell cell-{c.status}">'
-            f"{escape(self.fmt(c.value, c.unit))} "
+            f"{self.fmt.html(c.value, c.unit)} "
             f"{self.status.get((c.status, False), '')}</td>"
         )
+        return html, None if c.value is None else c.value.as_integer_ratio()
 
 
 @register.filter
