@@ -260,3 +260,52 @@ def extract_catalogues(tmp_path: Path) -> Path:
     with override_settings(LOCALE_PATHS=[copy / "locale"]), contextlib.chdir(copy):
         call_command("extract_messages", verbosity=0)
     return copy / "locale"
+
+
+# ---------------------------------------------------------------------------
+# Messages of the number reader, as each language says them
+# ---------------------------------------------------------------------------
+
+_AMBIGUOUS = re.compile(
+    r"^(?P<prefix>.*?)“(?P<value>.+)” could be (?P<large>.+) or (?P<small>[^:]+)$"
+)
+_NOT_A_NUMBER = re.compile(
+    r"^(?P<prefix>.*?)“(?P<value>.+)” is not a number\. Type it like (?P<example>.+)\.$"
+)
+_READ_AS = re.compile(r"^(?P<prefix>.*?)read as (?P<number>[^:]+)(?P<rest>:?.*)$")
+
+
+def as_said(language: str, english: str) -> str:
+    """A message of hourglass/numbers.py written in English in a test (its
+    figures written by hand), as `language` says it: the same figures in the
+    catalogue's sentence. An ambiguous number's message is given whole."""
+    from django.utils import translation
+
+    with translation.override(language):
+        if match := _AMBIGUOUS.match(english):
+            parts = match.groupdict()
+            return (
+                parts.pop("prefix")
+                + translation.gettext(
+                    "“%(value)s” could be %(large)s or %(small)s: type %(large)s for "
+                    "the larger number, or %(small)s."
+                )
+                % parts
+            )
+        if match := _NOT_A_NUMBER.match(english):
+            return (
+                match["prefix"]
+                + translation.gettext("“%(value)s” is not a number.")
+                % {"value": match["value"]}
+                + " "
+                + translation.gettext("Type it like %(example)s.")
+                % {"example": match["example"]}
+            )
+        if match := _READ_AS.match(english):
+            return (
+                match["prefix"]
+                + translation.gettext("read as %(number)s")
+                % {"number": match["number"]}
+                + match["rest"]
+            )
+    return english

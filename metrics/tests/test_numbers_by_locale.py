@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from hourglass.tests.utils import as_said
 from metrics import rollup, weeks
 from metrics.models import Entry, Metric
 from metrics.tests.factories import EntryFactory, MetricFactory, metric_form_data
@@ -149,7 +150,7 @@ def test_a_number_that_could_be_a_thousand_is_asked_about_never_stored(
 
     assert response.status_code == 422
     html = response.content.decode()
-    assert f"Sales: {message}" in html
+    assert as_said(language, f"Sales: {message}") in html
     assert not Entry.objects.exists()
 
 
@@ -199,7 +200,7 @@ def test_the_whole_form_names_the_metric_and_keeps_what_was_typed(
 
     assert response.status_code == 422
     html = response.content.decode()
-    assert "Sales: “1.250” could be 1 250 or 1,25" in html
+    assert as_said("pl", "Sales: “1.250” could be 1 250 or 1,25") in html
     assert 'value="1.250"' in html
     assert not Entry.objects.exists()
 
@@ -217,7 +218,9 @@ def test_a_problem_after_reading_says_how_the_number_was_read(
 
     assert response.status_code == 422
     # A count is whole: the message shows 1 250,5 was read, and names the metric.
-    assert "Webinar attendees: read as 1 250,5:" in response.content.decode()
+    assert as_said("fr", "Webinar attendees: read as 1 250,5:") in (
+        response.content.decode()
+    )
     assert not Entry.objects.exists()
 
 
@@ -279,7 +282,7 @@ def test_an_ambiguous_goal_is_refused_naming_the_field(
     )
 
     assert response.status_code == 422
-    assert f"{label}: {message}" in response.content.decode()
+    assert as_said(language, f"{label}: {message}") in response.content.decode()
     assert not Metric.objects.exists()
 
 
