@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hourglass.models import User
-from hourglass.tests.utils import PASSWORD, reset_link
+from hourglass.tests.utils import PASSWORD, reset_link, signup_data
 from hourglass.throttling import client_ip
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -345,13 +345,7 @@ def test_a_lockout_over_htmx_or_javascript_is_still_the_page(alice):
 def test_signup_still_logs_in_with_the_throttle_on(db, client):
     response = client.post(
         SIGNUP_URL,
-        {
-            "name": "Nora North",
-            "email": "nora@example.com",
-            "business_name": "North Bakery",
-            "password1": "a-long-unusual-passphrase",
-            "password2": "a-long-unusual-passphrase",
-        },
+        signup_data(),
     )
 
     assert response.status_code == 302
@@ -473,13 +467,11 @@ def test_all_four_password_validators_are_on():
 def test_a_weak_password_is_refused_at_signup_with_a_message(client, password, message):
     response = client.post(
         SIGNUP_URL,
-        {
-            "name": "Nora North",
-            "email": "nora.north.bakery@example.com",
-            "business_name": "North Bakery",
-            "password1": password,
-            "password2": password,
-        },
+        signup_data(
+            email="nora.north.bakery@example.com",
+            password1=password,
+            password2=password,
+        ),
     )
 
     assert response.status_code == 422
