@@ -54,7 +54,8 @@ def to_mermaid(
 ) -> str:
     """Mermaid `flowchart LR` text for a graph document (schema v1)."""
     details = details or {}
-    lines = [f"%% {escape_label(graph.get('name')) or _('System map')}"]
+    title = escape_label(graph.get("name")) or _("System map")
+    lines = [f"%% {title}"]
     lines.append("flowchart LR")
     names: dict[str, str] = {}
     for index, node in enumerate(graph.get("nodes", [])):

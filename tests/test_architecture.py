@@ -290,3 +290,43 @@ def test_every_view_that_serves_get_serves_head():
         if "tests" not in path.parts and (found := get_without_head(path.read_text()))
     }
     assert offenders == {}, "use @require_safe, or list HEAD beside GET"
+
+
+# ---------------------------------------------------------------------------
+# Every translated string is one xgettext can find
+# ---------------------------------------------------------------------------
+
+GETTEXT_NAMES = {"_", "gettext", "ngettext", "pgettext", "npgettext", "_lazy", "_noop"}
+
+
+def gettext_in_fstrings(source: str) -> list[int]:
+    """The lines of `source` where a translation call sits inside an f-string:
+    xgettext does not read inside one, so its string never reaches the
+    catalogues and the page shows it in English."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Name)
+                    and inner.func.id in GETTEXT_NAMES
+                ):
+                    lines.append(inner.lineno)
+    return lines
+
+
+def test_the_scan_finds_a_translation_inside_an_fstring():
+    assert gettext_in_fstrings("x = f'<b>{escape(_(\"better\"))}</b>'") == [1]
+    assert gettext_in_fstrings("x = f'{a}'\ny = _('fine')") == []
+
+
+def test_no_translated_string_hides_inside_an_fstring():
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for app in ("hourglass", "systemmaps", "metrics")
+        for path in (ROOT / app).rglob("*.py")
+        if "tests" not in path.parts
+        and (found := gettext_in_fstrings(path.read_text()))
+    }
+    assert offenders == {}, "call gettext outside the f-string, then put its result in"
