@@ -32,8 +32,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from hourglass import languages
 
 from . import layout, selectors
 from .models import SystemMap
@@ -72,8 +75,16 @@ class Drawing:
         return svg[svg.index("<svg") :]
 
 
-def drawing_key(map_id: int, version: int, details: dict | None, fmt: str) -> str:
-    key = f"systemmaps:drawing:{map_id}:{version}:{fmt}"
+def drawing_key(
+    map_id: int,
+    version: int,
+    details: dict | None,
+    fmt: str,
+    language: str = settings.LANGUAGE_CODE,
+) -> str:
+    # The badges (★ Critical, ⚡ Could be automated …) and the messages of a
+    # failure are words: a drawing is made, and kept, per language.
+    key = f"systemmaps:drawing:{map_id}:{version}:{fmt}:{language}"
     if details:
         digest = hashlib.sha256(
             json.dumps(details, sort_keys=True).encode("utf-8")
@@ -92,7 +103,8 @@ def drawing(
     `details` (None: none, as on the versions' pages): ready, failed (with the
     message) or pending, in which case it is queued for the worker unless a job
     for it is already on its way."""
-    key = drawing_key(system_map.pk, version, details, fmt)
+    language = languages.current()
+    key = drawing_key(system_map.pk, version, details, fmt, language)
     found = cache.get_many([key, f"{key}:error"])
     if key in found:
         return Drawing(READY, body=found[key])
@@ -102,7 +114,9 @@ def drawing(
         from .tasks import map_draw_enqueue
 
         def enqueue() -> None:
-            if not map_draw_enqueue(system_map.pk, version, fmt, details is not None):
+            if not map_draw_enqueue(
+                system_map.pk, version, fmt, details is not None, language
+            ):
                 # The next look (the page polls) tries again.
                 cache.delete(f"{key}:pending")
 
@@ -110,10 +124,29 @@ def drawing(
     return Drawing(PENDING)
 
 
-def draw(*, map_id: int, version: int, fmt: str, with_details: bool) -> str:
+def draw(
+    *,
+    map_id: int,
+    version: int,
+    fmt: str,
+    with_details: bool,
+    language: str = settings.LANGUAGE_CODE,
+) -> str:
     """The worker's part: draw the version (with the steps' current badges when
-    `with_details`) and store the drawing or the failure. Returns what happened;
-    a drawing already stored (a job delivered twice) is not drawn again."""
+    `with_details`) in `language` (the page's that asked) and store the drawing
+    or the failure. Returns what happened; a drawing already stored (a job
+    delivered twice) is not drawn again."""
+    with translation.override(languages.supported(language) or None):
+        return _draw(
+            map_id=map_id,
+            version=version,
+            fmt=fmt,
+            with_details=with_details,
+            language=languages.current(),
+        )
+
+
+def _draw(*, map_id: int, version: int, fmt: str, with_details: bool, language: str):
     system_map = SystemMap.objects.filter(pk=map_id).first()
     found = (
         selectors.version_graph(system_map, version, with_details=with_details)
@@ -123,7 +156,7 @@ def draw(*, map_id: int, version: int, fmt: str, with_details: bool) -> str:
     if found is None:
         return "gone"
     graph, details = found
-    key = drawing_key(map_id, version, details, fmt)
+    key = drawing_key(map_id, version, details, fmt, language)
     try:
         if cache.get_many([key, f"{key}:error"]):
             return "done already"

@@ -20,13 +20,29 @@ def maps_purge_deleted() -> int:
     ignore_result=True,
     time_limit=int(settings.MAP_DRAWING_TIMEOUT) + 60,
 )
-def map_draw(map_id: int, version: int, fmt: str, with_details: bool) -> str:
+def map_draw(
+    map_id: int,
+    version: int,
+    fmt: str,
+    with_details: bool,
+    language: str = settings.LANGUAGE_CODE,
+) -> str:
     return rendering.draw(
-        map_id=map_id, version=version, fmt=fmt, with_details=with_details
+        map_id=map_id,
+        version=version,
+        fmt=fmt,
+        with_details=with_details,
+        language=language,
     )
 
 
-def map_draw_enqueue(map_id: int, version: int, fmt: str, with_details: bool) -> bool:
+def map_draw_enqueue(
+    map_id: int,
+    version: int,
+    fmt: str,
+    with_details: bool,
+    language: str = settings.LANGUAGE_CODE,
+) -> bool:
     """Queue a drawing. False (logged) when the broker cannot be reached: the
     page that asked keeps waiting and asks again."""
     app = map_draw.app
@@ -35,7 +51,7 @@ def map_draw_enqueue(map_id: int, version: int, fmt: str, with_details: bool) ->
             # No retries: a dead broker must not hold up the page.
             producer.connection.ensure_connection(max_retries=0, timeout=2)
             map_draw.apply_async(
-                args=[map_id, version, fmt, with_details],
+                args=[map_id, version, fmt, with_details, language],
                 producer=producer,
                 retry=False,
             )

@@ -1200,7 +1200,7 @@ def test_numbers_export_neutralises_metric_names_starting_a_formula(
     response = editor.get(reverse("metrics:entries-export", args=[acme.slug]))
 
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["metric"] for row in rows] == ["'" + name]
 
 

@@ -403,3 +403,30 @@ def test_map_downloads_count_against_the_export_limit(
     assert refused.status_code == ratelimit.TOO_MANY
     assert "Too many downloads for now." in refused.content.decode()
     assert int(refused["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("code", ["fr", "ko", "pl", "ro"])
+def test_the_worker_draws_the_badges_in_the_language_of_the_page(
+    alice_client, alice, webinar_map, code
+):
+    """The drawing is made by the worker, far from the request: the badges
+    (★ Critical …) must still be in the words of the person looking."""
+    from django.utils import translation
+
+    from hourglass.models import User
+
+    call = step(webinar_map, "call")
+    type(call).objects.filter(pk=call.pk).update(critical=True)
+    User.objects.filter(pk=alice.pk).update(language=code)
+    url = reverse(
+        "systemmaps:map-detail",
+        kwargs={"slug": webinar_map.business.slug, "pk": webinar_map.pk},
+    )
+
+    page = get_drawn(alice_client, url).content.decode()
+
+    with translation.override(code):
+        critical = translation.gettext("Critical")
+    assert critical != "Critical"
+    assert critical in page
+    assert "★\u00a0Critical" not in page
