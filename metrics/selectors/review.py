@@ -2,10 +2,11 @@
 the funnel, the step conversions, who owns nothing, and how fresh it all is."""
 
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -98,6 +99,69 @@ ROW_FIELDS = (
     "trend",
     "direction",
 )
+Cell = namedtuple("Cell", CELL_FIELDS)
+Row = namedtuple("Row", ROW_FIELDS)
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    # The ORM's compiler of the query and its converters of the columns (SQLite
+    # stores dates as text and decimals as numbers; PostgreSQL needs none).
+    compiler: Any
+    converters: dict
+
+
+def _window_params(business: int, start: date, end: date, stopped) -> list:
+    """The parameters of a `_prepared` query, in the ORM's order (checked)."""
+    if stopped is None:
+        return [business, start, end]
+    return [business, start, end, end, *stopped]
+
+
+@lru_cache(maxsize=64)
+def _prepared(alias: str, stopped: int | None) -> _Prepared:
+    """A query of the scorecard's rollup rows, compiled once per process
+    (compiling it costs as much as reading the 2,600 rows it returns): the
+    window's cells (`stopped` None), or each metric's latest row: the week
+    reviewed, and the last week of `stopped` metrics that stopped before it.
+    The ORM writes the SQL and converts the columns; `_fetch` passes the
+    parameters in the order checked here."""
+    business, start, end = -7, date(1901, 1, 7), date(1902, 1, 6)
+    ids = None if stopped is None else [-100 - i for i in range(stopped)]
+    queryset = MetricWeek.objects.using(alias).filter(
+        business=business, week__gte=start, week__lte=end
+    )
+    if ids is None:
+        queryset = queryset.order_by().values_list(*CELL_FIELDS)
+    else:
+        latest = Q(week=end) | Q(metric_id__in=ids)
+        queryset = queryset.filter(latest).order_by().values_list(*ROW_FIELDS)
+    compiler = queryset.query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    expected = _adapted(compiler.connection, business, start, end, ids)
+    if list(params) != expected:
+        raise AssertionError(f"The ORM's parameters {params!r}, not {expected!r}")
+    converters = compiler.get_converters([s[0] for s in compiler.select])
+    return _Prepared(sql, compiler, converters)
+
+
+def _adapted(conn, business: int, start: date, end: date, stopped) -> list:
+    adapt = conn.ops.adapt_datefield_value
+    return _window_params(business, adapt(start), adapt(end), stopped)
+
+
+def _fetch(tuple_class, business: int, start: date, end: date, stopped=None):
+    """The rows of a `_prepared` query as `tuple_class` tuples, read in one go."""
+    prepared = _prepared(connection.alias, None if stopped is None else len(stopped))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            prepared.sql, _adapted(connection, business, start, end, stopped)
+        )
+        rows = cursor.fetchall()
+    if prepared.converters:
+        rows = prepared.compiler.apply_converters(rows, prepared.converters)
+    new = tuple.__new__
+    return [new(tuple_class, row) for row in rows]
 
 
 @dataclass
@@ -384,18 +448,14 @@ def _score_rows(
     """The scorecard's columns and rows, in scorecard order, and the week
     tracking starts when no metric is tracked yet in the week reviewed."""
     business, week, window = inputs.business, inputs.week, inputs.window
-    in_window = MetricWeek.objects.filter(
-        business=business, week__gte=window[0], week__lte=week
-    ).order_by()
     cells: dict[int, dict[date, Any]] = defaultdict(dict)
-    for cell in in_window.values_list(*CELL_FIELDS, named=True):
+    for cell in _fetch(Cell, business.pk, window[0], week):
         cells[cell.metric_id][cell.week] = cell
     # Each metric's latest week with all its fields: the week reviewed, or for
     # the few that stopped counting before it (archived), their last one.
     stopped = [pk for pk, by_week in cells.items() if week not in by_week]
     latest = {}
-    whole = in_window.filter(Q(week=week) | Q(metric_id__in=stopped))
-    for row in whole.values_list(*ROW_FIELDS, named=True):
+    for row in _fetch(Row, business.pk, window[0], week, stopped):
         # (The week reviewed is the last of the window: no need to look.)
         if row.week == week or row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
