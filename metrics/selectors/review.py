@@ -6,11 +6,10 @@ from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from hourglass.models import STAGE_ORDER, Business, Membership, Stage, User
 from systemmaps.models import SystemMap
@@ -27,6 +26,7 @@ from ..models import (
     StepConversion,
     Trend,
 )
+from . import compiled
 
 # ---------------------------------------------------------------------------
 # Review
@@ -103,65 +103,40 @@ Cell = namedtuple("Cell", CELL_FIELDS)
 Row = namedtuple("Row", ROW_FIELDS)
 
 
-class _Prepared(NamedTuple):
-    sql: str
-    # The ORM's compiler of the query and its converters of the columns (SQLite
-    # stores dates as text and decimals as numbers; PostgreSQL needs none).
-    compiler: Any
-    converters: dict
-
-
-def _window_params(business: int, start: date, end: date, stopped) -> list:
-    """The parameters of a `_prepared` query, in the ORM's order (checked)."""
-    if stopped is None:
-        return [business, start, end]
-    return [business, start, end, end, *stopped]
-
-
-@lru_cache(maxsize=64)
-def _prepared(alias: str, stopped: int | None) -> _Prepared:
-    """A query of the scorecard's rollup rows, compiled once per process
-    (compiling it costs as much as reading the 2,600 rows it returns): the
-    window's cells (`stopped` None), or each metric's latest row: the week
-    reviewed, and the last week of `stopped` metrics that stopped before it.
-    The ORM writes the SQL and converts the columns; `_fetch` passes the
-    parameters in the order checked here."""
-    business, start, end = -7, date(1901, 1, 7), date(1902, 1, 6)
-    ids = None if stopped is None else [-100 - i for i in range(stopped)]
-    queryset = MetricWeek.objects.using(alias).filter(
-        business=business, week__gte=start, week__lte=end
+# The queries of a drawn review (compiled once: `compiled.run`).
+def _cells(business: int, start: date, end: date) -> QuerySet:
+    return (
+        MetricWeek.objects.filter(business=business, week__gte=start, week__lte=end)
+        .order_by()
+        .values_list(*CELL_FIELDS)
     )
-    if ids is None:
-        queryset = queryset.order_by().values_list(*CELL_FIELDS)
-    else:
-        latest = Q(week=end) | Q(metric_id__in=ids)
-        queryset = queryset.filter(latest).order_by().values_list(*ROW_FIELDS)
-    compiler = queryset.query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    expected = _adapted(compiler.connection, business, start, end, ids)
-    if list(params) != expected:
-        raise AssertionError(f"The ORM's parameters {params!r}, not {expected!r}")
-    converters = compiler.get_converters([s[0] for s in compiler.select])
-    return _Prepared(sql, compiler, converters)
 
 
-def _adapted(conn, business: int, start: date, end: date, stopped) -> list:
-    adapt = conn.ops.adapt_datefield_value
-    return _window_params(business, adapt(start), adapt(end), stopped)
+def _latest(business: int, start: date, end: date, *stopped: int) -> QuerySet:
+    """Each metric's latest row: the week reviewed (`end`), and the last week of
+    the metrics `stopped` before it."""
+    return (
+        MetricWeek.objects.filter(business=business, week__gte=start, week__lte=end)
+        .filter(Q(week=end) | Q(metric_id__in=stopped))
+        .order_by()
+        .values_list(*ROW_FIELDS)
+    )
 
 
-def _fetch(tuple_class, business: int, start: date, end: date, stopped=None):
-    """The rows of a `_prepared` query as `tuple_class` tuples, read in one go."""
-    prepared = _prepared(connection.alias, None if stopped is None else len(stopped))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            prepared.sql, _adapted(connection, business, start, end, stopped)
-        )
-        rows = cursor.fetchall()
-    if prepared.converters:
-        rows = prepared.compiler.apply_converters(rows, prepared.converters)
-    new = tuple.__new__
-    return [new(tuple_class, row) for row in rows]
+def _of_week(model):
+    def rows(business: int, week: date) -> QuerySet:
+        return model.objects.filter(business=business, week=week)
+
+    return rows
+
+
+_stage_weeks, _owner_weeks, _step_conversions = map(
+    _of_week, (StageWeek, OwnerWeek, StepConversion)
+)
+
+
+def _rollups(business: int, start: date, end: date) -> QuerySet:
+    return RollupWeek.objects.filter(business=business, week__gte=start, week__lte=end)
 
 
 @dataclass
@@ -421,12 +396,7 @@ def _names(business: Business) -> list[tuple]:
 
 def review_inputs(business: Business, week: date) -> ReviewInputs:
     window = weeks.weeks_back(week, SCORECARD_WEEKS)
-    rollups = {
-        r.week: r
-        for r in RollupWeek.objects.filter(
-            business=business, week__gte=window[0], week__lte=week
-        )
-    }
+    rollups = {r.week: r for r in compiled.run(_rollups, business.pk, window[0], week)}
     return ReviewInputs(business, week, window, rollups, _names(business))
 
 
@@ -449,13 +419,16 @@ def _score_rows(
     tracking starts when no metric is tracked yet in the week reviewed."""
     business, week, window = inputs.business, inputs.week, inputs.window
     cells: dict[int, dict[date, Any]] = defaultdict(dict)
-    for cell in _fetch(Cell, business.pk, window[0], week):
+    new = tuple.__new__
+    for row in compiled.run(_cells, business.pk, window[0], week):
+        cell = new(Cell, row)
         cells[cell.metric_id][cell.week] = cell
     # Each metric's latest week with all its fields: the week reviewed, or for
     # the few that stopped counting before it (archived), their last one.
     stopped = [pk for pk, by_week in cells.items() if week not in by_week]
     latest = {}
-    for row in _fetch(Row, business.pk, window[0], week, stopped):
+    for row in compiled.run(_latest, business.pk, window[0], week, *stopped):
+        row = new(Row, row)
         # (The week reviewed is the last of the window: no need to look.)
         if row.week == week or row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
@@ -526,7 +499,7 @@ def review(
     map_rank = {pk: i for i, pk in enumerate(maps)}
     metric_names = {m.pk: (m.name, m.unit) for m in metrics}
     conversions: dict[int, MapConversions] = {}
-    pairs = StepConversion.objects.filter(business=business, week=week)
+    pairs = compiled.run(_step_conversions, business.pk, week)
     for pair in sorted(
         pairs, key=lambda p: (map_rank.get(p.map_id, len(maps)), p.position, p.id)
     ):
@@ -541,7 +514,7 @@ def review(
         conversions.setdefault(pair.map_id, MapConversions(pair.map)).pairs.append(pair)
     owner_rank = {pk: i for i, pk in enumerate(owners)}
     owner_weeks = sorted(
-        OwnerWeek.objects.filter(business=business, week=week),
+        compiled.run(_owner_weeks, business.pk, week),
         key=lambda o: (owner_rank.get(o.owner_id, len(owners)), o.owner_id),
     )
     for row in owner_weeks:
@@ -553,7 +526,7 @@ def review(
         weeks=columns,
         rollup=inputs.rollup,
         stages=[g for g in by_stage.values() if g.rows],
-        funnel=_funnel(list(StageWeek.objects.filter(business=business, week=week))),
+        funnel=_funnel(compiled.run(_stage_weeks, business.pk, week)),
         maps=list(conversions.values()),
         owners=owner_weeks,
         unowned=unowned,
