@@ -12,7 +12,8 @@ from operator import add
 from django import template
 from django.urls import reverse
 from django.utils import numberformat
-from django.utils.formats import get_format
+from django.utils.formats import date_format, get_format
+from django.utils.html import escape as html_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -170,7 +171,15 @@ def percent(rate: Decimal | None) -> str:
     """A rate (0.325) as a percentage (`32.5 %`); an em dash for None."""
     if rate is None:
         return "—"
-    return f"{ValueFormat('').plain(Decimal(rate) * 100, 1)}\u00a0%"
+    return f"{_plain_format(get_language()).plain(Decimal(rate) * 100, 1)}\u00a0%"
+
+
+@cache
+def _plain_format(language: str) -> ValueFormat:
+    """A ValueFormat for `plain` numbers in `language` (active when called):
+    building one looks the language's format up, which costs more than the
+    number."""
+    return ValueFormat("")
 
 
 @register.filter
@@ -488,13 +497,45 @@ class _Scorecard:
         return html, None if c.value is None else c.value.as_integer_ratio()
 
 
-@register.filter
-def week_columns(review) -> list[tuple]:
-    """(week, its review's URL) of each of the scorecard's columns, reversed once."""
+@register.simple_tag
+def week_headers(review) -> SafeString:
+    """The `<th>` of each of the scorecard's weeks, linked to its review: one
+    pass in Python (a template loop cost more than the rest of the header)."""
     head, _sep, tail = reverse(
         "metrics:review-week", args=[review.business.slug, _WEEK]
     ).rpartition(_WEEK)
-    return [(w, f"{head}{w.isoformat()}{tail}") for w in review.weeks]
+    current = review.week
+    out = []
+    for w in review.weeks:
+        now, here = (
+            (" sc-current", ' aria-current="page"') if w == current else ("", "")
+        )
+        url = html_escape(f"{head}{w.isoformat()}{tail}")
+        day = html_escape(date_format(w, "MONTH_DAY_FORMAT"))
+        out.append(
+            f'\n            <th scope="col" class="num sc-week{now}"><a href="{url}"'
+            f"{here}>{day}</a></th>\n          "
+        )
+    return mark_safe("".join(out))
+
+
+@register.simple_tag
+def missing_items(review) -> SafeString:
+    """The `<li>` of each metric whose number is missing, and who owns it (one
+    pass in Python, like the scorecard's rows)."""
+    no_owner = html_escape(_("no owner"))
+    out = []
+    for r in review.missing:
+        if r.owner:
+            user = r.owner.user
+            owner = html_escape(user.name or user.email)
+        else:
+            owner = f'<span class="muted">{no_owner}</span>'
+        out.append(
+            '\n      <li><span aria-hidden="true">?</span> <strong>'
+            f"{html_escape(r.metric.name)}</strong>\n        — {owner}</li>\n    "
+        )
+    return mark_safe("".join(out))
 
 
 # The context key of the rows drawn while rendering the review's figures: there
