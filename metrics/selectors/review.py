@@ -88,7 +88,8 @@ class ReviewMetric(NamedTuple):
 
 # The fields of a MetricWeek row the scorecard shows, read as named tuples
 # (13 weeks × every metric is too many rows to build models of): each week's
-# cell, and the latest week's whole row.
+# cell, and the latest week's whole row. (The scorecard draws each distinct cell
+# once, knowing it by the fields after its metric and week.)
 CELL_FIELDS = ("metric_id", "week", "value", "status", "unit")
 ROW_FIELDS = (
     *CELL_FIELDS,

@@ -345,7 +345,9 @@ class _Scorecard:
         self.review = review
         self.compact = compact
         self.fmt = ValueFormat(review.business.currency)
-        self.cells: dict[tuple, tuple[str, Ratio | None]] = {}
+        # Each distinct cell drawn: its HTML, its number for the sparkline, and
+        # its number.
+        self.cells: dict[tuple, tuple[str, Ratio | None, Decimal | None]] = {}
         self.owners: dict[int, str] = {}
         head, _sep, tail = reverse(
             "metrics:metric-detail", args=[review.business.slug, _PK]
@@ -388,13 +390,18 @@ class _Scorecard:
         self.not_counted = f'<span class="muted">{not_counted}</span>'
         self.not_yet = f'<span class="muted">{not_yet}</span>'
         self.no_owner = f'<span class="muted">{no_owner}</span>'
-        self.cell_none = (
+        # A week without its number: not counted, or before the metric's first.
+        self.none = (
             '<td class="num cell cell-none"><span aria-hidden="true"></span>'
-            f'<span class="visually-hidden">{not_counted}</span></td>'
+            f'<span class="visually-hidden">{not_counted}</span></td>',
+            None,
+            None,
         )
-        self.cell_before = (
+        self.before = (
             '<td class="num cell cell-before"><span aria-hidden="true">·</span>'
-            f'<span class="visually-hidden">{not_yet}</span></td>'
+            f'<span class="visually-hidden">{not_yet}</span></td>',
+            None,
+            None,
         )
 
     def render(self) -> str:
@@ -455,21 +462,15 @@ class _Scorecard:
         # sparkline. Many cells of a scorecard are alike (the same count, all
         # the missing ones): each distinct one is drawn, and its number read
         # for the sparkline, once.
-        values, ratios, cells = [], [], []
-        first, drawn = m.first_week, self.cells
+        first, drawn, done = m.first_week, self.cells, []
         for c, week in zip(r.cells, self.review.weeks, strict=True):
             if c is None:
-                values.append(None)
-                ratios.append(None)
-                cells.append(self.cell_before if week < first else self.cell_none)
-                continue
-            key = (c.value, c.unit, c.status)
-            done = drawn.get(key)
-            if done is None:
-                done = drawn[key] = self.cell(c)
-            values.append(c.value)
-            ratios.append(done[1])
-            cells.append(done[0])
+                done.append(self.before if week < first else self.none)
+            else:
+                # (value, status, unit): the cell's fields after its metric and week
+                key = c[2:]
+                done.append(drawn.get(key) or drawn.setdefault(key, self.cell(c)))
+        cells, ratios, values = zip(*done, strict=True)
         title = _spark_title(m.name, values, unit, fmt)
         head, tail = self.metric_url
         parts = [
@@ -487,14 +488,15 @@ class _Scorecard:
         parts.append("</tr>")
         return "".join(parts)
 
-    def cell(self, c) -> tuple[str, Ratio | None]:
-        """A week's cell, and its number for the sparkline."""
+    def cell(self, c) -> tuple[str, Ratio | None, Decimal | None]:
+        """A week's cell, its number for the sparkline, and its number."""
         html = (
             f'<td class="num cell cell-{c.status}">'
             f"{self.fmt.html(c.value, c.unit)} "
             f"{self.status.get((c.status, False), '')}</td>"
         )
-        return html, None if c.value is None else c.value.as_integer_ratio()
+        ratio = None if c.value is None else c.value.as_integer_ratio()
+        return html, ratio, c.value
 
 
 @register.simple_tag
