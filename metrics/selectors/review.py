@@ -2,14 +2,14 @@
 the funnel, the step conversions, who owns nothing, and how fresh it all is."""
 
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from hourglass.models import STAGE_ORDER, Business, Membership, Stage, User
 from systemmaps.models import SystemMap
@@ -26,6 +26,7 @@ from ..models import (
     StepConversion,
     Trend,
 )
+from . import compiled
 
 # ---------------------------------------------------------------------------
 # Review
@@ -87,7 +88,8 @@ class ReviewMetric(NamedTuple):
 
 # The fields of a MetricWeek row the scorecard shows, read as named tuples
 # (13 weeks × every metric is too many rows to build models of): each week's
-# cell, and the latest week's whole row.
+# cell, and the latest week's whole row. (The scorecard draws each distinct cell
+# once, knowing it by the fields after its metric and week.)
 CELL_FIELDS = ("metric_id", "week", "value", "status", "unit")
 ROW_FIELDS = (
     *CELL_FIELDS,
@@ -98,6 +100,44 @@ ROW_FIELDS = (
     "trend",
     "direction",
 )
+Cell = namedtuple("Cell", CELL_FIELDS)
+Row = namedtuple("Row", ROW_FIELDS)
+
+
+# The queries of a drawn review (compiled once: `compiled.run`).
+def _cells(business: int, start: date, end: date) -> QuerySet:
+    return (
+        MetricWeek.objects.filter(business=business, week__gte=start, week__lte=end)
+        .order_by()
+        .values_list(*CELL_FIELDS)
+    )
+
+
+def _latest(business: int, start: date, end: date, *stopped: int) -> QuerySet:
+    """Each metric's latest row: the week reviewed (`end`), and the last week of
+    the metrics `stopped` before it."""
+    return (
+        MetricWeek.objects.filter(business=business, week__gte=start, week__lte=end)
+        .filter(Q(week=end) | Q(metric_id__in=stopped))
+        .order_by()
+        .values_list(*ROW_FIELDS)
+    )
+
+
+def _of_week(model):
+    def rows(business: int, week: date) -> QuerySet:
+        return model.objects.filter(business=business, week=week)
+
+    return rows
+
+
+_stage_weeks, _owner_weeks, _step_conversions = map(
+    _of_week, (StageWeek, OwnerWeek, StepConversion)
+)
+
+
+def _rollups(business: int, start: date, end: date) -> QuerySet:
+    return RollupWeek.objects.filter(business=business, week__gte=start, week__lte=end)
 
 
 @dataclass
@@ -357,12 +397,7 @@ def _names(business: Business) -> list[tuple]:
 
 def review_inputs(business: Business, week: date) -> ReviewInputs:
     window = weeks.weeks_back(week, SCORECARD_WEEKS)
-    rollups = {
-        r.week: r
-        for r in RollupWeek.objects.filter(
-            business=business, week__gte=window[0], week__lte=week
-        )
-    }
+    rollups = {r.week: r for r in compiled.run(_rollups, business.pk, window[0], week)}
     return ReviewInputs(business, week, window, rollups, _names(business))
 
 
@@ -384,18 +419,17 @@ def _score_rows(
     """The scorecard's columns and rows, in scorecard order, and the week
     tracking starts when no metric is tracked yet in the week reviewed."""
     business, week, window = inputs.business, inputs.week, inputs.window
-    in_window = MetricWeek.objects.filter(
-        business=business, week__gte=window[0], week__lte=week
-    ).order_by()
     cells: dict[int, dict[date, Any]] = defaultdict(dict)
-    for cell in in_window.values_list(*CELL_FIELDS, named=True):
+    new = tuple.__new__
+    for row in compiled.run(_cells, business.pk, window[0], week):
+        cell = new(Cell, row)
         cells[cell.metric_id][cell.week] = cell
     # Each metric's latest week with all its fields: the week reviewed, or for
     # the few that stopped counting before it (archived), their last one.
     stopped = [pk for pk, by_week in cells.items() if week not in by_week]
     latest = {}
-    whole = in_window.filter(Q(week=week) | Q(metric_id__in=stopped))
-    for row in whole.values_list(*ROW_FIELDS, named=True):
+    for row in compiled.run(_latest, business.pk, window[0], week, *stopped):
+        row = new(Row, row)
         # (The week reviewed is the last of the window: no need to look.)
         if row.week == week or row.week == max(cells.get(row.metric_id, (row.week,))):
             latest[row.metric_id] = row
@@ -466,7 +500,7 @@ def review(
     map_rank = {pk: i for i, pk in enumerate(maps)}
     metric_names = {m.pk: (m.name, m.unit) for m in metrics}
     conversions: dict[int, MapConversions] = {}
-    pairs = StepConversion.objects.filter(business=business, week=week)
+    pairs = compiled.run(_step_conversions, business.pk, week)
     for pair in sorted(
         pairs, key=lambda p: (map_rank.get(p.map_id, len(maps)), p.position, p.id)
     ):
@@ -481,7 +515,7 @@ def review(
         conversions.setdefault(pair.map_id, MapConversions(pair.map)).pairs.append(pair)
     owner_rank = {pk: i for i, pk in enumerate(owners)}
     owner_weeks = sorted(
-        OwnerWeek.objects.filter(business=business, week=week),
+        compiled.run(_owner_weeks, business.pk, week),
         key=lambda o: (owner_rank.get(o.owner_id, len(owners)), o.owner_id),
     )
     for row in owner_weeks:
@@ -493,7 +527,7 @@ def review(
         weeks=columns,
         rollup=inputs.rollup,
         stages=[g for g in by_stage.values() if g.rows],
-        funnel=_funnel(list(StageWeek.objects.filter(business=business, week=week))),
+        funnel=_funnel(compiled.run(_stage_weeks, business.pk, week)),
         maps=list(conversions.values()),
         owners=owner_weeks,
         unowned=unowned,

@@ -12,7 +12,8 @@ from operator import add
 from django import template
 from django.urls import reverse
 from django.utils import numberformat
-from django.utils.formats import get_format
+from django.utils.formats import date_format, get_format
+from django.utils.html import escape as html_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -170,7 +171,15 @@ def percent(rate: Decimal | None) -> str:
     """A rate (0.325) as a percentage (`32.5 %`); an em dash for None."""
     if rate is None:
         return "—"
-    return f"{ValueFormat('').plain(Decimal(rate) * 100, 1)}\u00a0%"
+    return f"{_plain_format(get_language()).plain(Decimal(rate) * 100, 1)}\u00a0%"
+
+
+@cache
+def _plain_format(language: str) -> ValueFormat:
+    """A ValueFormat for `plain` numbers in `language` (active when called):
+    building one looks the language's format up, which costs more than the
+    number."""
+    return ValueFormat("")
 
 
 @register.filter
@@ -336,7 +345,9 @@ class _Scorecard:
         self.review = review
         self.compact = compact
         self.fmt = ValueFormat(review.business.currency)
-        self.cells: dict[tuple, tuple[str, Ratio | None]] = {}
+        # Each distinct cell drawn: its HTML, its number for the sparkline, and
+        # its number.
+        self.cells: dict[tuple, tuple[str, Ratio | None, Decimal | None]] = {}
         self.owners: dict[int, str] = {}
         head, _sep, tail = reverse(
             "metrics:metric-detail", args=[review.business.slug, _PK]
@@ -379,13 +390,18 @@ class _Scorecard:
         self.not_counted = f'<span class="muted">{not_counted}</span>'
         self.not_yet = f'<span class="muted">{not_yet}</span>'
         self.no_owner = f'<span class="muted">{no_owner}</span>'
-        self.cell_none = (
+        # A week without its number: not counted, or before the metric's first.
+        self.none = (
             '<td class="num cell cell-none"><span aria-hidden="true"></span>'
-            f'<span class="visually-hidden">{not_counted}</span></td>'
+            f'<span class="visually-hidden">{not_counted}</span></td>',
+            None,
+            None,
         )
-        self.cell_before = (
+        self.before = (
             '<td class="num cell cell-before"><span aria-hidden="true">·</span>'
-            f'<span class="visually-hidden">{not_yet}</span></td>'
+            f'<span class="visually-hidden">{not_yet}</span></td>',
+            None,
+            None,
         )
 
     def render(self) -> str:
@@ -446,21 +462,15 @@ class _Scorecard:
         # sparkline. Many cells of a scorecard are alike (the same count, all
         # the missing ones): each distinct one is drawn, and its number read
         # for the sparkline, once.
-        values, ratios, cells = [], [], []
-        first, drawn = m.first_week, self.cells
+        first, drawn, done = m.first_week, self.cells, []
         for c, week in zip(r.cells, self.review.weeks, strict=True):
             if c is None:
-                values.append(None)
-                ratios.append(None)
-                cells.append(self.cell_before if week < first else self.cell_none)
-                continue
-            key = (c.value, c.unit, c.status)
-            done = drawn.get(key)
-            if done is None:
-                done = drawn[key] = self.cell(c)
-            values.append(c.value)
-            ratios.append(done[1])
-            cells.append(done[0])
+                done.append(self.before if week < first else self.none)
+            else:
+                # (value, status, unit): the cell's fields after its metric and week
+                key = c[2:]
+                done.append(drawn.get(key) or drawn.setdefault(key, self.cell(c)))
+        cells, ratios, values = zip(*done, strict=True)
         title = _spark_title(m.name, values, unit, fmt)
         head, tail = self.metric_url
         parts = [
@@ -478,23 +488,56 @@ class _Scorecard:
         parts.append("</tr>")
         return "".join(parts)
 
-    def cell(self, c) -> tuple[str, Ratio | None]:
-        """A week's cell, and its number for the sparkline."""
+    def cell(self, c) -> tuple[str, Ratio | None, Decimal | None]:
+        """A week's cell, its number for the sparkline, and its number."""
         html = (
             f'<td class="num cell cell-{c.status}">'
             f"{self.fmt.html(c.value, c.unit)} "
             f"{self.status.get((c.status, False), '')}</td>"
         )
-        return html, None if c.value is None else c.value.as_integer_ratio()
+        ratio = None if c.value is None else c.value.as_integer_ratio()
+        return html, ratio, c.value
 
 
-@register.filter
-def week_columns(review) -> list[tuple]:
-    """(week, its review's URL) of each of the scorecard's columns, reversed once."""
+@register.simple_tag
+def week_headers(review) -> SafeString:
+    """The `<th>` of each of the scorecard's weeks, linked to its review: one
+    pass in Python (a template loop cost more than the rest of the header)."""
     head, _sep, tail = reverse(
         "metrics:review-week", args=[review.business.slug, _WEEK]
     ).rpartition(_WEEK)
-    return [(w, f"{head}{w.isoformat()}{tail}") for w in review.weeks]
+    current = review.week
+    out = []
+    for w in review.weeks:
+        now, here = (
+            (" sc-current", ' aria-current="page"') if w == current else ("", "")
+        )
+        url = html_escape(f"{head}{w.isoformat()}{tail}")
+        day = html_escape(date_format(w, "MONTH_DAY_FORMAT"))
+        out.append(
+            f'\n            <th scope="col" class="num sc-week{now}"><a href="{url}"'
+            f"{here}>{day}</a></th>\n          "
+        )
+    return mark_safe("".join(out))
+
+
+@register.simple_tag
+def missing_items(review) -> SafeString:
+    """The `<li>` of each metric whose number is missing, and who owns it (one
+    pass in Python, like the scorecard's rows)."""
+    no_owner = html_escape(_("no owner"))
+    out = []
+    for r in review.missing:
+        if r.owner:
+            user = r.owner.user
+            owner = html_escape(user.name or user.email)
+        else:
+            owner = f'<span class="muted">{no_owner}</span>'
+        out.append(
+            '\n      <li><span aria-hidden="true">?</span> <strong>'
+            f"{html_escape(r.metric.name)}</strong>\n        — {owner}</li>\n    "
+        )
+    return mark_safe("".join(out))
 
 
 # The context key of the rows drawn while rendering the review's figures: there
