@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 
 from hourglass.models import Business, Membership, Stage
 from hourglass.numbers import NumberField, read_as
@@ -68,7 +69,7 @@ class MetricForm(forms.Form):
         help_text=_lazy("Optional. Each week's number is on or off track against it."),
     )
     owner = OwnerChoiceField(
-        label=_lazy("Owner"),
+        label=pgettext_lazy("responsible", "Owner"),
         queryset=Membership.objects.none(),
         required=False,
         empty_label=_lazy("— nobody yet —"),
@@ -470,7 +471,9 @@ class ResolveForm(forms.Form):
 
 class TodoForm(forms.ModelForm):
     owner = MemberChoiceField(
-        queryset=Membership.objects.none(), required=True, label=_lazy("Owner")
+        queryset=Membership.objects.none(),
+        required=True,
+        label=pgettext_lazy("responsible", "Owner"),
     )
 
     class Meta:

@@ -517,3 +517,25 @@ def test_the_weekly_pages_speak_the_person_language(
     assert translated != text
     assert translated in page
     assert text not in page
+
+
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+def test_the_owner_role_and_the_person_responsible_are_two_words(
+    alice_client, alice, acme, webinar_map, code
+):
+    """English says "Owner" for both; the other languages do not: the team's
+    roles name the role, a step's page the person responsible for it."""
+    User.objects.filter(pk=alice.pk).update(language=code)
+    with translation.override(code):
+        role = translation.gettext("Owner")
+        responsible = translation.pgettext("responsible", "Owner")
+    assert role != responsible
+
+    from systemmaps.tests.utils import step, step_url
+
+    team = alice_client.get(reverse("hourglass:team", args=[acme.slug]))
+    step_page = alice_client.get(step_url(step(webinar_map, "call")))
+
+    assert f"<dt>{role}</dt>" in team.content.decode()
+    assert f"<dt>{responsible}</dt>" in step_page.content.decode()
+    assert f"<dt>{role}</dt>" not in step_page.content.decode()
