@@ -179,21 +179,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             super().send_mail(*args, **kwargs)
 
 
-class LanguageForm(forms.Form):
-    """The language menu: one of the app's languages, or "" to follow the
-    browser's."""
-
-    language = forms.ChoiceField(label=_("Language"), required=False)
-    next = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [
-            ("", _("As my browser says")),
-            *languages.choices(),
-        ]
-
-
 class ProfileForm(forms.ModelForm):
     # Asked for only when the email changes: whoever holds a session (a
     # computer left signed in) must not be able to take the account over by

@@ -17,7 +17,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from . import languages, mail
-from .languages import supported
 from .locks import business_write
 from .models import (
     STAGE_ORDER,
@@ -63,7 +62,7 @@ def user_create(*, email: str, name: str, password: str | None) -> User:
         email=email,
         password=password,
         name=name.strip(),
-        language=supported(translation.get_language()),
+        language=languages.supported(translation.get_language()),
     )
 
 
@@ -78,7 +77,7 @@ def user_update_profile(
     user.email = email
     fields = ["name", "email"]
     if language is not None:
-        user.language = supported(language)
+        user.language = languages.supported(language)
         fields.append("language")
     user.save(update_fields=fields)
     if email != old_email:
@@ -98,7 +97,7 @@ def user_update_profile(
 
 def user_set_language(*, user: User, language: str) -> None:
     """Save the language `user` chose ("" follows the browser's)."""
-    user.language = supported(language)
+    user.language = languages.supported(language)
     user.save(update_fields=["language"])
 
 

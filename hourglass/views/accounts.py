@@ -15,7 +15,6 @@ from .. import languages, ratelimit, selectors, services
 from ..access import HtmxHttpRequest
 from ..forms import (
     InvitedSignUpForm,
-    LanguageForm,
     PasswordResetForm,
     ProfileForm,
     SignUpForm,
@@ -94,7 +93,10 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
         # The message and the next page are in the language just chosen.
         translation.activate(languages.of_user(request.user))
         messages.success(request, _("Your profile is saved."))
-        return remember_language(go_to(request, reverse("profile")), request.user)
+        return languages.remember(
+            go_to(request, reverse("profile")),
+            languages.supported(request.user.language),
+        )
     return render(
         request,
         "hourglass/profile.html",
@@ -103,20 +105,16 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def remember_language(response: HttpResponse, user) -> HttpResponse:
-    return languages.remember(response, languages.supported(user.language))
-
-
 @require_POST
 def language(request: HtmxHttpRequest) -> HttpResponse:
     """The language menu (the account menu, or the footer before signing in):
     saved for a signed-in person, remembered in a cookie for everyone; back to
     the page it was chosen on."""
-    form = LanguageForm(request.POST)
-    code = languages.supported(form.data.get("language", ""))
+    # Any value is an answer: an unknown language is no choice (the browser's).
+    code = languages.supported(request.POST.get("language", ""))
     if request.user.is_authenticated:
         services.user_set_language(user=request.user, language=code)
-    target = form.data.get("next", "")
+    target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
