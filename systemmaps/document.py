@@ -268,6 +268,15 @@ def step_title(node: NodeData) -> str:
     }.get(node.get("kind"), _("Unnamed step"))
 
 
+def clean_label(text: str) -> str:
+    """A step's label as typed into a text box: it may hold line breaks (a
+    label in two lines, "Bake and decorate" over "(day before)"), kept as
+    ``\\n`` whatever the browser sent (a form sends ``\\r\\n``), without the
+    spaces at the ends of its lines or empty lines."""
+    lines = (line.strip() for line in str(text).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def capfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 

@@ -5,6 +5,7 @@ from hourglass.models import Half, Membership, Stage
 from hourglass.numbers import NumberField
 from hourglass.validators import no_control_characters
 
+from . import document
 from .models import STEP_DETAIL_FIELDS, MapStatus, Node, NodeKind
 from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
 from .transfer import MAX_IMPORT_BYTES
@@ -190,7 +191,14 @@ class StepPanelForm(forms.Form):
     """A step's fields as the canvas's side panel edits them. Checked here; the
     canvas applies them and saves the whole graph."""
 
-    label = forms.CharField(label=_("Label"), max_length=MAX_NODE_LABEL)
+    # A textarea: a label may take two lines (Enter breaks the line, Ctrl+Enter
+    # applies, static/systemmaps/editor/panel.js).
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=MAX_NODE_LABEL,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Enter starts a new line; Ctrl+Enter applies."),
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
     stage = forms.ChoiceField(
         label=_("Stage"), choices=[("", "—"), *Stage.choices], required=False
@@ -201,6 +209,9 @@ class StepPanelForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+    def clean_label(self) -> str:
+        return document.clean_label(self.cleaned_data["label"])
 
 
 class StepDetailsForm(forms.ModelForm):

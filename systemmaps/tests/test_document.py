@@ -147,3 +147,12 @@ def test_a_row_of_steps_spans_its_stages_in_order(count, stages, expected):
     from systemmaps.document import spread_stages
 
     assert spread_stages(count, stages) == expected
+
+
+def test_a_label_keeps_its_line_breaks_without_blank_lines_or_edge_spaces():
+    assert document.clean_label("Bake and decorate\r\n(day before)") == (
+        "Bake and decorate\n(day before)"
+    )
+    assert document.clean_label("  a \r\r\n\n  b  \n") == "a\nb"
+    assert document.clean_label("one line") == "one line"
+    assert document.clean_label(" \n ") == ""

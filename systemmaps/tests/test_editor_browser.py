@@ -86,9 +86,29 @@ def centre(locator: Locator) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def on_canvas(page: Page, locator: Locator) -> bool:
+    box = locator.bounding_box()
+    area = page.get_by_test_id("canvas").bounding_box()
+    assert box is not None and area is not None
+    return (
+        area["x"] <= box["x"]
+        and box["x"] + box["width"] <= area["x"] + area["width"]
+        and area["y"] <= box["y"]
+        and box["y"] + box["height"] <= area["y"] + area["height"]
+    )
+
+
+def shown_shape(page: Page, label: str) -> Locator:
+    """The shape labelled `label`, the map first fitted on the screen if the shape
+    is off it (a map opens at a readable zoom, which may leave some shapes out)."""
+    node = shape(page, node_id(page, label))
+    if not on_canvas(page, node):
+        fit(page)
+    return node
+
+
 def click_shape(page: Page, label: str) -> None:
-    x, y = centre(shape(page, node_id(page, label)))
-    page.mouse.click(x, y)
+    page.mouse.click(*centre(shown_shape(page, label)))
 
 
 def status(page: Page) -> Locator:
@@ -171,10 +191,10 @@ def test_owner_draws_the_webinar_system_and_it_is_saved(
     open_editor(page, live_server, system_map)
     wait_saved(page)
 
-    # Start: click the palette, type the label; then Tab chains the next step.
+    # Start: click the palette, type the label; then Ctrl+Enter adds the next step.
     page.get_by_test_id("palette-terminus").click()
     type_label(page, "Webinar")
-    page.keyboard.press("Tab")
+    page.keyboard.press("Control+Enter")
     type_label(page, "Email nurture campaign")
 
     # A decision dragged from the palette, connected from a port.
@@ -185,7 +205,7 @@ def test_owner_draws_the_webinar_system_and_it_is_saved(
 
     # The first branch out of the decision, labelled with the quick "no".
     click_shape(page, "Booked a consultation?")
-    page.keyboard.press("Tab")
+    page.keyboard.press("Control+Enter")
     type_label(page, "Down-sell campaign")
     page.get_by_test_id("quick-label-no").click()
     fit(page)
@@ -194,16 +214,17 @@ def test_owner_draws_the_webinar_system_and_it_is_saved(
     type_label(page, "Future email automation bucket")
     connect(page, "Down-sell campaign", "Future email automation bucket")
 
-    # The second branch: Tab finds a free spot below; the answer defaults to yes.
+    # The second branch: Ctrl+Enter finds a free spot below; the answer defaults
+    # to yes.
     click_shape(page, "Booked a consultation?")
-    page.keyboard.press("Tab")
+    page.keyboard.press("Control+Enter")
     type_label(page, "Consultation call")
     expect(page.get_by_test_id("quick-label-yes")).to_have_attribute(
         "aria-pressed", "true"
     )
     page.get_by_test_id("quick-label-yes").click()
-    # Tab while typing keeps the label and chains the next step.
-    page.keyboard.press("Tab")
+    # The quick label leaves the focus on the canvas: Ctrl+Enter goes on.
+    page.keyboard.press("Control+Enter")
     editor = page.get_by_test_id("label-editor")
     expect(editor).to_be_focused()
     page.keyboard.type("Proposal")
@@ -417,7 +438,7 @@ def two_editors(browser, live_server, acme, alice, erin):
 
 
 def relabel(page: Page, old: str, new: str) -> None:
-    page.mouse.dblclick(*centre(shape(page, node_id(page, old))))
+    page.mouse.dblclick(*centre(shown_shape(page, old)))
     type_label(page, new)
 
 
@@ -791,7 +812,9 @@ def test_pan_zoom_and_box_select(page: Page, live_server, acme, alice):
     assert canvas_json(page) == sorted_by_id(webinar_graph())  # nothing moved
 
 
-def test_arrow_keys_nudge_and_each_nudge_undoes(page: Page, live_server, acme, alice):
+def test_alt_arrow_keys_nudge_and_each_nudge_undoes(
+    page: Page, live_server, acme, alice
+):
     system_map = map_with_graph(acme, alice, graph=webinar_graph())
     login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
@@ -799,8 +822,8 @@ def test_arrow_keys_nudge_and_each_nudge_undoes(page: Page, live_server, acme, a
     x0, y0 = positions(canvas_json(page))["call"]
 
     click_shape(page, "Consultation call")
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Alt+ArrowRight")
+    page.keyboard.press("Alt+ArrowRight")
     page.keyboard.press("Shift+ArrowDown")
     assert positions(canvas_json(page))["call"] == (x0 + 20, y0 + 50)
     page.keyboard.press("Control+z")
@@ -930,7 +953,7 @@ def test_editor_works_under_a_strict_content_security_policy(
 
     page.get_by_test_id("palette-terminus").click()
     type_label(page, "Webinar")
-    page.keyboard.press("Tab")
+    page.keyboard.press("Control+Enter")
     type_label(page, "Email nurture campaign")
     # (No wait_saved: Playwright's wait_for_function needs eval, which the CSP
     # refuses. "Saving…" lasts the second the autosave waits.)
@@ -1060,3 +1083,146 @@ def test_a_deleted_step_brought_back_after_the_save_keeps_its_badges(
     wait_saved(page)
     back = Node.objects.get(map=system_map, client_id="call")
     assert (back.pk, back.owner.user, back.critical) == (call.pk, bob, True)
+
+
+# ---------------------------------------------------------------------------
+# The keyboard alone: selecting, relabelling, connecting, deleting, undoing
+# ---------------------------------------------------------------------------
+
+
+def selected_ids(page: Page) -> list[str]:
+    return page.locator("#editor-canvas [data-node-id].hg-selected").evaluate_all(
+        "els => els.map(e => e.dataset.nodeId)"
+    )
+
+
+def expect_selected(page: Page, node: str) -> None:
+    expect(page.locator("#editor-canvas [data-node-id].hg-selected")).to_have_count(1)
+    expect(shape(page, node)).to_have_class(re.compile("hg-selected"))
+
+
+def test_an_existing_map_is_edited_with_the_keyboard_alone(
+    page: Page, live_server, acme, alice
+):
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login_browser(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+    wait_saved(page)
+    announce = page.get_by_test_id("editor-announce")
+    canvas = page.get_by_test_id("canvas")
+    canvas.focus()
+
+    # Tab starts at the start and follows the arrows; Shift+Tab and the arrow
+    # keys go back and on. A screen reader hears each step.
+    page.keyboard.press("Tab")
+    expect_selected(page, "start")
+    expect(announce).to_have_text("Start: Webinar. Arrows to: Email nurture campaign.")
+    expect(page.locator("#editor-canvas .hg-focus-ring")).to_have_count(1)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    expect_selected(page, "booked")
+    expect(announce).to_have_text(
+        "Decision: Booked a consultation?."
+        " Arrows to: Down-sell campaign (no) and Consultation call (yes)."
+        " Arrows from: Email nurture campaign."
+    )
+    page.keyboard.press("Shift+Tab")
+    expect_selected(page, "nurture")
+    for _ in range(4):  # booked, the down-sell branch to its end, then the call
+        page.keyboard.press("Tab")
+    expect_selected(page, "call")
+    assert on_canvas(page, shape(page, "call"))  # scrolled into view
+
+    # Enter edits its label.
+    page.keyboard.press("Enter")
+    type_label(page, "Consultation call (30 min)")
+    expect(canvas).to_be_focused()
+    expect_selected(page, "call")
+
+    # F6 goes to "Connect to…"; the step is picked by typing its name.
+    page.keyboard.press("F6")
+    target = page.get_by_test_id("connect-target")
+    expect(target).to_be_focused()
+    page.keyboard.type("Onboard")
+    expect(target).to_have_value("onboard")
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("connect-button")).to_be_focused()
+    page.keyboard.press("Enter")
+    arrow_list = page.get_by_test_id("step-arrow-list")
+    expect(arrow_list).to_contain_text("To Onboard new client")
+    expect(target).to_be_focused()
+
+    # Esc goes back to the map; the down-sell step is deleted from the card.
+    page.keyboard.press("Escape")
+    expect(canvas).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    expect_selected(page, "downsell")
+    page.keyboard.press("F6")
+    page.keyboard.press("Tab")  # a task has no answer to pick: Connect
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("delete-step")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(shape(page, "downsell")).to_have_count(0)
+    expect(canvas).to_be_focused()
+
+    # A decision's new arrow carries the answer chosen (the other way: yes, no).
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect_selected(page, "booked")
+    page.keyboard.press("F6")
+    page.keyboard.type("Future")
+    page.keyboard.press("Tab")
+    answer = page.get_by_test_id("connect-answer")
+    expect(answer).to_be_focused()
+    expect(answer).to_have_value("no")  # the yes arrow is there already
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(arrow_list).to_contain_text("To Future email automation bucket (no)")
+    page.keyboard.press("Escape")
+
+    # Ctrl+Z right after adding a step, its label untouched, takes the step away.
+    before = canvas_json(page)
+    page.keyboard.press("Control+Enter")
+    editor = page.get_by_test_id("label-editor")
+    expect(editor).to_be_focused()
+    assert len(canvas_json(page)["nodes"]) == len(before["nodes"]) + 1
+    page.keyboard.press("Control+z")
+    expect(editor).to_be_hidden()
+    assert canvas_json(page) == before
+    expect(canvas).to_be_focused()
+    expect_selected(page, "booked")
+
+    # Delete on the canvas deletes the selected step with its arrows.
+    page.keyboard.press("Tab")
+    expect_selected(page, "bucket")
+    page.keyboard.press("Delete")
+    expect(shape(page, "bucket")).to_have_count(0)
+
+    wait_saved(page)
+    saved = selectors.graph_of(SystemMap.objects.get(pk=system_map.pk))
+    labels = {n["id"]: n["label"] for n in saved["nodes"]}
+    assert set(labels) == {
+        "start",
+        "nurture",
+        "booked",
+        "call",
+        "proposal",
+        "signed",
+        "onboard",
+    }
+    assert labels["call"] == "Consultation call (30 min)"
+    assert arrows(saved) == Counter(
+        {
+            ("Webinar", "Email nurture campaign", None): 1,
+            ("Email nurture campaign", "Booked a consultation?", None): 1,
+            ("Booked a consultation?", "Consultation call (30 min)", "yes"): 1,
+            ("Consultation call (30 min)", "Proposal sent", None): 1,
+            ("Consultation call (30 min)", "Onboard new client", None): 1,
+            ("Proposal sent", "Signed?", None): 1,
+            ("Signed?", "Email nurture campaign", "no"): 1,
+            ("Signed?", "Onboard new client", "yes"): 1,
+        }
+    )

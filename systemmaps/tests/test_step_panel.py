@@ -75,7 +75,7 @@ def test_get_returns_the_panel_fragment_with_the_saved_values(
     assert "<html" not in html
     assert html.lstrip().startswith('<section class="step-panel"')
     assert 'data-step-id="nurture"' in html
-    assert 'value="Email nurture campaign"' in field(html, "label")
+    assert ">\nEmail nurture campaign</textarea>" in field(html, "label")
     assert selected(html, "kind") == "task"
     assert selected(html, "stage") == "like"
     assert ">—</option>" in field(html, "stage")
@@ -95,7 +95,7 @@ def test_get_takes_the_canvas_unsaved_values_from_the_query(alice_client, webina
     )
 
     html = response.content.decode()
-    assert 'value="Weekly tips"' in field(html, "label")
+    assert ">\nWeekly tips</textarea>" in field(html, "label")
     assert selected(html, "kind") == "decision"
     assert selected(html, "stage") == ""
     assert ">\nDraft</textarea>" in field(html, "notes")
@@ -140,12 +140,24 @@ def test_valid_post_sends_step_changed_and_saves_nothing(
     }
     assert html.lstrip().startswith('<form class="step-panel-section')
     assert 'data-testid="step-applied"' in html
-    assert 'value="Discovery call"' in field(html, "label")
+    assert ">\nDiscovery call</textarea>" in field(html, "label")
     assert selected(html, "stage") == "trust"
     # The canvas is the only writer of the graph: nothing is saved here.
     assert maps_snapshot() == before
     webinar_map.refresh_from_db()
     assert webinar_map.version == 1
+
+
+def test_a_label_in_two_lines_keeps_its_line_break(alice_client, webinar_map):
+    # A browser sends a textarea's line breaks as CR LF, and spaces typed at the
+    # ends of lines stay behind.
+    data = {**VALID, "label": " Bake and decorate \r\n\r\n(day before) "}
+
+    response = alice_client.post(panel_url(webinar_map, "call"), data, headers=HTMX)
+
+    html = response.content.decode()
+    assert changed_values(html)["label"] == "Bake and decorate\n(day before)"
+    assert ">\nBake and decorate\n(day before)</textarea>" in field(html, "label")
 
 
 def test_empty_stage_and_notes_are_null_in_the_event(alice_client, webinar_map):

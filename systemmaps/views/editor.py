@@ -61,6 +61,8 @@ def map_edit(request: BusinessRequest, pk: int) -> HttpResponse:
         "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
         # Kinds, shapes, colours and spacing: the map document's vocabulary.
         "document": document.editor_config(),
+        # "Start", "Task"…: what a screen reader hears a step is (flow.js).
+        "roleWords": {role: str(word) for role, word in document.ROLE_WORDS.items()},
     }
     context = {"map": system_map, "config": config, "palette": document.palette()}
     return render(request, "systemmaps/map_edit.html", context)

@@ -139,7 +139,7 @@ export function installCommands(editor) {
       nodeMeta(editor, { id: editor.newId("n"), kind, label: defaultLabel(kind), x, y }),
     );
     selection.reset(node);
-    editor.openEditor(node);
+    editor.openEditor(node, true, { after: null });
   }
 
   // "What happens next?": a task one column to the right of `from`, arrow
@@ -164,7 +164,7 @@ export function installCommands(editor) {
     if (isDecision(from)) editor.showChooser(edge, true);
     selection.reset(node);
     ensureVisible(node);
-    editor.openEditor(node, true);
+    editor.openEditor(node, true, { after: from });
   }
 
   // One undo brings back the shapes with all their arrows: arrows go first, inside
@@ -300,6 +300,7 @@ export function installCommands(editor) {
     undo,
     redo,
     changeKind,
+    ensureVisible,
   });
 
   function bind(keys, handler) {
@@ -311,14 +312,24 @@ export function installCommands(editor) {
     selection.clean();
     editor.hideChooser();
   });
-  arrows.forEach((key) => bind([key], () => nudge(nudgeOf(key, spacing.grid, false))));
+  // Tab and the arrow keys walk the shapes in flow order (flow.js); past either
+  // end Tab moves the focus on as usual, so the canvas is no trap.
+  bind(["tab"], () => !editor.selectInFlow(1));
+  bind(["shift+tab"], () => !editor.selectInFlow(-1));
+  arrows.forEach((key) =>
+    bind([key], () => {
+      editor.selectInFlow(key === "right" || key === "down" ? 1 : -1);
+    }),
+  );
+  // Alt+arrows nudge the selection (or look around when there is none).
+  arrows.forEach((key) => bind([`alt+${key}`], () => nudge(nudgeOf(key, spacing.grid, false))));
   bind(["ctrl+a", "meta+a"], () => selection.reset(graph.getNodes()));
   if (!canEdit) return;
   arrows.forEach((key) => bind([`shift+${key}`], () => nudge(nudgeOf(key, spacing.grid, true))));
-  bind(["tab"], () => {
+  bind(["f6"], () => !editor.focusArrows());
+  bind(["ctrl+enter", "meta+enter"], () => {
     const cell = single();
-    if (!cell || !cell.isNode()) return true; // move the focus on as usual
-    nextStep(cell);
+    if (cell && cell.isNode()) nextStep(cell);
   });
   bind(["enter", "f2"], () => {
     const cell = single();

@@ -103,6 +103,15 @@ export function otherAnswer(labels, yes, no) {
   return null;
 }
 
+// Whether a key press in the label editor undoes the shape it was opened for:
+// Ctrl+Z (Cmd+Z) on a shape just added whose label is still as it came.
+export function undoesShape(event, editing, value) {
+  const undo = (event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey;
+  return Boolean(
+    undo && event.key.toLowerCase() === "z" && editing && editing.fresh && value === editing.value,
+  );
+}
+
 // Where the label editor goes over a shape or an arrow's middle, in page pixels.
 export function editorBox(rect, scale) {
   const width = Math.max(rect.width, EDITOR_MIN.width);
@@ -151,13 +160,17 @@ export function installLabels(editor) {
     Object.assign(labelEditor.style, editorBox(rect, graph.scale().sx));
   }
 
-  function openEditor(cell, selectAll = true) {
+  // fresh ({after: the shape it follows, or null}): the shape was just added for
+  // this label, so undoing before anything is typed takes the shape away
+  // (undoesShape).
+  function openEditor(cell, selectAll = true, fresh = null) {
     if (!editor.canEdit || !cell || !graph.hasCell(cell)) return;
     if (editor.state.blocked === "forbidden") return;
     if (labelling.editing) commitEditor();
-    labelling.editing = { cell };
+    const value = cell.isNode() ? nodeLabel(cell) : edgeLabel(cell) || "";
+    labelling.editing = { cell, fresh, value };
     labelEditor.maxLength = cell.isNode() ? NODE_LABEL_MAX : EDGE_LABEL_MAX;
-    labelEditor.value = cell.isNode() ? nodeLabel(cell) : edgeLabel(cell) || "";
+    labelEditor.value = value;
     positionEditor();
     labelEditor.hidden = false;
     labelEditor.focus({ preventScroll: true });
@@ -194,7 +207,16 @@ export function installLabels(editor) {
 
   labelEditor.addEventListener("keydown", (event) => {
     event.stopPropagation();
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (undoesShape(event, labelling.editing, labelEditor.value)) {
+      // Nothing typed yet: the undo is for the shape, not for an empty text box.
+      event.preventDefault();
+      const { after } = labelling.editing.fresh;
+      closeEditor(false);
+      container.focus({ preventScroll: true });
+      editor.undo();
+      // Back on the shape the new one followed, for the next key.
+      if (after && graph.hasCell(after)) editor.selection.reset(after);
+    } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       commitEditor();
       container.focus({ preventScroll: true });

@@ -21,6 +21,7 @@ import {
 } from "./autosave.js";
 import { installCommands } from "./commands.js";
 import { documentOf, newEdgeMeta, newId } from "./document.js";
+import { installFlow } from "./flow.js";
 import { canvasMeasure, installLabels } from "./labels.js";
 import { installPanel } from "./panel.js";
 import { CANVAS, isDecision, registerShapes } from "./shapes.js";
@@ -54,6 +55,8 @@ const editor = {
     chooser: byId("quick-labels"),
     minimap: byId("editor-minimap"),
     conflictDialog: byId("conflict-dialog"),
+    announce: byId("editor-announce"),
+    arrowsCard: byId("step-arrows"),
   },
   measure: canvasMeasure(doc.fontSize),
   // Owner, critical flag and automation of the saved steps, by id: drawn as badges
@@ -200,6 +203,7 @@ installAutosave(editor);
 installLabels(editor);
 installPanel(editor);
 installToolbar(editor);
+installFlow(editor);
 
 graph.on("selection:changed", ({ added, removed }) => {
   added.forEach((cell) => {
@@ -269,7 +273,7 @@ async function start() {
   editor.renderLint(Array.isArray(config.lint) ? config.lint : null);
   if (canEdit) editor.restoreLocal();
   if (graph.getNodes().length > MINIMAP_FROM) editor.setMinimap(true);
-  editor.fitView();
+  editor.openView();
   if (!canEdit) editor.setStatus("readOnly");
   else if (!state.blocked && !state.inFlight && state.current === state.acked) {
     editor.setStatus("saved");

@@ -51,6 +51,11 @@ export function findingTargets(finding) {
   return nodes.length ? nodes : finding.edges || [];
 }
 
+// Whether a key press in the side panel's form applies it (Ctrl+Enter, Cmd+Enter).
+export function appliesForm(event) {
+  return event.key === "Enter" && Boolean(event.ctrlKey || event.metaKey) && !event.isComposing;
+}
+
 export function element(tag, props = {}, children = []) {
   const el = document.createElement(tag);
   Object.entries(props).forEach(([key, value]) => {
@@ -183,6 +188,15 @@ export function installPanel(editor) {
       window.htmx.ajax("GET", url, { target: "#side-panel" });
     }
   }
+
+  // The panel's Label is a textarea, so a label may take two lines: Enter breaks
+  // the line, Ctrl+Enter (Cmd+Enter) applies the form, as the Apply button does.
+  sidePanel.addEventListener("keydown", (event) => {
+    const form = event.target.closest && event.target.closest("#step-panel-details");
+    if (!form || !appliesForm(event)) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
 
   // The side panel says a step changed: apply it as one undoable change. The
   // event (fired after the swap) names the step; the values are on the form

@@ -12,6 +12,23 @@ export const ZOOM_STEP = 1.25;
 export const MINIMAP_FROM = 40;
 const FIT_PADDING = 40;
 
+// Labels are drawn at least this big when a map opens (in screen pixels).
+export const READABLE_PX = 11;
+
+// The smallest zoom at which a label of `fontSize` canvas pixels is readable.
+export function readableScale(fontSize) {
+  return Math.min(1, READABLE_PX / fontSize);
+}
+
+// The translation that puts `box` (a shape, in canvas pixels) `padding` from the
+// left of a `view` ({width, height}) at `scale`, centred top to bottom.
+export function panToStart(box, scale, view, padding) {
+  return {
+    tx: padding - box.x * scale,
+    ty: view.height / 2 - (box.y + box.height / 2) * scale,
+  };
+}
+
 // Which toolbar buttons are disabled, given what the canvas has and what is selected.
 export function toolbarDisabled({ canUndo, canRedo, single, selected, nodes, tidying }) {
   return {
@@ -38,7 +55,7 @@ export function tidyMoves(positions, shapes) {
 // the palette. Tidy-up's state is editor.layout.
 export function installToolbar(editor) {
   const { X6, graph, history, selection, root, canEdit, config, texts: T, layout } = editor;
-  const { minimap: minimapEl } = editor.elements;
+  const { minimap: minimapEl, container } = editor.elements;
 
   async function tidy() {
     if (!canEdit || layout.tidying) return;
@@ -85,6 +102,21 @@ export function installToolbar(editor) {
       graph.zoomTo(1);
       graph.translate(0, 0);
     }
+  }
+
+  // The view a map opens at: the whole map when it fits at a readable size, else
+  // the readable size with the start of the flow at the left.
+  function openView() {
+    const nodes = graph.getNodes();
+    if (!nodes.length) return fitView();
+    const floor = readableScale(editor.doc.fontSize);
+    graph.zoomToFit({ padding: FIT_PADDING, maxScale: 1, minScale: SCALE.minScale });
+    if (graph.zoom() >= floor) return;
+    graph.zoomTo(floor);
+    const first = graph.getCellById(editor.flowIds()[0]);
+    const { width, height } = container.getBoundingClientRect();
+    const { tx, ty } = panToStart(first.getBBox(), floor, { width, height }, FIT_PADDING);
+    graph.translate(tx, ty);
   }
 
   function setMinimap(show) {
@@ -136,7 +168,7 @@ export function installToolbar(editor) {
       window.setTimeout(() => {
         if (!graph.hasCell(node)) return;
         selection.reset(node);
-        editor.openEditor(node);
+        editor.openEditor(node, true, { after: null });
       }, 0);
     });
   }
@@ -180,5 +212,5 @@ export function installToolbar(editor) {
   }
   history.on("change", updateToolbar);
 
-  Object.assign(editor, { updateToolbar, fitView, setMinimap });
+  Object.assign(editor, { updateToolbar, fitView, openView, setMinimap });
 }
