@@ -1226,3 +1226,85 @@ def test_an_existing_map_is_edited_with_the_keyboard_alone(
             ("Signed?", "Onboard new client", "yes"): 1,
         }
     )
+
+
+def test_a_label_in_two_lines_from_the_side_panel_keeps_its_line_break(
+    page: Page, live_server, acme, alice
+):
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    page.set_viewport_size({"width": 1400, "height": 900})
+    login_browser(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+    wait_saved(page)
+
+    click_shape(page, "Consultation call")
+    label = page.get_by_test_id("side-panel").get_by_label("Label")
+    expect(label).to_have_value("Consultation call")
+    label.fill("Bake and decorate")
+    label.press("Enter")  # a new line, not Apply
+    expect(page.get_by_test_id("step-applied")).to_have_count(0)
+    page.keyboard.type("(day before)")
+    label.press("Control+Enter")
+    expect(page.get_by_test_id("step-applied")).to_be_visible()
+    two_lines = "Bake and decorate\n(day before)"
+    assert node_by_label(canvas_json(page), two_lines)["id"] == "call"
+    wait_saved(page)
+    assert node_by_label(selectors.graph_of(system_map), two_lines)["id"] == "call"
+
+    page.reload()
+    wait_ready(page)
+    assert node_by_label(canvas_json(page), two_lines)["id"] == "call"
+    page.get_by_test_id("toolbar-outline").click()
+    outline_label = page.locator("#label-call")
+    expect(outline_label).to_have_text(two_lines)
+    assert outline_label.evaluate("el => el.innerText") == two_lines  # shown so
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_editor_opens_at_a_readable_zoom_at_the_start_of_the_flow(
+    page: Page, live_server, acme, alice, width
+):
+    system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    page.set_viewport_size({"width": width, "height": 800})
+    login_browser(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+
+    # The webinar does not fit at 11 px labels: it opens at that size, the start
+    # on the screen.
+    assert view_transform(page)["zoom"] == pytest.approx(11 / 12)
+    label_px = (
+        shape(page, "start")
+        .locator("text")
+        .first.evaluate("el => el.getBoundingClientRect().height")
+    )
+    assert label_px >= 11
+    assert on_canvas(page, shape(page, "start"))
+    hint = page.get_by_test_id("editor-phone-hint")
+    if width < 700:
+        expect(hint).to_be_visible()
+        hint.get_by_role("link", name="Open the outline").click()
+        expect(page).to_have_url(re.compile(r"/outline/"))
+    else:
+        expect(hint).to_be_hidden()
+    # Fit still shows the whole map.
+    if width >= 700:
+        fit(page)
+        assert view_transform(page)["zoom"] < 11 / 12
+
+
+def test_a_small_map_opens_whole(page: Page, live_server, acme, alice):
+    system_map = map_with_graph(
+        acme,
+        alice,
+        graph={
+            **webinar_graph(),
+            "nodes": webinar_graph()["nodes"][:2],
+            "edges": webinar_graph()["edges"][:1],
+        },
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_browser(page.context, live_server, alice)
+    open_editor(page, live_server, system_map)
+    assert view_transform(page)["zoom"] == pytest.approx(1)
+    assert on_canvas(page, shape(page, "start"))
+    assert on_canvas(page, shape(page, "nurture"))
