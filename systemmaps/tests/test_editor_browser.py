@@ -1090,10 +1090,16 @@ def test_a_deleted_step_brought_back_after_the_save_keeps_its_badges(
 # ---------------------------------------------------------------------------
 
 
-def selected_ids(page: Page) -> list[str]:
-    return page.locator("#editor-canvas [data-node-id].hg-selected").evaluate_all(
-        "els => els.map(e => e.dataset.nodeId)"
-    )
+def open_webinar(
+    page: Page, live_server, business, owner, viewer=None, width=1280, height=900
+) -> SystemMap:
+    """The webinar map of `owner`, opened in the editor by `viewer` (the owner
+    when None) at `width` × `height`."""
+    system_map = map_with_graph(business, owner, graph=webinar_graph())
+    page.set_viewport_size({"width": width, "height": height})
+    login_browser(page.context, live_server, viewer or owner)
+    open_editor(page, live_server, system_map)
+    return system_map
 
 
 def expect_selected(page: Page, node: str) -> None:
@@ -1102,9 +1108,11 @@ def expect_selected(page: Page, node: str) -> None:
 
 
 def test_an_existing_map_is_edited_with_the_keyboard_alone(
-    page: Page, live_server, acme, alice
+    page: Page, live_server, acme, alice, bob
 ):
     system_map = map_with_graph(acme, alice, graph=webinar_graph())
+    call = Node.objects.get(map=system_map, client_id="call")
+    services.step_update(node=call, owner=bob.memberships.get(business=acme))
     page.set_viewport_size({"width": 1280, "height": 900})
     login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)
@@ -1132,6 +1140,10 @@ def test_an_existing_map_is_edited_with_the_keyboard_alone(
     for _ in range(4):  # booked, the down-sell branch to its end, then the call
         page.keyboard.press("Tab")
     expect_selected(page, "call")
+    expect(announce).to_have_text(
+        "Task: Consultation call. Owner: Bob Baker. Arrows to: Proposal sent."
+        " Arrows from: Booked a consultation? (yes)."
+    )
     assert on_canvas(page, shape(page, "call"))  # scrolled into view
 
     # Enter edits its label.
@@ -1167,17 +1179,16 @@ def test_an_existing_map_is_edited_with_the_keyboard_alone(
     expect(shape(page, "downsell")).to_have_count(0)
     expect(canvas).to_be_focused()
 
-    # A decision's new arrow carries the answer chosen (the other way: yes, no).
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    # A decision's new arrow takes the answer its other arrows leave (no).
+    for _ in range(3):
+        page.keyboard.press("Tab")
     expect_selected(page, "booked")
     page.keyboard.press("F6")
     page.keyboard.type("Future")
     page.keyboard.press("Tab")
     answer = page.get_by_test_id("connect-answer")
     expect(answer).to_be_focused()
-    expect(answer).to_have_value("no")  # the yes arrow is there already
+    expect(answer).to_have_value("no")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(arrow_list).to_contain_text("To Future email automation bucket (no)")
@@ -1228,13 +1239,56 @@ def test_an_existing_map_is_edited_with_the_keyboard_alone(
     )
 
 
+def test_a_fresh_shape_from_the_palette_is_undone_before_its_label_is_typed(
+    page: Page, live_server, acme, alice
+):
+    open_webinar(page, live_server, acme, alice)
+    wait_saved(page)
+    before = canvas_json(page)
+    page.get_by_test_id("palette-task").focus()
+    page.keyboard.press("Enter")
+    editor = page.get_by_test_id("label-editor")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("Task")
+    page.keyboard.press("Control+z")
+    expect(editor).to_be_hidden()
+    assert canvas_json(page) == before
+
+    # Once something is typed, Ctrl+Z is the text box's own undo.
+    page.get_by_test_id("palette-task").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.type("Bake")
+    page.keyboard.press("Control+z")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Escape")
+    assert len(canvas_json(page)["nodes"]) == len(before["nodes"]) + 1
+
+
+def test_a_member_walks_the_map_with_the_keyboard_and_edits_nothing(
+    page: Page, live_server, acme, alice, bob
+):
+    system_map = open_webinar(page, live_server, acme, alice, viewer=bob)
+    before = canvas_json(page)
+    page.get_by_test_id("canvas").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")
+    expect_selected(page, "nurture")
+    expect(page.get_by_test_id("editor-announce")).to_have_text(
+        "Task: Email nurture campaign. Arrows to: Booked a consultation?."
+        " Arrows from: Webinar and Signed? (no)."
+    )
+    expect(page.get_by_test_id("step-arrows")).to_have_count(0)
+    for key in ("Enter", "Delete", "Control+Enter", "F6"):
+        page.keyboard.press(key)
+    expect(page.get_by_test_id("label-editor")).to_be_hidden()
+    assert canvas_json(page) == before
+    assert SystemMap.objects.get(pk=system_map.pk).version == 1
+
+
 def test_a_label_in_two_lines_from_the_side_panel_keeps_its_line_break(
     page: Page, live_server, acme, alice
 ):
-    system_map = map_with_graph(acme, alice, graph=webinar_graph())
-    page.set_viewport_size({"width": 1400, "height": 900})
-    login_browser(page.context, live_server, alice)
-    open_editor(page, live_server, system_map)
+    system_map = open_webinar(page, live_server, acme, alice, width=1400)
     wait_saved(page)
 
     click_shape(page, "Consultation call")
@@ -1264,10 +1318,7 @@ def test_a_label_in_two_lines_from_the_side_panel_keeps_its_line_break(
 def test_the_editor_opens_at_a_readable_zoom_at_the_start_of_the_flow(
     page: Page, live_server, acme, alice, width
 ):
-    system_map = map_with_graph(acme, alice, graph=webinar_graph())
-    page.set_viewport_size({"width": width, "height": 800})
-    login_browser(page.context, live_server, alice)
-    open_editor(page, live_server, system_map)
+    open_webinar(page, live_server, acme, alice, width=width, height=800)
 
     # The webinar does not fit at 11 px labels: it opens at that size, the start
     # on the screen.
@@ -1280,28 +1331,26 @@ def test_the_editor_opens_at_a_readable_zoom_at_the_start_of_the_flow(
     assert label_px >= 11
     assert on_canvas(page, shape(page, "start"))
     hint = page.get_by_test_id("editor-phone-hint")
-    if width < 700:
-        expect(hint).to_be_visible()
-        hint.get_by_role("link", name="Open the outline").click()
-        expect(page).to_have_url(re.compile(r"/outline/"))
-    else:
-        expect(hint).to_be_hidden()
-    # Fit still shows the whole map.
     if width >= 700:
-        fit(page)
+        expect(hint).to_be_hidden()
+        fit(page)  # Fit still shows the whole map
         assert view_transform(page)["zoom"] < 11 / 12
+        return
+    # On a phone the Arrows card fits too, and the outline is pointed to.
+    page.get_by_test_id("canvas").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("step-arrows")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    expect(hint).to_be_visible()
+    hint.get_by_role("link", name="Open the outline").click()
+    expect(page).to_have_url(re.compile(r"/outline/$"))
 
 
 def test_a_small_map_opens_whole(page: Page, live_server, acme, alice):
-    system_map = map_with_graph(
-        acme,
-        alice,
-        graph={
-            **webinar_graph(),
-            "nodes": webinar_graph()["nodes"][:2],
-            "edges": webinar_graph()["edges"][:1],
-        },
-    )
+    graph = webinar_graph()
+    small = {**graph, "nodes": graph["nodes"][:2], "edges": graph["edges"][:1]}
+    system_map = map_with_graph(acme, alice, graph=small)
     page.set_viewport_size({"width": 1280, "height": 800})
     login_browser(page.context, live_server, alice)
     open_editor(page, live_server, system_map)

@@ -805,3 +805,14 @@ def test_a_problem_cannot_be_flagged_on_a_deleted_map(alice_client, alice, webin
 
 def test_flagging_answers_only_post(alice_client, webinar_map):
     assert alice_client.get(flag_url(webinar_map, "booked")).status_code == 405
+
+
+def test_a_label_in_two_lines_is_walked_in_two_lines(alice_client, acme, alice):
+    graph = webinar_graph()
+    graph["nodes"][1]["label"] = "Bake and decorate\n(day before)"
+    system_map = make_map(acme, alice, graph=graph)
+
+    html = alice_client.get(walk_url(system_map, ["start", "nurture"])).content
+
+    # Its own element, whose line break walk.css keeps (white-space: pre-line).
+    assert b'<span class="walk-name">Bake and decorate\n(day before)</span>' in html

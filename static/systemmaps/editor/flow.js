@@ -80,18 +80,24 @@ export function spoken(label, unnamed) {
   return text || unnamed;
 }
 
-const fill = (template, values) =>
-  Object.entries(values).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), template);
+// `template` with its {name}s filled in, in one pass: a label that holds "{answer}"
+// stays as it is.
+export function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
+}
+
+// The step at the other end of an arrow ({label, answer}), with the answer.
+export function endName(end, texts) {
+  const label = spoken(end.label, texts.unnamed);
+  return end.answer ? fill(texts.withAnswer, { step: label, answer: end.answer }) : label;
+}
 
 // What a screen reader hears of a step: "Task: Bake the cake. Owner: Ana. Arrows
-// to: Deliver; from: Order received." `step` is {role, label, owner, to, from},
+// to: Deliver. Arrows from: Order received." `step` is {role, label, owner, to, from},
 // `to` and `from` lists of {label, answer}; `texts` the page's words (T), `words`
 // the role words, `list` a function joining names (Intl.ListFormat).
 export function describeStep(step, texts, words, list) {
-  const name = (end) => {
-    const label = spoken(end.label, texts.unnamed);
-    return end.answer ? fill(texts.withAnswer, { step: label, answer: end.answer }) : label;
-  };
+  const name = (end) => endName(end, texts);
   const parts = [
     fill(texts.describeStep, {
       kind: words[step.role] || step.role,
@@ -153,15 +159,21 @@ export function installFlow(editor) {
     return true;
   }
 
+  // The arrows out of `node` (to) and into it (from), each with the step at its
+  // other end and, leaving a decision, its answer.
   function ends(node) {
-    const answer = (edge) => (isDecision(edge.getSourceCell()) ? edgeLabel(edge) : null);
-    const to = (graph.getOutgoingEdges(node) || [])
-      .filter((e) => e.getTargetCell())
-      .map((e) => ({ edge: e, node: e.getTargetCell(), label: nodeLabel(e.getTargetCell()), answer: answer(e) }));
-    const from = (graph.getIncomingEdges(node) || [])
-      .filter((e) => e.getSourceCell())
-      .map((e) => ({ edge: e, node: e.getSourceCell(), label: nodeLabel(e.getSourceCell()), answer: answer(e) }));
-    return { to, from };
+    const end = (edges, far) =>
+      (edges || [])
+        .filter((edge) => far(edge))
+        .map((edge) => ({
+          edge,
+          label: nodeLabel(far(edge)),
+          answer: isDecision(edge.getSourceCell()) ? edgeLabel(edge) : null,
+        }));
+    return {
+      to: end(graph.getOutgoingEdges(node), (edge) => edge.getTargetCell()),
+      from: end(graph.getIncomingEdges(node), (edge) => edge.getSourceCell()),
+    };
   }
 
   function describe(node) {
@@ -254,9 +266,7 @@ export function installFlow(editor) {
   }
 
   function arrowItem(end, toward) {
-    const name = spoken(end.label, T.unnamed);
-    const label = end.answer ? fill(T.withAnswer, { step: name, answer: end.answer }) : name;
-    const text = fill(toward ? T.arrowTo : T.arrowFrom, { step: label });
+    const text = fill(toward ? T.arrowTo : T.arrowFrom, { step: endName(end, T) });
     const li = document.createElement("li");
     const span = document.createElement("span");
     span.textContent = text;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeStep, flowOrder, roleOf, spoken, stepFrom } from "../../../static/systemmaps/editor/flow.js";
+import { describeStep, fill, flowOrder, roleOf, spoken, stepFrom } from "../../../static/systemmaps/editor/flow.js";
 import { undoesShape } from "../../../static/systemmaps/editor/labels.js";
 import { appliesForm } from "../../../static/systemmaps/editor/panel.js";
 import { panToStart, readableScale } from "../../../static/systemmaps/editor/toolbar.js";
@@ -162,4 +162,9 @@ test("a map opens no smaller than labels of 11 px, the start at the left", () =>
   const { tx, ty } = panToStart({ x: -70, y: -22, width: 140, height: 44 }, 0.5, { width: 375, height: 400 }, 40);
   assert.equal(tx, 40 + 35); // the shape's left edge 40 px in
   assert.equal(ty, 200); // its centre halfway down
+});
+
+test("a text's placeholders are filled once: a label that looks like one stays", () => {
+  assert.equal(fill("{step} ({answer})", { step: "Pay {answer}", answer: "yes" }), "Pay {answer} (yes)");
+  assert.equal(fill("{kind}: {label}.", { kind: "Task" }), "Task: {label}.");
 });
