@@ -959,6 +959,11 @@ def test_editor_works_under_a_strict_content_security_policy(
     # refuses. "Saving…" lasts the second the autosave waits.)
     expect(status(page)).to_have_text("Saving…")
     expect(status(page)).to_have_text(SAVED, timeout=SAVE_TIMEOUT)
+    # The keyboard's focus ring and the Arrows card need no refused style either.
+    page.keyboard.press("Shift+Tab")  # from the campaign back to the webinar
+    expect(page.locator("#editor-canvas .hg-focus-ring")).to_have_count(1)
+    page.keyboard.press("F6")
+    expect(page.get_by_test_id("connect-target")).to_be_focused()
 
     violations = page.evaluate("window.__csp || []")
     # Only X6's and htmx's own <style> injections may be refused; editor.css has
