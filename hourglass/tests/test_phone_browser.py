@@ -64,12 +64,22 @@ def test_every_menu_destination_is_on_a_phone_screen(
 ):
     alice.language = language
     alice.save(update_fields=["language"])
+    # A long name, as real businesses have: the top bar must still fit.
+    acme.name = "Brightside Bookkeeping and Tax Advisers"
+    acme.save(update_fields=["name"])
     login_browser(page, live_server, alice)
     page.set_viewport_size({"width": width, "height": 667})
     page.goto(live_server.url + reverse("metrics:review", args=[acme.slug]))
 
     assert_menu_in_view(page)
     assert no_sideways_scroll(page)
+    # The top bar too: home, the business switcher and the account menu; the
+    # brand on one line (the switcher's name shortens instead).
+    for control in (".brand", ".switcher summary", ".usermenu summary"):
+        assert in_view(page, page.locator(control)), control
+    assert page.locator(".brand span").evaluate(
+        "el => el.offsetHeight < 1.5 * parseFloat(getComputedStyle(el).lineHeight)"
+    )
     # By keyboard: Tab reaches each destination in turn, on screen when focused.
     hrefs = page.locator(".mainnav a").evaluate_all("els => els.map(a => a.href)")
     reached = []
