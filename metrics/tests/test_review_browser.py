@@ -156,6 +156,12 @@ def test_scorecard_is_one_card_per_metric_at_phone_width(
     # The other cards stay closed.
     expect(rows.nth(1).locator("td.sc-more ~ td").first).to_be_hidden()
     assert fits_the_phone(page)
+    # At 320 px nothing in the open card spills out of its cell.
+    page.set_viewport_size({"width": 320, "height": 667})
+    assert fits_the_phone(page)
+    assert card.evaluate(
+        "row => [...row.cells].every(td => td.scrollWidth <= td.clientWidth)"
+    )
     page.keyboard.press("Enter")
     expect(weeks_cells.first).to_be_hidden()
 
