@@ -15,7 +15,7 @@ from django.utils import numberformat
 from django.utils.formats import date_format, get_format
 from django.utils.html import escape as html_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as _noop
 
@@ -335,16 +335,38 @@ _PK = 987654321
 _WEEK = "0000-00-00"
 
 
+def _week_day(week) -> str:
+    """A scorecard week as its column heading and its cell's label say it."""
+    return html_escape(date_format(week, "MONTH_DAY_FORMAT"))
+
+
 class _Scorecard:
     """The rows of `_scorecard.html`, drawn in one pass: 200 metrics × 13 weeks
     are 2,600 cells, too many for a template include (or even a template loop)
     each. Each row formats its numbers once; words, icons and visually-hidden
-    texts are those the template had, so colour is never the only signal."""
+    texts are those the template had, so colour is never the only signal.
+
+    The same rows are the phone's cards (review.css, below 40rem): each cell
+    carries its column's name in `data-label`, shown there in place of the
+    heading, and a `<details>` cell opens the row's weeks. One drawing, so the
+    card and the table can never show different figures."""
 
     def __init__(self, review, compact: bool) -> None:
         self.review = review
         self.compact = compact
         self.fmt = ValueFormat(review.business.currency)
+        # Each week's cell opens with its day, its label on a phone.
+        self.week_open = tuple(f'<td data-label="{_week_day(w)}"' for w in review.weeks)
+        self.label = {
+            "goal": escape(_("Goal")),
+            "this_week": escape(_("This week")),
+            "avg": escape(_("4-wk avg")),
+            "trend": escape(_("Trend")),
+        }
+        count = len(review.weeks)
+        self.weeks_word = escape(
+            ngettext("%(n)s week", "%(n)s weeks", count) % {"n": count}
+        )
         # Each distinct cell drawn: its HTML, its number for the sparkline, and
         # its number.
         self.cells: dict[tuple, tuple[str, Ratio | None, Decimal | None]] = {}
@@ -391,20 +413,22 @@ class _Scorecard:
         self.not_yet = f'<span class="muted">{not_yet}</span>'
         self.no_owner = f'<span class="muted">{no_owner}</span>'
         # A week without its number: not counted, or before the metric's first.
+        # (A week's cell is drawn without its `<td`, which carries the day.)
         self.none = (
-            '<td class="num cell cell-none"><span aria-hidden="true"></span>'
+            ' class="num cell cell-none"><span aria-hidden="true"></span>'
             f'<span class="visually-hidden">{not_counted}</span></td>',
             None,
             None,
         )
         self.before = (
-            '<td class="num cell cell-before"><span aria-hidden="true">·</span>'
+            ' class="num cell cell-before"><span aria-hidden="true">·</span>'
             f'<span class="visually-hidden">{not_yet}</span></td>',
             None,
             None,
         )
 
     def render(self) -> str:
+        # The weeks' disclosure cell (phones only) spans no column of the table.
         columns = 7 if self.compact else len(self.review.weeks) + 7
         out = []
         for group in self.review.stages:
@@ -430,16 +454,18 @@ class _Scorecard:
         return html
 
     def row(self, r) -> str:
-        m, row, fmt = r.metric, r.row, self.fmt
+        m, row, fmt, label = r.metric, r.row, self.fmt, self.label
         unit = row.unit if row is not None else m.unit
         goal = row.goal if row is not None else m.goal
         if r.expected:
             status = row.status
             word = self.status.get((status, True), "")
             this_week = (
-                f'<td class="num cell cell-{status}" data-testid="this-week">'
+                f'<td class="num cell cell-{status} sc-this-week" '
+                f'data-label="{label["this_week"]}" data-testid="this-week">'
                 f"{fmt.html(row.value, row.unit)} {word}</td>"
-                f'<td class="num">{fmt.html(row.avg_4, row.unit)}</td>'
+                f'<td class="num sc-avg" data-label="{label["avg"]}">'
+                f"{fmt.html(row.avg_4, row.unit)}</td>"
             )
         else:
             status = "none"
@@ -450,8 +476,11 @@ class _Scorecard:
             else:
                 word, css = self.not_counted, "cell-none"
             this_week = (
-                f'<td class="num cell {css}" data-testid="this-week">{word}</td>'
-                f'<td class="num">{self.dash}</td>'
+                f'<td class="num cell {css} sc-this-week" '
+                f'data-label="{label["this_week"]}" data-testid="this-week">'
+                f"{word}</td>"
+                f'<td class="num sc-avg" data-label="{label["avg"]}">'
+                f"{self.dash}</td>"
             )
         trend = r.trend
         if trend:
@@ -473,25 +502,37 @@ class _Scorecard:
         cells, ratios, values = zip(*done, strict=True)
         title = _spark_title(m.name, values, unit, fmt)
         head, tail = self.metric_url
+        name = escape(m.name)
         parts = [
             f'<tr data-testid="score-row" data-metric="{m.pk}" data-status="{status}">'
             f'<th scope="row" class="sc-name"><a href="{head}{m.pk}{tail}">'
-            f"{escape(m.name)}</a></th>"
+            f"{name}</a></th>"
             f'<td class="sc-owner">{self.owner(r.owner)}</td>'
-            f'<td class="num">{fmt.html(goal, unit)}</td>',
+            f'<td class="num sc-goal" data-label="{label["goal"]}">'
+            f"{fmt.html(goal, unit)}</td>",
             this_week,
-            f'<td class="sc-trend trend-{trend or "none"}">{trend_html}</td>'
+            f'<td class="sc-trend trend-{trend or "none"}" '
+            f'data-label="{label["trend"]}">{trend_html}</td>'
             f'<td class="sc-spark">{_spark_svg(ratios, title)}</td>',
         ]
         if not self.compact:
-            parts.extend(cells)
+            # On a phone the week cells show once this is open (review.css):
+            # they stay cells of the row, so the table keeps its columns.
+            parts.append(
+                '<td class="sc-more"><details class="sc-weeks">'
+                f'<summary data-testid="weeks-toggle">{self.weeks_word}'
+                f'<span class="visually-hidden">: {name}</span></summary>'
+                "</details></td>"
+            )
+            parts.extend(map(add, self.week_open, cells))
         parts.append("</tr>")
         return "".join(parts)
 
     def cell(self, c) -> tuple[str, Ratio | None, Decimal | None]:
-        """A week's cell, its number for the sparkline, and its number."""
+        """A week's cell (without its `<td`), its number for the sparkline, and
+        its number."""
         html = (
-            f'<td class="num cell cell-{c.status}">'
+            f' class="num cell cell-{c.status}">'
             f"{self.fmt.html(c.value, c.unit)} "
             f"{self.status.get((c.status, False), '')}</td>"
         )
@@ -513,7 +554,7 @@ def week_headers(review) -> SafeString:
             (" sc-current", ' aria-current="page"') if w == current else ("", "")
         )
         url = html_escape(f"{head}{w.isoformat()}{tail}")
-        day = html_escape(date_format(w, "MONTH_DAY_FORMAT"))
+        day = _week_day(w)
         out.append(
             f'\n            <th scope="col" class="num sc-week{now}"><a href="{url}"'
             f"{here}>{day}</a></th>\n          "

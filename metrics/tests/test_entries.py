@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from hourglass.tests.utils import elements
 from metrics import services, weeks
 from metrics.models import Entry, EntryRevision, Metric, RollupWeek
 from metrics.numbers import parse_value
@@ -193,6 +194,30 @@ def test_htmx_save_answers_the_field_saved(bob_client, bob_metric, this_week):
     html = response.content.decode()
     assert "Saved at" in html and f'id="entry-{bob_metric.pk}"' in html
     assert Entry.objects.get().value == 7
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"), [("7", "Saved at"), ("abc", "not a number")]
+)
+def test_htmx_answer_fills_the_pages_status_line_out_of_band(
+    bob_client, bob_metric, this_week, typed, said
+):
+    """The status line is the page's live region, outside the field htmx swaps:
+    the answer fills its content in place (innerHTML) rather than sending a new
+    one inside the field, which a screen reader would not announce."""
+    response = bob_client.post(
+        save_url(bob_metric, this_week),
+        {f"value-{bob_metric.pk}": typed},
+        HTTP_HX_REQUEST="true",
+    )
+
+    found = {a.get("id"): (a, up) for a, up in elements(response.content.decode())}
+    status, ancestors = found[f"entry-{bob_metric.pk}-status"]
+    assert status["hx-swap-oob"] == "innerHTML"
+    assert "role" not in status
+    assert f"entry-{bob_metric.pk}" not in [a.get("id") for a in ancestors]
+    assert said in response.content.decode()
+    assert f"value-{bob_metric.pk}" in found
 
 
 def test_plain_post_saves_and_redirects_to_the_week(bob_client, bob_metric, this_week):

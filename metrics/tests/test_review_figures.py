@@ -353,12 +353,16 @@ def test_every_number_shown_is_its_rollup_row_formatted_as_the_readme_says(
     html = get(alice_client, review_url(acme, last_week))[0]
     for metric in metrics:
         row = unescape(score_row(html, metric.pk))
-        cells = re.findall(r'<td class="num cell cell-\w+">([^<]*) <span', row)
+        cells = re.findall(
+            r'<td data-label="[^"]*" class="num cell cell-\w+">([^<]*) <span', row
+        )
         rows = list(MetricWeek.objects.filter(metric=metric).order_by("week"))
         assert cells == [independent_format(r.value, metric.unit) for r in rows]
         this_week = re.search(r'data-testid="this-week">([^<]*) <span', row)
         assert this_week.group(1) == independent_format(rows[-1].value, metric.unit)
-        goal, average = re.findall(r'<td class="num">([^<]*)</td>', row)
+        goal, average = re.findall(
+            r'<td class="num sc-(?:goal|avg)" data-label="[^"]*">([^<]*)</td>', row
+        )
         assert goal == independent_format(rows[-1].goal, metric.unit)
         assert average == independent_format(rows[-1].avg_4, metric.unit)
 
@@ -425,7 +429,9 @@ def test_weeks_before_a_metrics_first_week_read_not_tracked_yet(
     html = get(alice_client, review_url(acme, last_week))[0]
     assert len(week_columns(html)) == 5
     row = score_row(html, newer.pk)
-    before = re.findall(r'<td class="num cell cell-before">(.*?)</td>', row)
+    before = re.findall(
+        r'<td data-label="[^"]*" class="num cell cell-before">(.*?)</td>', row
+    )
     assert len(before) == 4
     assert all(
         unescaped_text_of(cell) == "· not tracked yet"

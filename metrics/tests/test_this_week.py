@@ -3,7 +3,9 @@
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.formats import date_format
 
+from hourglass.tests.utils import elements
 from metrics import weeks
 from metrics.models import Entry
 
@@ -30,6 +32,30 @@ def test_each_field_posts_itself_through_htmx(bob_client, bob_metric, this_week)
     assert f'hx-post="/b/acme/metrics/{bob_metric.pk}/weeks/{this_week}/"' in html
     assert 'hx-trigger="change"' in html
     assert f'hx-target="#entry-{bob_metric.pk}"' in html
+
+
+def test_each_field_has_a_visible_label_and_a_live_status_outside_the_swap(
+    bob_client, bob_metric, this_week
+):
+    html = bob_client.get(url()).content.decode()
+
+    found = {attrs.get("id"): (attrs, ancestors) for attrs, ancestors in elements(html)}
+    label, _ancestors = found[f"value-{bob_metric.pk}-label"]
+    assert label["for"] == f"value-{bob_metric.pk}"
+    assert "visually-hidden" not in label.get("class", "")
+    week = date_format(this_week, "DATE_FORMAT")
+    assert f"Number for the week of {week}</label>" in html
+    field, _ancestors = found[f"value-{bob_metric.pk}"]
+    # Named by the metric's heading and the visible label (which it contains).
+    assert field["aria-labelledby"] == (
+        f"entry-name-{bob_metric.pk} value-{bob_metric.pk}-label"
+    )
+    assert f"entry-name-{bob_metric.pk}" in found
+    status, ancestors = found[f"entry-{bob_metric.pk}-status"]
+    assert (status["role"], status["aria-live"]) == ("status", "polite")
+    # htmx replaces #entry-<pk>; the live region is not inside it.
+    assert f"entry-{bob_metric.pk}" not in [a.get("id") for a in ancestors]
+    assert "hx-swap-oob" not in status
 
 
 def test_last_four_weeks_are_shown(bob_client, bob_metric, this_week):

@@ -120,3 +120,33 @@ def test_a_save_that_cannot_reach_the_server_says_so_next_to_the_field(
     expect(field).to_have_value("7")
     expect(page.get_by_test_id("htmx-error")).to_have_count(0)
     assert not Entry.objects.exists()
+
+
+def test_a_screen_reader_hears_the_answer_in_the_same_live_region(
+    bob_phone_page: Page, live_server, bob_metric
+):
+    """The status line is announced because it stays in the page while htmx
+    swaps the field: the same element, filled by the answer out of band."""
+    page = bob_phone_page
+    page.goto(f"{live_server.url}/b/acme/numbers/")
+    field = page.get_by_role("textbox", name="Consultations booked")
+    expect(field).to_be_visible()
+    label = page.locator(f"label[for='value-{bob_metric.pk}']")
+    expect(label).to_be_visible()
+    expect(label).to_contain_text("Number for the week of")
+    status = page.locator(f"#entry-{bob_metric.pk}-status")
+    expect(status).to_have_attribute("role", "status")
+    status.evaluate("el => { el.dataset.before = 'yes'; }")
+
+    field.fill("abc")
+    field.press("Tab")
+    expect(status).to_contain_text("is not a number")
+    field = page.locator(f"#value-{bob_metric.pk}")
+    field.fill("12")
+    field.press("Tab")
+    expect(status).to_contain_text("Saved at")
+
+    assert status.evaluate("el => el.dataset.before") == "yes"
+    assert page.locator(f"#entry-{bob_metric.pk} [role=status]").count() == 0
+    assert page.locator("[hx-swap-oob]").count() == 0
+    assert page.locator(f"[id='entry-{bob_metric.pk}-status']").count() == 1

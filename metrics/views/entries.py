@@ -81,7 +81,9 @@ def field_context(
 
 
 def _field(request: BusinessRequest, metric, week, *, status=200, **field):
-    context = field_context(request, metric, week, **field)
+    """The field answered to htmx: its status line goes out of band into the
+    page's live region, which stays in place (_entry_field.html)."""
+    context = {**field_context(request, metric, week, **field), "oob": True}
     return render(request, FIELD, context, status=status)
 
 

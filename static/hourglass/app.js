@@ -37,14 +37,16 @@
 
   // A field that saves itself (its wrapper carries data-msg-server-error, e.g.
   // metrics/_entry_field.html) says a failed save in its own status line and
-  // keeps what was typed: nothing is swapped, the rest of the page stays.
+  // keeps what was typed: nothing is swapped, the rest of the page stays. The
+  // status line is a live region outside the wrapper htmx swaps; the wrapper's
+  // data-field-status names it.
   function savingFieldOf(event) {
     var elt = event.detail.elt;
     return elt && elt.closest ? elt.closest("[data-msg-server-error]") : null;
   }
 
   function showFieldError(field, text) {
-    var status = field.querySelector("[data-field-status]");
+    var status = document.getElementById(field.dataset.fieldStatus || "");
     if (!status || !text) return false;
     var error = document.createElement("span");
     error.className = "entry-error";
