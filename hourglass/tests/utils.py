@@ -1,12 +1,17 @@
 """Helpers shared by every app's tests: the standing cast's password, the htmx
 header, logging a browser in, waiting on the page's script, a page after the
-worker drew its map, the URLs under /b/<slug>/, snapshots and readers of the core
-app's pages and rows, and the catalogues extracted afresh."""
+worker drew its map, the pages of a PDF as poppler reads them, the URLs under
+/b/<slug>/, snapshots and readers of the core app's pages and rows, and the
+catalogues extracted afresh."""
 
 import contextlib
+import html
 import re
 import shutil
+import subprocess
+import tempfile
 import time
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -108,6 +113,61 @@ def wait_for_js(page, expression: str, arg=None, *, timeout: float = 5000) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout:.0f} ms: {expression}")
         page.wait_for_timeout(50)
+
+
+# ---------------------------------------------------------------------------
+# PDFs, read by poppler (poppler-utils), not by our own code
+# ---------------------------------------------------------------------------
+
+_PDF_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
+_PDF_WORD = re.compile(
+    r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">'
+    r"(.*?)</word>"
+)
+
+
+@dataclass
+class PdfWord:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass
+class PdfPage:
+    width: float
+    height: float
+    words: list[PdfWord] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def pdf_pages(body: bytes) -> list[PdfPage]:
+    """Each page of a PDF, its size in points and its words with their boxes
+    (`pdftotext -bbox`): what a reader sees on paper."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(body)
+        out = subprocess.run(
+            ["pdftotext", "-bbox", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    pages = []
+    for chunk in out.split("</page>")[:-1]:
+        size = _PDF_PAGE.search(chunk)
+        page = PdfPage(float(size[1]), float(size[2]))
+        for x0, y0, x1, y1, text in _PDF_WORD.findall(chunk):
+            page.words.append(
+                PdfWord(html.unescape(text), *map(float, (x0, y0, x1, y1)))
+            )
+        pages.append(page)
+    return pages
 
 
 # ---------------------------------------------------------------------------
