@@ -147,13 +147,14 @@ class PdfPage:
 
 
 def pdf_pages(body: bytes) -> list[PdfPage]:
-    """Each page of a PDF, its size in points and its words with their boxes
-    (`pdftotext -bbox`): what a reader sees on paper."""
+    """Each page of a PDF, its size in points and its words with their boxes, in
+    the order the page draws them (`pdftotext -raw -bbox`). Text clipped away is
+    read too: `pdf_images` shows what is on paper."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "doc.pdf"
         path.write_bytes(body)
         out = subprocess.run(
-            ["pdftotext", "-bbox", str(path), "-"],
+            ["pdftotext", "-raw", "-bbox", str(path), "-"],
             capture_output=True,
             text=True,
             check=True,
@@ -168,6 +169,43 @@ def pdf_pages(body: bytes) -> list[PdfPage]:
             )
         pages.append(page)
     return pages
+
+
+@dataclass
+class PdfImage:
+    """A page drawn in grey (pdftoppm): `pixels[y * width + x]`, 255 white."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+    def blank(self, left: int, top: int, right: int, bottom: int) -> bool:
+        """Whether the box [left, right) × [top, bottom) is all white."""
+        return all(
+            self.pixels[y * self.width + left : y * self.width + right]
+            == b"\xff" * (right - left)
+            for y in range(top, bottom)
+        )
+
+
+def pdf_images(body: bytes, dpi: int = 72) -> list[PdfImage]:
+    """Each page of a PDF drawn at `dpi` (72: a pixel a point), in grey: what a
+    printer puts on paper, clipping and all (text that poppler reads may be
+    clipped away)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(body)
+        subprocess.run(
+            ["pdftoppm", "-gray", "-r", str(dpi), str(path), str(Path(folder) / "p")],
+            check=True,
+        )
+        images = []
+        for page in sorted(Path(folder).glob("p-*.pgm")):
+            data = page.read_bytes()
+            head = re.match(rb"P5\s+(\d+)\s+(\d+)\s+255\s", data)
+            width, height = int(head[1]), int(head[2])
+            images.append(PdfImage(width, height, data[head.end() :]))
+    return images
 
 
 # ---------------------------------------------------------------------------
