@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,11 @@ PENDING = "pending"
 FAILED = "failed"
 
 FORMATS = ("svg", "png", "pdf")
+# The SVG element's size, which Graphviz gives in points, rounded.
+_SIZE = re.compile(r'\b(width|height)="[^"]*"')
+_VIEW_BOX = re.compile(
+    r'\bviewBox="[-\d.]+ [-\d.]+ (?P<width>[\d.]+) (?P<height>[\d.]+)"'
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,18 @@ class Drawing:
 
     @property
     def inline_svg(self) -> str:
-        """The SVG without its XML prologue, to sit inside a page."""
+        """The SVG without its XML prologue, to sit inside a page at its natural
+        size: a Graphviz point a CSS pixel, as in the editor (Graphviz sizes
+        the SVG in points, a third larger)."""
         svg = self.body.decode("utf-8")
-        return svg[svg.index("<svg") :]
+        svg = svg[svg.index("<svg") :]
+        end = svg.index(">")
+        box = _VIEW_BOX.search(svg, 0, end)
+        if box is None:
+            return svg
+        size = {"width": box["width"], "height": box["height"]}
+        head = _SIZE.sub(lambda m: f'{m[1]}="{size[m[1]]}"', svg[:end])
+        return head + svg[end:]
 
 
 def drawing_key(
