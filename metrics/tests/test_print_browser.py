@@ -4,6 +4,7 @@ printable width, and none of the screen's navigation, buttons or forms. Read
 twice: the layout under print media at the printable width, and the PDF Chromium
 prints, as poppler reads it."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -32,19 +33,20 @@ LETTER_LANDSCAPE = 11 * 96 - 2 * MARGIN_PX
 A4_PORTRAIT = 210 * MM - 2 * MARGIN_PX
 
 
-@pytest.fixture
-def scorecard(acme, alice_membership, last_week):
-    """Five metrics, each with a number in every one of the 13 weeks, rolled up."""
-    acme.currency = "USD"
-    acme.save(update_fields=["currency"])
+def build_scorecard(business, owner, last_week, copies: int = 1) -> list[str]:
+    """`copies` of METRICS (numbered past the first), each with a number in
+    every one of the 13 weeks, rolled up; their names."""
+    business.currency = "USD"
+    business.save(update_fields=["currency"])
     names = []
-    for name, unit, goal in METRICS:
+    for k, (name, unit, goal) in enumerate(METRICS * copies):
+        name = f"{name} ({k // len(METRICS)})" if k >= len(METRICS) else name
         metric = MetricFactory(
-            business=acme,
+            business=business,
             name=name,
             unit=unit,
             goal=goal,
-            owner=alice_membership,
+            owner=owner,
             first_week=last_week - weeks.WEEK * 12,
         )
         for back in range(13):
@@ -53,8 +55,14 @@ def scorecard(acme, alice_membership, last_week):
             EntryFactory(metric=metric, week=last_week - weeks.WEEK * back, value=value)
         names.append(name)
     for back in range(12, -1, -1):
-        rollup.rollup_business_week(acme.pk, last_week - weeks.WEEK * back)
+        rollup.rollup_business_week(business.pk, last_week - weeks.WEEK * back)
     return names
+
+
+@pytest.fixture
+def scorecard(acme, alice_membership, last_week):
+    """Five metrics with long names and wide numbers in all 13 weeks."""
+    return build_scorecard(acme, alice_membership, last_week)
 
 
 def open_printed(
@@ -99,11 +107,20 @@ def shown_names(page: Page) -> list[str]:
     )
 
 
+def tokens(text: str) -> list[str]:
+    # Numbers apart from letters: poppler reads "9월" as two words.
+    return re.findall(r"\d+|[^\d\s]+", text)
+
+
 def reads(words: list[str], text: str) -> bool:
     """Whether the words of `text` stand in `words` in their order (a line of
     the PDF may carry other cells' words between those of a wrapped name)."""
-    rest = iter(words)
-    return all(word in rest for word in text.split())
+    rest = iter(tokens(" ".join(words)))
+    return all(token in rest for token in tokens(text))
+
+
+def week_labels(page: Page) -> list[str]:
+    return page.eval_on_selector_all("th.sc-week", "ths => ths.map(t => t.innerText)")
 
 
 def visible(page: Page, selector: str) -> int:
@@ -112,9 +129,12 @@ def visible(page: Page, selector: str) -> int:
     )
 
 
+@pytest.mark.parametrize("language", ["en", "pl", "ko"])
 def test_the_review_prints_every_name_in_full_and_all_13_weeks(
-    page: Page, live_server, acme, alice, scorecard, last_week
+    page: Page, live_server, acme, alice, scorecard, last_week, language
 ):
+    alice.language = language
+    alice.save(update_fields=["language"])
     path = reverse("metrics:review-week", args=[acme.slug, last_week.isoformat()])
     open_printed(page, live_server, alice, path, LETTER_LANDSCAPE, scorecard)
     weeks_right = page.eval_on_selector_all(
@@ -134,15 +154,13 @@ def test_the_review_prints_every_name_in_full_and_all_13_weeks(
     )
 
     # On paper: landscape, every week label and every name's words on the page.
-    week_labels = page.eval_on_selector_all(
-        "th.sc-week", "ths => ths.map(t => t.innerText)"
-    )
+    labels = week_labels(page)
     for paper, size in (("Letter", (792, 612)), ("A4", (842, 595))):
         pages, words = printed(page, paper)
         # (Chromium's A4 is rounded to whole CSS pixels: 843 × 596 pt.)
         for p in pages:
             assert abs(p.width - size[0]) < 2 and abs(p.height - size[1]) < 2, paper
-        for text in (*week_labels, *scorecard):
+        for text in (*labels, *scorecard):
             assert reads(words, text), (paper, text)
 
 
@@ -159,3 +177,27 @@ def test_the_meeting_print_page_prints_every_name_in_full(
     for name in scorecard:
         assert reads(words, name), name
     assert "…" not in " ".join(words)
+
+
+def test_a_long_review_prints_its_head_again_on_every_page_of_the_scorecard(
+    page: Page, live_server, acme, alice, alice_membership, last_week
+):
+    names = build_scorecard(acme, alice_membership, last_week, copies=6)
+    path = reverse("metrics:review-week", args=[acme.slug, last_week.isoformat()])
+    open_printed(page, live_server, alice, path, LETTER_LANDSCAPE, names)
+
+    pages, words = printed(page, "Letter")
+    head = " ".join(week_labels(page))
+    # The scorecard runs over several pages; each carries the head with the 13
+    # weeks. (The copies' names, numbered, are each on one page only.)
+    numbered = names[len(METRICS) :]
+    with_rows = [
+        p.text.split()
+        for p in pages
+        if any(reads(p.text.split(), name) for name in numbered)
+    ]
+    assert len(with_rows) >= 2
+    for on_page in with_rows:
+        assert reads(on_page, head) and "Metric" in on_page
+    for name in names:
+        assert reads(words, name), name
