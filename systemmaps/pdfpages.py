@@ -238,12 +238,16 @@ def paginate(
         + b" /Length %d >>" % len(data)
     )
     objects[form] = _object(form, form_dict + b"\nstream\n" + data + b"\nendstream")
-    font = next(free)
-    objects[font] = _object(
-        font, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-    )
     kids = []
     total = len(layout.pages)
+    fonts = ""
+    if total > 1:
+        # The footers' font: one of the fourteen every PDF reader has.
+        font = next(free)
+        objects[font] = _object(
+            font, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+        )
+        fonts = f"/Font << /F1 {font} 0 R >> "
     page_w, page_h = layout.paper
     for number, pieces in enumerate(layout.pages, start=1):
         content = _page_content(layout, pieces, (x0, y0, y1 - y0))
@@ -265,8 +269,7 @@ def paginate(
             page,
             f"<< /Type /Page /Parent {source.pages} 0 R /MediaBox [ 0 0 "
             f"{_number(page_w)} {_number(page_h)} ] /Contents {stream} 0 R "
-            f"/Resources << /XObject << /Map {form} 0 R >> "
-            f"/Font << /F1 {font} 0 R >> >> >>".encode(),
+            f"/Resources << /XObject << /Map {form} 0 R >> {fonts}>> >>".encode(),
         )
         kids.append(page)
     objects[source.pages] = _object(

@@ -65,6 +65,18 @@ def test_a_small_map_fits_one_a4_page(tmp_path):
     assert "(A4)" in pdfinfo(body, tmp_path)
 
 
+def test_a_one_page_pdf_embeds_every_font_it_uses(tmp_path):
+    path = tmp_path / "map.pdf"
+    path.write_bytes(export_pdf(webinar_graph()))
+
+    listed = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+
+    # (name, type…, emb, sub, uni, object, generation): "yes" for embedded.
+    assert listed and all(line.split()[-5] == "yes" for line in listed), listed
+
+
 def test_a_small_map_fits_one_letter_page(tmp_path):
     body = export_pdf(webinar_graph(), "letter")
 
