@@ -16,6 +16,9 @@ from django.utils import translation
 from .models import CURRENCIES
 
 CURRENCY_CODES = frozenset(code for code, _label in CURRENCIES)
+# Where paper is US Letter (CLDR's supplemental measurementData, paperSize
+# "US-Letter", which Babel does not carry); everywhere else prints on A4.
+LETTER_COUNTRIES = frozenset("BZ CA CL CO CR GT MX NI PA PH PR SV US VE".split())
 
 
 @cache
@@ -89,3 +92,9 @@ def suggestions() -> dict[str, dict[str, str]]:
         code: {"currency": currency_of(code), "timezone": zone_of(code)}
         for code in sorted(country_codes())
     }
+
+
+def paper_of(country: str) -> str:
+    """The paper a business in `country` prints on: "letter" or "a4" (also for
+    a business that has not said its country)."""
+    return "letter" if country in LETTER_COUNTRIES else "a4"

@@ -28,6 +28,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import pdfpages
 from .document import (
     ARROW_INK,
     CRITICAL_STROKE_WIDTH,
@@ -43,6 +44,7 @@ from .document import (
 
 __all__ = [
     "EXPORT_FORMATS",
+    "PAPERS",
     "LayoutError",
     "export",
     "step_badges",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 EXPORT_FORMATS = frozenset({"svg", "png", "pdf"})
+# The PDF's pages, width × height in points (`hourglass.models.Business.paper`).
+PAPERS = {"a4": (595.276, 841.89), "letter": (612.0, 792.0)}
 PNG_DPI = 144
 TITLE_WRAP = 60
 
@@ -103,6 +107,8 @@ KIND_ATTRS = {
     for kind, shape in KIND_SHAPES.items()
 }
 CRITICAL_PENWIDTH = f"{CRITICAL_STROKE_WIDTH:g}"
+# The smallest text of a drawing: on paper it stays at least pdfpages.MIN_TEXT_PT.
+SMALLEST_TEXT = min(float(a["fontsize"]) for a in (GRAPH_ATTRS, NODE_ATTRS, EDGE_ATTRS))
 
 NOT_INSTALLED = gettext_lazy(
     "Graphviz 'dot' is not installed on the server, so maps cannot be laid out or "
@@ -220,8 +226,10 @@ def export(
     title: str | None = None,
     details: Details | None = None,
     timeout: float = 20.0,
+    paper: str = "a4",
 ) -> bytes:
-    """Render the map as ``svg`` (sanitised), ``png`` (144 dpi) or ``pdf`` (vector).
+    """Render the map as ``svg`` (sanitised), ``png`` (144 dpi) or ``pdf`` (vector,
+    on pages of ``paper``, a key of PAPERS: see systemmaps/pdfpages.py).
 
     ``details`` (by node id) adds each task's and decision's owner initials,
     critical marker and automation to its label.
@@ -238,7 +246,18 @@ def export(
         # dpi on the command line, not in the graph: in the graph it would also
         # rescale the SVG output.
         return _run_dot(source, ["-Tpng", f"-Gdpi={PNG_DPI}"], timeout=timeout)
-    return _run_dot(source, ["-Tpdf"], timeout=timeout)
+    strip = _run_dot(source, ["-Tpdf"], timeout=timeout)
+    try:
+        paged, _plan = pdfpages.paginate(
+            strip, paper=PAPERS[paper], smallest_text=SMALLEST_TEXT
+        )
+    except ValueError as exc:
+        raise LayoutError(
+            _("Graphviz produced a PDF that could not be put on pages (%(error)s).")
+            % {"error": exc},
+            code="bad_output",
+        ) from exc
+    return paged
 
 
 def _build_dot(

@@ -14,7 +14,7 @@ again.
 This module is the one place that knows the drawings' keys: the map, the
 version (versions never change; a rename is a new version), a digest of the
 steps' badges (owners, critical flags and automation change without a new
-version) and the format.
+version), the format and, for a PDF, its paper.
 
 Tidy-up (`tidy_positions`) still runs in the request, for the editor's unsaved
 graph too, so it is bounded: larger maps are refused, and Graphviz is stopped
@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,11 @@ PENDING = "pending"
 FAILED = "failed"
 
 FORMATS = ("svg", "png", "pdf")
+# The SVG element's size, which Graphviz gives in points, rounded.
+_SIZE = re.compile(r'\b(width|height)="[^"]*"')
+_VIEW_BOX = re.compile(
+    r'\bviewBox="[-\d.]+ [-\d.]+ (?P<width>[\d.]+) (?P<height>[\d.]+)"'
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,18 @@ class Drawing:
 
     @property
     def inline_svg(self) -> str:
-        """The SVG without its XML prologue, to sit inside a page."""
+        """The SVG without its XML prologue, to sit inside a page at its natural
+        size: a Graphviz point a CSS pixel, as in the editor (Graphviz sizes
+        the SVG in points, a third larger)."""
         svg = self.body.decode("utf-8")
-        return svg[svg.index("<svg") :]
+        svg = svg[svg.index("<svg") :]
+        end = svg.index(">")
+        box = _VIEW_BOX.search(svg, 0, end)
+        if box is None:
+            return svg
+        size = {"width": box["width"], "height": box["height"]}
+        head = _SIZE.sub(lambda m: f'{m[1]}="{size[m[1]]}"', svg[:end])
+        return head + svg[end:]
 
 
 def drawing_key(
@@ -81,10 +96,13 @@ def drawing_key(
     details: dict | None,
     fmt: str,
     language: str = settings.LANGUAGE_CODE,
+    paper: str = "",
 ) -> str:
     # The badges (★ Critical, ⚡ Could be automated …) and the messages of a
     # failure are words: a drawing is made, and kept, per language.
     key = f"systemmaps:drawing:{map_id}:{version}:{fmt}:{language}"
+    if fmt == "pdf":
+        key = f"{key}:{paper_or_default(paper)}"
     if details:
         digest = hashlib.sha256(
             json.dumps(details, sort_keys=True).encode("utf-8")
@@ -98,13 +116,14 @@ def drawing(
     version: int,
     details: dict | None,
     fmt: str = "svg",
+    paper: str = "",
 ) -> Drawing:
-    """The drawing of `version` of the map in `fmt`, with the steps' badges
-    `details` (None: none, as on the versions' pages): ready, failed (with the
-    message) or pending, in which case it is queued for the worker unless a job
-    for it is already on its way."""
+    """The drawing of `version` of the map in `fmt` (a PDF on pages of `paper`),
+    with the steps' badges `details` (None: none, as on the versions' pages):
+    ready, failed (with the message) or pending, in which case it is queued for
+    the worker unless a job for it is already on its way."""
     language = languages.current()
-    key = drawing_key(system_map.pk, version, details, fmt, language)
+    key = drawing_key(system_map.pk, version, details, fmt, language, paper)
     found = cache.get_many([key, f"{key}:error"])
     if key in found:
         return Drawing(READY, body=found[key])
@@ -115,7 +134,7 @@ def drawing(
 
         def enqueue() -> None:
             if not map_draw_enqueue(
-                system_map.pk, version, fmt, details is not None, language
+                system_map.pk, version, fmt, details is not None, language, paper
             ):
                 # The next look (the page polls) tries again.
                 cache.delete(f"{key}:pending")
@@ -131,11 +150,12 @@ def draw(
     fmt: str,
     with_details: bool,
     language: str = settings.LANGUAGE_CODE,
+    paper: str = "",
 ) -> str:
     """The worker's part: draw the version (with the steps' current badges when
-    `with_details`) in `language` (the page's that asked) and store the drawing
-    or the failure. Returns what happened; a drawing already stored (a job
-    delivered twice) is not drawn again."""
+    `with_details`) in `language` (the page's that asked), a PDF on pages of
+    `paper`, and store the drawing or the failure. Returns what happened; a
+    drawing already stored (a job delivered twice) is not drawn again."""
     with translation.override(languages.supported(language) or None):
         return _draw(
             map_id=map_id,
@@ -143,10 +163,24 @@ def draw(
             fmt=fmt,
             with_details=with_details,
             language=languages.current(),
+            paper=paper_or_default(paper),
         )
 
 
-def _draw(*, map_id: int, version: int, fmt: str, with_details: bool, language: str):
+def paper_or_default(paper: str) -> str:
+    """`paper` if it is one of layout.PAPERS, else A4."""
+    return paper if paper in layout.PAPERS else "a4"
+
+
+def _draw(
+    *,
+    map_id: int,
+    version: int,
+    fmt: str,
+    with_details: bool,
+    language: str,
+    paper: str,
+):
     system_map = SystemMap.objects.filter(pk=map_id).first()
     found = (
         selectors.version_graph(system_map, version, with_details=with_details)
@@ -156,7 +190,7 @@ def _draw(*, map_id: int, version: int, fmt: str, with_details: bool, language: 
     if found is None:
         return "gone"
     graph, details = found
-    key = drawing_key(map_id, version, details, fmt, language)
+    key = drawing_key(map_id, version, details, fmt, language, paper)
     try:
         if cache.get_many([key, f"{key}:error"]):
             return "done already"
@@ -168,6 +202,7 @@ def _draw(*, map_id: int, version: int, fmt: str, with_details: bool, language: 
                 title=graph.get("name"),
                 details=details,
                 timeout=settings.MAP_DRAWING_TIMEOUT,
+                paper=paper,
             )
         except layout.LayoutError as error:
             cache.set(

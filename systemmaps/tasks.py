@@ -26,6 +26,7 @@ def map_draw(
     fmt: str,
     with_details: bool,
     language: str = settings.LANGUAGE_CODE,
+    paper: str = "",
 ) -> str:
     return rendering.draw(
         map_id=map_id,
@@ -33,6 +34,7 @@ def map_draw(
         fmt=fmt,
         with_details=with_details,
         language=language,
+        paper=paper,
     )
 
 
@@ -42,6 +44,7 @@ def map_draw_enqueue(
     fmt: str,
     with_details: bool,
     language: str = settings.LANGUAGE_CODE,
+    paper: str = "",
 ) -> bool:
     """Queue a drawing. False (logged) when the broker cannot be reached: the
     page that asked keeps waiting and asks again."""
@@ -51,7 +54,7 @@ def map_draw_enqueue(
             # No retries: a dead broker must not hold up the page.
             producer.connection.ensure_connection(max_retries=0, timeout=2)
             map_draw.apply_async(
-                args=[map_id, version, fmt, with_details, language],
+                args=[map_id, version, fmt, with_details, language, paper],
                 producer=producer,
                 retry=False,
             )

@@ -1,12 +1,17 @@
 """Helpers shared by every app's tests: the standing cast's password, the htmx
 header, logging a browser in, waiting on the page's script, a page after the
-worker drew its map, the URLs under /b/<slug>/, snapshots and readers of the core
-app's pages and rows, and the catalogues extracted afresh."""
+worker drew its map, the pages of a PDF as poppler reads them, the URLs under
+/b/<slug>/, snapshots and readers of the core app's pages and rows, and the
+catalogues extracted afresh."""
 
 import contextlib
+import html
 import re
 import shutil
+import subprocess
+import tempfile
 import time
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -108,6 +113,99 @@ def wait_for_js(page, expression: str, arg=None, *, timeout: float = 5000) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout:.0f} ms: {expression}")
         page.wait_for_timeout(50)
+
+
+# ---------------------------------------------------------------------------
+# PDFs, read by poppler (poppler-utils), not by our own code
+# ---------------------------------------------------------------------------
+
+_PDF_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">')
+_PDF_WORD = re.compile(
+    r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">'
+    r"(.*?)</word>"
+)
+
+
+@dataclass
+class PdfWord:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass
+class PdfPage:
+    width: float
+    height: float
+    words: list[PdfWord] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def pdf_pages(body: bytes) -> list[PdfPage]:
+    """Each page of a PDF, its size in points and its words with their boxes, in
+    the order the page draws them (`pdftotext -raw -bbox`). Text clipped away is
+    read too: `pdf_images` shows what is on paper."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(body)
+        out = subprocess.run(
+            ["pdftotext", "-raw", "-bbox", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    pages = []
+    for chunk in out.split("</page>")[:-1]:
+        size = _PDF_PAGE.search(chunk)
+        page = PdfPage(float(size[1]), float(size[2]))
+        for x0, y0, x1, y1, text in _PDF_WORD.findall(chunk):
+            page.words.append(
+                PdfWord(html.unescape(text), *map(float, (x0, y0, x1, y1)))
+            )
+        pages.append(page)
+    return pages
+
+
+@dataclass
+class PdfImage:
+    """A page drawn in grey (pdftoppm): `pixels[y * width + x]`, 255 white."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+    def blank(self, left: int, top: int, right: int, bottom: int) -> bool:
+        """Whether the box [left, right) × [top, bottom) is all white."""
+        return all(
+            self.pixels[y * self.width + left : y * self.width + right]
+            == b"\xff" * (right - left)
+            for y in range(top, bottom)
+        )
+
+
+def pdf_images(body: bytes, dpi: int = 72) -> list[PdfImage]:
+    """Each page of a PDF drawn at `dpi` (72: a pixel a point), in grey: what a
+    printer puts on paper, clipping and all (text that poppler reads may be
+    clipped away)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "doc.pdf"
+        path.write_bytes(body)
+        subprocess.run(
+            ["pdftoppm", "-gray", "-r", str(dpi), str(path), str(Path(folder) / "p")],
+            check=True,
+        )
+        images = []
+        for page in sorted(Path(folder).glob("p-*.pgm")):
+            data = page.read_bytes()
+            head = re.match(rb"P5\s+(\d+)\s+(\d+)\s+255\s", data)
+            width, height = int(head[1]), int(head[2])
+            images.append(PdfImage(width, height, data[head.end() :]))
+    return images
 
 
 # ---------------------------------------------------------------------------

@@ -107,6 +107,30 @@ def chain_graph(name, count):
     }
 
 
+def fan_graph(name: str, branches: int, length: int) -> dict:
+    """start → `branches` rows of `length` tasks side by side → stop: a map as
+    tall as it is long."""
+    rows = [[f"b{b}t{t}" for t in range(length)] for b in range(branches)]
+    nodes = [("start", "terminus", "Start"), ("stop", "terminus", "Stop")]
+    nodes += [
+        (i, "task", f"Branch {i[1:].replace('t', ' task ')}") for r in rows for i in r
+    ]
+    pairs = [("start", r[0]) for r in rows] + [(r[-1], "stop") for r in rows]
+    pairs += [(a, b) for r in rows for a, b in zip(r, r[1:], strict=False)]
+    return {
+        "schema_version": 1,
+        "name": name,
+        "nodes": [
+            {"id": i, "kind": kind, "label": label, "x": 0.0, "y": 0.0}
+            for i, kind, label in nodes
+        ],
+        "edges": [
+            {"id": f"e{n}", "source": a, "target": b, "label": None}
+            for n, (a, b) in enumerate(pairs)
+        ],
+    }
+
+
 def make_map(business, user, name: str = "A map", graph=None, **fields) -> SystemMap:
     """A map made through the service; the webinar drawing unless told otherwise."""
     return services.map_create(

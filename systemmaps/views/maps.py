@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import (
     require_http_methods,
@@ -13,7 +14,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from hourglass import ratelimit
+from hourglass import places, ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
 from hourglass.http import INVALID, download, file_name, printable
@@ -26,7 +27,7 @@ from ..builtin import TEMPLATES, get_template
 from ..document import TASK, TERMINUS, chain_graph
 from ..forms import ImportForm, MapFilterForm, MapForm, WizardForm
 from ..graph import ERROR, lint
-from ..layout import LayoutError
+from ..layout import PAPERS, LayoutError
 from ..mermaid import to_mermaid
 from ..models import TRASH_DAYS, NodeKind, SystemMap
 from ..transfer import export_json, import_document
@@ -40,6 +41,11 @@ EXPORT_TYPES = {
     "pdf": "application/pdf",
     "json": "application/json",
     "mmd": "text/plain; charset=utf-8",
+}
+# The export menu's PDF papers (layout.PAPERS), as the menu names them.
+PAPER_LABELS = {
+    "a4": _lazy("PDF document, A4 pages"),
+    "letter": _lazy("PDF document, Letter pages"),
 }
 
 
@@ -224,8 +230,15 @@ def map_detail(request: BusinessRequest, pk: int) -> HttpResponse:
         "edge_count": len(graph["edges"]),
         "kinds": NodeKind,
         "cost": selectors.map_cost_total(system_map),
+        "papers": _papers(request),
     }
     return render(request, "systemmaps/map_detail.html", context)
+
+
+def _papers(request: BusinessRequest) -> list[tuple[str, str]]:
+    """The PDF export's papers, the business's own first."""
+    own = places.paper_of(request.business.country)
+    return sorted(PAPER_LABELS.items(), key=lambda item: item[0] != own)
 
 
 def _settings_form(system_map: SystemMap, data=None) -> MapForm:
@@ -321,7 +334,10 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
     system_map = get_map_for_member(request, pk)
     if fmt in rendering.FORMATS:
         badges = selectors.step_badges(system_map)
-        drawing = rendering.drawing(system_map, system_map.version, badges, fmt)
+        paper = request.GET.get("paper", "")
+        if paper not in PAPERS:
+            paper = places.paper_of(request.business.country)
+        drawing = rendering.drawing(system_map, system_map.version, badges, fmt, paper)
         if drawing.failed:
             messages.error(request, drawing.message)
             return redirect(system_map)
