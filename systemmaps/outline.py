@@ -28,6 +28,7 @@ from .document import (
     STOP,
     TASK,
     Index,
+    next_free_spot,
     step_name,
 )
 from .schema import MAX_COORDINATE, MAX_EDGE_LABEL
@@ -36,8 +37,8 @@ Graph = dict[str, Any]
 NodeData = dict[str, Any]
 EdgeData = dict[str, Any]
 
-# A new step goes one column to the right of the one it follows (the canvas can
-# tidy up later); a new branch also a row below the decision's other branches.
+# A new step goes one column to the right of the one it follows, a new branch
+# also a row below the decision's other branches — or the first free spot below.
 BRANCH_LABELS = ("yes", "no")
 
 
@@ -258,6 +259,14 @@ def _right_of(value: float, distance: float) -> float:
     return max(-MAX_COORDINATE, min(MAX_COORDINATE, value + distance))
 
 
+def _free_spot_after(graph: Graph, node: NodeData, down: float) -> dict[str, float]:
+    """Where a new task after `node` goes: one column on (and `down`), or the
+    first free spot below that (the editor's rule, `document.next_free_spot`)."""
+    start = (_right_of(node["x"], COLUMN), _right_of(node["y"], down))
+    x, y = next_free_spot(graph["nodes"], start)
+    return {"x": _right_of(x, 0), "y": _right_of(y, 0)}
+
+
 def rename(graph: Graph, node_id: str, label: str) -> Graph:
     """The document with the step's label replaced."""
     new = copy.deepcopy(graph)
@@ -295,8 +304,7 @@ def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], COLUMN),
-            "y": node["y"],
+            **_free_spot_after(new, node, 0),
             # The new step most likely belongs to the same stage of the journey.
             "stage": node.get("stage"),
             "notes": None,
@@ -358,8 +366,7 @@ def add_branch(
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], COLUMN),
-            "y": _right_of(node["y"], ROW * siblings),
+            **_free_spot_after(new, node, ROW * siblings),
             "stage": node.get("stage"),
             "notes": None,
         },

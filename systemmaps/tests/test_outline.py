@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from hourglass.tests.utils import HTMX
 from systemmaps import outline, selectors, services
+from systemmaps.document import FREE_SPOT_STEP, box_of, overlaps
 from systemmaps.models import Revision
 from systemmaps.schema import validate_graph
 
@@ -70,6 +71,13 @@ def task(node_id: str, label: str, kind: str = "task", x: float = 0.0) -> dict:
         "stage": None,
         "notes": None,
     }
+
+
+def clear_of_the_others(graph: dict, node_id: str) -> bool:
+    mine = box_of(node(graph, node_id))
+    return not any(
+        overlaps(mine, box_of(n)) for n in graph["nodes"] if n["id"] != node_id
+    )
 
 
 def arrow(edge_id: str, source: str, target: str, label=None) -> dict:
@@ -319,10 +327,12 @@ def test_add_next_puts_a_task_between_the_step_and_its_successor():
         "kind": "task",
         "label": "Send the replay",
         "x": node(graph, "nurture")["x"] + 220,
-        "y": 0.0,
+        # Not on top of the decision one column on: the first free spot below it.
+        "y": FREE_SPOT_STEP,
         "stage": "like",
         "notes": None,
     }
+    assert clear_of_the_others(added, new_id)
     # The new task took over the arrow to the decision, id and all.
     assert edge(added, "e2") == arrow("e2", new_id, "booked")
     assert ("nurture", new_id, None) in arrows(added)
@@ -381,6 +391,7 @@ def test_add_branch_adds_a_labelled_arrow_to_a_new_task():
     assert node(added, new_id)["x"] == node(graph, "booked")["x"] + 220
     # Below the decision's two other branches.
     assert node(added, new_id)["y"] == 240.0
+    assert clear_of_the_others(added, new_id)
     assert ("booked", new_id, "later") in arrows(added)
     assert arrows(added) - arrows(graph) == {("booked", new_id, "later")}
     booked = outline.flow(added).flows[0][2]

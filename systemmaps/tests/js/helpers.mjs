@@ -16,7 +16,7 @@ export const DOC = {
   arrowInk: "#arrow",
   strokeWidth: 1.75,
   fontSize: 13,
-  spacing: { column: 250, row: 130, grid: 8, freeSpotStep: 70, freeSpotMargin: 12 },
+  spacing: { column: 250, row: 130, grid: 8, freeSpotStep: 70, freeSpotMargin: 12, centreTries: 30, nextTries: 50 },
 };
 // Colours that name their kind, so a test sees which one was used.
 Object.assign(DOC.shapes.terminus, { fill: "#t-fill", stroke: "#t-line" });
