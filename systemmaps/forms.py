@@ -173,8 +173,38 @@ class OutlineVersionForm(forms.Form):
     )
 
 
+class StepLabelField(forms.CharField):
+    """A step's label: up to two lines or so (a line break is kept, as the canvas
+    and every drawing show it), typed in a textarea whose CRLF becomes LF."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_NODE_LABEL)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class OutlineLabelForm(OutlineVersionForm):
-    label = forms.CharField(label=_("Name of the step"), max_length=MAX_NODE_LABEL)
+    label = StepLabelField(label=_("Name of the step"))
+
+
+class OutlineDetailsForm(OutlineVersionForm):
+    """What else the outline edits on a step: its kind, stage and notes."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[("", _("No stage")), *Stage.choices], required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class OutlineBranchForm(OutlineLabelForm):
