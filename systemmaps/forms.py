@@ -177,10 +177,13 @@ class StepLabelField(forms.CharField):
     """A step's label: up to two lines or so (a line break is kept, as the canvas
     and every drawing show it), typed in a textarea whose CRLF becomes LF."""
 
-    widget = forms.Textarea(attrs={"rows": 2})
+    widget = forms.Textarea(attrs={"rows": 2, "data-enter-submits": ""})
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_NODE_LABEL)
+        kwargs.setdefault(
+            "help_text", _("Enter saves; Shift+Enter starts a second line.")
+        )
         super().__init__(**kwargs)
 
     def to_python(self, value):

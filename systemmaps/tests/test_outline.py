@@ -1166,3 +1166,23 @@ def test_add_next_step_leaves_no_shape_hidden(alice_client, webinar_map):
     assert [f for f in lint(graph["nodes"], graph["edges"]) if f.rule == OVERLAP] == []
     webinar_map.refresh_from_db()
     assert webinar_map.lint_warnings == 0
+
+
+def test_a_rename_of_a_step_deleted_meanwhile_gives_the_text_back(
+    alice_client, client_for, erin, webinar_map
+):
+    client_for(erin).post(op_url(webinar_map, "delete", "proposal"), {"version": 1})
+
+    response = post(
+        alice_client,
+        webinar_map,
+        "rename",
+        "proposal",
+        {"version": 1, "label": "Proposal sent by email"},
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Someone saved this map meanwhile" in html
+    assert "What you typed: “Proposal sent by email”" in html

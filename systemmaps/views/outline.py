@@ -158,14 +158,20 @@ def _conflict(
         "change was not applied — here is the current outline."
     ) % {"version": system_map.version, "name": who}
     opened = None
+    typed = {
+        name: form.data.get(name, "")[:MAX_NOTES]
+        for name in TYPED_FIELDS
+        if name in form.fields
+    }
     if action in outline.FORM_ACTIONS and outline.action_fits(graph, action, node_id):
-        typed = {
-            name: form.data.get(name, "")[:MAX_NOTES]
-            for name in TYPED_FIELDS
-            if name in form.fields
-        }
         again = _outline_form(system_map, graph, action, node_id, initial=typed)
         opened = _opened(again, action, node_id)
+    elif typed.get("label", "").strip():
+        # The step is gone (or no longer takes this edit): no form to put the
+        # text back in, so the message gives it back to copy.
+        problem += " " + _("What you typed: “%(typed)s”") % {
+            "typed": typed["label"].strip()
+        }
     return _render_outline(
         request, system_map, graph, opened=opened, problem=problem, status=INVALID
     )
