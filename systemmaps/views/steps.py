@@ -159,6 +159,10 @@ def _runs(request: BusinessRequest, node: Node, extra: dict) -> dict:
         node, item_total=None if items is None else len(items)
     )
     return {
+        # A run ticks the checklist: with no items there is nothing to run.
+        "has_checklist": bool(items)
+        if items is not None
+        else node.checklist_items.exists(),
         "runs": history.runs,
         "run_stats": history.stats,
         "completion_rate": history.completion_rate,
