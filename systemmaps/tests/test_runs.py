@@ -160,6 +160,19 @@ def test_a_step_without_a_checklist_offers_no_run_and_refuses_one(
     assert not ChecklistRun.objects.exists()
 
 
+def test_the_first_checklist_item_brings_the_start_of_a_run_along(
+    alice_client, nurture
+):
+    response = alice_client.post(
+        step_url(nurture, "step-checklist"), {"text": "Write the email"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    runs = re.search(r'<section class="card step-runs" id="runs"[^>]*>', html).group()
+    assert 'hx-swap-oob="true"' in runs
+    assert 'data-testid="run-start-form"' in html
+
+
 def test_member_sees_no_start_button_on_a_step_he_does_not_own(bob_client, nurture):
     html = main_html(bob_client.get(step_url(nurture)))
 
