@@ -49,6 +49,36 @@ ROLE_WORDS = {
 
 
 # ---------------------------------------------------------------------------
+# One sign per state of a step, on every page, drawing and export
+# ---------------------------------------------------------------------------
+
+# The states a step shows with a sign. The automation ones are the values of
+# `models.Automation`. A sign is never alone: the words go beside it (and the
+# sign is aria-hidden), through the {% sign %} tag or `step_badges`.
+CRITICAL = "critical"
+AUTOMATED = "automated"
+COULD_BE_AUTOMATED = "could"
+MANUAL = "manual"
+PROBLEM = "problem"
+SIGNS = {
+    CRITICAL: "★",
+    AUTOMATED: "⚙",
+    COULD_BE_AUTOMATED: "⚡",
+    # By hand (not the ✎ that pages use for "write" or "changes").
+    MANUAL: "✍",
+    # A problem someone flagged at a step: not the same as a critical step.
+    PROBLEM: "⚑",
+}
+SIGN_WORDS = {
+    CRITICAL: gettext_lazy("Critical"),
+    AUTOMATED: gettext_lazy("Automated"),
+    COULD_BE_AUTOMATED: gettext_lazy("Could be automated"),
+    MANUAL: gettext_lazy("Manual"),
+    PROBLEM: gettext_lazy("Problem"),
+}
+
+
+# ---------------------------------------------------------------------------
 # How the shapes look (the editor, the palette and the exports)
 # ---------------------------------------------------------------------------
 
@@ -215,6 +245,7 @@ def editor_config() -> dict[str, Any]:
             }
             for kind, look in LOOKS.items()
         },
+        "signs": dict(SIGNS),
         "ink": INK,
         "arrowInk": ARROW_INK,
         "strokeWidth": STROKE_WIDTH,

@@ -130,7 +130,7 @@ def test_annual_cost_with_the_owners_rate_and_the_formula(
     html = text_of(main_html(alice_client.get(step_url(nurture))))
 
     assert "Owner BB Bob Baker" in html
-    assert "Critical step ⚑ Yes" in html
+    assert "Critical step ★ Yes" in html
     assert "Could be automated · tool: Zapier" in html
     assert "Time per run 30 min" in html
     assert "Runs per month 20" in html

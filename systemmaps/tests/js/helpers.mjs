@@ -12,6 +12,8 @@ export const DOC = {
     task: { width: 160, height: 50, radius: 3, labelWidth: 104, labelLines: 2 },
     decision: { width: 120, height: 90, radius: 0, labelWidth: 84, labelLines: 3 },
   },
+  // Signs unlike the real ones, so a test sees the editor takes them from here.
+  signs: { critical: "C!", automated: "A!", could: "M!", manual: "H!", problem: "P!" },
   ink: "#ink",
   arrowInk: "#arrow",
   strokeWidth: 1.75,
