@@ -15,6 +15,9 @@ register = template.Library()
 
 @register.simple_tag
 def sign(state: str) -> str:
+    """The sign, or nothing for a state without one (the words still say it)."""
+    if state not in SIGNS:
+        return ""
     return format_html(
         '<span class="sign sign-{}" aria-hidden="true">{}</span>', state, SIGNS[state]
     )

@@ -180,3 +180,15 @@ def test_two_line_name_kind_stage_and_notes_with_the_keyboard_only(
         "buy",
         "Book 30 minutes",
     )
+
+
+def test_the_outline_forms_fit_a_phone(
+    alice_phone_page: Page, live_server, webinar_map
+):
+    page = alice_phone_page
+    for action in ("rename", "details"):
+        page.goto(outline_url(live_server, webinar_map) + f"?{action}=call")
+        expect(page.get_by_test_id("outline-form")).to_be_visible()
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        ), action
