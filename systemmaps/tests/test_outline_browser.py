@@ -148,9 +148,12 @@ def test_two_line_name_kind_stage_and_notes_with_the_keyboard_only(
     page.keyboard.press("Enter")
     kind = page.locator("#outline-kind")
     expect(kind).to_be_focused()
-    kind.select_option("decision")
+    # Arrow keys pick in a closed select: task → decision, buy → repeat.
+    page.keyboard.press("ArrowDown")
+    expect(kind).to_have_value("decision")
     page.keyboard.press("Tab")
-    page.locator("#outline-stage").select_option("buy")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#outline-stage")).to_have_value("repeat")
     page.keyboard.press("Tab")
     page.keyboard.type("Book 30 minutes")
     page.keyboard.press("Tab")
@@ -160,24 +163,25 @@ def test_two_line_name_kind_stage_and_notes_with_the_keyboard_only(
     )
     expect(page.locator("#outline-kind_error")).to_contain_text("Bake and decorate")
     expect(page.locator("#outline-kind")).to_be_focused()
-    expect(page.locator("#outline-stage")).to_have_value("buy")
+    expect(page.locator("#outline-stage")).to_have_value("repeat")
     expect(page.locator("#outline-notes")).to_have_value("Book 30 minutes")
     assert saved(webinar_map)["nodes"] and webinar_map.version == 2
 
-    # Back to a task: saved with the stage and notes.
-    page.locator("#outline-kind").select_option("task")
-    page.locator("#outline-notes").focus()
-    page.keyboard.press("Tab")
+    # Back to a task (the focus is on the kind): saved with the stage and notes.
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#outline-kind")).to_have_value("task")
+    for _field in ("stage", "notes", "save"):
+        page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("outline-notice")).to_contain_text("version 3")
-    expect(page.locator("#step-call .outline-stage").first).to_contain_text("Buy")
+    expect(page.locator("#step-call .outline-stage").first).to_contain_text("Repeat")
     expect(page.locator("#step-call [data-testid=outline-notes]")).to_have_text(
         "Notes: Book 30 minutes"
     )
     call = next(n for n in saved(webinar_map)["nodes"] if n["id"] == "call")
     assert (call["label"], call["stage"], call["notes"]) == (
         "Bake and decorate\n(day before)",
-        "buy",
+        "repeat",
         "Book 30 minutes",
     )
 
