@@ -49,6 +49,36 @@ ROLE_WORDS = {
 
 
 # ---------------------------------------------------------------------------
+# One sign per state of a step, on every page, drawing and export
+# ---------------------------------------------------------------------------
+
+# The states a step shows with a sign. The automation ones are the values of
+# `models.Automation`. A sign is never alone: the words go beside it (and the
+# sign is aria-hidden), through the {% sign %} tag or `step_badges`.
+CRITICAL = "critical"
+AUTOMATED = "automated"
+COULD_BE_AUTOMATED = "could"
+MANUAL = "manual"
+PROBLEM = "problem"
+SIGNS = {
+    CRITICAL: "★",
+    AUTOMATED: "⚙",
+    COULD_BE_AUTOMATED: "⚡",
+    # By hand (not the ✎ that pages use for "write" or "changes").
+    MANUAL: "✍",
+    # A problem someone flagged at a step: not the same as a critical step.
+    PROBLEM: "⚑",
+}
+SIGN_WORDS = {
+    CRITICAL: gettext_lazy("Critical"),
+    AUTOMATED: gettext_lazy("Automated"),
+    COULD_BE_AUTOMATED: gettext_lazy("Could be automated"),
+    MANUAL: gettext_lazy("Manual"),
+    PROBLEM: gettext_lazy("Problem"),
+}
+
+
+# ---------------------------------------------------------------------------
 # How the shapes look (the editor, the palette and the exports)
 # ---------------------------------------------------------------------------
 
@@ -105,6 +135,96 @@ GRID = 10
 FREE_SPOT_STEP = 90
 # The room a new step keeps clear around it, so it does not touch its neighbours.
 FREE_SPOT_MARGIN = 16
+# How often a new step looks one step further for a free spot before it settles:
+# from the middle of the view (the palette, three grid cells a time), and after
+# the step it follows ("what happens next?", `FREE_SPOT_STEP` down a time).
+CENTRE_TRIES = 40
+NEXT_TRIES = 60
+
+
+# The one "next free spot" rule. The editor's JavaScript (editor/commands.js)
+# runs the same algorithm on the same numbers (given through `editor_config`);
+# tests/js/free_spots.json, written and checked by test_document.py, holds
+# cases both must answer alike.
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A shape's rectangle on the canvas: top-left corner and size, in pixels."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def box_of(node: Mapping[str, Any]) -> Box:
+    """The rectangle a node's shape covers (its `x` and `y` are the centre)."""
+    look = look_of(node.get("kind"))
+    return Box(
+        node["x"] - look.width / 2, node["y"] - look.height / 2, look.width, look.height
+    )
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share area; touching is not overlapping."""
+    return not (
+        b.x + b.width <= a.x
+        or b.y + b.height <= a.y
+        or b.x >= a.x + a.width
+        or b.y >= a.y + a.height
+    )
+
+
+def spot_is_free(
+    boxes: Sequence[Box], cx: float, cy: float, width: float, height: float, margin
+) -> bool:
+    """Whether a shape of that size centred on (cx, cy), with `margin` all round,
+    is clear of every box."""
+    room = Box(
+        cx - width / 2 - margin,
+        cy - height / 2 - margin,
+        width + 2 * margin,
+        height + 2 * margin,
+    )
+    return not any(overlaps(box, room) for box in boxes)
+
+
+def free_spot(
+    boxes: Sequence[Box],
+    start: tuple[float, float],
+    step: tuple[float, float],
+    width: float,
+    height: float,
+    margin: float,
+    tries: int,
+) -> tuple[float, float]:
+    """The first free centre from `start` on, `step` by `step`, after at most
+    `tries` steps (the last one taken whether free or not)."""
+    x, y = start
+    for _try in range(tries):
+        if spot_is_free(boxes, x, y, width, height, margin):
+            break
+        x, y = x + step[0], y + step[1]
+    return x, y
+
+
+def next_free_spot(
+    nodes: Iterable[Mapping[str, Any]], start: tuple[float, float], kind: str = TASK
+) -> tuple[float, float]:
+    """Where a new step of `kind` that would go at `start` (one column after the
+    step it follows) goes instead: the first spot down from there that keeps
+    `FREE_SPOT_MARGIN` clear of every shape — the editor's "what happens next?"."""
+    look = look_of(kind)
+    return free_spot(
+        [box_of(n) for n in nodes],
+        start,
+        (0, FREE_SPOT_STEP),
+        look.width,
+        look.height,
+        FREE_SPOT_MARGIN,
+        NEXT_TRIES,
+    )
 
 
 def editor_config() -> dict[str, Any]:
@@ -125,6 +245,7 @@ def editor_config() -> dict[str, Any]:
             }
             for kind, look in LOOKS.items()
         },
+        "signs": dict(SIGNS),
         "ink": INK,
         "arrowInk": ARROW_INK,
         "strokeWidth": STROKE_WIDTH,
@@ -135,6 +256,8 @@ def editor_config() -> dict[str, Any]:
             "grid": GRID,
             "freeSpotStep": FREE_SPOT_STEP,
             "freeSpotMargin": FREE_SPOT_MARGIN,
+            "centreTries": CENTRE_TRIES,
+            "nextTries": NEXT_TRIES,
         },
     }
 

@@ -174,8 +174,40 @@ class OutlineVersionForm(forms.Form):
     )
 
 
+class StepLabelField(forms.CharField):
+    """A step's label: up to two lines or so (a line break is kept, as the canvas
+    and every drawing show it), typed in a textarea whose CRLF becomes LF."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "data-enter-submits": ""})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_NODE_LABEL)
+        kwargs.setdefault(
+            "help_text", _("Enter saves; Shift+Enter starts a second line.")
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return document.clean_label(super().to_python(value))
+
+
 class OutlineLabelForm(OutlineVersionForm):
-    label = forms.CharField(label=_("Name of the step"), max_length=MAX_NODE_LABEL)
+    label = StepLabelField(label=_("Name of the step"))
+
+
+class OutlineDetailsForm(OutlineVersionForm):
+    """What else the outline edits on a step: its kind, stage and notes."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[("", _("No stage")), *Stage.choices], required=False
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=MAX_NOTES,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class OutlineBranchForm(OutlineLabelForm):
@@ -191,14 +223,9 @@ class StepPanelForm(forms.Form):
     """A step's fields as the canvas's side panel edits them. Checked here; the
     canvas applies them and saves the whole graph."""
 
-    # A textarea: a label may take two lines (Enter breaks the line, Ctrl+Enter
-    # applies, static/systemmaps/editor/panel.js).
-    label = forms.CharField(
-        label=_("Label"),
-        max_length=MAX_NODE_LABEL,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Enter starts a new line; Ctrl+Enter applies."),
-    )
+    # Enter applies, Shift+Enter breaks the line, as in the outline and on the
+    # canvas (static/hourglass/app.js; panel.js also takes Ctrl+Enter).
+    label = StepLabelField(label=_("Label"))
     kind = forms.ChoiceField(label=_("Kind"), choices=NodeKind.choices)
     stage = forms.ChoiceField(
         label=_("Stage"), choices=[("", "—"), *Stage.choices], required=False
@@ -209,9 +236,6 @@ class StepPanelForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-
-    def clean_label(self) -> str:
-        return document.clean_label(self.cleaned_data["label"])
 
 
 class StepDetailsForm(forms.ModelForm):

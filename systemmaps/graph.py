@@ -23,7 +23,9 @@ from .document import (
     EdgeData,
     Index,
     NodeData,
+    box_of,
     capfirst,
+    overlaps,
     step_name,
 )
 
@@ -41,6 +43,7 @@ DEAD_END = "dead-end"
 CLOSED_LOOP = "closed-loop"
 DECISION_BRANCHES = "decision-branches"
 DECISION_LABELS = "decision-labels"
+OVERLAP = "overlap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +349,32 @@ def _decision_labels(m: _Map) -> Iterator[Problem]:
                 yield message, [node["id"]], [e["id"] for e in same]
 
 
+def _overlap(m: _Map) -> Iterator[Problem]:
+    # Sorted by left edge, a shape is compared only with those that start before
+    # its right edge, so a long row of steps costs no n² comparisons.
+    placed = [n for n in m.nodes if "x" in n and "y" in n]
+    boxes = sorted(
+        ((box_of(n), n) for n in placed), key=lambda pair: (pair[0].x, pair[0].y)
+    )
+    pairs = []
+    for i, (box, node) in enumerate(boxes):
+        for other_box, other in boxes[i + 1 :]:
+            if other_box.x >= box.x + box.width:
+                break
+            if overlaps(box, other_box):
+                pairs.append(m.node_order({node["id"], other["id"]}))
+    pairs.sort(key=lambda pair: (m.position[pair[0]], m.position[pair[1]]))
+    for first, second in pairs:
+        message = _(
+            "%(first)s and %(second)s lie on top of each other on the canvas, so "
+            "one hides the other. Move one of them (or tidy the layout)."
+        ) % {
+            "first": step_name(m.by_id[first]),
+            "second": step_name(m.by_id[second]),
+        }
+        yield message, (first, second), ()
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     severity: str
@@ -365,6 +394,7 @@ RULES: dict[str, Rule] = {
     CLOSED_LOOP: Rule(ERROR, _closed_loop),
     DECISION_BRANCHES: Rule(ERROR, _decision_branches),
     DECISION_LABELS: Rule(ERROR, _decision_labels),
+    OVERLAP: Rule(WARNING, _overlap),
 }
 
 

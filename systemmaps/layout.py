@@ -31,11 +31,16 @@ from django.utils.translation import gettext_lazy
 from . import pdfpages
 from .document import (
     ARROW_INK,
+    AUTOMATED,
+    COULD_BE_AUTOMATED,
+    CRITICAL,
     CRITICAL_STROKE_WIDTH,
     DECISION,
     INK,
     LABEL_FONT_SIZE,
     LOOKS,
+    SIGN_WORDS,
+    SIGNS,
     TASK,
     TERMINUS,
     WORK_KINDS,
@@ -145,22 +150,20 @@ Details = Mapping[str, Mapping[str, Any]]
 
 def step_badges(detail: Mapping[str, Any] | None) -> str:
     """The owner's initials, the critical marker and the automation of a step as
-    one line of text, e.g. ``AO · ★ Critical · ⚡ Could be automated`` ("" when
-    there is nothing to show; a manual step shows no automation)."""
+    one line of text: ``AO · <sign> Critical · <sign> Could be automated``, each
+    sign from `document.SIGNS` beside its words ("" when there is nothing to
+    show; a manual step shows no automation)."""
     if not detail:
         return ""
     parts = []
     initials = str(detail.get("initials") or "").strip()
     if initials:
         parts.append(initials)
-    if detail.get("critical"):
-        parts.append("★\u00a0" + _("Critical"))
-    # (No-break spaces keep each icon with its word when the label wraps.)
-    automation = detail.get("automation")
-    if automation == "automated":
-        parts.append("⚙\u00a0" + _("Automated"))
-    elif automation == "could":
-        parts.append("⚡\u00a0" + _("Could be automated"))
+    states = [CRITICAL] if detail.get("critical") else []
+    if detail.get("automation") in (AUTOMATED, COULD_BE_AUTOMATED):
+        states.append(detail["automation"])
+    # (No-break spaces keep each sign with its word when the label wraps.)
+    parts.extend(f"{SIGNS[state]}\u00a0{SIGN_WORDS[state]}" for state in states)
     return " · ".join(parts)
 
 

@@ -4,8 +4,9 @@ Labels are typed by users and the text is rendered by someone else's Mermaid, so
 nothing in a label may survive as syntax or markup: node ids are generated (n0,
 n1, …), every label is quoted, and the characters that could close a quote,
 start a directive (`%%{…}%%`), a markdown string (backtick), an HTML tag or an
-entity are written as Mermaid entity codes. Line breaks become spaces, so a label
-or a name can never start a line of its own.
+entity are written as Mermaid entity codes. A line break in a step's label is
+Mermaid's `<br>`, any other becomes a space, so a label or a name can never
+start a line of its own.
 
 A task's or decision's owner initials, critical marker and automation (the
 optional `details`, by node id, as `layout.export` takes them) follow its label
@@ -49,6 +50,15 @@ def escape_label(text: str | None) -> str:
     return "".join(_ESCAPES.get(char, char) for char in one_line).strip()
 
 
+def escape_lines(text: str | None) -> str:
+    """A step's label, safe inside a quoted Mermaid label, each of its lines
+    escaped on its own and joined by Mermaid's `<br>` (ours, never the user's:
+    their `<` is an entity code), so a two-line label draws on two lines."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept = [escape_label(line) for line in lines]
+    return "<br>".join(line for line in kept if line)
+
+
 def to_mermaid(
     graph: dict[str, Any], details: Mapping[str, Mapping[str, Any]] | None = None
 ) -> str:
@@ -62,7 +72,7 @@ def to_mermaid(
         name = f"n{index}"
         names[node["id"]] = name
         opening, closing = _SHAPES.get(node.get("kind"), _SHAPES[TASK])
-        label = escape_label(node.get("label"))
+        label = escape_lines(node.get("label"))
         if node.get("kind") in WORK_KINDS:
             badges = escape_label(step_badges(details.get(node["id"])))
             if badges:

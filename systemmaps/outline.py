@@ -6,9 +6,9 @@ order of the document. A step reached again (a loop back, or two branches that
 merge) is listed once; every later arrival is a reference to it. `rows` flattens
 the result for a template, so a deep map needs no recursive include.
 
-The edits (`rename`, `add_next`, `add_branch`, `delete`) return a new document
-and leave the given one untouched; the caller validates and saves it. They
-assume a valid document (`schema.validate_graph`).
+The edits (`rename`, `change_details`, `add_next`, `add_branch`, `delete`)
+return a new document and leave the given one untouched; the caller validates
+and saves it. They assume a valid document (`schema.validate_graph`).
 """
 
 import copy
@@ -27,7 +27,9 @@ from .document import (
     ROW,
     STOP,
     TASK,
+    TERMINUS,
     Index,
+    next_free_spot,
     step_name,
 )
 from .schema import MAX_COORDINATE, MAX_EDGE_LABEL
@@ -36,8 +38,8 @@ Graph = dict[str, Any]
 NodeData = dict[str, Any]
 EdgeData = dict[str, Any]
 
-# A new step goes one column to the right of the one it follows (the canvas can
-# tidy up later); a new branch also a row below the decision's other branches.
+# A new step goes one column to the right of the one it follows, a new branch
+# also a row below the decision's other branches — or the first free spot below.
 BRANCH_LABELS = ("yes", "no")
 
 
@@ -258,6 +260,14 @@ def _right_of(value: float, distance: float) -> float:
     return max(-MAX_COORDINATE, min(MAX_COORDINATE, value + distance))
 
 
+def _free_spot_after(graph: Graph, node: NodeData, down: float) -> dict[str, float]:
+    """Where a new task after `node` goes: one column on (and `down`), or the
+    first free spot below that (the editor's rule, `document.next_free_spot`)."""
+    start = (_right_of(node["x"], COLUMN), _right_of(node["y"], down))
+    x, y = next_free_spot(graph["nodes"], start)
+    return {"x": _right_of(x, 0), "y": _right_of(y, 0)}
+
+
 def rename(graph: Graph, node_id: str, label: str) -> Graph:
     """The document with the step's label replaced."""
     new = copy.deepcopy(graph)
@@ -295,8 +305,7 @@ def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], COLUMN),
-            "y": node["y"],
+            **_free_spot_after(new, node, 0),
             # The new step most likely belongs to the same stage of the journey.
             "stage": node.get("stage"),
             "notes": None,
@@ -306,6 +315,77 @@ def add_next(graph: Graph, node_id: str, label: str) -> tuple[Graph, str]:
         {"id": edge_id, "source": node_id, "target": step_id, "label": None}
     )
     return new, step_id
+
+
+def change_details(
+    graph: Graph, node_id: str, *, kind: str, stage: str | None, notes: str | None
+) -> Graph:
+    """The document with the step's kind, stage and notes replaced.
+
+    A kind the step's arrows do not allow is refused (OutlineError on `kind`): a
+    start or stop has arrows one way only; a decision goes on by an arrow for each
+    answer, to different steps, each with its own label — arrows without one get
+    “yes” and “no” (whichever the decision has not used), more are refused.
+    """
+    new = copy.deepcopy(graph)
+    index = _Index(new)
+    node = index.node(node_id)
+    if kind != node["kind"]:
+        _check_kind(index, node, kind)
+    node.update(kind=kind, stage=stage or None, notes=notes or None)
+    return new
+
+
+def _check_kind(index: _Index, node: NodeData, kind: str) -> None:
+    node_id = node["id"]
+    name = step_name(node)
+    out = index.out_edges[node_id]
+    if kind == TERMINUS and index.in_edges[node_id] and out:
+        raise OutlineError(
+            _(
+                "%(name)s has arrows coming in and going out, so it cannot be a "
+                "start or a stop: a start only has arrows going out, a stop only "
+                "arrows coming in."
+            )
+            % {"name": name},
+            field="kind",
+        )
+    if kind != DECISION:
+        return
+    if len(index.successors[node_id]) < 2:
+        raise OutlineError(
+            _(
+                "%(name)s has fewer than two ways on, but a decision needs an "
+                "arrow for each answer (e.g. “yes” and “no”) to different steps. "
+                "Keep it a task, or draw its second arrow on the canvas first."
+            )
+            % {"name": name},
+            field="kind",
+        )
+    labels = [(e.get("label") or "").strip().casefold() for e in out]
+    taken = [label for label in labels if label]
+    if len(taken) != len(set(taken)):
+        raise OutlineError(
+            _(
+                "Two arrows out of %(name)s have the same label, but each answer "
+                "of a decision needs its own. Relabel them on the canvas first."
+            )
+            % {"name": name},
+            field="kind",
+        )
+    free = [label for label in BRANCH_LABELS if label not in taken]
+    unlabelled = [e for e in out if not (e.get("label") or "").strip()]
+    if len(unlabelled) > len(free):
+        raise OutlineError(
+            _(
+                "%(name)s has more unlabelled arrows than “yes” and “no”; label "
+                "each with its answer on the canvas first."
+            )
+            % {"name": name},
+            field="kind",
+        )
+    for edge, label in zip(unlabelled, free, strict=False):
+        edge["label"] = label
 
 
 def _branch_labels(index: _Index, node_id: str) -> set[str]:
@@ -358,8 +438,7 @@ def add_branch(
             "id": step_id,
             "kind": TASK,
             "label": label,
-            "x": _right_of(node["x"], COLUMN),
-            "y": _right_of(node["y"], ROW * siblings),
+            **_free_spot_after(new, node, ROW * siblings),
             "stage": node.get("stage"),
             "notes": None,
         },
@@ -415,10 +494,11 @@ def delete(graph: Graph, node_id: str) -> Graph:
 # The actions of the outline page: `?rename=<node>` (and so on) opens that
 # form on that step; delete has no form of its own.
 RENAME = "rename"
+DETAILS = "details"
 ADD = "add"
 BRANCH = "branch"
 DELETE = "delete"
-FORM_ACTIONS = (RENAME, ADD, BRANCH)
+FORM_ACTIONS = (RENAME, DETAILS, ADD, BRANCH)
 
 
 @dataclass(frozen=True)
@@ -450,7 +530,7 @@ def action_fits(graph: Graph, action: str, node_id: str) -> bool:
 
 def apply(graph: Graph, action: str, node_id: str, data: dict[str, Any]) -> Edit:
     """Make an outline action on a step with the form's `data` (label,
-    edge_label); OutlineError when it does not fit the step."""
+    edge_label; kind, stage, notes); OutlineError when it does not fit the step."""
     if action == RENAME:
         new = rename(graph, node_id, data["label"])
         names = {"old": _name_of(graph, node_id), "new": _name_of(new, node_id)}
@@ -459,6 +539,21 @@ def apply(graph: Graph, action: str, node_id: str, data: dict[str, Any]) -> Edit
             node_id,
             _("renamed %(old)s to %(new)s") % names,
             _("Renamed %(old)s to %(new)s.") % names,
+        )
+    if action == DETAILS:
+        new = change_details(
+            graph,
+            node_id,
+            kind=data["kind"],
+            stage=data.get("stage"),
+            notes=data.get("notes"),
+        )
+        names = {"name": _name_of(new, node_id)}
+        return Edit(
+            new,
+            node_id,
+            _("changed the kind, stage or notes of %(name)s") % names,
+            _("Saved the kind, stage and notes of %(name)s.") % names,
         )
     if action == ADD:
         new, new_id = add_next(graph, node_id, data["label"])

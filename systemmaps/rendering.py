@@ -98,7 +98,7 @@ def drawing_key(
     language: str = settings.LANGUAGE_CODE,
     paper: str = "",
 ) -> str:
-    # The badges (★ Critical, ⚡ Could be automated …) and the messages of a
+    # The badges (a sign and “Critical”, “Could be automated” …) and the messages of a
     # failure are words: a drawing is made, and kept, per language.
     key = f"systemmaps:drawing:{map_id}:{version}:{fmt}:{language}"
     if fmt == "pdf":

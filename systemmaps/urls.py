@@ -104,6 +104,11 @@ map_patterns = [
         name="outline-rename",
     ),
     path(
+        "<int:pk>/outline/steps/<str:node>/details/",
+        outline.outline_details,
+        name="outline-details",
+    ),
+    path(
         "<int:pk>/outline/steps/<str:node>/add-next/",
         outline.outline_add_next,
         name="outline-add-next",

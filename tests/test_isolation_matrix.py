@@ -146,6 +146,7 @@ ROUTES: dict[str, Route] = {
     # Outline and the editor's side panel
     "systemmaps:map-outline": Route(MAP),
     "systemmaps:outline-rename": Route(STEP, read=None, write=EDITOR),
+    "systemmaps:outline-details": Route(STEP, read=None, write=EDITOR),
     "systemmaps:outline-add-next": Route(STEP, read=None, write=EDITOR),
     "systemmaps:outline-add-branch": Route(
         {"pk": "map", "node": "decision"}, read=None, write=EDITOR

@@ -79,6 +79,21 @@
     if (field && showFieldError(field, field.dataset.msgOffline)) return;
     showError(messageFor(0));
   });
+  // A step's label is a textarea so it can hold two lines (systemmaps
+  // StepLabelField): Enter saves it as in a one-line field, Shift+Enter starts
+  // the new line. Not while an input method composes (Korean, for one).
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (
+      event.key !== "Enter" || event.shiftKey || event.altKey || event.ctrlKey ||
+      event.metaKey || event.isComposing || !field.matches ||
+      !field.matches("textarea[data-enter-submits]") || !field.form
+    ) {
+      return;
+    }
+    event.preventDefault();
+    field.form.requestSubmit();
+  });
   // An error answer is never swapped in (the htmx-config in base.html says so
   // too): a 5xx page must not replace a field, let alone the page.
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -1,5 +1,10 @@
 """The map document's vocabulary and index (no database)."""
 
+import json
+import os
+import random
+from pathlib import Path
+
 import pytest
 
 from systemmaps import document
@@ -129,7 +134,83 @@ def test_the_editor_gets_every_number_it_draws_and_places_with():
         "grid": document.GRID,
         "freeSpotStep": document.FREE_SPOT_STEP,
         "freeSpotMargin": document.FREE_SPOT_MARGIN,
+        "centreTries": document.CENTRE_TRIES,
+        "nextTries": document.NEXT_TRIES,
     }
+
+
+# The cases the editor's JavaScript answers too (tests/js/free_spots.test.mjs), so
+# the one "next free spot" rule cannot drift between the two.
+FREE_SPOTS = Path(__file__).parent / "js" / "free_spots.json"
+
+
+def _free_spot_cases() -> list[dict]:
+    rng = random.Random(16)
+    cases = []
+    for number in range(60):
+        boxes = [
+            {
+                "x": rng.randrange(-300, 300, 10),
+                "y": rng.randrange(-300, 300, 10),
+                "width": rng.choice((120, 132, 140, 160)),
+                "height": rng.choice((44, 48, 80)),
+            }
+            for _ in range(rng.randrange(0, 12))
+        ]
+        cases.append(
+            {
+                "boxes": boxes,
+                "start": [rng.randrange(-200, 200, 10), rng.randrange(-200, 200, 10)],
+                "step": rng.choice(([0, 90], [30, 30], [0, 70], [-24, 24])),
+                "size": {"width": 140, "height": rng.choice((44, 48, 80))},
+                "margin": rng.choice((0, 12, 16)),
+                "tries": rng.choice((3, 40, 60)) if number else 0,
+            }
+        )
+    for case in cases:
+        x, y = document.free_spot(
+            [document.Box(**b) for b in case["boxes"]],
+            tuple(case["start"]),
+            tuple(case["step"]),
+            case["size"]["width"],
+            case["size"]["height"],
+            case["margin"],
+            case["tries"],
+        )
+        case["expected"] = [x, y]
+    return cases
+
+
+def test_the_editor_free_spot_cases_are_the_rule_of_document_py():
+    cases = _free_spot_cases()
+    if os.environ.get("HOURGLASS_WRITE_FIXTURES"):
+        FREE_SPOTS.write_text(json.dumps(cases, indent=1) + "\n")
+    assert json.loads(FREE_SPOTS.read_text()) == cases, (
+        "Run HOURGLASS_WRITE_FIXTURES=1 pytest on this test to rewrite the table"
+    )
+    # The table is worth something only if the rule had to move in some cases.
+    moved = [c for c in cases if c["expected"] != c["start"]]
+    assert 10 < len(moved) < len(cases)
+
+
+def test_a_next_step_goes_below_the_shape_already_one_column_on():
+    nodes = [
+        {"id": "a", "kind": TASK, "x": 0.0, "y": 0.0},
+        {"id": "b", "kind": TERMINUS, "x": document.COLUMN, "y": 0.0},
+    ]
+    x, y = document.next_free_spot(nodes, (document.COLUMN, 0.0))
+    assert (x, y) == (document.COLUMN, document.FREE_SPOT_STEP)
+    task, stop = document.LOOKS[TASK], document.LOOKS[TERMINUS]
+    # Clear of the stop by the margin: worked out from the shapes' heights.
+    assert y - task.height / 2 >= stop.height / 2 + document.FREE_SPOT_MARGIN
+
+
+def test_a_next_step_stays_where_it_goes_when_the_spot_is_free():
+    nodes = [{"id": "a", "kind": TASK, "x": 0.0, "y": 0.0}]
+    assert document.next_free_spot(nodes, (document.COLUMN, 0.0)) == (
+        document.COLUMN,
+        0.0,
+    )
 
 
 @pytest.mark.parametrize(

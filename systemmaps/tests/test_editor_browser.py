@@ -1300,10 +1300,10 @@ def test_a_label_in_two_lines_from_the_side_panel_keeps_its_line_break(
     label = page.get_by_test_id("side-panel").get_by_label("Label")
     expect(label).to_have_value("Consultation call")
     label.fill("Bake and decorate")
-    label.press("Enter")  # a new line, not Apply
+    label.press("Shift+Enter")  # a new line, not Apply
     expect(page.get_by_test_id("step-applied")).to_have_count(0)
     page.keyboard.type("(day before)")
-    label.press("Control+Enter")
+    label.press("Enter")
     expect(page.get_by_test_id("step-applied")).to_be_visible()
     two_lines = "Bake and decorate\n(day before)"
     assert node_by_label(canvas_json(page), two_lines)["id"] == "call"

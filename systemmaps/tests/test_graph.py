@@ -1,5 +1,6 @@
 """Lint and analysis of system maps, on plain data (no database)."""
 
+import itertools
 import json
 import random
 
@@ -15,6 +16,7 @@ from systemmaps.graph import (
     ISOLATED,
     NO_END,
     NO_START,
+    OVERLAP,
     RULES,
     SELF_LOOP,
     TERMINUS_IN_AND_OUT,
@@ -25,13 +27,17 @@ from systemmaps.graph import (
     lint,
 )
 
+_placed = itertools.count()
+
 
 def node(node_id, kind="task", label=None, stage=None):
+    # Each a column from the last, so no two shapes hide each other (a finding
+    # of its own, tested apart).
     return {
         "id": node_id,
         "kind": kind,
         "label": node_id if label is None else label,
-        "x": 0.0,
+        "x": 220.0 * next(_placed),
         "y": 0.0,
         "stage": stage,
         "notes": None,
@@ -621,3 +627,43 @@ def test_lint_and_analyse_do_not_depend_on_arrow_order(graph, rng):
     other = analyse(nodes, shuffled)
     for key in ("starts", "ends", "paths", "steps_per_stage"):
         assert other[key] == result[key]
+
+
+# --- shapes on top of each other -------------------------------------------
+
+
+def test_a_shape_hidden_under_another_is_a_warning_naming_both():
+    hidden = stop() | {"x": 220.0, "y": 10.0}
+    nodes = [start() | {"x": 0.0}, node("a") | {"x": 220.0, "y": 0.0}, hidden]
+    findings = of_rule(OVERLAP, nodes, arrows(("S", "a"), ("a", "E")))
+    assert findings == [
+        Finding(
+            OVERLAP,
+            "warning",
+            "“a” and “Stop” lie on top of each other on the canvas, so one hides "
+            "the other. Move one of them (or tidy the layout).",
+            ("a", "E"),
+        )
+    ]
+    assert RULES[OVERLAP].severity == "warning"
+
+
+def test_shapes_that_only_touch_do_not_overlap():
+    # A task is 140 wide: centres 140 apart touch edge to edge.
+    nodes = [start() | {"x": 0.0}, node("a") | {"x": 140.0}, stop() | {"x": 280.0}]
+    assert of_rule(OVERLAP, nodes, arrows(("S", "a"), ("a", "E"))) == []
+
+
+def test_every_overlapping_pair_is_found_in_a_long_row():
+    # Every step 100 px after the last: each overlaps its neighbour only.
+    nodes = [node(f"t{i}") | {"x": 100.0 * i, "y": 0.0} for i in range(300)]
+    pairs = [f.nodes for f in of_rule(OVERLAP, nodes, [])]
+    assert pairs == [(f"t{i}", f"t{i + 1}") for i in range(299)]
+
+
+def test_no_built_in_template_hides_a_step():
+    from systemmaps.builtin import TEMPLATES
+
+    for template in TEMPLATES:
+        graph = template.graph
+        assert of_rule(OVERLAP, graph["nodes"], graph["edges"]) == [], template.key

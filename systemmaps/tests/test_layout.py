@@ -224,6 +224,15 @@ def test_long_labels_are_wrapped():
     assert label.count("\\n") >= 1
 
 
+def test_a_two_line_label_is_drawn_on_two_lines_not_glued():
+    nodes = [make_node("a", label="Bake and decorate\r\n(day before)")]
+
+    svg = layout.export(nodes, [], fmt="svg").decode()
+
+    texts = [el.text for el in ET.fromstring(svg).iter() if el.tag.endswith("text")]
+    assert texts == ["Bake and decorate", "(day before)"]
+
+
 # -- export -------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ from systemmaps.mermaid import escape_label, to_mermaid
 # What a safe label may hold: no quote, nothing that opens markup, an entity
 # other than our own codes, a directive or a markdown string, no line break.
 LABEL = r'(?:[^"<>&%`|\n\r]|#(?:quot|lt|gt|amp|\d+);)*'
+# A step's label may hold our own line break too, and no other tag.
+STEP_LABEL = rf"{LABEL}(?:<br>{LABEL})*"
 NODE_LINE = re.compile(
-    rf'^    n\d+(?:\(\["{LABEL}"\]\)|\["{LABEL}"\]|\{{"{LABEL}"\}})$'
+    rf'^    n\d+(?:\(\["{STEP_LABEL}"\]\)|\["{STEP_LABEL}"\]|\{{"{STEP_LABEL}"\}})$'
 )
 EDGE_LINE = re.compile(rf'^    n\d+ -->(?:\|"{LABEL}"\|)? n\d+$')
 COMMENT_LINE = re.compile(rf"^%% {LABEL}$")
@@ -40,7 +42,7 @@ def assert_well_formed(text, nodes, edges):
     for line in lines[2 + nodes :]:
         assert EDGE_LINE.match(line), line
     assert "%%{" not in text
-    assert "<" not in text
+    assert "<" not in text.replace("<br>", "")
 
 
 def test_webinar_is_a_left_to_right_flowchart_with_shapes_and_answers():
@@ -85,10 +87,18 @@ def test_arrow_syntax_in_labels_stays_text():
     assert '    n0 -->|"no#quot;#124; n0 --#gt; n1 #37;#37;"| n1\n' in text
 
 
-def test_line_breaks_in_labels_become_spaces():
-    text = to_mermaid(two_steps(second="one\ntwo\r\n    n9[x]\u2028three"))
+def test_a_label_line_break_is_a_mermaid_br_and_other_breaks_are_spaces():
+    text = to_mermaid(two_steps(second="one\ntwo\r\n    n9[x]\u2028three\n\n"))
     assert_well_formed(text, nodes=2, edges=1)
-    assert '    n1["one two     n9[x] three"]\n' in text
+    assert '    n1["one<br>two<br>n9[x] three"]\n' in text
+
+
+def test_a_two_line_label_is_drawn_on_two_lines_not_glued():
+    text = to_mermaid(two_steps(second="Bake and decorate\n(day before)"))
+    assert '    n1["Bake and decorate<br>(day before)"]\n' in text
+    # A <br> typed by the user stays text.
+    text = to_mermaid(two_steps(second="a<br>b"))
+    assert '    n1["a#lt;br#gt;b"]\n' in text
 
 
 def test_name_with_line_breaks_and_arrows_cannot_add_lines():

@@ -137,10 +137,11 @@ def test_steps_of_deleted_maps_and_other_businesses_are_left_out(
     assert 'data-testid="no-steps"' in html
 
 
-def test_each_step_offers_to_start_a_run_on_its_page(
+def test_each_step_with_a_checklist_offers_to_start_a_run(
     client_for, acme, bob, webinar_map
 ):
-    give(webinar_map, membership(bob, acme), "call")
+    give(webinar_map, membership(bob, acme), "call", "proposal")
+    services.checklist_item_add(node=step(webinar_map, "call"), text="Agenda")
     start_url = reverse(
         "systemmaps:step-run-start",
         kwargs={"slug": "acme", "pk": webinar_map.pk, "node": "call"},
@@ -156,6 +157,8 @@ def test_each_step_offers_to_start_a_run_on_its_page(
 
     assert f'action="{start_url}"' in html
     assert f'href="{step_url}"' in html
+    # Only where there is a checklist to run.
+    assert html.count('class="run-start"') == 1
     run = ChecklistRun.objects.get(node__client_id="call")
     assert (run.subject, run.started_by) == ("Client Ada", bob)
     assert response.status_code == 302

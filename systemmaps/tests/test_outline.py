@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from hourglass.tests.utils import HTMX
 from systemmaps import outline, selectors, services
+from systemmaps.document import FREE_SPOT_STEP, box_of, overlaps
+from systemmaps.graph import OVERLAP, lint
 from systemmaps.models import Revision
 from systemmaps.schema import validate_graph
 
@@ -70,6 +72,13 @@ def task(node_id: str, label: str, kind: str = "task", x: float = 0.0) -> dict:
         "stage": None,
         "notes": None,
     }
+
+
+def clear_of_the_others(graph: dict, node_id: str) -> bool:
+    mine = box_of(node(graph, node_id))
+    return not any(
+        overlaps(mine, box_of(n)) for n in graph["nodes"] if n["id"] != node_id
+    )
 
 
 def arrow(edge_id: str, source: str, target: str, label=None) -> dict:
@@ -319,10 +328,12 @@ def test_add_next_puts_a_task_between_the_step_and_its_successor():
         "kind": "task",
         "label": "Send the replay",
         "x": node(graph, "nurture")["x"] + 220,
-        "y": 0.0,
+        # Not on top of the decision one column on: the first free spot below it.
+        "y": FREE_SPOT_STEP,
         "stage": "like",
         "notes": None,
     }
+    assert clear_of_the_others(added, new_id)
     # The new task took over the arrow to the decision, id and all.
     assert edge(added, "e2") == arrow("e2", new_id, "booked")
     assert ("nurture", new_id, None) in arrows(added)
@@ -381,6 +392,7 @@ def test_add_branch_adds_a_labelled_arrow_to_a_new_task():
     assert node(added, new_id)["x"] == node(graph, "booked")["x"] + 220
     # Below the decision's two other branches.
     assert node(added, new_id)["y"] == 240.0
+    assert clear_of_the_others(added, new_id)
     assert ("booked", new_id, "later") in arrows(added)
     assert arrows(added) - arrows(graph) == {("booked", new_id, "later")}
     booked = outline.flow(added).flows[0][2]
@@ -617,7 +629,7 @@ def test_editor_sees_the_controls_and_a_form_opens_with_focus(
     html = client.get(outline_url(webinar_map, rename="nurture")).content.decode()
     form = re.search(r'<form class="outline-form".*?</form>', html, re.S).group()
     assert op_url(webinar_map, "rename", "nurture") in form
-    assert 'value="Email nurture campaign"' in form
+    assert re.search(r"<textarea[^>]*>\s*Email nurture campaign</textarea>", form)
     assert "autofocus" in form
     assert 'name="version" value="1"' in form
     assert "Cancel" in form
@@ -651,6 +663,10 @@ def test_branch_form_suggests_a_free_label(alice_client, acme, alice):
 
 OPS = {
     "rename": ("nurture", {"label": "Weekly tips email"}),
+    "details": (
+        "call",
+        {"kind": "task", "stage": "buy", "notes": "Book 30 minutes\nSend the agenda"},
+    ),
     "add-next": ("call", {"label": "Prepare the call"}),
     "add-branch": ("booked", {"label": "Ask again later", "edge_label": "later"}),
     "delete": ("proposal", {}),
@@ -661,6 +677,8 @@ def expected_graph(op: str, before: dict, after: dict) -> dict:
     node_id, data = OPS[op]
     if op == "rename":
         return outline.rename(before, node_id, data["label"])
+    if op == "details":
+        return outline.change_details(before, node_id, **data)
     if op == "delete":
         return outline.delete(before, node_id)
     # The request drew its own random ids; give the expected graph the same.
@@ -702,7 +720,9 @@ def test_each_edit_saves_a_new_version_with_the_expected_graph(
     assert revision.note.startswith("Outline: ")
     assert revision.created_by.email == "alice@example.com"
     new_ids = {n["id"] for n in after["nodes"]} - {n["id"] for n in before["nodes"]}
-    focus = {"rename": "nurture", "delete": "call"}.get(op) or new_ids.pop()
+    focus = {"rename": "nurture", "details": "call", "delete": "call"}.get(
+        op
+    ) or new_ids.pop()
     if htmx:
         assert response.status_code == 200
         html = response.content.decode()
@@ -745,8 +765,12 @@ def test_a_stale_version_is_refused_with_the_current_outline(
         if op == "rename":
             # What Alice typed is still there, now on the current version.
             form = re.search(r'<form class="outline-form".*?</form>', html, re.S)
-            assert 'value="Weekly tips email"' in form.group()
+            assert re.search(r">\s*Weekly tips email</textarea>", form.group())
             assert 'name="version" value="2"' in form.group()
+        if op == "details":
+            form = re.search(r'<form class="outline-form".*?</form>', html, re.S)
+            assert re.search(r'<option value="buy" selected>', form.group())
+            assert "Book 30 minutes\nSend the agenda</textarea>" in form.group()
 
 
 def test_a_stale_version_without_htmx_shows_the_page_with_the_message(
@@ -964,3 +988,201 @@ def test_editor_config_links_the_outline_and_the_panel(alice_client, webinar_map
 
     assert config["outlineUrl"] == outline_url(webinar_map)
     assert config["panelUrl"] == (f"/b/acme/maps/{webinar_map.pk}/steps/NODE/panel/")
+
+
+# ---------------------------------------------------------------------------
+# Kind, stage and notes; two-line names; new steps in free space
+# ---------------------------------------------------------------------------
+
+
+def test_change_details_sets_stage_and_notes_and_leaves_the_rest():
+    graph = webinar_graph()
+
+    changed = outline.change_details(
+        graph, "call", kind="task", stage="buy", notes="Agenda first"
+    )
+
+    assert node(changed, "call") == node(graph, "call") | {
+        "stage": "buy",
+        "notes": "Agenda first",
+    }
+    assert changed["edges"] == graph["edges"]
+    cleared = outline.change_details(changed, "call", kind="task", stage="", notes="")
+    assert (node(cleared, "call")["stage"], node(cleared, "call")["notes"]) == (
+        None,
+        None,
+    )
+
+
+def test_a_task_with_two_unlabelled_ways_becomes_a_decision_with_yes_and_no():
+    graph = document(
+        [
+            task("s", "Open", "terminus"),
+            task("a", "Ask", x=220.0),
+            task("b", "B", x=440.0),
+            task("c", "C", x=660.0),
+        ],
+        [arrow("e1", "s", "a"), arrow("e2", "a", "b"), arrow("e3", "a", "c")],
+    )
+
+    changed = outline.change_details(graph, "a", kind="decision", stage="", notes="")
+
+    assert node(changed, "a")["kind"] == "decision"
+    assert arrows(changed) == {("s", "a", None), ("a", "b", "yes"), ("a", "c", "no")}
+    assert not [f for f in lint(changed["nodes"], changed["edges"]) if "a" in f.nodes]
+
+
+def test_a_labelled_way_keeps_its_label_and_the_other_gets_the_free_answer():
+    graph = document(
+        [task("a", "Ask"), task("b", "B", x=220.0), task("c", "C", x=440.0)],
+        [arrow("e2", "a", "b"), arrow("e3", "a", "c", "Yes")],
+    )
+
+    changed = outline.change_details(graph, "a", kind="decision", stage="", notes="")
+
+    assert arrows(changed) == {("a", "b", "no"), ("a", "c", "Yes")}
+
+
+@pytest.mark.parametrize(
+    "node_id, kind, message",
+    [
+        # One way on: a decision needs an arrow for each answer.
+        ("call", "decision", "“Consultation call” has fewer than two ways on"),
+        # Arrows in and out: neither a start nor a stop.
+        ("call", "terminus", "“Consultation call” has arrows coming in and going out"),
+    ],
+)
+def test_a_kind_the_arrows_do_not_allow_is_refused_naming_the_step(
+    node_id, kind, message
+):
+    with pytest.raises(outline.OutlineError) as error:
+        outline.change_details(webinar_graph(), node_id, kind=kind, stage="", notes="")
+    assert message in error.value.message
+    assert error.value.field == "kind"
+
+
+def test_two_ways_with_the_same_label_cannot_make_a_decision():
+    graph = document(
+        [task("a", "Ask"), task("b", "B", x=220.0), task("c", "C", x=440.0)],
+        [arrow("e2", "a", "b", "ok"), arrow("e3", "a", "c", "OK ")],
+    )
+    with pytest.raises(outline.OutlineError, match="the same label"):
+        outline.change_details(graph, "a", kind="decision", stage="", notes="")
+
+
+def test_the_details_form_opens_with_the_step_as_it_is(alice_client, webinar_map):
+    html = alice_client.get(
+        outline_url(webinar_map, details="nurture")
+    ).content.decode()
+
+    form = re.search(r'<form class="outline-form".*?</form>', html, re.S).group()
+    assert op_url(webinar_map, "details", "nurture") in form
+    assert "Kind of “Email nurture campaign”" in form
+    assert re.search(r'<option value="task" selected>', form)
+    assert re.search(r'<option value="like" selected>', form)
+    assert 'id="outline-notes"' in form
+    assert re.search(
+        r'id="outline-kind"[^>]*autofocus|autofocus[^>]*id="outline-kind"', form
+    )
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_a_refused_kind_keeps_what_was_typed_and_names_the_step(
+    alice_client, webinar_map, htmx
+):
+    before = maps_snapshot()
+    data = {"version": 1, "kind": "decision", "stage": "buy", "notes": "Typed\nnotes"}
+
+    response = post(alice_client, webinar_map, "details", "call", data, htmx=htmx)
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    errors = re.search(
+        r'<ul class="errorlist" id="outline-kind_error">.*?</ul>', html, re.S
+    )
+    assert "“Consultation call” has fewer than two ways on" in errors.group()
+    form = re.search(r'<form class="outline-form".*?</form>', html, re.S).group()
+    assert re.search(r'<option value="decision" selected>', form)
+    assert re.search(r'<option value="buy" selected>', form)
+    assert "Typed\nnotes</textarea>" in form
+    assert maps_snapshot() == before
+
+
+def test_a_refused_rename_keeps_the_two_lines_typed(alice_client, webinar_map):
+    before = maps_snapshot()
+    typed = "Bake and decorate\r\n" + "x" * 200
+
+    response = post(
+        alice_client,
+        webinar_map,
+        "rename",
+        "call",
+        {"version": 1, "label": typed},
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    form = re.search(
+        r'<form class="outline-form".*?</form>', response.content.decode(), re.S
+    )
+    assert "Bake and decorate\r\n" + "x" * 200 + "</textarea>" in form.group()
+    assert maps_snapshot() == before
+
+
+def test_a_two_line_name_is_saved_with_its_line_break(alice_client, webinar_map):
+    response = post(
+        alice_client,
+        webinar_map,
+        "rename",
+        "call",
+        {"version": 1, "label": "Bake and decorate\r\n(day before)"},
+        htmx=True,
+    )
+
+    assert response.status_code == 200
+    assert node(saved_graph(webinar_map), "call")["label"] == (
+        "Bake and decorate\n(day before)"
+    )
+    html = response.content.decode()
+    # Shown as typed: the outline keeps the break (white-space: pre-line).
+    assert re.search(
+        r'class="outline-label lines" id="label-call"[^>]*>'
+        r"Bake and decorate\n\(day before\)",
+        html,
+    )
+
+
+def test_add_next_step_leaves_no_shape_hidden(alice_client, webinar_map):
+    post(
+        alice_client,
+        webinar_map,
+        "add-next",
+        "nurture",
+        {"version": 1, "label": "Send the replay"},
+        htmx=True,
+    )
+
+    graph = saved_graph(webinar_map)
+    assert [f for f in lint(graph["nodes"], graph["edges"]) if f.rule == OVERLAP] == []
+    webinar_map.refresh_from_db()
+    assert webinar_map.lint_warnings == 0
+
+
+def test_a_rename_of_a_step_deleted_meanwhile_gives_the_text_back(
+    alice_client, client_for, erin, webinar_map
+):
+    client_for(erin).post(op_url(webinar_map, "delete", "proposal"), {"version": 1})
+
+    response = post(
+        alice_client,
+        webinar_map,
+        "rename",
+        "proposal",
+        {"version": 1, "label": "Proposal sent by email"},
+        htmx=True,
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Someone saved this map meanwhile" in html
+    assert "What you typed: “Proposal sent by email”" in html

@@ -82,7 +82,7 @@ def test_owner_starts_a_run_and_lands_on_it(alice_client, alice, nurture, items,
         assert response["Location"] == run_url(started)
 
 
-def test_subject_is_optional(alice_client, nurture):
+def test_subject_is_optional(alice_client, nurture, items):
     response = alice_client.post(step_url(nurture, "step-run-start"), {"subject": ""})
 
     assert response.status_code == 302
@@ -90,6 +90,7 @@ def test_subject_is_optional(alice_client, nurture):
 
 
 def test_member_starts_a_run_of_a_step_he_owns(client_for, bob, bobs_step):
+    services.checklist_item_add(node=bobs_step, text="Send the agenda")
     response = client_for(bob).post(step_url(bobs_step, "step-run-start"), {})
 
     assert response.status_code == 302
@@ -116,7 +117,7 @@ def test_outsider_cannot_start_a_run(charlie_client, nurture):
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
-def test_too_long_subject_is_422_naming_the_field(alice_client, nurture, htmx):
+def test_too_long_subject_is_422_naming_the_field(alice_client, nurture, items, htmx):
     response = alice_client.post(
         step_url(nurture, "step-run-start"),
         {"subject": "x" * 201},
@@ -134,6 +135,42 @@ def test_too_long_subject_is_422_naming_the_field(alice_client, nurture, htmx):
     assert not ChecklistRun.objects.exists()
     if htmx:
         assert html.lstrip().startswith('<section class="card step-runs" id="runs"')
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_a_step_without_a_checklist_offers_no_run_and_refuses_one(
+    alice_client, nurture, htmx
+):
+    page = main_html(alice_client.get(step_url(nurture)))
+    assert 'data-testid="run-start-form"' not in page
+    assert "write the checklist of this step to start one" in page
+
+    response = alice_client.post(
+        step_url(nurture, "step-run-start"),
+        {"subject": "Acme"},
+        headers=HTMX if htmx else {},
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert (
+        "“Email nurture campaign” has no checklist yet, so there is nothing to "
+        "run: write its checklist first." in html
+    )
+    assert not ChecklistRun.objects.exists()
+
+
+def test_the_first_checklist_item_brings_the_start_of_a_run_along(
+    alice_client, nurture
+):
+    response = alice_client.post(
+        step_url(nurture, "step-checklist"), {"text": "Write the email"}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    runs = re.search(r'<section class="card step-runs" id="runs"[^>]*>', html).group()
+    assert 'hx-swap-oob="true"' in runs
+    assert 'data-testid="run-start-form"' in html
 
 
 def test_member_sees_no_start_button_on_a_step_he_does_not_own(bob_client, nurture):

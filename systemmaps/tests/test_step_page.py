@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hourglass.tests.utils import HTMX
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.models import (
     STEP_DETAIL_FIELDS,
     ChecklistItem,
@@ -130,7 +130,7 @@ def test_annual_cost_with_the_owners_rate_and_the_formula(
     html = text_of(main_html(alice_client.get(step_url(nurture))))
 
     assert "Owner BB Bob Baker" in html
-    assert "Critical step ⚑ Yes" in html
+    assert "Critical step ★ Yes" in html
     assert "Could be automated · tool: Zapier" in html
     assert "Time per run 30 min" in html
     assert "Runs per month 20" in html
@@ -630,3 +630,29 @@ def test_the_cost_formula_shown_multiplies_to_the_total(
     assert m * r * 12 / 60 == hours
     total = Decimal(re.search(r"Annual cost €([\d.]+)", html).group(1))
     assert (hours * hourly).quantize(Decimal("0.01")) == total.quantize(Decimal("0.01"))
+
+
+def test_a_two_line_label_shows_on_two_lines_on_every_page(
+    alice_client, alice, acme, webinar_map
+):
+    graph = selectors.graph_of(webinar_map)
+    for shape in graph["nodes"]:
+        if shape["id"] == "nurture":
+            shape["label"] = "Bake and decorate\n(day before)"
+    services.map_save_graph(
+        system_map=webinar_map, graph=graph, acting_user=alice, expected_version=1
+    )
+    nurture = step(webinar_map, "nurture")
+    services.step_update(node=nurture, owner=membership(alice, acme))
+    two_lines = '<span class="lines">Bake and decorate\n(day before)</span>'
+    walk = reverse("systemmaps:map-walk", kwargs={"slug": "acme", "pk": webinar_map.pk})
+
+    pages = {
+        "step page": step_url(nurture),
+        "walk": f"{walk}?path=start,nurture",
+        "my steps": reverse("systemmaps:my-steps", kwargs={"slug": "acme"}),
+    }
+    for page, url in pages.items():
+        html = alice_client.get(url).content.decode()
+        # Kept as typed; the class shows the break (white-space: pre-line).
+        assert two_lines in html, page

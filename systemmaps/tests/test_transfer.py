@@ -16,7 +16,7 @@ from hourglass.archive import ImportInvalid
 from hourglass.models import Stage
 from hourglass.tests.factories import MembershipFactory, UserFactory
 from hourglass.tests.utils import get_drawn
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.builtin import get_template
 from systemmaps.models import (
     Automation,
@@ -830,3 +830,32 @@ def test_map_page_drawing_follows_owner_changes_without_a_new_version(
     )
     assert "BB · ★\u00a0Critical" in drawing()
     assert SystemMap.objects.get(pk=webinar_map.pk).version == 1
+
+
+@pytest.mark.django_db
+def test_a_two_line_label_survives_json_export_and_import(
+    client_for, alice, webinar_map
+):
+    graph = selectors.graph_of(webinar_map)
+    for node in graph["nodes"]:
+        if node["id"] == "call":
+            node["label"] = "Bake and decorate\n(day before)"
+            node["notes"] = "First line\nSecond line"
+    services.map_save_graph(
+        system_map=webinar_map, graph=graph, acting_user=alice, expected_version=1
+    )
+    client = client_for(alice)
+
+    exported = client.get(page_url("map-export", webinar_map, fmt="json"))
+    assert '"Bake and decorate\\n(day before)"' in exported.content.decode()
+    client.post(
+        page_url("map-import"),
+        {"file": upload(exported.content), "half": "marketing", "stages": ["try"]},
+    )
+
+    imported = SystemMap.objects.exclude(pk=webinar_map.pk).get()
+    call = node_of(imported, "n6")
+    assert call.label == "Bake and decorate\n(day before)"
+    assert call.notes == "First line\nSecond line"
+    # The map's name stays one line.
+    assert "\n" not in imported.name

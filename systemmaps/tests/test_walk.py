@@ -815,4 +815,4 @@ def test_a_label_in_two_lines_is_walked_in_two_lines(alice_client, acme, alice):
     html = alice_client.get(walk_url(system_map, ["start", "nurture"])).content
 
     # Its own element, whose line break walk.css keeps (white-space: pre-line).
-    assert b'<span class="walk-name">Bake and decorate\n(day before)</span>' in html
+    assert b'<span class="lines">Bake and decorate\n(day before)</span>' in html

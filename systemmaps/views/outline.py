@@ -15,12 +15,20 @@ from hourglass.models import Role
 
 from .. import outline, selectors, services
 from ..access import get_map_for_member
-from ..forms import OutlineBranchForm, OutlineLabelForm, OutlineVersionForm
+from ..forms import (
+    OutlineBranchForm,
+    OutlineDetailsForm,
+    OutlineLabelForm,
+    OutlineVersionForm,
+)
 from ..models import SystemMap
-from ..schema import GraphInvalid, validate_graph
+from ..schema import MAX_NOTES, GraphInvalid, validate_graph
 
 # The outline's inline forms sit on a page with other forms.
 OUTLINE_FIELD_ID = "outline-%s"
+# What the details form edits, and what a refused one gives back as typed.
+DETAIL_FIELDS = ("kind", "stage", "notes")
+TYPED_FIELDS = ("label", "edge_label", *DETAIL_FIELDS)
 
 
 def _outline_url(request: BusinessRequest, pk: int) -> str:
@@ -45,6 +53,11 @@ def _outline_form(
         initial.setdefault("label", (node or {}).get("label", ""))
         form = OutlineLabelForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
         form.fields["label"].label = _("New name for “%(name)s”") % {"name": name}
+    elif action == outline.DETAILS:
+        for field in DETAIL_FIELDS:
+            initial.setdefault(field, (node or {}).get(field) or "")
+        form = OutlineDetailsForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
+        form.fields["kind"].label = _("Kind of “%(name)s”") % {"name": name}
     elif action == outline.ADD:
         form = OutlineLabelForm(data, initial=initial, auto_id=OUTLINE_FIELD_ID)
         form.fields["label"].label = _("Name of the step after “%(name)s”") % {
@@ -66,7 +79,8 @@ def _opened(form: OutlineVersionForm, action: str, node_id: str) -> dict:
     """An open inline form, focused on the first field to fix, else the name."""
     errors = form.errors if form.is_bound else {}
     first = next((f for f in form.fields if f in errors and f != "version"), None)
-    form.fields[first or "label"].widget.attrs["autofocus"] = True
+    fallback = next(f for f in form.fields if f != "version")
+    form.fields[first or fallback].widget.attrs["autofocus"] = True
     return {"action": action, "node": node_id, "form": form}
 
 
@@ -144,14 +158,20 @@ def _conflict(
         "change was not applied — here is the current outline."
     ) % {"version": system_map.version, "name": who}
     opened = None
+    typed = {
+        name: form.data.get(name, "")[:MAX_NOTES]
+        for name in TYPED_FIELDS
+        if name in form.fields
+    }
     if action in outline.FORM_ACTIONS and outline.action_fits(graph, action, node_id):
-        typed = {
-            name: form.data.get(name, "")[:500]
-            for name in ("label", "edge_label")
-            if name in form.fields
-        }
         again = _outline_form(system_map, graph, action, node_id, initial=typed)
         opened = _opened(again, action, node_id)
+    elif typed.get("label", "").strip():
+        # The step is gone (or no longer takes this edit): no form to put the
+        # text back in, so the message gives it back to copy.
+        problem += " " + _("What you typed: “%(typed)s”") % {
+            "typed": typed["label"].strip()
+        }
     return _render_outline(
         request, system_map, graph, opened=opened, problem=problem, status=INVALID
     )
@@ -253,6 +273,12 @@ def _saved(
 @require_POST
 def outline_rename(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     return _outline_edit(request, pk, node, outline.RENAME)
+
+
+@business_view(role=Role.EDITOR)
+@require_POST
+def outline_details(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
+    return _outline_edit(request, pk, node, outline.DETAILS)
 
 
 @business_view(role=Role.EDITOR)

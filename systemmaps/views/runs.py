@@ -15,6 +15,7 @@ from hourglass.http import INVALID, after_write, go_to, wants_fragment
 
 from .. import selectors, services
 from ..access import get_run_for_member, get_run_item_for_member, get_step_for_member
+from ..document import capfirst, step_name
 from ..forms import RunForm, RunStartForm, RunTickForm
 from ..models import ChecklistRun
 from .steps import RUN_START_ID, _section
@@ -36,6 +37,15 @@ def _run_url(run: ChecklistRun) -> str:
 def step_run_start(request: BusinessRequest, pk: int, node: str) -> HttpResponse:
     step = get_step_for_member(request, pk, node, for_work=True)
     form = RunStartForm(request.POST, auto_id=RUN_START_ID)
+    if form.is_valid() and not step.checklist_items.exists():
+        form.add_error(
+            None,
+            _(
+                "%(name)s has no checklist yet, so there is nothing to run: write "
+                "its checklist first."
+            )
+            % {"name": capfirst(step_name({"label": step.label, "kind": step.kind}))},
+        )
     if not form.is_valid():
         return _section(request, step, "runs", status=INVALID, run_start_form=form)
     run = services.run_start(

@@ -159,6 +159,10 @@ def _runs(request: BusinessRequest, node: Node, extra: dict) -> dict:
         node, item_total=None if items is None else len(items)
     )
     return {
+        # A run ticks the checklist: with no items there is nothing to run.
+        "has_checklist": bool(items)
+        if items is not None
+        else node.checklist_items.exists(),
         "runs": history.runs,
         "run_stats": history.stats,
         "completion_rate": history.completion_rate,
@@ -210,7 +214,11 @@ def _part(
     request: BusinessRequest, node: Node, name: str, status: int = 200, **extra
 ) -> Callable[[], HttpResponse]:
     def fragment() -> HttpResponse:
-        context = _step_context(request, node, [name], extra)
+        # A change to the checklist may start or end what a run can tick: the
+        # runs section comes along, swapped out of band (hx-swap-oob).
+        names = [name, "runs"] if name == "items" else [name]
+        context = _step_context(request, node, names, extra)
+        context["runs_oob"] = name == "items"
         return render(request, SECTIONS[name].template, context, status=status)
 
     return fragment

@@ -8,9 +8,6 @@ import { nodeLabel } from "./labels.js";
 import { PORT_ITEMS, isDecision, kindOf, markupOf, shapeOf } from "./shapes.js";
 
 export const CLIPBOARD_KEY = "hourglass:editor-clipboard";
-// How often a new step looks one step further for a free spot before it settles.
-const CENTRE_TRIES = 40;
-const NEXT_TRIES = 60;
 
 // Whether two boxes ({x, y, width, height}) overlap; touching is not overlapping.
 export function overlaps(a, b) {
@@ -35,7 +32,9 @@ export function spotIsFree(boxes, cx, cy, size, margin) {
 }
 
 // The first free centre from `start` on, `step` by `step`, after at most `tries`
-// steps (the last one taken whether free or not).
+// steps (the last one taken whether free or not). The same rule as
+// systemmaps/document.py's free_spot, on the numbers of config.document.spacing;
+// tests/js/free_spots.json holds cases both answer alike.
 export function freeSpot(boxes, start, step, size, margin, tries) {
   let { x, y } = start;
   for (let i = 0; i < tries && !spotIsFree(boxes, x, y, size, margin); i += 1) {
@@ -134,7 +133,7 @@ export function installCommands(editor) {
     const start = { x: snap(centre.x, spacing.grid), y: snap(centre.y, spacing.grid) };
     const step = { x: 3 * spacing.grid, y: 3 * spacing.grid };
     const size = shapeOf(editor.doc, kind);
-    const { x, y } = freeSpot(boxes(), start, step, size, spacing.freeSpotMargin, CENTRE_TRIES);
+    const { x, y } = freeSpot(boxes(), start, step, size, spacing.freeSpotMargin, spacing.centreTries);
     const node = graph.addNode(
       nodeMeta(editor, { id: editor.newId("n"), kind, label: defaultLabel(kind), x, y }),
     );
@@ -151,7 +150,7 @@ export function installCommands(editor) {
     const start = { x: centre.x + spacing.column, y: centre.y };
     const step = { x: 0, y: spacing.freeSpotStep };
     const size = shapeOf(editor.doc, "task");
-    const { x, y } = freeSpot(boxes(), start, step, size, spacing.freeSpotMargin, NEXT_TRIES);
+    const { x, y } = freeSpot(boxes(), start, step, size, spacing.freeSpotMargin, spacing.nextTries);
     const answer = editor.defaultAnswer(from, null);
     graph.startBatch("next-step");
     const node = graph.addNode(

@@ -189,8 +189,9 @@ export function installPanel(editor) {
     }
   }
 
-  // The panel's Label is a textarea, so a label may take two lines: Enter breaks
-  // the line, Ctrl+Enter (Cmd+Enter) applies the form, as the Apply button does.
+  // The panel's Label is a textarea, so a label may take two lines: Shift+Enter
+  // breaks the line; Enter (app.js, data-enter-submits) and Ctrl+Enter (Cmd+Enter)
+  // apply the form, as the Apply button does.
   sidePanel.addEventListener("keydown", (event) => {
     const form = event.target.closest && event.target.closest("#step-panel-details");
     if (!form || !appliesForm(event)) return;

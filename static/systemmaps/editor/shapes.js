@@ -31,9 +31,11 @@ const BADGE_INSET = { task: [0, 0], decision: [30, 16] };
 const BADGE_RADIUS = 9;
 const CRITICAL_BADGE = { fill: "#c53030", stroke: CANVAS.paper, ink: CANVAS.paper };
 const OWNER_BADGE = { fill: CANVAS.accent, stroke: CANVAS.paper, ink: CANVAS.paper };
+// The signs themselves come from the shared vocabulary (config.document.signs,
+// systemmaps/document.py SIGNS), so the canvas shows what every page shows.
 const AUTOMATION_BADGES = {
-  automated: { text: "⚙", fill: "#e3f4ea", stroke: "#1c8a6e", ink: "#14593f" },
-  could: { text: "⚡", fill: "#fff1cc", stroke: "#b7791f", ink: "#7a4d0b" },
+  automated: { fill: "#e3f4ea", stroke: "#1c8a6e", ink: "#14593f" },
+  could: { fill: "#fff1cc", stroke: "#b7791f", ink: "#7a4d0b" },
 };
 
 export function knownKind(doc, kind) {
@@ -120,10 +122,12 @@ export function badgesMarkup(editor, kind, details) {
   const { doc } = editor;
   const spots = badgeSpots(doc, kind);
   const children = parts.flatMap(([name, title, value]) => {
-    if (name === "critical") return badge(doc, name, spots[name], title, CRITICAL_BADGE, "!", 12);
+    if (name === "critical") {
+      return badge(doc, name, spots[name], title, CRITICAL_BADGE, doc.signs.critical, 11);
+    }
     if (name === "automation") {
       const look = AUTOMATION_BADGES[value];
-      return badge(doc, name, spots[name], title, look, look.text, 11);
+      return badge(doc, name, spots[name], title, look, doc.signs[value], 11);
     }
     return badge(doc, name, spots[name], title, OWNER_BADGE, value, 8);
   });

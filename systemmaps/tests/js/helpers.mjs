@@ -12,11 +12,13 @@ export const DOC = {
     task: { width: 160, height: 50, radius: 3, labelWidth: 104, labelLines: 2 },
     decision: { width: 120, height: 90, radius: 0, labelWidth: 84, labelLines: 3 },
   },
+  // Signs unlike the real ones, so a test sees the editor takes them from here.
+  signs: { critical: "C!", automated: "A!", could: "M!", manual: "H!", problem: "P!" },
   ink: "#ink",
   arrowInk: "#arrow",
   strokeWidth: 1.75,
   fontSize: 13,
-  spacing: { column: 250, row: 130, grid: 8, freeSpotStep: 70, freeSpotMargin: 12 },
+  spacing: { column: 250, row: 130, grid: 8, freeSpotStep: 70, freeSpotMargin: 12, centreTries: 30, nextTries: 50 },
 };
 // Colours that name their kind, so a test sees which one was used.
 Object.assign(DOC.shapes.terminus, { fill: "#t-fill", stroke: "#t-line" });

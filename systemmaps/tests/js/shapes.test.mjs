@@ -57,8 +57,9 @@ test("each badge is a circle at its spot and a named glyph, under one tooltip", 
   assert.deepEqual(
     glyphs.map((g) => [g.attrs["data-badge"], g.attrs["aria-label"], g.textContent]),
     [
-      ["critical", "Critical step", "!"],
-      ["automation", "Could be automated", "⚡"],
+      // The signs of config.document.signs (helpers' stand-ins), not copies.
+      ["critical", "Critical step", DOC.signs.critical],
+      ["automation", "Could be automated", DOC.signs.could],
       ["owner", "Owner: Ada Owner", "AO"],
     ],
   );
