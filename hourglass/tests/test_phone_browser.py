@@ -161,8 +161,18 @@ def test_a_team_members_phone_screens(page: Page, live_server, demo_people, tmp_
     webinar = SystemMap.objects.get(business__slug=slug, name="Webinar to client")
     page.goto(live_server.url + reverse("systemmaps:map-edit", args=[slug, webinar.pk]))
     expect(page.locator('#editor[data-ready="true"]')).to_have_count(1)
-    expect(page.get_by_test_id("canvas")).to_be_visible()
+    canvas = page.get_by_test_id("canvas")
+    expect(canvas).to_be_visible()
+    # The map itself starts on the first screen, with room to see some of it.
     shoot("editor")
+    # The map itself, from its start, is on the first screen.
+    shapes_in_view = page.evaluate(
+        """() => [...document.querySelectorAll('#editor-canvas .x6-node')]
+            .map((el) => el.getBoundingClientRect())
+            .filter((r) => r.top >= 0 && r.bottom <= innerHeight && r.left >= 0
+                           && r.left < innerWidth).length"""
+    )
+    assert shapes_in_view >= 1
 
     print("phone screenshots:", *shots, sep="\n  ")
     assert all(shot.stat().st_size > 0 for shot in shots)

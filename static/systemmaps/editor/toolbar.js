@@ -114,8 +114,11 @@ export function installToolbar(editor) {
     if (graph.zoom() >= floor) return;
     graph.zoomTo(floor);
     const first = graph.getCellById(editor.flowIds()[0]);
-    const { width, height } = container.getBoundingClientRect();
-    const { tx, ty } = panToStart(first.getBBox(), floor, { width, height }, FIT_PADDING);
+    // Centred in the part of the canvas on screen (on a phone, its top only).
+    const { width, height, top } = container.getBoundingClientRect();
+    const onScreen = Math.min(height, Math.max(160, window.innerHeight - top));
+    const view = { width, height: onScreen };
+    const { tx, ty } = panToStart(first.getBBox(), floor, view, FIT_PADDING);
     graph.translate(tx, ty);
   }
 
