@@ -35,7 +35,7 @@ def test_member_enters_a_number_and_the_dashboard_shows_it(
     field = page.locator(f"#value-{bob_metric.pk}")
     field.fill("12")
     field.press("Tab")
-    expect(page.locator(f"#entry-{bob_metric.pk}")).to_contain_text("Saved at")
+    expect(page.locator(f"#entry-{bob_metric.pk}-status")).to_contain_text("Saved at")
     assert Entry.objects.get(metric=bob_metric, week=this_week).value == 12
 
     page.goto(

@@ -81,7 +81,9 @@ def field_context(
 
 
 def _field(request: BusinessRequest, metric, week, *, status=200, **field):
-    context = field_context(request, metric, week, **field)
+    """The field again, for htmx to swap in; its status line goes into the
+    page's own (out of band), which stays in place to be announced."""
+    context = field_context(request, metric, week, **field) | {"answer": True}
     return render(request, FIELD, context, status=status)
 
 

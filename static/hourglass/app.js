@@ -44,7 +44,9 @@
   }
 
   function showFieldError(field, text) {
-    var status = field.querySelector("[data-field-status]");
+    // The status line sits beside the field (it stays while the field is
+    // swapped): "<field id>-status".
+    var status = document.getElementById(field.id + "-status");
     if (!status || !text) return false;
     var error = document.createElement("span");
     error.className = "entry-error";
