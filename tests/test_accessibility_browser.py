@@ -38,7 +38,9 @@ SETTLED = """() =>
   && !document.querySelector(".htmx-request")
   && !document.querySelector('#editor:not([data-ready="true"])')"""
 
-RUN_AXE = """tags => axe.run(document, {
+# On the whole page, or on the header's menu number `menu` alone.
+RUN_AXE = """([menu, tags]) => axe.run(
+  menu === null ? document : document.querySelectorAll("header details")[menu], {
   runOnly: {type: "tag", values: tags},
   resultTypes: ["violations"],
 }).then(result => result.violations.map(v => ({
@@ -47,6 +49,62 @@ RUN_AXE = """tags => axe.run(document, {
   help: v.help,
   targets: v.nodes.map(n => n.target.join(" ")),
 })))"""
+
+
+# Every <details> of the page's content opened first, so what is folded away
+# is checked too (the header's menus are checked one at a time: open together
+# they would cover each other).
+OPEN_DISCLOSURES = """() => document.querySelectorAll("main details:not([open])")
+  .forEach(d => { d.open = true; })"""
+OPEN_MENU = (
+    """([n, open]) => { document.querySelectorAll("header details")[n].open = open; }"""
+)
+
+# Two rules axe leaves to people, measured in the page, each found element
+# reported as axe reports its own:
+# - every field has a label one can see (WCAG 3.3.2; not only a name for
+#   screen readers: a visually hidden label or an aria-label is not one);
+# - every control is at least 24 by 24 px (WCAG 2.5.8 asks that or room
+#   around it; axe checks the room), but for links in running text, which the
+#   line's height bounds. A checkbox or radio button in its label is as big as
+#   the label, which clicks it too.
+MEASURE = """() => {
+  const shown = el => {
+    const r = el.getBoundingClientRect();
+    return el.checkVisibility({visibilityProperty: true})
+      && r.width > 1 && r.height > 1;
+  };
+  const where = el => el.id ? `#${el.id}`
+    : el.name ? `${el.localName}[name=${el.name}]`
+    : `${el.localName}.${[...el.classList].join(".")} `
+      + `"${el.textContent.trim().slice(0, 30)}"`;
+  const found = [];
+  for (const field of document.querySelectorAll("input, select, textarea")) {
+    if (["hidden", "submit", "button", "reset", "image"].includes(field.type)) continue;
+    if (!shown(field)) continue;
+    const named = (field.getAttribute("aria-labelledby") || "").split(/\\s+/)
+      .map(id => id && document.getElementById(id)).filter(Boolean);
+    const seen = [...field.labels, ...named].some(l => shown(l) && l.innerText.trim());
+    if (!seen) found.push({id: "visible-label", impact: "serious",
+      help: "Every field has a visible label", targets: [where(field)]});
+  }
+  const controls = "a[href], button, input:not([type=hidden]), select, textarea, "
+    + "summary, [tabindex='0']";
+  for (const el of document.querySelectorAll(controls)) {
+    if (!shown(el) || el.closest("svg")) continue;
+    let box = el.getBoundingClientRect();
+    if (["checkbox", "radio"].includes(el.type) && el.closest("label")) {
+      box = el.closest("label").getBoundingClientRect();
+    }
+    if (box.width >= 24 && box.height >= 24) continue;
+    if (el.localName === "a" && getComputedStyle(el).display === "inline") continue;
+    found.push({id: "target-size-24", impact: "serious",
+      help: "Controls are at least 24 by 24 px (this one "
+        + `${Math.round(box.width)}×${Math.round(box.height)})`,
+      targets: [where(el)]});
+  }
+  return found;
+}"""
 
 
 def html_pages(client: Client, urls: list[str]) -> list[str]:
@@ -72,6 +130,19 @@ def business_urls(world: World, rank: int) -> list[str]:
     ]
 
 
+def run_axe(page, where: str, menu: int | None = None) -> list[str]:
+    """axe's violations and ours on the page as it is (or on the header's
+    menu number `menu`), one line per element."""
+    found = page.evaluate(RUN_AXE, [menu, TAGS])
+    if menu is None:
+        found += page.evaluate(MEASURE)
+    return [
+        f"{where}: {v['id']} ({v['impact']}) at {target} — {v['help']}"
+        for v in found
+        for target in v["targets"]
+    ]
+
+
 def check(browser: Browser, live_server, user, urls: list[str], role: str) -> list:
     """axe's violations on every page of `urls`, at each width, as `user`
     (None: a visitor), one browser context per width."""
@@ -85,13 +156,17 @@ def check(browser: Browser, live_server, user, urls: list[str], role: str) -> li
         for url in urls:
             page.goto(live_server.url + url)
             wait_for_js(page, SETTLED, timeout=10_000)
+            page.evaluate(OPEN_DISCLOSURES)
             page.add_script_tag(url=axe)
-            for v in page.evaluate(RUN_AXE, TAGS):
-                found += [
-                    f"{role} {width}px {url}: {v['id']} ({v['impact']}) at "
-                    f"{target} — {v['help']}"
-                    for target in v["targets"]
-                ]
+            found += run_axe(page, f"{role} {width}px {url}")
+            if url == urls[0]:
+                # Each menu of the header open, alone; what it covers of the
+                # page is not a target while it is open.
+                menus = page.locator("header details").count()
+                for n in range(menus):
+                    page.evaluate(OPEN_MENU, [n, True])
+                    found += run_axe(page, f"{role} {width}px {url} (menu {n})", n)
+                    page.evaluate(OPEN_MENU, [n, False])
         context.close()
     return found
 
