@@ -15,10 +15,13 @@ and the role.
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import Browser
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import Browser, Page
 
 from hourglass import services
 from hourglass.tests.utils import get_drawn, login_browser, wait_for_js
@@ -107,6 +110,48 @@ MEASURE = """() => {
 }"""
 
 
+# The page's main form sent as it is, past the browser's own checks: the page
+# then shows the server's problems beside the fields.
+SUBMIT_EMPTY = """() => {
+  const form = document.querySelector("main form[method=post]:not(.inline-form)");
+  form.noValidate = true;
+  form.requestSubmit();
+}"""
+
+
+def submit_empty(page: Page) -> None:
+    with page.expect_navigation():
+        page.evaluate(SUBMIT_EMPTY)
+
+
+def wrong_password(page: Page) -> None:
+    page.get_by_label("Email address").fill("alice@example.com")
+    page.get_by_label("Password").fill("not-the-password")
+    with page.expect_navigation():
+        page.get_by_test_id("login-submit").click()
+
+
+def edit_a_stage(page: Page) -> None:
+    page.get_by_test_id("edit-stage-trust").click()
+    page.locator("form#stage-plan-trust").wait_for()
+
+
+# The side panel shows the step: its label in a field (an editor) or as text.
+STEP_SHOWN = """label => {
+  const panel = document.querySelector("[data-testid=side-panel]");
+  const fields = [...panel.querySelectorAll("input, textarea")].map(f => f.value);
+  return [panel.innerText, ...fields].some(text => text.includes(label));
+}"""
+
+
+def select_a_step(page: Page) -> None:
+    """The editor with a step selected: its side panel, loaded by htmx."""
+    step = page.locator('#editor-canvas [data-node-id="nurture"]')
+    box = step.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_js(page, STEP_SHOWN, "Email twice a week")
+
+
 def html_pages(client: Client, urls: list[str]) -> list[str]:
     """The URLs among `urls` that answer this client with a whole HTML page
     (not a download, a redirect or a fragment)."""
@@ -143,9 +188,10 @@ def run_axe(page, where: str, menu: int | None = None) -> list[str]:
     ]
 
 
-def check(browser: Browser, live_server, user, urls: list[str], role: str) -> list:
-    """axe's violations on every page of `urls`, at each width, as `user`
-    (None: a visitor), one browser context per width."""
+def check(browser: Browser, live_server, user, urls: list, role: str) -> list:
+    """axe's violations on every page of `urls` (a URL, or a URL and what to do
+    there first), at each width, as `user` (None: a visitor), one browser
+    context per width."""
     axe = live_server.url + static("vendor/axe/axe.min.js")
     found = []
     for width in WIDTHS:
@@ -153,13 +199,18 @@ def check(browser: Browser, live_server, user, urls: list[str], role: str) -> li
         if user is not None:
             login_browser(context, live_server, user)
         page = context.new_page()
-        for url in urls:
+        for entry in urls:
+            url, act = entry if isinstance(entry, tuple) else (entry, None)
             page.goto(live_server.url + url)
             wait_for_js(page, SETTLED, timeout=10_000)
+            if act is not None:
+                act(page)
+                wait_for_js(page, SETTLED, timeout=10_000)
+                url = f"{url} ({act.__name__})"
             page.evaluate(OPEN_DISCLOSURES)
             page.add_script_tag(url=axe)
             found += run_axe(page, f"{role} {width}px {url}")
-            if url == urls[0]:
+            if entry == urls[0]:
                 # Each menu of the header open, alone; what it covers of the
                 # page is not a target while it is open.
                 menus = page.locator("header details").count()
@@ -231,6 +282,24 @@ def test_every_page_passes_axe_at_both_widths_for_every_role(
         invite,
         "/no-such-page/",
     ]
+    uid = urlsafe_base64_encode(force_bytes(bob.pk))
+    visitor_pages += [
+        # A good reset link: the form for the new password.
+        reverse(
+            "password_reset_confirm",
+            args=[uid, default_token_generator.make_token(bob)],
+        ),
+        (reverse("login"), wrong_password),
+        (reverse("signup"), submit_empty),
+    ]
+    edit = reverse("systemmaps:map-edit", kwargs=on_map)
+    owner_pages += [
+        (reverse("hourglass:overview", args=[acme.slug]), edit_a_stage),
+        (edit, select_a_step),
+        (reverse("metrics:metric-create", args=[acme.slug]), submit_empty),
+        (reverse("business-create"), submit_empty),
+    ]
+    member_pages += [(edit, select_a_step), (reverse("profile"), submit_empty)]
     assert len(owner_pages) > 40 and len(member_pages) > 30
 
     found = (
