@@ -188,14 +188,26 @@ def run_axe(page, where: str, menu: int | None = None) -> list[str]:
     ]
 
 
-def check(browser: Browser, live_server, user, urls: list, role: str) -> list:
+def check(
+    browser: Browser,
+    live_server,
+    user,
+    urls: list,
+    role: str,
+    widths: tuple[int, ...] = WIDTHS,
+    locale: str = "en-GB",
+) -> list:
     """axe's violations on every page of `urls` (a URL, or a URL and what to do
-    there first), at each width, as `user` (None: a visitor), one browser
-    context per width."""
+    there first), at each width, as `user` (None: a visitor) whose browser
+    asks for `locale`, one browser context per width."""
     axe = live_server.url + static("vendor/axe/axe.min.js")
     found = []
-    for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 800})
+    if locale != "en-GB":
+        role = f"{role} {locale}"
+    for width in widths:
+        context = browser.new_context(
+            viewport={"width": width, "height": 800}, locale=locale
+        )
         if user is not None:
             login_browser(context, live_server, user)
         page = context.new_page()
@@ -207,6 +219,7 @@ def check(browser: Browser, live_server, user, urls: list, role: str) -> list:
                 act(page)
                 wait_for_js(page, SETTLED, timeout=10_000)
                 url = f"{url} ({act.__name__})"
+            assert page.evaluate("document.documentElement.lang") == locale[:2]
             page.evaluate(OPEN_DISCLOSURES)
             page.add_script_tag(url=axe)
             found += run_axe(page, f"{role} {width}px {url}")
@@ -308,7 +321,56 @@ def test_every_page_passes_axe_at_both_widths_for_every_role(
         + check(browser, live_server, None, visitor_pages, "visitor")
     )
 
-    checked = (len(owner_pages) + len(member_pages) + len(visitor_pages)) * 2
+    # The other languages, whose longer or other words must fit too: the main
+    # pages of each at phone width.
+    week = world.ids["week"]
+    main_pages = [
+        reverse("hourglass:overview", args=[acme.slug]),
+        reverse("systemmaps:map-outline", kwargs=on_map),
+        reverse("metrics:this-week", args=[acme.slug]),
+        reverse("metrics:review-week", args=[acme.slug, week]),
+        reverse("hourglass:team", args=[acme.slug]),
+    ]
+    for locale in ("fr-FR", "ko-KR", "pl-PL", "ro-RO"):
+        found += check(browser, live_server, alice, main_pages, "owner", (375,), locale)
+
+    checked = (len(owner_pages) + len(member_pages) + len(visitor_pages)) * 2 + len(
+        main_pages
+    ) * 4
     assert not found, f"{len(found)} axe violations on {checked} pages:\n" + "\n".join(
         found
     )
+
+
+def test_the_checks_find_what_they_look_for(browser: Browser, live_server):
+    """axe runs in the page under its policy, and it and the page's own
+    measures report what is wrong: a picture without words, a field named only
+    for screen readers, a 12 px button."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url + reverse("login"))
+    wait_for_js(page, SETTLED)
+    page.evaluate(
+        """() => {
+          const main = document.querySelector("main");
+          const img = document.createElement("img");
+          img.src = "/static/hourglass/favicon.svg";
+          img.id = "bad-img";
+          const field = document.createElement("input");
+          field.id = "bad-field";
+          field.setAttribute("aria-label", "Hidden name");
+          const button = document.createElement("button");
+          button.id = "bad-button";
+          button.textContent = "x";
+          button.style.cssText = "all: unset; font-size: 8px";
+          main.append(img, field, button);
+        }"""
+    )
+    page.add_script_tag(url=live_server.url + static("vendor/axe/axe.min.js"))
+
+    found = run_axe(page, "login")
+    context.close()
+
+    assert any("image-alt" in line and "#bad-img" in line for line in found), found
+    assert any("visible-label" in line and "#bad-field" in line for line in found)
+    assert any("target-size-24" in line and "#bad-button" in line for line in found)
