@@ -278,7 +278,11 @@ def test_every_page_passes_axe_at_both_widths_for_every_role(
         reverse("invitation-accept", args=["no-such-token"]),
         "/no-such-page/",
     ]
-    owner_pages = html_pages(owner, business_urls(world, RANK[OWNER]) + everyone)
+    # A download the worker has not drawn yet: the page that waits for it.
+    preparing = reverse("systemmaps:map-export", kwargs=on_map | {"fmt": "pdf"})
+    owner_pages = html_pages(
+        owner, business_urls(world, RANK[OWNER]) + everyone + [preparing]
+    )
     owner_pages.append(job.request["PATH_INFO"])
     # A member's 403: the page of a business URL above his role, once.
     above = reverse("systemmaps:map-new", args=[acme.slug])
