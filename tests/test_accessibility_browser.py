@@ -63,8 +63,8 @@ OPEN_MENU = (
     """([n, open]) => { document.querySelectorAll("header details")[n].open = open; }"""
 )
 
-# Two rules axe leaves to people, measured in the page, each found element
-# reported as axe reports its own:
+# Two rules axe leaves to people, measured in the page (and template source
+# shown as text), each found element reported as axe reports its own:
 # - every field has a label one can see (WCAG 3.3.2; not only a name for
 #   screen readers: a visually hidden label or an aria-label is not one);
 # - every control is at least 24 by 24 px (WCAG 2.5.8 asks that or room
@@ -106,6 +106,11 @@ MEASURE = """() => {
         + `${Math.round(box.width)}×${Math.round(box.height)})`,
       targets: [where(el)]});
   }
+  // Template source that leaked into the page (a {# #} comment over two
+  // lines is text to Django) is something every reader sees.
+  const leaked = document.body.innerText.match(/\\{[#%{][^\\n]{0,40}/);
+  if (leaked) found.push({id: "template-source", impact: "serious",
+    help: "The page shows template source", targets: [leaked[0]]});
   return found;
 }"""
 
