@@ -300,6 +300,13 @@ STATICFILES_DIRS = [
     # Front-end packages installed by `npm ci`, served by the app (no CDN).
     ("vendor/x6", BASE_DIR / "node_modules" / "@antv" / "x6" / "dist"),
 ]
+# axe-core, a development package (`npm ci` installs it, the image's
+# `npm ci --omit=dev` does not): the accessibility test injects it into the
+# pages as a same-origin file, under the app's real CSP. Never served in
+# production.
+AXE_DIR = BASE_DIR / "node_modules" / "axe-core"
+if DEBUG and AXE_DIR.is_dir():
+    STATICFILES_DIRS.append(("vendor/axe", AXE_DIR))
 # WhiteNoise serves collected files in production; in development (and in tests,
 # which import these settings with DEBUG on) it finds them where they are.
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -27,7 +27,7 @@ class World:
     item_ids: list[int]
 
     def kwargs(self, route) -> dict[str, int | str]:
-        """The URL arguments of `route` (a Route of test_isolation_matrix, whose
+        """The URL arguments of `route` (a Route of tests/utils.py, whose
         `kwargs` name each argument's key in `ids`) filled in for this business."""
         return {"slug": self.business.slug} | {
             arg: self.ids[key] for arg, key in route.kwargs.items()

@@ -50,6 +50,13 @@ TEXT = [
     ("muted", "marketing-soft"),
     ("muted", "warn-soft"),
     ("accent-ink", "accent"),
+    # The week on a metric's red and green week tiles (metrics/entries.css).
+    ("muted", "good-soft"),
+    ("muted", "bad-soft"),
+    ("muted", "operations-soft"),
+    # Stage names in white on the hourglass and the landing page's stages.
+    ("accent-ink", "marketing"),
+    ("accent-ink", "operations"),
 ]
 BOUNDARIES = [
     ("focus", "paper"),
@@ -68,6 +75,55 @@ def test_text_reads_at_four_and_a_half_to_one(ink, ground):
 def test_focus_rings_and_field_borders_stand_out_at_three_to_one(edge, ground):
     colours = tokens()
     assert contrast(colours[edge], colours[ground]) >= 3
+
+
+def colour_of(value: str, colours: dict[str, str]) -> str | None:
+    """A CSS colour value as #rrggbb: a token, a hex colour or white; None for
+    anything else (a gradient, `inherit`, `transparent`)."""
+    value = value.strip().removesuffix("!important").strip()
+    token = re.fullmatch(r"var\(--([\w-]+)\)", value)
+    if token:
+        return colours.get(token.group(1))
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        return value.lower()
+    if value.lower() in ("#fff", "white"):
+        return "#ffffff"
+    return None
+
+
+def text_pairs() -> list[tuple[str, str, str]]:
+    """(where, ink, ground) of every rule of every stylesheet that sets both a
+    text colour and a background: every chip, badge, pill and button."""
+    colours, pairs = tokens(), []
+    for sheet in sorted(STYLES.rglob("*.css")):
+        text = re.sub(r"/\*.*?\*/", "", sheet.read_text(), flags=re.S)
+        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text):
+            ink = re.search(r"(?<![-\w])color\s*:\s*([^;]+)", body)
+            ground = re.search(r"background(?:-color)?\s*:\s*([^;]+)", body)
+            if not (ink and ground):
+                continue
+            pair = colour_of(ink.group(1), colours), colour_of(ground.group(1), colours)
+            if None not in pair:
+                where = f"{sheet.relative_to(ROOT)} {' '.join(selector.split())}"
+                pairs.append((where, *pair))
+    return pairs
+
+
+def test_the_rules_read_are_the_chips_and_badges():
+    found = " ".join(where for where, _ink, _ground in text_pairs())
+
+    for selector in (".badge-marketing", ".badge-critical", ".pep-paid", ".button"):
+        assert selector in found
+
+
+def test_every_chip_and_badge_reads_at_four_and_a_half_to_one():
+    low = [
+        f"{where}: {ink} on {ground} is {contrast(ink, ground):.2f}:1"
+        for where, ink, ground in text_pairs()
+        if contrast(ink, ground) < 4.5
+    ]
+
+    assert low == []
 
 
 def test_every_focus_ring_is_the_focus_token():

@@ -6,14 +6,15 @@
   // htmx does not swap error responses; tell the person what happened instead of
   // leaving a click that seems to do nothing.
   function showError(text) {
-    var list = document.querySelector("ul.messages");
-    if (!list) {
+    // The list goes in the page's live region (base.html), which announces it.
+    var region = document.getElementById("messages");
+    var list = region && region.querySelector("ul.messages");
+    if (region && !list) {
       list = document.createElement("ul");
       list.className = "messages";
-      list.setAttribute("role", "status");
-      var main = document.getElementById("main");
-      main.insertBefore(list, main.firstChild);
+      region.appendChild(list);
     }
+    if (!list) return;
     var item = document.createElement("li");
     item.className = "message message-error";
     item.setAttribute("data-testid", "htmx-error");

@@ -113,11 +113,15 @@ def test_download_answers_202_while_drawing_then_the_file(
 
     assert waiting.status_code == 202
     assert "Preparing your download…" in waiting.content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in waiting.content.decode()
+    assert 'hx-trigger="every 2s"' in waiting.content.decode()
+    assert "http-equiv" not in waiting.content.decode()
     deadline = time.monotonic() + 60
-    while (response := client.get(export)).status_code == 202:
+    while (asked := client.get(export, headers=HTMX)).status_code == 202:
         assert time.monotonic() < deadline, "the worker did not draw the file"
         time.sleep(0.1)
+    # The waiting page's question is answered with where the file is.
+    assert asked["HX-Redirect"] == export
+    response = client.get(export)
     assert response.status_code == 200
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert response["Content-Disposition"].startswith("attachment;")

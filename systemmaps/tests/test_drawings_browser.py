@@ -44,3 +44,23 @@ def test_the_placeholder_waits_for_the_drawing_then_shows_it(
 
     page.get_by_test_id("map-svg").locator("svg").wait_for()
     expect(placeholder).to_have_count(0)
+
+
+def test_the_download_page_waits_for_the_file_then_the_download_starts(
+    alice_page: Page, live_server, webinar_map
+):
+    """The waiting page asks (htmx, no page refresh) until the worker drew the
+    file; then the browser fetches it, and the page stays."""
+    page = alice_page
+    export = webinar_map.get_absolute_url() + "export.png"
+    page.goto(live_server.url + export)
+    expect(page.get_by_test_id("download-preparing")).to_contain_text("is being drawn")
+    page.evaluate("window.stillHere = true")
+
+    with page.expect_download(timeout=10_000) as download:
+        assert tasks.map_draw(webinar_map.pk, webinar_map.version, "png", True) == (
+            "ready"
+        )
+
+    assert download.value.suggested_filename.endswith(".png")
+    assert page.evaluate("window.stillHere") is True

@@ -17,7 +17,14 @@ from django.views.decorators.http import (
 from hourglass import places, ratelimit
 from hourglass.access import BusinessRequest, business_view
 from hourglass.archive import ImportInvalid
-from hourglass.http import INVALID, download, file_name, printable
+from hourglass.http import (
+    INVALID,
+    download,
+    file_name,
+    go_to,
+    printable,
+    wants_fragment,
+)
 from hourglass.models import STAGE_ORDER, Role
 from hourglass.validators import one_line
 
@@ -342,12 +349,16 @@ def map_export(request: BusinessRequest, pk: int, fmt: str) -> HttpResponse:
             messages.error(request, drawing.message)
             return redirect(system_map)
         if drawing.pending:
-            # The worker draws the file; this page asks again until it is there
-            # (a waiting page is not counted as a download).
+            # The worker draws the file; this page asks again (htmx) until it is
+            # there (a waiting page is not counted as a download).
             context = {"map": system_map, "fmt": fmt}
             return render(
                 request, "systemmaps/map_export_preparing.html", context, status=202
             )
+        if wants_fragment(request):
+            # The waiting page's question: the file is ready, the browser
+            # fetches it (and that is the download counted).
+            return go_to(request, request.get_full_path())
         body = drawing.body
     else:
         body = _export_body(system_map, fmt)
