@@ -1,12 +1,17 @@
+import copy
 import json
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from systemmaps import selectors
 from systemmaps.models import ChecklistItem, Edge, Node, Revision, SystemMap
 from systemmaps.schema import MAX_BYTES, MAX_EDGES, MAX_NODES
 
-from .factories import webinar_graph
+from .factories import chain_graph, make_map, webinar_graph
 
 
 def graph_url(system_map) -> str:
@@ -371,3 +376,137 @@ def test_analysis_json(bob_client, webinar_map):
     data = bob_client.get(url).json()
     assert data["starts"] == ["start"]
     assert sorted(data["ends"]) == ["bucket", "onboard"]
+
+
+# ---------------------------------------------------------------------------
+# What a save writes: only what changed, in a number of queries that does not
+# grow with the map
+# ---------------------------------------------------------------------------
+
+
+def _move_every_step(graph: dict) -> None:
+    for node in graph["nodes"]:
+        node["x"] += 40.0
+        node["y"] += 20.0
+
+
+def _change_a_few(graph: dict) -> None:
+    """One label, one step and its arrows out, one step and arrow in."""
+    graph["nodes"][1]["label"] = "Renamed task"
+    gone = graph["nodes"].pop(2)["id"]
+    graph["edges"] = [
+        e for e in graph["edges"] if gone not in (e["source"], e["target"])
+    ]
+    graph["edges"].append(
+        {"id": "bridge", "source": graph["nodes"][1]["id"], "target": "t2"}
+        | {"label": None}
+    )
+    graph["nodes"].append(
+        {"id": "extra", "kind": "task", "label": "Extra", "x": 5.0, "y": 90.0}
+    )
+    graph["edges"].append(
+        {"id": "to-extra", "source": "start", "target": "extra", "label": None}
+    )
+
+
+def _unchanged(graph: dict) -> None:
+    pass
+
+
+CHANGES = {
+    "unchanged": _unchanged,
+    "every-step-moved": _move_every_step,
+    "a-few-changes": _change_a_few,
+}
+
+
+def _changed_map(acme, alice, steps: int, change) -> tuple[SystemMap, dict]:
+    """A saved `steps`-task map, and its graph with `change` made to it."""
+    graph = chain_graph(f"{steps} steps", steps)
+    system_map = make_map(acme, alice, graph["name"], graph=graph)
+    changed = copy.deepcopy(graph)
+    change(changed)
+    return system_map, changed
+
+
+def _assert_stored(system_map, graph: dict) -> None:
+    stored = selectors.graph_of(system_map)
+    assert {n["id"]: n for n in stored["nodes"]} == {
+        n["id"]: {"stage": None, "notes": None, **n} for n in graph["nodes"]
+    }
+    assert {e["id"]: e for e in stored["edges"]} == {e["id"]: e for e in graph["edges"]}
+
+
+def _save_changed(client, acme, alice, steps: int, change) -> list[dict]:
+    """Save a `steps`-task map with `change` made to it; the queries it took."""
+    system_map, changed = _changed_map(acme, alice, steps, change)
+    with CaptureQueriesContext(connection) as queries:
+        response = put(client, system_map, changed, version=system_map.version)
+    assert response.status_code == 200, response.content
+    _assert_stored(system_map, changed)
+    return queries.captured_queries
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_save_queries_do_not_grow_with_the_map(
+    alice_client, acme, alice, change, django_assert_max_num_queries
+):
+    small = _save_changed(alice_client, acme, alice, 5, change)
+    system_map, changed = _changed_map(acme, alice, 300, change)
+
+    with django_assert_max_num_queries(len(small)):
+        response = put(alice_client, system_map, changed, version=system_map.version)
+
+    assert response.status_code == 200
+    _assert_stored(system_map, changed)
+
+
+def _writes(queries: list[dict], table: str) -> list[str]:
+    pattern = re.compile(
+        rf'^(?:\d+ times: )?(?:INSERT INTO|UPDATE|DELETE FROM) "{table}"'
+    )
+    return [q["sql"] for q in queries if pattern.match(q["sql"])]
+
+
+def test_an_unchanged_save_writes_no_step_or_arrow(alice_client, acme, alice):
+    queries = _save_changed(alice_client, acme, alice, 20, _unchanged)
+
+    assert _writes(queries, "systemmaps_node") == []
+    assert _writes(queries, "systemmaps_edge") == []
+    # Still a save: a new version with its revision.
+    assert len(_writes(queries, "systemmaps_revision")) == 1
+
+
+def test_moving_every_step_writes_only_the_positions(alice_client, acme, alice):
+    queries = _save_changed(alice_client, acme, alice, 20, _move_every_step)
+
+    (update,) = _writes(queries, "systemmaps_node")
+    assigned = re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0].split(" FROM ")[0])
+    assert assigned == ["x", "y"]
+    assert _writes(queries, "systemmaps_edge") == []
+
+
+def test_a_few_changes_write_those_rows_only(alice_client, acme, alice):
+    graph = chain_graph("Few", 20)
+    system_map = make_map(acme, alice, graph["name"], graph=graph)
+    before = {
+        "nodes": dict(
+            Node.all_objects.filter(map=system_map).values_list("client_id", "pk")
+        ),
+        "edges": dict(
+            Edge.objects.filter(map=system_map).values_list("client_id", "pk")
+        ),
+    }
+    changed = copy.deepcopy(graph)
+    _change_a_few(changed)
+
+    assert put(alice_client, system_map, changed, version=1).status_code == 200
+
+    nodes = {n.client_id: n for n in Node.all_objects.filter(map=system_map)}
+    assert {k: n.pk for k, n in nodes.items() if k != "extra"} == before["nodes"]
+    assert nodes["t1"].deleted_at is not None
+    assert nodes["t0"].label == "Renamed task"
+    edges = dict(Edge.objects.filter(map=system_map).values_list("client_id", "pk"))
+    kept = {k: v for k, v in before["edges"].items() if k not in ("e1", "e2")}
+    assert {k: v for k, v in edges.items() if k in before["edges"]} == kept
+    assert set(edges) - set(before["edges"]) == {"bridge", "to-extra"}

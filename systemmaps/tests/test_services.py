@@ -125,13 +125,11 @@ def test_save_with_the_current_version_bumps_it(webinar_map, alice):
     assert webinar_map.name == "Renamed"
 
 
-def test_save_updates_kept_steps_in_place_deletes_removed_ones_and_replaces_arrows(
+def test_save_updates_kept_steps_and_arrows_in_place_and_deletes_removed_ones(
     webinar_map, alice
 ):
     pks = dict(Node.objects.filter(map=webinar_map).values_list("client_id", "pk"))
-    old_edge_pks = set(
-        Edge.objects.filter(map=webinar_map).values_list("pk", flat=True)
-    )
+    edge_pks = dict(Edge.objects.filter(map=webinar_map).values_list("client_id", "pk"))
     graph = webinar_graph()
     graph["nodes"] = [
         n for n in graph["nodes"] if n["id"] not in ("downsell", "bucket")
@@ -162,7 +160,13 @@ def test_save_updates_kept_steps_in_place_deletes_removed_ones_and_replaces_arro
     assert {(e.client_id, e.source.client_id, e.target.client_id) for e in edges} == {
         (e["id"], e["source"], e["target"]) for e in graph["edges"]
     }
-    assert not old_edge_pks & {e.pk for e in edges}
+    # An arrow keeps its row by id, even when its ends or label change (e3, e9);
+    # the one left out (e4) is gone, the new one (e10) has a row of its own.
+    kept = {e.client_id: e.pk for e in edges if e.client_id != "e10"}
+    assert kept == {k: v for k, v in edge_pks.items() if k != "e4"}
+    assert edges.get(client_id="e10").pk not in edge_pks.values()
+    assert not Edge.objects.filter(pk=edge_pks["e4"]).exists()
+    assert edges.get(client_id="e3").label == "no"
     assert selectors.graph_of(webinar_map)["nodes"][-1]["label"] == "Kick-off call"
 
 
