@@ -33,6 +33,8 @@ MAX_NOTES = 5000
 # Coordinates far outside any screen are a bug or an attack, not a drawing.
 MAX_COORDINATE = 1_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Read once: `Stage.values` builds its list anew on every use, once per node here.
+_STAGES = frozenset(Stage.values)
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def validate_graph(data: Any) -> dict[str, Any]:
         stage = raw.get("stage")
         if stage in (None, ""):
             stage = None
-        elif stage not in Stage.values:
+        elif stage not in _STAGES:
             problem(
                 _("stage must be one of %(stages)s, or null.")
                 % {"stages": ", ".join(Stage.values)},
