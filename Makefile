@@ -18,7 +18,7 @@ NODE_STAMP := node_modules/.installed
 .PHONY: help check-prereqs check-chromium .venv install messages messages-extract run test fmt bench clean
 
 help:
-	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat; Ctrl+C stops all"
+	@echo "make run    start web (http://127.0.0.1:$(PORT)/), Celery worker and beat, static files collected as in production; Ctrl+C stops all"
 	@echo "make test   ruff check, ruff format --check, the import contract, node --check of the JavaScript, the editor's node --test unit tests, then pytest (extra args: PYTEST_ARGS=...)"
 	@echo "make fmt    format and fix lint in place"
 	@echo "make bench  run every bench/bench_*.py on PostgreSQL and Redis; writes bench/results.json"
@@ -73,7 +73,19 @@ messages: $(PY_STAMP)
 messages-extract: $(PY_STAMP)
 	$(VENV_PY) manage.py extract_messages
 
-run: check-prereqs install messages
+# `make run` serves the static files as production does: collected with the production
+# storage (content-hashed names, gzip copies, the editor's module imports hashed too)
+# and served by whitenoise with year-long cache headers on the hashed files. They are
+# collected again when a static file, a Python or a front-end package changed; after
+# editing a file under static/ while it runs, stop and start `make run`.
+RUN_STATIC_STORAGE := hourglass.storage.ManifestStaticFilesStorage
+STATIC_STAMP := staticfiles/staticfiles.json
+
+$(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) $(shell find static -type f 2>/dev/null)
+	STATICFILES_BACKEND=$(RUN_STATIC_STORAGE) $(VENV_PY) manage.py collectstatic --noinput --clear -v 0
+	@touch $@
+
+run: check-prereqs install messages $(STATIC_STAMP)
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed_demo --language $(DEMO_LANGUAGE)
 	@echo
@@ -81,7 +93,7 @@ run: check-prereqs install messages
 	@echo "  Demo login: demo@example.com / hourglass-demo"
 	@echo "  Ctrl+C stops the web server, the Celery worker and beat."
 	@echo
-	exec env HOURGLASS_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile.dev
+	exec env HOURGLASS_PORT=$(PORT) STATICFILES_BACKEND=$(RUN_STATIC_STORAGE) $(VENV)/bin/honcho start -f Procfile.dev
 
 # The JavaScript: a syntax check of every file, then the editor's unit tests. The editor's
 # files are ES modules under a package.json without "type": Node 20 then guesses the module

@@ -5,6 +5,10 @@ Django hashes the paths of `import … from "./x.js"` only with
 `support_js_module_import_aggregation` on (it is off by default). Without it a
 hashed `systemmaps/editor/main.js` would import the plain `./document.js`, which a
 browser may still hold from before a deploy, and the two would not match.
+
+The pages name the hashed files even with DEBUG on: `make run` collects with this
+storage and serves what production serves (Django's manifest storage would give
+the plain names while DEBUG is on, and those are cached for no time at all).
 """
 
 from django.contrib.staticfiles.storage import HashedFilesMixin
@@ -28,3 +32,6 @@ class ManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
     # shapes (five imports), so seven passes in the worst order, and Django does one
     # before these. (tests/test_production_settings.py checks the chain fits.)
     max_post_process_passes = 8
+
+    def url(self, name: str | None, force: bool = False) -> str:
+        return super().url(name, force=True)

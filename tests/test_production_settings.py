@@ -6,6 +6,7 @@ Each test starts a clean process with only the variables it names, as a server
 would, since settings are read once at start-up.
 """
 
+import gzip
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+import brotli
 import pytest
 from django.test import Client
 
@@ -169,15 +171,34 @@ def test_development_keeps_plain_static_names_and_no_redirect():
     assert values["SESSION_COOKIE_SECURE"] is False
 
 
-def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path):
-    static_root = tmp_path / "static"
-    collected = run(
+# The environment of `make run`'s web process (the Makefile): DEBUG on, the
+# production storage.
+MAKE_RUN = {
+    "DEBUG": "1",
+    "ALLOWED_HOSTS": "hourglass.example",
+    "STATICFILES_BACKEND": "hourglass.storage.ManifestStaticFilesStorage",
+}
+SERVERS = {"production": PRODUCTION, "make-run": MAKE_RUN}
+HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=SERVERS)
+def collected(request, tmp_path_factory) -> tuple[dict, Path]:
+    """The environment of a production server (or `make run`) and the static
+    files collectstatic wrote for it."""
+    environment = SERVERS[request.param]
+    static_root = tmp_path_factory.mktemp(f"static-{request.param}")
+    result = run(
         ["manage.py", "collectstatic", "--noinput", "-v", "0"],
-        **PRODUCTION,
+        **environment,
         STATIC_ROOT=str(static_root),
     )
-    assert collected.returncode == 0, collected.stderr
+    assert result.returncode == 0, result.stderr
+    return {**environment, "STATIC_ROOT": str(static_root)}, static_root
 
+
+def test_collectstatic_in_production_writes_hashed_and_compressed_files(collected):
+    _environment, static_root = collected
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
     for name in (
         "hourglass/app.js",
@@ -192,6 +213,7 @@ def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path
         assert hashed.endswith("." + suffix)
         assert (static_root / hashed).is_file()
         assert (static_root / (hashed + ".gz")).is_file()
+        assert (static_root / (hashed + ".br")).is_file()
 
     # The editor's modules import each other by their hashed names, so a browser
     # never mixes files of two deploys.
@@ -211,19 +233,82 @@ def test_collectstatic_in_production_writes_hashed_and_compressed_files(tmp_path
         assert not IMPORT_PLAIN.search(source), name
     assert manifest["systemmaps/editor/document.js"] in imported
 
-    # The pages ask for the hashed names.
-    shown = run(
-        [
-            "-c",
-            "import django; django.setup(); "
-            "from django.templatetags.static import static; "
-            "print(static('hourglass/app.js'))",
-        ],
-        **PRODUCTION,
-        STATIC_ROOT=str(static_root),
-    )
-    assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.strip() == "/static/" + manifest["hourglass/app.js"]
+
+# What the server sends for them: a script run in the server's environment asks
+# the app (through the whole middleware stack, whitenoise first) for the login
+# page, then for each static file it names, plainly and compressed.
+SERVE = """
+import django, json, sys
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="hourglass.example")
+page = client.get("/accounts/login/", secure=True)
+files = {}
+for url in json.loads(sys.argv[1]):
+    answers = {}
+    for encoding in ("", "gzip", "br"):
+        response = client.get(url, secure=True, HTTP_ACCEPT_ENCODING=encoding)
+        body = b"".join(response.streaming_content) if response.streaming else b""
+        answers[encoding or "plain"] = {
+            "status": response.status_code,
+            "encoding": response.get("Content-Encoding"),
+            "cache": response.get("Cache-Control"),
+            "vary": response.get("Vary"),
+            "length": len(body),
+            "body": body.hex() if encoding else "",
+        }
+    files[url] = answers
+print(json.dumps({"status": page.status_code, "page": page.content.decode(),
+                  "files": files}))
+"""
+
+
+def serve(environment: dict, urls: list[str]) -> dict:
+    result = run(["-c", SERVE, json.dumps(urls)], **environment)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_pages_name_hashed_files_served_compressed_and_cached_for_good(collected):
+    environment, static_root = collected
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    editor = [
+        "/static/" + manifest[name]
+        for name in ("systemmaps/editor/main.js", "vendor/x6/x6.min.js")
+    ]
+
+    served = serve(environment, editor)
+    assert served["status"] == 200
+    named = re.findall(r'(?:src|href)="(/static/[^"]+)"', served["page"])
+    assert named, "the login page names no static file"
+    for url in named:
+        assert url.removeprefix("/static/") in manifest.values(), url
+        assert HASHED.search(url), url
+    assert "/static/" + manifest["hourglass/app.js"] in named
+
+    served = serve(environment, [*named, *editor])
+    for url, answers in served["files"].items():
+        plain = answers["plain"]
+        assert plain["status"] == 200, url
+        assert plain["encoding"] is None, url
+        # Scripts and stylesheets (whitenoise keeps no copy that saves too little,
+        # as of a tiny icon).
+        for encoding, decompress in (
+            ("gzip", gzip.decompress),
+            ("br", brotli.decompress),
+        ):
+            if not url.endswith((".js", ".css")):
+                continue
+            answer = answers[encoding]
+            assert answer["status"] == 200, url
+            assert answer["encoding"] == encoding, (url, encoding)
+            assert answer["vary"] == "Accept-Encoding"
+            body = decompress(bytes.fromhex(answer["body"]))
+            assert body == (static_root / url.removeprefix("/static/")).read_bytes()
+            assert answer["length"] < plain["length"], (url, encoding)
+        # Ten years: the name changes with the content.
+        for answer in answers.values():
+            assert answer["cache"] == "max-age=315360000, public, immutable", url
 
 
 # ---------------------------------------------------------------------------
