@@ -34,7 +34,8 @@ MAX_NOTES = 5000
 MAX_COORDINATE = 1_000_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Read once: `Stage.values` builds its list anew on every use, once per node here.
-_STAGES = frozenset(Stage.values)
+# A tuple, not a set: a hostile stage may be unhashable (a list, an object).
+_STAGES = tuple(Stage.values)
 
 
 @dataclass(frozen=True)
