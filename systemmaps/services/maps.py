@@ -82,6 +82,7 @@ def _update_rows(
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
+    pk = quote(model._meta.pk.column)
     meta_fields = [model._meta.get_field(f) for f in fields]
     columns = [quote(f.column) for f in meta_fields]
     with connection.cursor() as cursor:
@@ -97,14 +98,12 @@ def _update_rows(
             sets = ", ".join(f"{c} = v.{c}" for c in columns)
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS"
-                f" v({', '.join(columns)}, pk) WHERE {table}.{quote('id')} = v.pk",
+                f" v({', '.join(columns)}, row_pk) WHERE {table}.{pk} = v.row_pk",
                 [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             sets = ", ".join(f"{c} = %s" for c in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s", rows
-            )
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)
 
 
 def _update_changed(
