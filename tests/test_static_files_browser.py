@@ -1,7 +1,8 @@
-"""The map editor in Chromium against a production server: gunicorn with DEBUG
-off, the static files collected with the production storage (content-hashed
-names, the editor's ES module imports rewritten to them, gzip and Brotli copies)
-and served by whitenoise. The editor must open from those files alone.
+"""The map editor in Chromium against a production server (gunicorn with DEBUG
+off) and against `make run`'s (the dev server with DEBUG on): the static files
+collected with the production storage (content-hashed names, the editor's ES
+module imports rewritten to them, gzip and Brotli copies) and served by
+whitenoise. The editor must open from those files alone.
 
 The server runs in a process of its own with its own SQLite database (the demo
 data of `seed_demo`): pytest-django's live_server serves static files from the
@@ -42,26 +43,55 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def production_server(tmp_path_factory):
-    """(base URL, the demo map's edit path) of a running production server."""
-    root = tmp_path_factory.mktemp("production")
+# gunicorn with DEBUG off, as the image runs it; and what `make run` runs (the
+# Makefile and Procfile.dev): the dev server with DEBUG on, the production storage.
+SERVERS = {
+    "production": (
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "prod-" + "k3y-s3cr3t-" * 6,
+            "EMAIL_URL": "dummymail://",
+            # Plain HTTP on the loopback: no TLS here to redirect to.
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+        },
+        lambda port: [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "hourglass.wsgi:application",
+            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"),
+        ],
+    ),
+    "make-run": (
+        {
+            "DEBUG": "1",
+            "STATICFILES_BACKEND": "hourglass.storage.ManifestStaticFilesStorage",
+        },
+        lambda port: [
+            sys.executable,
+            *("manage.py", "runserver", "--nostatic", "--noreload"),
+            f"127.0.0.1:{port}",
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=SERVERS)
+def production_server(request, tmp_path_factory):
+    """(base URL, the demo map's edit path) of a running server that serves the
+    collected files."""
+    settings, command = SERVERS[request.param]
+    root = tmp_path_factory.mktemp(request.param)
     port = _free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DJANGO_SETTINGS_MODULE": "hourglass.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "prod-" + "k3y-s3cr3t-" * 6,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "EMAIL_URL": "dummymail://",
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
         "STATIC_ROOT": str(root / "static"),
         "CACHE_DIR": str(root / "cache"),
         "CELERY_DATA_DIR": str(root / "celery"),
-        # Plain HTTP on the loopback: no TLS here to redirect to.
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
+        **settings,
     }
 
     def manage(*args: str) -> str:
@@ -80,10 +110,8 @@ def production_server(tmp_path_factory):
     manage("manage.py", "migrate", "--noinput", "-v", "0")
     manage("manage.py", "seed_demo", "--language", "en")
     edit_path = manage("-c", EDIT_URL).strip().splitlines()[-1]
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "hourglass.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "1", "--threads", "4"],
+        command(port),
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -98,7 +126,7 @@ def production_server(tmp_path_factory):
                 break
             except (urllib.error.URLError, ConnectionError):
                 assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "gunicorn did not answer"
+                assert time.monotonic() < deadline, "the server did not answer"
                 time.sleep(0.2)
         yield base, edit_path
     finally:
