@@ -468,6 +468,13 @@ def _writes(queries: list[dict], table: str) -> list[str]:
     return [q["sql"] for q in queries if pattern.match(q["sql"])]
 
 
+def _assigned(sql: str) -> list[str]:
+    """The columns an UPDATE sets (none for another statement)."""
+    if " UPDATE " not in f" {sql}":
+        return []
+    return re.findall(r'"(\w+)" = ', sql.split(" WHERE ")[0].split(" FROM ")[0])
+
+
 def test_an_unchanged_save_writes_no_step_or_arrow(alice_client, acme, alice):
     queries = _save_changed(alice_client, acme, alice, 20, _unchanged)
 
@@ -481,8 +488,7 @@ def test_moving_every_step_writes_only_the_positions(alice_client, acme, alice):
     queries = _save_changed(alice_client, acme, alice, 20, _move_every_step)
 
     (update,) = _writes(queries, "systemmaps_node")
-    assigned = re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0].split(" FROM ")[0])
-    assert assigned == ["x", "y"]
+    assert _assigned(update) == ["x", "y"]
     assert _writes(queries, "systemmaps_edge") == []
 
 
@@ -500,8 +506,16 @@ def test_a_few_changes_write_those_rows_only(alice_client, acme, alice):
     changed = copy.deepcopy(graph)
     _change_a_few(changed)
 
-    assert put(alice_client, system_map, changed, version=1).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = put(alice_client, system_map, changed, version=1)
 
+    assert response.status_code == 200
+    step_writes = _writes(queries, "systemmaps_node")
+    # t1 marked deleted, t0's label, the new step.
+    assert [_assigned(sql) for sql in step_writes] == [["deleted_at"], ["label"], []]
+    assert step_writes[2].startswith('INSERT INTO "systemmaps_node"')
+    arrow_writes = _writes(queries, "systemmaps_edge")
+    assert [sql.split(" ")[0] for sql in arrow_writes] == ["DELETE", "INSERT"]
     nodes = {n.client_id: n for n in Node.all_objects.filter(map=system_map)}
     assert {k: n.pk for k, n in nodes.items() if k != "extra"} == before["nodes"]
     assert nodes["t1"].deleted_at is not None
