@@ -58,7 +58,7 @@ const editor = {
     announce: byId("editor-announce"),
     arrowsCard: byId("step-arrows"),
   },
-  measure: canvasMeasure(doc.fontSize),
+  measure: canvasMeasure(doc.fontSize, doc.font),
   // Owner, critical flag and automation of the saved steps, by id: drawn as badges
   // on the shapes, never part of the graph document (the side panel saves them).
   stepDetails: new Map(Object.entries(config.steps || {})),
