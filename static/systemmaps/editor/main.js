@@ -272,7 +272,13 @@ async function start() {
   editor.loadDocument(loaded.doc, loaded.version);
   editor.renderLint(Array.isArray(config.lint) ? config.lint : null);
   if (canEdit) editor.restoreLocal();
-  if (graph.getNodes().length > MINIMAP_FROM) editor.setMinimap(true);
+  // The overview map (a second X6 graph) is built once the editor answers input,
+  // unless the Overview button has been used meanwhile.
+  if (graph.getNodes().length > MINIMAP_FROM) {
+    const show = () => editor.layout.minimap || editor.setMinimap(true);
+    if (window.requestIdleCallback) window.requestIdleCallback(show, { timeout: 500 });
+    else window.setTimeout(show, 0);
+  }
   // The server's drawing (static-view.js) hands over its view, selection, drags
   // and keys; without it (no drawing), the editor's own opening view.
   if (window.hourglassStatic) await window.hourglassStatic.handOver(editor);
