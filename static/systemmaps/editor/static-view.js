@@ -89,6 +89,7 @@ function start() {
     keys: [],
     // The panel request made for the selection (panel.js keeps its answer).
     panelRequest: null,
+    panelFor: null,
     dragging: null,
     frame: 0,
   };
@@ -129,6 +130,7 @@ function start() {
     const node = byId.get(id);
     if (config.panelUrl && window.htmx && node) {
       state.panelRequest = panelUrl(config.panelUrl, node);
+      state.panelFor = id;
       window.htmx.ajax("GET", state.panelRequest, { target: "#side-panel" });
     }
   }
@@ -281,8 +283,10 @@ function start() {
     const cell = state.selected && graph.getCellById(state.selected);
     if (cell) {
       // The panel the static view asked for is the editor's: not asked for again.
-      editor.panel.shownFor = state.selected;
-      editor.panel.request = state.panelRequest;
+      if (state.panelRequest && state.panelFor === state.selected) {
+        editor.panel.shownFor = state.selected;
+        editor.panel.request = state.panelRequest;
+      }
       selection.reset(cell);
     }
     layer.remove();
@@ -312,4 +316,13 @@ function start() {
   else setTimeout(loadEditor, IDLE_TIMEOUT);
 }
 
-if (typeof document !== "undefined") start();
+// The module is async: it may be loaded before the page is parsed, and need not
+// wait for the page's deferred scripts (htmx is there by the time a step is
+// clicked; select() does without it until then).
+if (typeof document !== "undefined") {
+  if (document.readyState === "loading") {
+    document.addEventListener("readystatechange", start, { once: true });
+  } else {
+    start();
+  }
+}
