@@ -294,6 +294,22 @@ export function registerShapes(X6, editor) {
     true,
   );
 
+  // Every label reaches X6 wrapped already (labels.wrapLabel, the rule the server's
+  // drawing shares): X6's own textWrap would measure it again, making a <canvas>
+  // per label, and might break it differently. Its lines are placed as given.
+  const placeText = X6.attrPresets.text;
+  X6.attrRegistry.register(
+    "textWrap",
+    {
+      qualify: (value) => value != null && typeof value === "object",
+      set(value, options) {
+        const text = value.text ?? options.attrs.text;
+        return placeText.set.call(this, text == null ? "" : String(text), options);
+      },
+    },
+    true,
+  );
+
   // X6's "boundary" asks the DOM for every end of every arrow, which doubles the
   // time a large map takes to open: outlinePoint needs only the shape's box.
   Graph.registerConnectionPoint(
