@@ -19,6 +19,12 @@ SHOWN = """label => {
   return [panel.innerText, ...fields].some(text => text.includes(label));
 }"""
 
+# The lines of each shape's label, by step.
+LINES = """selector => Object.fromEntries([...document.querySelectorAll(selector)].map(
+  g => [g.dataset.staticNode || g.dataset.nodeId,
+        [...g.querySelector("text").querySelectorAll("tspan")].map(
+          span => span.textContent.replace(/\\u00a0/g, " "))]))"""
+
 
 def edit_url(live_server, system_map) -> str:
     return f"{live_server.url}/b/{system_map.business.slug}/maps/{system_map.pk}/edit/"
@@ -118,6 +124,7 @@ def test_a_step_selected_before_x6_is_selected_in_the_editor(
     page.mouse.click(*centre(static_shape(page, "nurture")))
     wait_for_js(page, SHOWN, "Email nurture campaign")
     static_box = static_shape(page, "nurture").locator("rect").first.bounding_box()
+    static_lines = page.evaluate(LINES, "#static-view [data-static-node]")
 
     let_x6_load(page, held)
 
@@ -133,6 +140,9 @@ def test_a_step_selected_before_x6_is_selected_in_the_editor(
     assert live_box["y"] == pytest.approx(static_box["y"], abs=2)
     assert live_box["width"] == pytest.approx(static_box["width"], abs=2)
     wait_for_js(page, SHOWN, "Email nurture campaign")
+    # Every label broken into the same lines (the server estimates the widths
+    # of this Chromium's system-ui, which the editor measures).
+    assert page.evaluate(LINES, "#editor-canvas [data-node-id]") == static_lines
     # Selected in the editor's sense: Ctrl+Enter adds the next step after it.
     page.keyboard.press("Control+Enter")
     expect(page.get_by_test_id("label-editor")).to_be_focused()
