@@ -115,6 +115,11 @@ def test_the_map_is_drawn_and_live_without_x6(
     expect(static_shape(page, "booked")).to_have_class("static-node hg-selected")
     expect(static_shape(page, "nurture")).to_have_class("static-node")
     expect(page.get_by_test_id("canvas")).to_be_focused()
+    # A screen reader hears the step, as in the editor.
+    expect(page.get_by_test_id("editor-announce")).to_have_text(
+        "Decision: Booked a consultation?. Arrows to: Down-sell campaign (no) and"
+        " Consultation call (yes). Arrows from: Email nurture campaign."
+    )
 
 
 def test_a_step_selected_before_x6_is_selected_in_the_editor(

@@ -7,7 +7,7 @@
 //
 // Pure helpers first (tested with node --test); the DOM glue is in start().
 
-import { flowOrder, stepFrom } from "./flow.js";
+import { describeStep, flowOrder, roleOf, stepFrom } from "./flow.js";
 import { panelUrl } from "./panel.js";
 import { FIT_PADDING, SCALE, panToStart, readableScale } from "./toolbar.js";
 
@@ -121,13 +121,43 @@ function start() {
     draw();
   }
 
+  // What a screen reader hears of the step selected, as flow.js says it.
+  const texts = document.getElementById("editor-texts").dataset;
+  const listFormat = new Intl.ListFormat(document.documentElement.lang || "en", {
+    style: "long",
+    type: "conjunction",
+  });
+  function describe(node) {
+    const end = (edge, far) => ({
+      label: byId.get(far).label,
+      answer: byId.get(edge.source).kind === "decision" ? edge.label : null,
+    });
+    const known = edges.filter((e) => byId.has(e.source) && byId.has(e.target));
+    const to = known.filter((e) => e.source === node.id).map((e) => end(e, e.target));
+    const from = known.filter((e) => e.target === node.id).map((e) => end(e, e.source));
+    const details = (config.steps || {})[node.id];
+    const step = {
+      role: roleOf(node.kind, from.length > 0, to.length > 0),
+      label: node.label,
+      owner: details && details.ownerName,
+      to,
+      from,
+    };
+    return describeStep(step, texts, config.roleWords || {}, (names) => listFormat.format(names));
+  }
+
   function select(id) {
     if (state.selected === id) return;
     if (state.selected) groups.get(state.selected)?.classList.remove("hg-selected");
     state.selected = id;
-    if (!id) return;
+    const announce = document.getElementById("editor-announce");
+    if (!id) {
+      announce.textContent = "";
+      return;
+    }
     groups.get(id)?.classList.add("hg-selected");
     const node = byId.get(id);
+    if (node) announce.textContent = describe(node);
     if (config.panelUrl && window.htmx && node) {
       state.panelRequest = panelUrl(config.panelUrl, node);
       state.panelFor = id;
