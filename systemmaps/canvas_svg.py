@@ -113,12 +113,11 @@ def _badges(kind: str, details: Mapping[str, Any] | None) -> str:
         size = 8 if name == "owner" else 11
         out.append(
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{document.BADGE_RADIUS}" '
-            f'stroke-width="{document.STROKE_WIDTH}" fill="{look["fill"]}" '
-            f'stroke="{look["stroke"]}"/>'
+            f'fill="{look["fill"]}" stroke="{look["stroke"]}"/>'
             f'<text class="hg-badge hg-badge-{name}" data-badge="{name}" role="img" '
             f'aria-label="{escape(title)}" x="{_n(x)}" y="{_n(y)}" dy="0.35em" '
-            f'fill="{look["ink"]}" font-size="{size}" font-weight="700" '
-            f'text-anchor="middle">{escape(glyph)}</text>'
+            f'fill="{look["ink"]}" font-size="{size}" font-weight="700">'
+            f"{escape(glyph)}</text>"
         )
     return f'<g class="hg-badges">{"".join(out)}</g>'
 
@@ -127,10 +126,7 @@ def _node(node: Mapping[str, Any], details, measure) -> str:
     kind = node.get("kind") if node.get("kind") in document.LOOKS else document.TASK
     look = look_of(kind)
     box = box_of({**node, "kind": kind})
-    stroke = (
-        f'fill="{look.fill}" stroke="{look.stroke}" '
-        f'stroke-width="{document.STROKE_WIDTH}"'
-    )
+    stroke = f'fill="{look.fill}" stroke="{look.stroke}"'
     if kind == DECISION:
         w, h = look.width, look.height
         body = f'<polygon points="0,{_n(h / 2)} {_n(w / 2)},0 {_n(w)},{_n(h / 2)} {_n(w / 2)},{_n(h)}" {stroke}/>'  # noqa: E501
@@ -147,8 +143,7 @@ def _node(node: Mapping[str, Any], details, measure) -> str:
         f'<g class="static-node" data-static-node="{escape(node["id"])}" '
         f'data-kind="{kind}" transform="translate({_n(box.x)},{_n(box.y)})">'
         f"{body}"
-        f'<text class="static-label" y="{_n(look.height / 2)}" fill="{document.INK}" '
-        f'font-size="{document.LABEL_FONT_SIZE}" text-anchor="middle">{label}</text>'
+        f'<text y="{_n(look.height / 2)}">{label}</text>'
         f"{_badges(kind, details)}</g>"
     )
 
@@ -174,10 +169,7 @@ def _edge(edge: Mapping[str, Any], boxes: Mapping[str, tuple[Box, bool]], bold) 
     out = [
         f'<g class="static-edge" data-static-edge="{escape(edge["id"])}">'
         f'<path d="M {_n(start[0])} {_n(start[1])} L {_n(end[0])} {_n(end[1])}" '
-        f'fill="none" stroke="{document.ARROW_INK}" '
-        f'stroke-width="{document.STROKE_WIDTH}"/>'
-        f'<polygon points="{head}" fill="{document.ARROW_INK}" '
-        f'stroke="{document.ARROW_INK}" stroke-width="{document.STROKE_WIDTH}"/>'
+        f'fill="none"/><polygon points="{head}"/>'
     ]
     text = edge.get("label")
     if text:
@@ -188,7 +180,7 @@ def _edge(edge: Mapping[str, Any], boxes: Mapping[str, tuple[Box, bool]], bold) 
             f'width="{width}" height="{EDGE_LABEL_HEIGHT}" rx="4" ry="4" '
             f'fill="#ffffff" stroke="#b9c1cc" stroke-width="1"/>'
             f'<text x="{_n(mx)}" y="{_n(my)}" dy="0.3em" fill="{document.INK}" '
-            f'font-size="{document.LABEL_FONT_SIZE}" font-weight="600" '
+            f'stroke="none" font-size="{document.LABEL_FONT_SIZE}" font-weight="600" '
             f'text-anchor="middle">{escape(text)}</text>'
         )
     out.append("</g>")
@@ -224,9 +216,13 @@ def canvas_svg(
     view = f"{_n(frame.x)} {_n(frame.y)} {_n(frame.width)} {_n(frame.height)}"
     body = "".join(
         [
-            '<g class="static-edges">',
+            # What every arrow, and every shape and label, has alike is said once.
+            f'<g class="static-edges" fill="{document.ARROW_INK}" '
+            f'stroke="{document.ARROW_INK}" stroke-width="{document.STROKE_WIDTH}">',
             *(_edge(e, boxes, bold) for e in edges),
-            '</g><g class="static-nodes">',
+            f'</g><g class="static-nodes" fill="{document.INK}" '
+            f'font-size="{document.LABEL_FONT_SIZE}" text-anchor="middle" '
+            f'stroke-width="{document.STROKE_WIDTH}">',
             *(_node(n, badges.get(n["id"]), measure) for n in nodes),
             "</g>",
         ]

@@ -9,6 +9,7 @@
 
 import { describeStep, flowOrder, roleOf, stepFrom } from "./flow.js";
 import { panelUrl } from "./panel.js";
+import { CANVAS } from "./shapes.js";
 import { FIT_PADDING, SCALE, panToStart, readableScale } from "./toolbar.js";
 
 const WHEEL_ZOOM = 1.1;
@@ -16,6 +17,8 @@ const WHEEL_ZOOM = 1.1;
 const NAVIGATION = new Set(["Tab", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Escape"]);
 // How long the editor waits for an idle moment before it loads anyway.
 const IDLE_TIMEOUT = 200;
+// How far the grid reaches round the map, in canvas pixels.
+const GRID_REACH = 3000;
 
 // The view ({s, tx, ty}: screen = s × canvas + t) that fits `box` (the shapes, in
 // canvas pixels) in `view` ({width, height}) with `padding`, centred, the zoom
@@ -98,6 +101,25 @@ function start() {
     state.frame = 0;
     pan.style.transform = cssTransform(state.view, { x: ox, y: oy });
   }
+
+  // The editor's dot grid (X6's "dot": a dot of 1 × zoom at each grid point), so
+  // nothing appears when X6 takes over: a wide sheet under the drawing, in the
+  // layer that moves, so a pan repaints nothing.
+  function addGrid() {
+    const sheet = document.createElement("div");
+    sheet.className = "static-grid";
+    const left = Math.floor((ox - GRID_REACH) / grid) * grid - ox;
+    const top = Math.floor((oy - GRID_REACH) / grid) * grid - oy;
+    Object.assign(sheet.style, {
+      left: `${left}px`,
+      top: `${top}px`,
+      width: `${svg.width.baseVal.value - 2 * left}px`,
+      height: `${svg.height.baseVal.value - 2 * top}px`,
+      backgroundImage: `radial-gradient(circle at 0.5px 0.5px, ${CANVAS.grid} 0.5px, transparent 0.5px)`,
+      backgroundSize: `${grid}px ${grid}px`,
+    });
+    pan.prepend(sheet);
+  }
   function redraw() {
     if (!state.frame) state.frame = requestAnimationFrame(draw);
   }
@@ -118,6 +140,7 @@ function start() {
       state.view = { s: floor, ...panToStart(box, floor, { width, height: onScreen }, FIT_PADDING) };
     }
     layer.classList.add("is-live");
+    addGrid();
     draw();
   }
 
