@@ -82,6 +82,10 @@ def test_the_map_is_drawn_and_live_without_x6(
     assert nurture_y == pytest.approx(start_y, abs=1)
     assert nurture_x > start_x
     assert page.evaluate("window.X6 === undefined")
+    # The editor could not load: the page says so; the map stays live.
+    expect(page.get_by_test_id("editor-messages")).to_have_text(
+        "The map could not be loaded. Check your connection and reload the page."
+    )
 
     # Dragging the background pans the drawing.
     canvas = page.get_by_test_id("canvas").bounding_box()

@@ -215,7 +215,16 @@ function start() {
       });
     loading = script(sources.guardSrc)
       .then(() => script(sources.x6Src))
-      .then(() => import(sources.editorSrc));
+      .then(() => import(sources.editorSrc))
+      .catch(() => {
+        // The map stays readable; editing it needs a reload.
+        const messages = document.getElementById("editor-messages");
+        const line = document.createElement("p");
+        line.textContent = texts.loadFailed;
+        messages.replaceChildren(line);
+        messages.hidden = false;
+        document.getElementById("save-status").textContent = texts.notSaved;
+      });
     return loading;
   }
 
