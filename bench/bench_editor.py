@@ -1,23 +1,25 @@
-"""Benchmark opening the map editor on a 500-step map (700 arrows) in Chromium, beside
-the floor: the same browser showing the same map's static SVG export.
+"""Benchmark opening the map editor in Chromium, cold, beside the floor: the same
+browser drawing the same map's SVG as a static file.
 
-Editor: from navigation until every shape is on the canvas (500 `[data-node-id]`
-elements in the canvas) and the editor is ready, and until a click on a shape has
-selected it. Floor: from navigation until `export.svg?inline=1` has loaded and
-been drawn, with the SVG Graphviz drew for this map answered from memory, so the
-floor is the browser's own work. How long the server takes to draw that SVG with
-Graphviz is printed beside, for scale (measured once: it is slow). Each browser
-figure is the best of three fresh page loads after one warm-up, timed in the
-browser from its navigation start.
+Ready to take input (at 100 and 500 steps): from navigation until the map is
+painted (the server's drawing made live, or X6's canvas) and the main thread is
+free, plus the time a click on a shape then takes to select it. X6 ready (500
+steps): until the editor (X6) has taken over. JS heap: used after the editor has
+taken over and a garbage collection (CDP Runtime.getHeapUsage). Floor: the map
+drawn as the edit page carries it (systemmaps/canvas_svg.py), as a standalone
+.svg answered from memory, until a frame with it is drawn. Every open is cold —
+a fresh browser context, so nothing is cached — and the runs are interleaved
+(each size, editor then floor, REPEAT times); the figures are medians, timed in
+the browser from its navigation start.
 
 Runs against the database of DATABASE_URL (SQLite under var/ by default; `make bench`
 points it at PostgreSQL), with the app served by Django's threaded development server
 on a free port of 127.0.0.1 and Debian's Chromium (CHROMIUM, default
-/usr/bin/chromium); it creates a throw-away business and deletes it afterwards.
+/usr/bin/chromium); it creates throw-away businesses and deletes them afterwards.
 
     .venv/bin/python bench/bench_editor.py [--json PATH]
 
-`--json PATH` writes both editor figures as rows in the shape of bench/_report.py.
+`--json PATH` writes the figures as rows in the shape of bench/_report.py.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ import random
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hourglass.settings")
@@ -54,45 +58,55 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench._flowcharts import random_document, throwaway_map  # noqa: E402
 from bench._report import row, write_json  # noqa: E402
+from systemmaps import selectors  # noqa: E402
+from systemmaps.canvas_svg import canvas_svg  # noqa: E402
 
-NODES, EDGES, REPEAT, SEED = 500, 700, 3, 20241123
+SIZES, REPEAT, SEED = (100, 500), int(os.environ.get("BENCH_REPEAT", 5)), 20241123
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+VIEWPORT = {"width": 1600, "height": 1000}
 
 # Timed in the browser from the first script on, so the figures do not depend on
-# how often Playwright polls: every animation frame counts the shapes; once all are
-# there and the editor is ready, the next free moment of the main thread is when a
-# click would be handled.
-RENDER_PROBE = """
+# how often Playwright polls: every animation frame looks for the map on screen
+# (the server's drawing made live, or X6's shapes); once it is there, the next
+# free moment of the main thread is when a click would be handled. The frame in
+# which the editor reports ready is X6 ready.
+PROBE = """
 (() => {
-  const wanted = WANTED;
+  const painted = () =>
+    document.querySelector("#static-view.is-live [data-static-node]") ||
+    document.querySelector("#editor-canvas [data-node-id]");
   const tick = () => {
-    const shapes = document.querySelectorAll("#editor-canvas [data-node-id]").length;
-    if (shapes >= wanted && window.hourglassEditor && window.hourglassEditor.ready) {
-      window.__rendered = performance.now();
+    if (window.__painted === undefined && painted()) {
+      window.__painted = performance.now();
       setTimeout(() => { window.__idle = performance.now(); }, 0);
+    }
+    if (window.hourglassEditor && window.hourglassEditor.ready) {
+      window.__x6 = performance.now();
     } else {
       requestAnimationFrame(tick);
     }
   };
   requestAnimationFrame(tick);
 })();
-""".replace("WANTED", str(NODES))
+"""
 
-# From the mouse-down on a shape until the shape shows as selected.
+# From the mouse-down on the first shape, in whichever drawing is on screen, until
+# it shows as selected.
 CLICK_PROBE = """
-(node) => {
+() => {
   window.__down = window.__selected = undefined;
   const canvas = document.getElementById("editor-canvas");
-  const down = () => { window.__down = performance.now(); };
-  canvas.addEventListener("mousedown", down, {capture: true, once: true});
+  canvas.addEventListener("pointerdown", () => { window.__down = performance.now(); },
+    {capture: true, once: true});
   new MutationObserver((changes, observer) => {
-    if (node.classList.contains("hg-selected")) {
+    if (document.querySelector(".hg-selected")) {
       window.__selected = performance.now();
       observer.disconnect();
     }
-  }).observe(node, {attributes: true, attributeFilter: ["class"]});
+  }).observe(canvas, {attributes: true, subtree: true, attributeFilter: ["class"]});
 }
 """
+FIRST_SHAPE = '#static-view [data-static-node="n0"], #editor-canvas [data-node-id="n0"]'
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -118,33 +132,55 @@ def wait_until(page, expression: str, timeout: float = 30_000) -> None:
     while not page.evaluate(expression):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{expression} still false after {timeout} ms")
-        page.wait_for_timeout(50)
+        page.wait_for_timeout(5)
 
 
-def time_editor(context, url: str) -> tuple[float, float]:
-    """(ms until every shape is rendered and the editor is ready, ms until it
-    would have answered a click: the main thread free again, plus the time a click
-    on a shape takes to select it), both from navigation start."""
+def fresh_context(browser, base: str, session: str | None = None):
+    context = browser.new_context(viewport=VIEWPORT)
+    if session:
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}]
+        )
+    return context
+
+
+def time_editor(browser, base: str, session: str, url: str) -> dict:
+    """One cold open: ms to ready for input (painted, main thread free, a click
+    answered), to X6 ready, and the JS heap after, in MB."""
+    context = fresh_context(browser, base, session)
     page = context.new_page()
-    page.add_init_script(RENDER_PROBE)
+    page.add_init_script(PROBE)
     page.goto(url, wait_until="commit")
     wait_until(page, "window.__idle !== undefined", timeout=120_000)
-    rendered, idle = page.evaluate("[window.__rendered, window.__idle]")
-    node = page.locator('#editor-canvas [data-node-id="n0"]')
-    node.evaluate(CLICK_PROBE)
-    # The view is fitted to the whole map: the first shape is on the canvas.
-    box = node.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    painted, idle = page.evaluate("[window.__painted, window.__idle]")
+    page.evaluate(CLICK_PROBE)
+    # Where the first shape is on screen, in whichever drawing shows it now (the
+    # editor takes over at the same view, so the spot stays right).
+    x, y = page.evaluate(
+        """(selector) => {
+          const r = document.querySelector(selector).getBoundingClientRect();
+          return [r.x + r.width / 2, r.y + r.height / 2];
+        }""",
+        FIRST_SHAPE,
+    )
+    page.mouse.click(x, y)
     wait_until(page, "window.__selected !== undefined")
     click = page.evaluate("window.__selected - window.__down")
-    page.close()
-    return rendered, idle + click
+    wait_until(page, "window.__x6 !== undefined", timeout=120_000)
+    x6 = page.evaluate("window.__x6")
+    cdp = context.new_cdp_session(page)
+    cdp.send("HeapProfiler.collectGarbage")
+    heap = cdp.send("Runtime.getHeapUsage")["usedSize"] / 2**20
+    context.close()
+    return {"painted": painted, "input": idle + click, "x6": x6, "heap": heap}
 
 
-def time_svg(context, url: str, svg: bytes) -> float:
+def time_svg(browser, base: str, svg: bytes) -> float:
     """ms from navigation start until the SVG document has loaded and a frame with
-    it has been drawn; the server is not asked (the response comes from memory)."""
+    it has been drawn, cold; the server is not asked (the file is in memory)."""
+    context = fresh_context(browser, base)
     page = context.new_page()
+    url = f"{base}/floor.svg"
     page.route(
         url,
         lambda route: route.fulfill(
@@ -155,7 +191,7 @@ def time_svg(context, url: str, svg: bytes) -> float:
     drawn = page.evaluate(
         "new Promise(done => requestAnimationFrame(() => done(performance.now())))"
     )
-    page.close()
+    context.close()
     return drawn
 
 
@@ -165,104 +201,105 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(SEED)
 
+    runs = {size: {"editor": [], "svg": []} for size in SIZES}
     server = None
-    with throwaway_map(random_document(rng, nodes=NODES, edges=EDGES)) as (
-        user,
-        business,
-        system_map,
-    ):
+    with ExitStack() as stack:
+        maps = {}
+        for size in SIZES:
+            graph = random_document(rng, nodes=size, edges=size - 1)
+            maps[size] = stack.enter_context(throwaway_map(graph))
         try:
-            client = Client()
-            client.force_login(user)
-            session = client.cookies[settings.SESSION_COOKIE_NAME].value
-            kwargs = {"slug": business.slug, "pk": system_map.pk}
             server, base = serve()
-            editor_url = base + reverse("systemmaps:map-edit", kwargs=kwargs)
-            svg_url = (
-                base
-                + reverse("systemmaps:map-export", kwargs={**kwargs, "fmt": "svg"})
-                + "?inline=1"
-            )
+            targets = {}
+            for size, (user, business, system_map) in maps.items():
+                client = Client()
+                client.force_login(user)
+                session = client.cookies[settings.SESSION_COOKIE_NAME].value
+                kwargs = {"slug": business.slug, "pk": system_map.pk}
+                url = base + reverse("systemmaps:map-edit", kwargs=kwargs)
+                drawing = canvas_svg(
+                    selectors.graph_of(system_map), selectors.editor_badges(system_map)
+                )
+                svg = ('<?xml version="1.0" encoding="utf-8"?>' + drawing).encode()
+                targets[size] = (session, url, svg)
 
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM,
                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
                 )
-                context = browser.new_context(viewport={"width": 1600, "height": 1000})
-                context.add_cookies(
-                    [
-                        {
-                            "name": settings.SESSION_COOKIE_NAME,
-                            "value": session,
-                            "url": base,
-                        }
-                    ]
-                )
-                start = time.perf_counter()
-                response = context.request.get(svg_url, timeout=300_000)
-                graphviz = (time.perf_counter() - start) * 1000
-                assert response.ok, response.status
-                svg = response.body()
-                # One warm-up each, so static files come from the browser's cache as
-                # they do for anyone who has opened the app before.
-                time_editor(context, editor_url)
-                time_svg(context, svg_url, svg)
-                editor_runs = [time_editor(context, editor_url) for _ in range(REPEAT)]
-                svg_runs = [time_svg(context, svg_url, svg) for _ in range(REPEAT)]
+                # One warm-up of each (the server's first requests, Chromium's own
+                # start-up), not counted.
+                session, url, svg = targets[SIZES[0]]
+                time_editor(browser, base, session, url)
+                time_svg(browser, base, svg)
+                for _ in range(REPEAT):
+                    for size, (session, url, svg) in targets.items():
+                        runs[size]["editor"].append(
+                            time_editor(browser, base, session, url)
+                        )
+                        runs[size]["svg"].append(time_svg(browser, base, svg))
                 browser.close()
         finally:
             if server is not None:
                 server.shutdown()
                 server.server_close()
 
-    rendered = min(r for r, _ in editor_runs)
-    responded = min(c for _, c in editor_runs)
-    floor = min(svg_runs)
     vendor = connection.vendor
     print(
-        f"Opening a {NODES}-step, {EDGES}-arrow map in Chromium "
-        f"({vendor}; best of {REPEAT}, ms from navigation start)"
+        f"Opening the editor in Chromium, cold ({vendor}; median of {REPEAT} "
+        "interleaved runs, ms from navigation start)"
     )
-    rows = [
-        ("editor: every shape rendered, ready", rendered),
-        ("editor: a click on a shape selected it", responded),
-        ("floor: the static SVG export drawn", floor),
-    ]
-    print(f"{'what':<44}{'ms':>9}{'ratio':>8}")
-    for what, ms in rows:
-        print(f"{what:<44}{ms:>9.0f}{ms / floor:>8.2f}")
-    print(f"{'(server: Graphviz drawing that SVG, once)':<44}{graphviz:>9.0f}")
-    if args.json:
-        floor_what = "the same map's static SVG export drawn"
+    print(f"{'what':<52}{'ms':>9}{'ratio':>8}")
+    rows = []
+    floor_what = "the same map's drawing as a static .svg drawn, cold"
+    for size in SIZES:
+        editor = runs[size]["editor"]
+        floor = median(runs[size]["svg"])
+        ready = median(r["input"] for r in editor)
+        painted = median(r["painted"] for r in editor)
+        x6 = median(r["x6"] for r in editor)
+        heap = median(r["heap"] for r in editor)
         extra = {
             "database": vendor,
-            "nodes": NODES,
-            "edges": EDGES,
+            "nodes": size,
+            "edges": size - 1,
             "repeat": REPEAT,
-            "server_svg_export_ms": round(graphviz, 1),
         }
-        write_json(
-            args.json,
-            [
-                row(
-                    "editor.rendered",
-                    f"editor, {NODES} steps: all shapes drawn, ready, best of {REPEAT}",
-                    rendered,
-                    floor_what,
-                    floor,
-                    **extra,
-                ),
-                row(
-                    "editor.click",
-                    f"editor, {NODES} steps: a click selects a shape, best of {REPEAT}",
-                    responded,
-                    floor_what,
-                    floor,
-                    **extra,
-                ),
-            ],
+        for what, ms in (
+            ("map painted", painted),
+            ("ready to take input", ready),
+            ("X6 ready", x6),
+            ("floor, the static .svg drawn", floor),
+        ):
+            print(f"{f'{size} steps: {what}':<52}{ms:>9.0f}{ms / floor:>8.2f}")
+        print(f"{f'{size} steps: JS heap after open (MB)':<52}{heap:>9.1f}")
+        rows.append(
+            row(
+                f"editor.input.{size}",
+                f"editor, {size} steps: painted and a click selects, cold, "
+                f"median of {REPEAT}",
+                ready,
+                floor_what,
+                floor,
+                **extra,
+            )
         )
+        if size == max(SIZES):
+            rows.append(
+                row(
+                    f"editor.x6.{size}",
+                    f"editor, {size} steps: X6 ready, cold, median of {REPEAT} "
+                    f"(JS heap after: {heap:.1f} MB)",
+                    x6,
+                    floor_what,
+                    floor,
+                    js_heap_mb=round(heap, 1),
+                    **extra,
+                )
+            )
+    if args.json:
+        write_json(args.json, rows)
 
 
 if __name__ == "__main__":

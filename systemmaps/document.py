@@ -113,8 +113,97 @@ STROKE_WIDTH = 1.5
 # The size of a label's text, in pixels (points in the exports): `label_width`
 # and `label_lines` are counted at this size.
 LABEL_FONT_SIZE = 12
+# The canvas's typeface (hourglass.css --font): the editor measures labels in it.
+LABEL_FONT = (
+    "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+)
 # A critical step's outline is drawn thicker, besides the word in its label.
 CRITICAL_STROKE_WIDTH = 2.6
+
+
+# A step's badges on the canvas (the editor and the edit page's first drawing):
+# where they sit, inset from the corners of the shape's box (a diamond's corners
+# are empty, so its badges sit on its sides; termini have none), their size, and
+# the colours of each (fill, stroke, ink).
+BADGE_INSET: dict[str, tuple[int, int]] = {TASK: (0, 0), DECISION: (30, 16)}
+BADGE_RADIUS = 9
+BADGE_LOOKS: dict[str, dict[str, str]] = {
+    CRITICAL: {"fill": "#c53030", "stroke": "#ffffff", "ink": "#ffffff"},
+    "owner": {"fill": "#2854c5", "stroke": "#ffffff", "ink": "#ffffff"},
+    AUTOMATED: {"fill": "#e3f4ea", "stroke": "#1c8a6e", "ink": "#14593f"},
+    COULD_BE_AUTOMATED: {"fill": "#fff1cc", "stroke": "#b7791f", "ink": "#7a4d0b"},
+}
+
+
+def badge_spots(kind: str) -> dict[str, tuple[float, float]] | None:
+    """Where each badge of a kind goes, in the shape's own coordinates; None
+    for a kind without badges."""
+    inset = BADGE_INSET.get(kind)
+    if inset is None:
+        return None
+    look, (dx, dy) = LOOKS[kind], inset
+    return {
+        "critical": (dx, dy),
+        "owner": (look.width - dx, dy),
+        "automation": (look.width - dx, look.height - dy),
+    }
+
+
+def outline_point(
+    box: "Box", start: tuple[float, float], diamond: bool
+) -> tuple[float, float] | None:
+    """Where an arrow from `start` towards the centre of `box` meets its outline,
+    from the geometry alone; None when the arrow starts at the centre or the box
+    is flat. Diamonds are exact; the rounded ends of a terminus are met where
+    the arrow usually meets them, at the middle of the side. The editor's
+    shapes.outlinePoint is the same rule (tests/js/label_wraps.json)."""
+    cx, cy = box.x + box.width / 2, box.y + box.height / 2
+    ux, uy = start[0] - cx, start[1] - cy
+    hw, hh = box.width / 2, box.height / 2
+    if (ux == 0 and uy == 0) or not hw or not hh:
+        return None
+    if diamond:
+        reach = abs(ux) / hw + abs(uy) / hh
+    else:
+        reach = max(abs(ux) / hw, abs(uy) / hh)
+    t = 1 / reach
+    return cx + ux * t, cy + uy * t
+
+
+def wrap_label(label: str, width: float, lines: int, measure) -> list[str]:
+    """A step's label broken into lines of at most `width` pixels as `measure`
+    (text -> pixels) counts them: by words, a word longer than a line cut where
+    it must be, at most `lines` lines with an ellipsis on the last when there is
+    more; newlines in the label are kept. The editor's labels.wrapLabel is the
+    same rule (tests/js/label_wraps.json holds cases both answer alike)."""
+    room = width - 4  # canvas and SVG measure a little differently
+    out: list[str] = []
+    for paragraph in str(label).split("\n"):
+        line = ""
+        for word in paragraph.split():
+            rest = word
+            while measure(rest) > room:
+                cut = len(rest) - 1
+                while cut > 1 and measure(rest[:cut]) > room:
+                    cut -= 1
+                if line:
+                    out.append(line)
+                out.append(rest[:cut])
+                line = ""
+                rest = rest[cut:]
+            candidate = f"{line} {rest}" if line else rest
+            if measure(candidate) <= room:
+                line = candidate
+            else:
+                out.append(line)
+                line = rest
+        out.append(line)
+    if len(out) > lines:
+        last = out[lines - 1]
+        while last and measure(f"{last}…") > room:
+            last = last[:-1]
+        out[lines - 1 :] = [f"{last.rstrip()}…"]
+    return out
 
 
 def look_of(kind: str | None) -> Look:
@@ -246,10 +335,16 @@ def editor_config() -> dict[str, Any]:
             for kind, look in LOOKS.items()
         },
         "signs": dict(SIGNS),
+        "badges": {
+            "inset": {kind: list(inset) for kind, inset in BADGE_INSET.items()},
+            "radius": BADGE_RADIUS,
+            "looks": {name: dict(look) for name, look in BADGE_LOOKS.items()},
+        },
         "ink": INK,
         "arrowInk": ARROW_INK,
         "strokeWidth": STROKE_WIDTH,
         "fontSize": LABEL_FONT_SIZE,
+        "font": LABEL_FONT,
         "spacing": {
             "column": COLUMN,
             "row": ROW,

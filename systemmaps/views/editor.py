@@ -18,6 +18,7 @@ from hourglass.models import Role, Stage
 
 from .. import document, selectors, services
 from ..access import get_map_for_member, get_step_for_member
+from ..canvas_svg import canvas_svg
 from ..forms import StepDetailsForm, StepPanelForm
 from ..graph import lint
 from ..models import STEP_DETAIL_FIELDS, Node, NodeKind
@@ -40,6 +41,7 @@ def map_edit(request: BusinessRequest, pk: int) -> HttpResponse:
             kwargs={"slug": system_map.business.slug, "pk": pk} | kwargs,
         )
 
+    badges = selectors.editor_badges(system_map)
     config = {
         "mapId": system_map.pk,
         "version": system_map.version,
@@ -56,7 +58,7 @@ def map_edit(request: BusinessRequest, pk: int) -> HttpResponse:
         "graph": graph,
         # Badges of the steps with an owner, a critical flag or automation, by
         # id; not part of the graph (the side panel saves them on their own).
-        "steps": selectors.editor_badges(system_map),
+        "steps": badges,
         # The lint of the saved version, until the first save brings a fresh one.
         "lint": [f.as_dict() for f in lint(graph["nodes"], graph["edges"])],
         # Kinds, shapes, colours and spacing: the map document's vocabulary.
@@ -64,7 +66,13 @@ def map_edit(request: BusinessRequest, pk: int) -> HttpResponse:
         # "Start", "Task"…: what a screen reader hears a step is (flow.js).
         "roleWords": {role: str(word) for role, word in document.ROLE_WORDS.items()},
     }
-    context = {"map": system_map, "config": config, "palette": document.palette()}
+    context = {
+        "map": system_map,
+        "config": config,
+        "palette": document.palette(),
+        # The map drawn at once, before any script (static-view.js makes it live).
+        "static_map": canvas_svg(graph, badges),
+    }
     return render(request, "systemmaps/map_edit.html", context)
 
 

@@ -2,7 +2,7 @@
 // editor over the canvas and the quick yes/no labels of a decision's arrows (DOM
 // glue in installLabels). Importable without a DOM.
 
-import { FONT, isDecision, kindOf, shapeOf } from "./shapes.js";
+import { isDecision, kindOf, shapeOf } from "./shapes.js";
 
 export const NODE_LABEL_MAX = 200;
 export const EDGE_LABEL_MAX = 60;
@@ -11,7 +11,7 @@ const EDGE_LABEL_HEIGHT = 18;
 const EDITOR_MIN = { width: 140, height: 36 };
 
 // A measure function: (text, weight = 400) => width in pixels, from a canvas.
-export function canvasMeasure(fontSize, font = FONT) {
+export function canvasMeasure(fontSize, font) {
   const context = document.createElement("canvas").getContext("2d");
   return (text, weight = 400) => {
     context.font = `${weight} ${fontSize}px ${font}`;

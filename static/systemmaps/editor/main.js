@@ -1,7 +1,7 @@
 // The map editor: an @antv/x6 canvas over the graph JSON API (docs/graph-api.md).
 //
-// The entry point, a native ES module loaded after the classic x6 bundle
-// (window.X6). No inline script, no eval, no inline event handlers, so the page
+// Imported by static-view.js (the page's entry point) once the classic x6 bundle
+// has run (window.X6), in idle time or on the first editing gesture. No inline script, no eval, no inline event handlers, so the page
 // works under a strict Content Security Policy. It reads the page's config, builds
 // the graph, and hands every module one context, `editor`: the X6 objects, the
 // page's elements and words, and all the mutable state, so no module keeps any of
@@ -58,7 +58,7 @@ const editor = {
     announce: byId("editor-announce"),
     arrowsCard: byId("step-arrows"),
   },
-  measure: canvasMeasure(doc.fontSize),
+  measure: canvasMeasure(doc.fontSize, doc.font),
   // Owner, critical flag and automation of the saved steps, by id: drawn as badges
   // on the shapes, never part of the graph document (the side panel saves them).
   stepDetails: new Map(Object.entries(config.steps || {})),
@@ -272,8 +272,17 @@ async function start() {
   editor.loadDocument(loaded.doc, loaded.version);
   editor.renderLint(Array.isArray(config.lint) ? config.lint : null);
   if (canEdit) editor.restoreLocal();
-  if (graph.getNodes().length > MINIMAP_FROM) editor.setMinimap(true);
-  editor.openView();
+  // The overview map (a second X6 graph) is built once the editor answers input,
+  // unless the Overview button has been used meanwhile.
+  if (graph.getNodes().length > MINIMAP_FROM) {
+    const show = () => editor.layout.minimap || editor.setMinimap(true);
+    if (window.requestIdleCallback) window.requestIdleCallback(show, { timeout: 500 });
+    else window.setTimeout(show, 0);
+  }
+  // The server's drawing (static-view.js) hands over its view, selection, drags
+  // and keys; without it (no drawing), the editor's own opening view.
+  if (window.hourglassStatic) await window.hourglassStatic.handOver(editor);
+  else editor.openView();
   if (!canEdit) editor.setStatus("readOnly");
   else if (!state.blocked && !state.inFlight && state.current === state.acked) {
     editor.setStatus("saved");

@@ -6,8 +6,6 @@
 // `editor` below is the editor's context (main.js): these functions read only its
 // `doc` (config.document), `texts` (the page's translated words) and `stepDetails`.
 
-export const FONT =
-  "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 export const SIDES = ["top", "right", "bottom", "left"];
 export const PORT_ITEMS = SIDES.map((side) => ({ id: side, group: side }));
 // An unknown kind is drawn as a task, as document.look_of does.
@@ -25,19 +23,9 @@ export const CANVAS = {
 
 // Badges: the owner's initials, a critical marker and the automation, each a glyph
 // with a tooltip and an accessible name (never colour alone). Termini have none.
-// Where they sit: inset from the corners of the shape's box (a diamond's corners
-// are empty, so its badges sit on its sides).
-const BADGE_INSET = { task: [0, 0], decision: [30, 16] };
-const BADGE_RADIUS = 9;
-const CRITICAL_BADGE = { fill: "#c53030", stroke: CANVAS.paper, ink: CANVAS.paper };
-const OWNER_BADGE = { fill: CANVAS.accent, stroke: CANVAS.paper, ink: CANVAS.paper };
-// The signs themselves come from the shared vocabulary (config.document.signs,
-// systemmaps/document.py SIGNS), so the canvas shows what every page shows.
-const AUTOMATION_BADGES = {
-  automated: { fill: "#e3f4ea", stroke: "#1c8a6e", ink: "#14593f" },
-  could: { fill: "#fff1cc", stroke: "#b7791f", ink: "#7a4d0b" },
-};
-
+// Where they sit, their size and colours are config.document.badges
+// (systemmaps/document.py BADGE_*, which the edit page's first drawing uses too);
+// the signs themselves come from the shared vocabulary (config.document.signs).
 export function knownKind(doc, kind) {
   return doc.shapes[kind] ? kind : FALLBACK_KIND;
 }
@@ -57,7 +45,7 @@ export function isDecision(cell) {
 // Where each badge of a kind goes, in the shape's own coordinates; null for a kind
 // without badges.
 export function badgeSpots(doc, kind) {
-  const inset = BADGE_INSET[kind];
+  const inset = doc.badges.inset[kind];
   if (!inset) return null;
   const { width, height } = shapeOf(doc, kind);
   const [dx, dy] = inset;
@@ -65,11 +53,11 @@ export function badgeSpots(doc, kind) {
 }
 
 // [name, title, value] of each badge a step shows, in drawing order.
-export function badgeParts(kind, details, texts) {
-  if (!details || !BADGE_INSET[kind]) return [];
+export function badgeParts(doc, kind, details, texts) {
+  if (!details || !doc.badges.inset[kind]) return [];
   const parts = [];
   if (details.critical) parts.push(["critical", texts.badgeCritical]);
-  if (AUTOMATION_BADGES[details.automation]) {
+  if (details.automation === "automated" || details.automation === "could") {
     const title = details.automation === "automated" ? texts.badgeAutomated : texts.badgeCould;
     parts.push(["automation", title, details.automation]);
   }
@@ -89,7 +77,7 @@ function badge(doc, name, [x, y], title, look, text, size) {
       attrs: {
         cx: x,
         cy: y,
-        r: BADGE_RADIUS,
+        r: doc.badges.radius,
         "stroke-width": doc.strokeWidth,
         fill: look.fill,
         stroke: look.stroke,
@@ -109,7 +97,7 @@ function badge(doc, name, [x, y], title, look, text, size) {
         fill: look.ink,
         "font-size": size,
         "font-weight": 700,
-        "font-family": FONT,
+        "font-family": doc.font,
         "text-anchor": "middle",
       },
     },
@@ -117,19 +105,19 @@ function badge(doc, name, [x, y], title, look, text, size) {
 }
 
 export function badgesMarkup(editor, kind, details) {
-  const parts = badgeParts(kind, details, editor.texts);
-  if (!parts.length) return null;
   const { doc } = editor;
+  const parts = badgeParts(doc, kind, details, editor.texts);
+  if (!parts.length) return null;
   const spots = badgeSpots(doc, kind);
+  const looks = doc.badges.looks;
   const children = parts.flatMap(([name, title, value]) => {
     if (name === "critical") {
-      return badge(doc, name, spots[name], title, CRITICAL_BADGE, doc.signs.critical, 11);
+      return badge(doc, name, spots[name], title, looks.critical, doc.signs.critical, 11);
     }
     if (name === "automation") {
-      const look = AUTOMATION_BADGES[value];
-      return badge(doc, name, spots[name], title, look, doc.signs[value], 11);
+      return badge(doc, name, spots[name], title, looks[value], doc.signs[value], 11);
     }
-    return badge(doc, name, spots[name], title, OWNER_BADGE, value, 8);
+    return badge(doc, name, spots[name], title, looks.owner, value, 8);
   });
   return {
     tagName: "g",
@@ -165,7 +153,7 @@ function shownBadges(node) {
 export function applyBadges(editor, node) {
   const kind = kindOf(node);
   const details = editor.stepDetails.get(node.id);
-  const parts = badgeParts(kind, details, editor.texts);
+  const parts = badgeParts(editor.doc, kind, details, editor.texts);
   const wanted = parts.length ? JSON.stringify(parts) : "";
   if (wanted === shownBadges(node)) return;
   node.setMarkup(markupOf(editor, kind, details), { hgBadges: true });
@@ -184,7 +172,7 @@ export function attrsOf(doc, kind, label, wrapped) {
     label: {
       fill: doc.ink,
       fontSize: doc.fontSize,
-      fontFamily: FONT,
+      fontFamily: doc.font,
       refX: 0.5,
       refY: 0.5,
       textAnchor: "middle",
@@ -291,7 +279,7 @@ export function registerShapes(X6, editor) {
             fill: doc.ink,
             fontSize: doc.fontSize,
             fontWeight: 600,
-            fontFamily: FONT,
+            fontFamily: doc.font,
             textAnchor: "middle",
             textVerticalAnchor: "middle",
             pointerEvents: "none",
@@ -301,6 +289,22 @@ export function registerShapes(X6, editor) {
           body: { fill: CANVAS.paper, stroke: CANVAS.labelBorder, strokeWidth: 1, rx: 4, ry: 4 },
         },
         position: { distance: 0.5 },
+      },
+    },
+    true,
+  );
+
+  // Every label reaches X6 wrapped already (labels.wrapLabel, the rule the server's
+  // drawing shares): X6's own textWrap would measure it again, making a <canvas>
+  // per label, and might break it differently. Its lines are placed as given.
+  const placeText = X6.attrPresets.text;
+  X6.attrRegistry.register(
+    "textWrap",
+    {
+      qualify: (value) => value != null && typeof value === "object",
+      set(value, options) {
+        const text = value.text ?? options.attrs.text;
+        return placeText.set.call(this, text == null ? "" : String(text), options);
       },
     },
     true,

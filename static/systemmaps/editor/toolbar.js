@@ -10,7 +10,7 @@ export const SCALE = { minScale: 0.1, maxScale: 3 };
 export const ZOOM_STEP = 1.25;
 // A map with more shapes than this opens with the overview map shown.
 export const MINIMAP_FROM = 40;
-const FIT_PADDING = 40;
+export const FIT_PADDING = 40;
 
 // Labels are drawn at least this big when a map opens (in screen pixels).
 export const READABLE_PX = 11;

@@ -18,6 +18,17 @@ export const DOC = {
   arrowInk: "#arrow",
   strokeWidth: 1.75,
   fontSize: 13,
+  font: "test-font",
+  badges: {
+    inset: { task: [0, 0], decision: [25, 14] },
+    radius: 8,
+    looks: {
+      critical: { fill: "#c-fill", stroke: "#c-line", ink: "#c-ink" },
+      owner: { fill: "#o-fill", stroke: "#o-line", ink: "#o-ink" },
+      automated: { fill: "#a-fill", stroke: "#a-line", ink: "#a-ink" },
+      could: { fill: "#m-fill", stroke: "#m-line", ink: "#m-ink" },
+    },
+  },
   spacing: { column: 250, row: 130, grid: 8, freeSpotStep: 70, freeSpotMargin: 12, centreTries: 30, nextTries: 50 },
 };
 // Colours that name their kind, so a test sees which one was used.

@@ -18,26 +18,26 @@ const EVERYTHING = { critical: true, automation: "could", ownerInitials: "AO", o
 test("a task's badges sit on its corners, a decision's inset on its sides, from config sizes", () => {
   assert.deepEqual(badgeSpots(DOC, "task"), { critical: [0, 0], owner: [160, 0], automation: [160, 50] });
   assert.deepEqual(badgeSpots(DOC, "decision"), {
-    critical: [30, 16],
-    owner: [90, 16],
-    automation: [90, 74],
+    critical: [25, 14],
+    owner: [95, 14],
+    automation: [95, 76],
   });
   assert.equal(badgeSpots(DOC, "terminus"), null);
 });
 
 test("badges say critical, automation and owner, in words; termini and manual steps show none", () => {
-  assert.deepEqual(badgeParts("task", EVERYTHING, TEXTS), [
+  assert.deepEqual(badgeParts(DOC, "task", EVERYTHING, TEXTS), [
     ["critical", "Critical step"],
     ["automation", "Could be automated", "could"],
     ["owner", "Owner: Ada Owner", "AO"],
   ]);
-  assert.deepEqual(badgeParts("decision", { automation: "automated", ownerInitials: "AO" }, TEXTS), [
+  assert.deepEqual(badgeParts(DOC, "decision", { automation: "automated", ownerInitials: "AO" }, TEXTS), [
     ["automation", "Automated", "automated"],
     ["owner", "Owner: AO", "AO"],
   ]);
-  assert.deepEqual(badgeParts("terminus", EVERYTHING, TEXTS), []);
-  assert.deepEqual(badgeParts("task", { automation: "manual" }, TEXTS), []);
-  assert.deepEqual(badgeParts("task", null, TEXTS), []);
+  assert.deepEqual(badgeParts(DOC, "terminus", EVERYTHING, TEXTS), []);
+  assert.deepEqual(badgeParts(DOC, "task", { automation: "manual" }, TEXTS), []);
+  assert.deepEqual(badgeParts(DOC, "task", null, TEXTS), []);
 });
 
 test("each badge is a circle at its spot and a named glyph, under one tooltip", () => {
