@@ -23,6 +23,7 @@ import { installCommands } from "./commands.js";
 import { documentOf, newEdgeMeta, newId } from "./document.js";
 import { installFlow } from "./flow.js";
 import { canvasMeasure, installLabels } from "./labels.js";
+import { installPan } from "./pan.js";
 import { installPanel } from "./panel.js";
 import { CANVAS, isDecision, registerShapes } from "./shapes.js";
 import { MINIMAP_FROM, SCALE, installToolbar } from "./toolbar.js";
@@ -114,8 +115,9 @@ const graph = new Graph({
   },
   background: { color: CANVAS.background },
   // Drag the background (or space+drag) to pan; Shift+drag draws a selection box.
-  panning: { enabled: true, eventTypes: ["leftMouseDown", "mouseWheel"] },
-  mousewheel: { enabled: true, modifiers: ["ctrl", "meta"], factor: 1.1, ...SCALE },
+  // The wheel pans and Ctrl/Cmd+wheel zooms through pan.js, one frame at a time.
+  panning: { enabled: true, eventTypes: ["leftMouseDown"] },
+  mousewheel: { enabled: false },
   scaling: { min: SCALE.minScale, max: SCALE.maxScale },
   interacting: canEdit ? { ...locked, nodeMovable: true, magnetConnectable: true } : locked,
   connecting: {
@@ -197,6 +199,7 @@ graph.on("view:mounted", ({ view }) => {
 // The modules, wired through `editor`
 // ---------------------------------------------------------------------------
 
+installPan(editor);
 installCommands(editor);
 createSaveQueue(editor);
 installAutosave(editor);
@@ -301,6 +304,8 @@ window.hourglassEditor = {
   get version() {
     return editor.state.version;
   },
+  // Frames, previews and commits of pan and zoom gestures (pan.js).
+  viewCounts: editor.viewQueue.counts,
   // True while a change is not yet acknowledged by the server (or still being noticed).
   get pending() {
     return isPending(editor);
