@@ -250,7 +250,6 @@ export function installPan(editor) {
   }
 
   function preview(base, view) {
-    container.classList.toggle("hg-panning", Boolean(base));
     if (!base) {
       layer.style.transform = "";
       grid.style.transform = "";
