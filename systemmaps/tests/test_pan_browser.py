@@ -111,8 +111,9 @@ def test_after_a_wheel_pan_and_a_drag_pan_a_shape_drags_to_where_the_mouse_is(
     page.mouse.move(grab_x + 90, grab_y + 60, steps=8)
     page.mouse.up()
     moved = box_of(page, "call")
-    assert moved["x"] + moved["width"] / 2 == pytest.approx(grab_x + 90, abs=grid * zoom)
-    assert moved["y"] + moved["height"] / 2 == pytest.approx(grab_y + 60, abs=grid * zoom)
+    snap = grid * zoom
+    assert moved["x"] + moved["width"] / 2 == pytest.approx(grab_x + 90, abs=snap)
+    assert moved["y"] + moved["height"] / 2 == pytest.approx(grab_y + 60, abs=snap)
     x1, y1 = model_position(page, "call")
     assert x1 - x0 == pytest.approx(90 / zoom, abs=grid)
     assert y1 - y0 == pytest.approx(60 / zoom, abs=grid)
@@ -122,7 +123,8 @@ def test_ctrl_wheel_zooms_around_the_pointer_within_the_limits(
     page: Page, live_server, acme, alice
 ):
     open_map(page, live_server, acme, alice, webinar_graph())
-    box = page.locator('#editor-canvas [data-node-id="nurture"] rect').first.bounding_box()
+    outline = page.locator('#editor-canvas [data-node-id="nurture"] rect').first
+    box = outline.bounding_box()
     x, y = box["x"] + 7, box["y"] + 5  # a point of the map under the pointer
     under = "([x, y]) => window.hourglassEditor.graph.clientToLocal(x, y).toJSON()"
     point = page.evaluate(under, [x, y])
@@ -139,11 +141,12 @@ def test_ctrl_wheel_zooms_around_the_pointer_within_the_limits(
     assert after["y"] == pytest.approx(point["y"], abs=0.5)
     # On screen too: the shape grew around the pointer (its outline, not the
     # ports that hovering shows).
-    outline = page.locator('#editor-canvas [data-node-id="nurture"] rect').first
     grown = outline.bounding_box()
     assert grown["width"] > box["width"]
-    assert (x - grown["x"]) / grown["width"] == pytest.approx(7 / box["width"], abs=0.01)
-    assert (y - grown["y"]) / grown["height"] == pytest.approx(5 / box["height"], abs=0.01)
+    across = (x - grown["x"]) / grown["width"]
+    down = (y - grown["y"]) / grown["height"]
+    assert across == pytest.approx(7 / box["width"], abs=0.01)
+    assert down == pytest.approx(5 / box["height"], abs=0.01)
 
     page.keyboard.down("Control")
     for _ in range(40):
@@ -165,7 +168,8 @@ def test_many_wheel_events_in_one_frame_make_one_transform_and_one_commit(
           const watch = (element, attribute, key) => new MutationObserver(
             (records) => { counts[key] += records.length; }
           ).observe(element, { attributes: true, attributeFilter: [attribute] });
-          watch(document.querySelector("#editor-canvas .hg-pan-layer"), "style", "layer");
+          watch(document.querySelector("#editor-canvas .hg-pan-layer"),
+                "style", "layer");
           watch(document.querySelector("#editor-canvas .x6-graph-svg-viewport"),
                 "transform", "x6");
           watch(document.querySelector("#editor-minimap .x6-widget-minimap-viewport"),
