@@ -2,6 +2,8 @@
 a gesture moves composited layers once a frame and is committed to X6 when it
 settles; the coordinates afterwards are the ones on screen."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -207,3 +209,19 @@ def test_many_wheel_events_in_one_frame_make_one_transform_and_one_commit(
         "'#editor-canvas .hg-pan-layer').style.transform}; })()"
     )
     assert view["layer"] == ""
+
+
+def test_a_click_right_after_a_wheel_pan_selects_the_shape_shown_there(
+    page: Page, live_server, acme, alice
+):
+    open_map(page, live_server, acme, alice, webinar_graph())
+    page.get_by_test_id("toolbar-fit").click()
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    page.mouse.move(canvas["x"] + 30, canvas["y"] + 30)
+    page.mouse.wheel(-45, -25)
+    # Where the moving map shows the shape now, before the pan has settled.
+    box = box_of(page, "proposal")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    shape = page.locator('#editor-canvas [data-node-id="proposal"]')
+    expect(shape).to_have_class(re.compile("hg-selected"))
+    assert page.evaluate("window.hourglassEditor.viewCounts.commits") == 1

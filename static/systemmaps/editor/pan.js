@@ -250,6 +250,7 @@ export function installPan(editor) {
   }
 
   function preview(base, view) {
+    container.classList.toggle("hg-panning", Boolean(base));
     if (!base) {
       layer.style.transform = "";
       grid.style.transform = "";
@@ -309,8 +310,17 @@ export function installPan(editor) {
     { passive: false },
   );
   // A press on the canvas (to select, drag a shape, draw an arrow or start a new
-  // pan) starts from the committed view.
+  // pan) starts from the committed view. While the map moves its shapes take no
+  // pointer events (hit testing them costs a frame's time on a large map), so the
+  // pointer moving with no button down (to point at something) commits first.
   container.addEventListener("pointerdown", () => queue.flush(), { capture: true });
+  container.addEventListener(
+    "pointermove",
+    (event) => {
+      if (!event.buttons && queue.pending()) queue.flush();
+    },
+    { capture: true, passive: true },
+  );
 
   graph.on("scale", fitGrid);
   graph.on("resize", fitGrid);
