@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hourglass.tests.utils import login_browser, wait_for_js
-from systemmaps import services
-from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.factories import make_map, webinar_graph
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,14 +16,7 @@ SETTLED = "window.hourglassEditor.viewCounts.commits >= {}"
 
 
 def open_map(page: Page, live_server, acme, alice, graph: dict) -> None:
-    system_map = services.map_create(
-        business=acme,
-        acting_user=alice,
-        name="Pan",
-        half="marketing",
-        stages=["try"],
-        graph=graph,
-    )
+    system_map = make_map(acme, alice, name="Pan", graph=graph)
     page.set_viewport_size({"width": 1400, "height": 900})
     login_browser(page.context, live_server, alice)
     page.goto(f"{live_server.url}/b/{acme.slug}/maps/{system_map.pk}/edit/")

@@ -79,13 +79,16 @@ export function cssTransform({ k, dx, dy }) {
   return `translate(${dx}px, ${dy}px) scale(${k})`;
 }
 
-// The grid layer's margin on each side: a whole number of periods at least as wide
-// as the canvas, so the pattern stays in place and a preview never runs out.
-export function gridMargin(period, size) {
-  return {
-    x: Math.ceil(size.width / period) * period,
-    y: Math.ceil(size.height / period) * period,
-  };
+// The grid layer's margin on each side: a few periods (a pan moves it by less
+// than one; a zoom-out may show a band without dots until it settles), in whole
+// pixels (a layer at a fractional offset blurs its one-pixel dots), with the
+// background shifted by what puts X6's pattern back in phase with the canvas.
+// (A grid image the size of three canvases is drawn blurred by Chromium.)
+export const GRID_PERIODS = 4;
+
+export function gridMargin(period) {
+  const margin = Math.ceil(GRID_PERIODS * period);
+  return { margin, shift: margin % period };
 }
 
 // Whether a preview has drifted too far from what was painted to be shown.
@@ -195,14 +198,16 @@ export function createViewQueue({ read, commit, preview, direct, env, limits, se
 
 // Wires the queue to X6 and the page: the wheel, X6's background drag (through
 // graph.translateBy), the read barrier on X6's transform, and the layers' CSS.
-// Adds editor.flushView and editor.viewQueue.
+// Adds editor.viewQueue.
 export function installPan(editor) {
   const { graph, layout } = editor;
   const { container } = editor.elements;
   const transform = graph.transform;
   const { grid } = graph.view;
-  // The map's layer: a div around X6's <svg> (a CSS transform on an <svg> root is
-  // not a compositor-only change in Chromium: every frame re-layerises the map).
+  // The map's layer: a div around X6's <svg>, reaching --pan-margin past the canvas
+  // (editor.css). Chromium paints a will-change layer's content that far out; when
+  // it all fits in the layer's box the map stays one layer, where a canvas-sized
+  // box split it into dozens (~15 ms of layerising a frame on 500 steps).
   const layer = document.createElement("div");
   layer.className = "hg-pan-layer";
   graph.view.svg.before(layer);
@@ -240,12 +245,10 @@ export function installPan(editor) {
 
   function fitGrid() {
     const s = read().s;
-    const margin = gridMargin(gridPeriod(s), transform.getComputedSize());
+    const { margin, shift } = gridMargin(gridPeriod(s));
     Object.assign(grid.style, {
-      left: `${-margin.x}px`,
-      right: `${-margin.x}px`,
-      top: `${-margin.y}px`,
-      bottom: `${-margin.y}px`,
+      inset: `${-margin}px`,
+      backgroundPosition: `${shift}px ${shift}px`,
     });
   }
 
@@ -326,5 +329,5 @@ export function installPan(editor) {
   graph.on("resize", fitGrid);
   fitGrid();
 
-  Object.assign(editor, { flushView: queue.flush, viewQueue: queue });
+  Object.assign(editor, { viewQueue: queue });
 }

@@ -114,8 +114,15 @@ test("the grid moves by less than one period, in step with the map modulo its pa
   assert.ok(Math.abs(dx) <= 5 && Math.abs(dy) <= 5);
   assert.equal((((view.tx - dx) % 10) + 10) % 10, 0);
   assert.equal((((view.ty - dy) % 10) + 10) % 10, 0);
-  const margin = gridMargin(7.5, { width: 100, height: 31 });
-  assert.deepEqual(margin, { x: 105, y: 37.5 }); // whole periods, at least the canvas
+  // The layer starts a whole number of pixels out, its pattern shifted back in
+  // phase: a dot at the canvas's origin stays there.
+  const inPhase = (offset, period) => Math.abs(offset / period - Math.round(offset / period)) < 1e-9;
+  const { margin, shift } = gridMargin(7.5);
+  assert.equal(margin, 30);
+  assert.ok(inPhase(-margin + shift, 7.5));
+  const odd = gridMargin(9.1);
+  assert.equal(odd.margin, 37);
+  assert.ok(inPhase(-odd.margin + odd.shift, 9.1));
 });
 
 test("a preview is committed mid-gesture once it drifts past what was painted", () => {
