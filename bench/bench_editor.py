@@ -19,6 +19,17 @@ on a free port of 127.0.0.1 and Debian's Chromium (CHROMIUM, default
 
     .venv/bin/python bench/bench_editor.py [--json PATH]
 
+Wheel panning (500 steps): on a fresh page with the editor (X6) ready, a scroll
+gesture that Chromium itself generates (CDP Input.synthesizeScrollGesture, mouse
+wheel, over the middle of the canvas) pans the map for about 2 s; the page counts
+its animation frames meanwhile (requestAnimationFrame: the main thread's frames),
+and times each wheel event until the frame that shows it has been produced (the
+animation frame after the event, then a message posted from it, which runs once
+that frame's style, layout and paint are done). The floor is the same page's frame
+interval with no input. Medians of PAN_RUNS fresh contexts; each also reports the
+longest frame in the 2 s after the gesture (when the pan settles).
+`--pan-only` measures the wheel pan alone.
+
 `--json PATH` writes the figures as rows in the shape of bench/_report.py.
 """
 
@@ -64,6 +75,8 @@ from systemmaps.canvas_svg import canvas_svg  # noqa: E402
 SIZES, REPEAT, SEED = (100, 500), int(os.environ.get("BENCH_REPEAT", 5)), 20241123
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 VIEWPORT = {"width": 1600, "height": 1000}
+# The wheel pan: PAN_DISTANCE screen pixels (right and down) at PAN_SPEED px/s.
+PAN_RUNS, PAN_DISTANCE, PAN_SPEED = 5, (1200, 900), 750
 
 # Timed in the browser from the first script on, so the figures do not depend on
 # how often Playwright polls: every animation frame looks for the map on screen
@@ -135,6 +148,35 @@ def wait_until(page, expression: str, timeout: float = 30_000) -> None:
         page.wait_for_timeout(5)
 
 
+# Counts animation frames while window.__pan.counting, and times every wheel event
+# to the end of the main-thread work of the frame that follows it.
+PAN_PROBE = """
+(() => {
+  const pan = window.__pan = {
+    counting: false, frames: 0, start: 0, end: 0, events: 0, latencies: [],
+    longest: 0, last: 0, watching: false,
+  };
+  const tick = (now) => {
+    if (pan.counting) pan.frames += 1;
+    if (pan.watching && pan.last) pan.longest = Math.max(pan.longest, now - pan.last);
+    pan.last = now;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.addEventListener("wheel", (event) => {
+    if (!pan.counting) return;
+    pan.events += 1;
+    const t0 = event.timeStamp;
+    requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => pan.latencies.push(performance.now() - t0);
+      channel.port2.postMessage(0);
+    });
+  }, { capture: true, passive: true });
+})();
+"""
+
+
 def fresh_context(browser, base: str, session: str | None = None):
     context = browser.new_context(viewport=VIEWPORT)
     if session:
@@ -195,9 +237,104 @@ def time_svg(browser, base: str, svg: bytes) -> float:
     return drawn
 
 
+def time_wheel_pan(browser, base: str, session: str, url: str) -> dict:
+    """One wheel pan in a fresh context: frames per second during the gesture, the
+    idle frame interval (the floor), the median wheel-to-frame time and the
+    longest frame once the gesture has stopped."""
+    context = fresh_context(browser, base, session)
+    page = context.new_page()
+    page.add_init_script(PAN_PROBE)
+    page.goto(url, wait_until="commit")
+    wait_until(page, "window.hourglassEditor && window.hourglassEditor.ready", 120_000)
+    page.wait_for_timeout(500)  # the opening work settles
+    idle = page.evaluate(
+        """() => new Promise(done => {
+          const start = performance.now(); let frames = 0;
+          const tick = (now) => {
+            if (now - start >= 1000) return done((now - start) / frames);
+            frames += 1; requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+        })"""
+    )
+    box = page.locator("#editor-canvas").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    cdp = context.new_cdp_session(page)
+    page.evaluate(
+        "Object.assign(window.__pan, {counting: true, start: performance.now()})"
+    )
+    dx, dy = PAN_DISTANCE
+    cdp.send(
+        "Input.synthesizeScrollGesture",
+        {
+            "x": x,
+            "y": y,
+            "xDistance": -dx,
+            "yDistance": -dy,
+            "speed": PAN_SPEED,
+            "gestureSourceType": "mouse",
+            "preventFling": True,
+        },
+    )
+    page.evaluate(
+        "Object.assign(window.__pan, {counting: false, end: performance.now(),"
+        " watching: true, longest: 0})"
+    )
+    page.wait_for_timeout(2000)
+    pan = page.evaluate("window.__pan")
+    context.close()
+    seconds = (pan["end"] - pan["start"]) / 1000
+    assert pan["events"] > 10, f"the gesture sent {pan['events']} wheel events"
+    return {
+        "fps": pan["frames"] / seconds,
+        "frame_ms": seconds * 1000 / pan["frames"],
+        "idle_frame_ms": idle,
+        "latency_ms": median(pan["latencies"]),
+        "settle_ms": pan["longest"],
+        "seconds": seconds,
+        "events": pan["events"],
+    }
+
+
+def pan_figures(browser, base: str, session: str, url: str) -> dict:
+    """Medians of time_wheel_pan over PAN_RUNS fresh contexts."""
+    runs = [time_wheel_pan(browser, base, session, url) for _ in range(PAN_RUNS)]
+    return {key: median(run[key] for run in runs) for key in runs[0]}
+
+
+def print_pan(pan: dict) -> None:
+    print(
+        f"Wheel pan over {pan['seconds']:.1f} s ({pan['events']:.0f} wheel events), "
+        f"median of {PAN_RUNS}: {pan['fps']:.1f} frames/s "
+        f"({pan['frame_ms']:.1f} ms a frame; idle page {pan['idle_frame_ms']:.1f} ms); "
+        f"wheel to frame {pan['latency_ms']:.1f} ms; "
+        f"longest frame after it {pan['settle_ms']:.0f} ms"
+    )
+
+
+def pan_row(pan: dict, size: int, **extra) -> dict:
+    return row(
+        f"editor.wheel_pan.{size}",
+        f"editor, {size} steps: wheel pan, ms per frame over a 2 s "
+        f"browser-generated scroll gesture ({pan['fps']:.1f} frames/s), "
+        f"median of {PAN_RUNS}",
+        pan["frame_ms"],
+        "the same page's frame interval with no input",
+        pan["idle_frame_ms"],
+        fps=round(pan["fps"], 1),
+        wheel_to_frame_ms=round(pan["latency_ms"], 1),
+        settle_frame_ms=round(pan["settle_ms"], 1),
+        **extra,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--pan-only", action="store_true", help="measure the wheel pan alone"
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
 
@@ -228,6 +365,11 @@ def main() -> None:
                     executable_path=CHROMIUM,
                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
                 )
+                pan_target = targets[max(SIZES)]
+                if args.pan_only:
+                    print_pan(pan_figures(browser, base, *pan_target[:2]))
+                    browser.close()
+                    return
                 # One warm-up of each (the server's first requests, Chromium's own
                 # start-up), not counted.
                 session, url, svg = targets[SIZES[0]]
@@ -239,6 +381,7 @@ def main() -> None:
                             time_editor(browser, base, session, url)
                         )
                         runs[size]["svg"].append(time_svg(browser, base, svg))
+                pan = pan_figures(browser, base, *pan_target[:2])
                 browser.close()
         finally:
             if server is not None:
@@ -298,6 +441,9 @@ def main() -> None:
                     **extra,
                 )
             )
+    print_pan(pan)
+    size = max(SIZES)
+    rows.append(pan_row(pan, size, database=vendor, nodes=size, edges=size - 1))
     if args.json:
         write_json(args.json, rows)
 
