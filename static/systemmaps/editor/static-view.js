@@ -8,6 +8,7 @@
 // Pure helpers first (tested with node --test); the DOM glue is in start().
 
 import { describeStep, flowOrder, roleOf, stepFrom } from "./flow.js";
+import { zoomedAt } from "./pan.js";
 import { panelUrl } from "./panel.js";
 import { CANVAS } from "./shapes.js";
 import { FIT_PADDING, SCALE, panToStart, readableScale } from "./toolbar.js";
@@ -36,11 +37,10 @@ export function fitTransform(box, view, padding = FIT_PADDING, min = SCALE.minSc
   };
 }
 
-// The view zoomed by `factor` about `point` (screen pixels), within [min, max].
+// The view zoomed by `factor` about `point` (screen pixels), within [min, max]:
+// the editor's own rule (pan.js).
 export function zoomAbout(t, factor, point, min = SCALE.minScale, max = SCALE.maxScale) {
-  const s = Math.min(max, Math.max(min, t.s * factor));
-  const k = s / t.s;
-  return { s, tx: point.x - (point.x - t.tx) * k, ty: point.y - (point.y - t.ty) * k };
+  return zoomedAt(t, t.s * factor, point.x, point.y, { minScale: min, maxScale: max });
 }
 
 // The CSS transform that puts the drawing (whose viewBox starts at `origin`) at `t`.
