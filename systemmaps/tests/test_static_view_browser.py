@@ -34,6 +34,18 @@ def static_shape(page: Page, node_id: str):
     return page.locator(f'#static-view [data-static-node="{node_id}"]')
 
 
+def settled(page: Page, read, check, *, timeout_ms: int = 5000):
+    """What `read()` gives once `check` holds of it: the view moves on the
+    next animation frames, which a busy machine delays (never a fixed sleep)."""
+    waited = 0
+    while True:
+        value = read()
+        if check(value) or waited >= timeout_ms:
+            return value
+        page.wait_for_timeout(25)
+        waited += 25
+
+
 def centre(locator) -> tuple[float, float]:
     box = locator.bounding_box()
     assert box is not None
@@ -49,8 +61,8 @@ def hold_x6(page: Page) -> list[Route]:
 
 def let_x6_load(page: Page, held: list[Route]) -> None:
     wait_for_js(page, "document.querySelector('script[src*=\"x6\"]') !== null")
-    page.wait_for_timeout(100)  # the request reaches the route handler
-    assert held, "the page never asked for X6"
+    # The request reaches the route handler (Playwright runs it while it waits).
+    assert settled(page, lambda: len(held), bool), "the page never asked for X6"
     for route in held:
         route.continue_()
     expect(page.locator('#editor[data-ready="true"]')).to_have_count(1)
@@ -93,8 +105,11 @@ def test_the_map_is_drawn_and_live_without_x6(
     page.mouse.down()
     page.mouse.move(canvas["x"] + canvas["width"] / 2 - 120, canvas["y"] + 70, steps=4)
     page.mouse.up()
-    page.wait_for_timeout(50)
-    moved_x, moved_y = centre(static_shape(page, "nurture"))
+    moved_x, moved_y = settled(
+        page,
+        lambda: centre(static_shape(page, "nurture")),
+        lambda xy: abs(xy[0] - (nurture_x - 120)) <= 2,
+    )
     assert (moved_x, moved_y) == (
         pytest.approx(nurture_x - 120, abs=2),
         pytest.approx(nurture_y + 40, abs=2),
@@ -106,8 +121,12 @@ def test_the_map_is_drawn_and_live_without_x6(
     page.keyboard.down("Control")
     page.mouse.wheel(0, 100)
     page.keyboard.up("Control")
-    page.wait_for_timeout(50)
-    assert static_shape(page, "nurture").bounding_box()["width"] < before
+    width = settled(
+        page,
+        lambda: static_shape(page, "nurture").bounding_box()["width"],
+        lambda w: w < before,
+    )
+    assert width < before
 
     # A click selects the step and its side panel loads.
     page.mouse.click(*centre(static_shape(page, "nurture")))
