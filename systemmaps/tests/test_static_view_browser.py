@@ -86,6 +86,11 @@ def test_the_map_is_drawn_and_live_without_x6(
     page.route(X6, lambda route: route.abort())
     page.goto(edit_url(live_server, webinar_map))
     expect(page.locator("#static-view.is-live")).to_have_count(1)
+    # The editor could not load: the page says so (above the map, which it moves
+    # down: measured after it); the map stays live.
+    expect(page.get_by_test_id("editor-messages")).to_have_text(
+        "The map could not be loaded. Check your connection and reload the page."
+    )
 
     # Every step is on the page, at the stored positions (200 apart, one row).
     expect(page.locator("#static-view [data-static-node]")).to_have_count(9)
@@ -94,10 +99,6 @@ def test_the_map_is_drawn_and_live_without_x6(
     assert nurture_y == pytest.approx(start_y, abs=1)
     assert nurture_x > start_x
     assert page.evaluate("window.X6 === undefined")
-    # The editor could not load: the page says so; the map stays live.
-    expect(page.get_by_test_id("editor-messages")).to_have_text(
-        "The map could not be loaded. Check your connection and reload the page."
-    )
 
     # Dragging the background pans the drawing.
     canvas = page.get_by_test_id("canvas").bounding_box()
