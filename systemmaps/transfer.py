@@ -109,7 +109,12 @@ def import_json(raw: bytes | str) -> dict[str, Any]:
 def import_document(raw: bytes | str) -> ImportedMap:
     """The validated graph of an uploaded file with fresh ids, and the checked
     details of its steps by those ids; or ImportInvalid naming every problem."""
-    data = _parse(raw)
+    return import_data(_parse(raw))
+
+
+def import_data(data: Any) -> ImportedMap:
+    """`import_document` for a file already read into Python values (our JSON,
+    or what a reader of another tool's format built): every check, fresh ids."""
     if not isinstance(data, dict):
         raise ImportInvalid(
             [_("The file must hold one JSON object (a map), not a list or a value.")]
