@@ -16,7 +16,15 @@ raise 403 for a member who may read the step but not work on it.
 from hourglass.access import BusinessRequest, one_or_404, require
 
 from .document import WORK_KINDS
-from .models import ChecklistItem, ChecklistRun, Node, Revision, StepFlag, SystemMap
+from .models import (
+    ChecklistItem,
+    ChecklistRun,
+    ImportDraft,
+    Node,
+    Revision,
+    StepFlag,
+    SystemMap,
+)
 
 
 def get_map_for_member(
@@ -121,3 +129,10 @@ def get_run_item_for_member(
     items = checklist_run.node.checklist_items
     entry = one_or_404(items, "No such checklist item", pk=item)
     return checklist_run, entry
+
+
+def get_import_draft_for_member(request: BusinessRequest, pk: int) -> ImportDraft:
+    """A file the request's user uploaded to this business's import page and
+    has not turned into maps yet, or 404 (anyone else's is nobody's business)."""
+    drafts = ImportDraft.objects.filter(business=request.business, user=request.user)
+    return one_or_404(drafts, "No such upload", pk=pk)

@@ -1,11 +1,13 @@
 from django import forms
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hourglass.models import Half, Membership, Stage
 from hourglass.numbers import NumberField
 from hourglass.validators import no_control_characters
 
-from . import document
+from . import document, imports
 from .models import STEP_DETAIL_FIELDS, MapStatus, Node, NodeKind
 from .schema import MAX_EDGE_LABEL, MAX_NODE_LABEL, MAX_NOTES
 from .transfer import MAX_IMPORT_BYTES
@@ -114,11 +116,16 @@ class WizardForm(_MapFieldsMixin):
         return tasks
 
 
-class ImportForm(_MapFieldsMixin):
-    file = forms.FileField(
-        label=_("Map file (JSON)"),
-        help_text=_("A map downloaded from Hourglass as JSON, at most 1 MB."),
-    )
+class ImportForm(forms.Form):
+    """The import page's first step: the file, whatever tool drew it."""
+
+    file = forms.FileField(label=_("Map file"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = format_lazy(
+            "{} {}", _("At most 1 MB. Hourglass reads:"), imports.understood_formats()
+        )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -127,6 +134,113 @@ class ImportForm(_MapFieldsMixin):
                 _("The file is larger than 1 MB; nothing was imported.")
             )
         return upload
+
+
+ALL_PAGES = "all"
+
+
+class ImportSummaryForm(_MapFieldsMixin):
+    """The import page's second step: which page(s) of the file become maps,
+    and the new map's fields, filled in from the file.
+
+    `read` is the file (`imports.FileRead`), `taken` the name_key of every
+    name the business's maps have, `proposals` each page's free name by number.
+    """
+
+    page = forms.ChoiceField(label=_("Which page?"), widget=forms.RadioSelect)
+    name = forms.CharField(
+        label=_("Name"), max_length=200, validators=[no_control_characters]
+    )
+    product = forms.CharField(
+        label=_("Product or service"),
+        max_length=200,
+        validators=[no_control_characters],
+        required=False,
+        help_text=_("The product or service this system sells or delivers."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    field_order = ["page", "name", "product", "half", "stages", "description"]
+
+    def __init__(self, *args, read, taken: set[str], proposals: dict[int, str], **kw):
+        super().__init__(*args, **kw)
+        self.read, self.taken, self.proposals = read, taken, proposals
+        pages = read.pages
+        if len(pages) == 1:
+            del self.fields["page"]
+            self.fields["name"].initial = proposals[1]
+        else:
+            self.fields["page"].choices = [
+                (str(page.number), page_choice_label(page)) for page in pages
+            ] + [(ALL_PAGES, _("One map per page (each named after its page)"))]
+            self.fields["page"].initial = next(
+                (str(page.number) for page in pages if page.imported), None
+            )
+            self.fields["name"].required = False
+            self.fields["name"].help_text = _(
+                "Leave empty to name the map after its page. Ignored for one map "
+                "per page."
+            )
+        for key, value in read.fields.items():
+            self.fields[key].initial = value
+
+    def chosen(self) -> list[int]:
+        """The numbers of the pages to import (valid form)."""
+        page = self.cleaned_data.get("page") or "1"
+        if page == ALL_PAGES:
+            return [page.number for page in self.read.pages]
+        return [int(page)]
+
+    def names(self) -> dict[int, str]:
+        """The new maps' names by page number (valid form)."""
+        chosen = self.chosen()
+        if len(chosen) > 1:
+            return {number: self.proposals[number] for number in chosen}
+        return {chosen[0]: self.cleaned_data["name"] or self.proposals[chosen[0]]}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "page" in self.fields and not cleaned.get("page"):
+            return cleaned
+        broken = [
+            self.read.pages[number - 1]
+            for number in self.chosen()
+            if self.read.pages[number - 1].imported is None
+        ]
+        if broken:
+            raise forms.ValidationError(
+                [
+                    _("“%(page)s” cannot be imported: see its problems above.")
+                    % {"page": page.label}
+                    for page in broken
+                ]
+            )
+        if len(self.chosen()) == 1 and not self.has_error("name"):
+            name = self.names()[self.chosen()[0]]
+            if imports.name_key(name) in self.taken:
+                self.add_error("name", name_taken_message(name, self.taken))
+        return cleaned
+
+
+def name_taken_message(name: str, taken: set[str]) -> str:
+    return _(
+        "A map of this business is already called “%(name)s”. Choose another "
+        "name, e.g. “%(proposal)s”."
+    ) % {
+        "name": name,
+        "proposal": imports.free_name(name, taken, timezone.localdate()),
+    }
+
+
+def page_choice_label(page: imports.PageRead) -> str:
+    """ "Sales: 7 steps, 1 decision, 8 arrows" (or that it cannot be imported)."""
+    if page.imported is None:
+        return _("%(page)s: cannot be imported") % {"page": page.label}
+    return _("%(page)s: %(counts)s") % {"page": page.label, "counts": page.counts_text}
 
 
 class MapFilterForm(forms.Form):

@@ -13,7 +13,7 @@ the same checks as our own JSON file (`transfer.import_data`).
 import dataclasses
 from typing import Any
 
-from systemmaps.document import SCHEMA_VERSION
+from systemmaps.document import DECISION, SCHEMA_VERSION
 from systemmaps.layout import tidy_positions
 from systemmaps.schema import MAX_EDGE_LABEL, MAX_NODE_LABEL
 
@@ -50,12 +50,18 @@ class ForeignPage:
 
     @property
     def counts(self) -> dict[str, int]:
-        kinds = [node["kind"] for node in self.nodes]
-        return {
-            "steps": len(kinds),
-            "decisions": kinds.count("decision"),
-            "arrows": len(self.edges),
-        }
+        return graph_counts(self.nodes, self.edges)
+
+
+def graph_counts(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> dict:
+    """What an import's summary counts: steps (every shape, start and stop
+    too), the decisions among them, and arrows."""
+    kinds = [node["kind"] for node in nodes]
+    return {
+        "steps": len(kinds),
+        "decisions": kinds.count(DECISION),
+        "arrows": len(edges),
+    }
 
 
 def page_document(page: ForeignPage, *, name: str = "") -> dict[str, Any]:

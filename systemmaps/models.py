@@ -510,3 +510,34 @@ class StepFlag(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class ImportFormat(models.TextChoices):
+    JSON = "json", _("Hourglass JSON")
+    DRAWIO = "drawio", _("diagrams.net (draw.io)")
+    MERMAID = "mermaid", _("Mermaid flowchart")
+    LUCID = "lucid", _("Lucidchart CSV")
+
+
+class ImportDraft(models.Model):
+    """An uploaded map file between the import page's two steps: read and
+    summed up, not yet a map. Only its uploader sees it; creating the maps
+    deletes it, and the next upload deletes drafts older than a day."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("file"))
+    format = models.CharField(_("format"), max_length=10, choices=ImportFormat.choices)
+
+    class Meta:
+        verbose_name = _("map file being imported")
+        verbose_name_plural = _("map files being imported")
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -22,6 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from hourglass.archive import ImportInvalid
+from hourglass.models import Half, Stage
 from systemmaps.document import SCHEMA_VERSION, WORK_KINDS
 from systemmaps.models import STEP_DETAIL_FIELDS, STEP_SOP_FIELDS, Automation
 from systemmaps.schema import (
@@ -50,6 +51,9 @@ MAX_EMAIL = 254
 MAX_CHECKLIST_ITEMS = 200
 MAX_CHECKLIST_TEXT = 500
 CENT = Decimal("0.01")
+# The map's own fields a file may carry beside its graph, and their lengths.
+MAP_KEYS = ("half", "stages", "product", "description")
+MAP_TEXT_LIMITS = {"product": 200, "description": 5000}
 
 
 @dataclasses.dataclass
@@ -59,16 +63,23 @@ class ImportedMap:
     graph: dict[str, Any]
     # {node id: {"owner": email or None, "critical": …, "checklist": [text, …]}}
     steps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # The map's own fields the file carries (MAP_KEYS, checked), for the import
+    # page to fill in; a file without them (older exports) has none.
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def export_json(
-    graph: dict[str, Any], steps: dict[str, dict[str, Any]] | None = None
+    graph: dict[str, Any],
+    steps: dict[str, dict[str, Any]] | None = None,
+    *,
+    fields: dict[str, Any] | None = None,
 ) -> bytes:
     """The graph document as a UTF-8 JSON file, keys in schema order.
 
     `steps` (by node id, keys of STEP_KEYS; the owner as an email) go under each
     task's and decision's "step"; without them, a node's own "step" (as a file
-    read back has it) is written again.
+    read back has it) is written again. `fields` (the map's MAP_KEYS) follow
+    the name, so a re-import asks for nothing again.
     """
     nodes = []
     for node in graph["nodes"]:
@@ -80,6 +91,7 @@ def export_json(
     document = {
         "schema_version": graph.get("schema_version", SCHEMA_VERSION),
         "name": graph.get("name", ""),
+        **{key: fields[key] for key in MAP_KEYS if key in (fields or {})},
         "nodes": nodes,
         "edges": [
             {key: edge.get(key) for key in _EDGE_KEYS} for edge in graph["edges"]
@@ -131,11 +143,68 @@ def import_data(data: Any) -> ImportedMap:
     if step_problems:
         raise ImportInvalid(step_problems)
     _check_encodable(clean, steps)
+    fields = _read_fields(data)
     new_ids = _new_ids(clean)
     return ImportedMap(
         graph=_renumbered(clean),
         steps={new_ids[node_id]: step for node_id, step in steps.items()},
+        fields=fields,
     )
+
+
+def _read_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The map fields of the file (MAP_KEYS present and not null), checked."""
+    fields: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    half = data.get("half")
+    if half is not None:
+        if half in Half.values:
+            fields["half"] = half
+        else:
+            problems.append(("half", _one_of(Half.values)))
+    stages = data.get("stages")
+    if stages is not None:
+        if (
+            isinstance(stages, list)
+            and stages
+            and all(isinstance(s, str) and s in Stage.values for s in stages)
+        ):
+            fields["stages"] = list(dict.fromkeys(stages))
+        else:
+            problems.append(("stages", _one_of(Stage.values)))
+    for name, limit in MAP_TEXT_LIMITS.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append((name, _("must be text.")))
+        elif len(value) > limit:
+            problems.append((name, _("At most %(max)d characters.") % {"max": limit}))
+        elif not _encodable(value):
+            problems.append((name, _("contains an invalid character.")))
+        else:
+            fields[name] = value.strip()
+    if problems:
+        raise ImportInvalid(
+            [
+                _("Field “%(field)s”: %(message)s")
+                % {"field": name, "message": message}
+                for name, message in problems
+            ]
+        )
+    return fields
+
+
+def _one_of(values: list[str]) -> str:
+    return _("must be one of %(values)s.") % {"values": ", ".join(values)}
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse(raw: bytes | str) -> Any:
@@ -349,8 +418,7 @@ def _read_step(raw: Any, messages: list[tuple[str, str]]) -> dict[str, Any]:
         messages.append(
             (
                 "step.automation",
-                _("must be one of %(values)s.")
-                % {"values": ", ".join(Automation.values)},
+                _one_of(Automation.values),
             )
         )
     step["automation"] = automation

@@ -67,6 +67,7 @@ map_patterns = [
     path("templates/", maps.template_list, name="template-list"),
     path("templates/<slug:key>/use/", maps.template_use, name="template-use"),
     path("import/", maps.map_import, name="map-import"),
+    path("import/<int:pk>/", maps.map_import_draft, name="map-import-draft"),
     path("trash/", maps.map_trash, name="map-trash"),
     path("<int:pk>/", maps.map_detail, name="map-detail"),
     path("<int:pk>/edit/", editor.map_edit, name="map-edit"),

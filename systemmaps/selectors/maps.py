@@ -12,6 +12,7 @@ from hourglass.models import STAGE_ORDER, Business, Membership, Stage
 
 from .. import graph as map_graph
 from ..document import SCHEMA_VERSION, WORK_KINDS
+from ..imports import name_key
 from ..models import (
     STEP_COPY_COLUMNS,
     Automation,
@@ -21,6 +22,7 @@ from ..models import (
     Revision,
     SystemMap,
 )
+from ..transfer import MAP_KEYS
 
 
 def maps_by_stage(business: Business) -> dict[str, list[SystemMap]]:
@@ -249,6 +251,18 @@ def editor_badges(system_map: SystemMap) -> dict[str, dict]:
         }
         for client_id, step in step_badges(system_map).items()
     }
+
+
+def map_names(business: Business) -> set[str]:
+    """The names of the business's maps, those in the trash too, as
+    `imports.name_key` compares them (one query)."""
+    names = SystemMap.objects.filter(business=business).values_list("name", flat=True)
+    return {name_key(name) for name in names}
+
+
+def export_fields(system_map: SystemMap) -> dict[str, Any]:
+    """The map's own fields its JSON file carries (`transfer.MAP_KEYS`)."""
+    return {key: getattr(system_map, key) for key in MAP_KEYS}
 
 
 def member_emails(business_id: int) -> dict[int, str]:

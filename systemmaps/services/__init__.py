@@ -7,8 +7,11 @@ do the work, and run several-row writes in one transaction.
 
 from .maps import (
     MapNotReady,
+    NameTaken,
+    NewMap,
     SaveResult,
     VersionConflict,
+    import_draft_create,
     map_create,
     map_delete,
     map_duplicate,
@@ -17,6 +20,7 @@ from .maps import (
     map_save_graph,
     map_tidy,
     map_update,
+    maps_import,
     maps_purge_deleted,
     revision_restore,
     steps_restore,
@@ -40,6 +44,8 @@ from .steps import (
 
 __all__ = [
     "MapNotReady",
+    "NameTaken",
+    "NewMap",
     "RunFinished",
     "SaveResult",
     "VersionConflict",
@@ -50,6 +56,7 @@ __all__ = [
     "checklist_reorder",
     "flag_add",
     "flag_resolve",
+    "import_draft_create",
     "map_create",
     "map_delete",
     "map_duplicate",
@@ -58,6 +65,7 @@ __all__ = [
     "map_save_graph",
     "map_tidy",
     "map_update",
+    "maps_import",
     "maps_purge_deleted",
     "revision_restore",
     "run_finish",

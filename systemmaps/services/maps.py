@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,18 +24,20 @@ from hourglass.models import STAGE_ORDER, Business, User
 from .. import rendering
 from ..document import WORK_KINDS, empty_graph
 from ..graph import has_errors, lint
+from ..imports import name_key
 from ..models import (
     STEP_COPY_COLUMNS,
     TRASH_DAYS,
     ChecklistItem,
     Edge,
+    ImportDraft,
     MapStatus,
     Node,
     Revision,
     SystemMap,
     TrashSpan,
 )
-from ..selectors.maps import graph_of, steps_of
+from ..selectors.maps import graph_of, map_names, steps_of
 from ..signals import map_changed
 
 
@@ -458,6 +460,91 @@ def map_import(
     )
     steps_restore(system_map=system_map, steps=steps)
     return system_map
+
+
+class NameTaken(Exception):
+    """A map of the business already has this name (`imports.name_key`)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass
+class NewMap:
+    """One map to create from an uploaded file (the import page's summary)."""
+
+    name: str
+    half: str
+    stages: list[str]
+    graph: dict[str, Any]
+    steps: dict[str, dict[str, Any]]
+    product: str = ""
+    description: str = ""
+    note: str = ""
+
+
+@business_write(lambda *, business, **_: business.pk)
+def maps_import(
+    *,
+    business: Business,
+    acting_user: User,
+    maps: list[NewMap],
+    draft: ImportDraft | None = None,
+) -> list[SystemMap]:
+    """New maps from an uploaded file, all or none, and the draft it was
+    uploaded as gone. NameTaken, before anything is written, when a map of
+    the business (in the trash too) or an earlier one of `maps` has a name;
+    checked here, under the business's lock, so two tabs cannot both win."""
+    taken = map_names(business)
+    for new in maps:
+        key = name_key(new.name)
+        if key in taken:
+            raise NameTaken(new.name)
+        taken.add(key)
+    created = []
+    for new in maps:
+        system_map = map_create(
+            business=business,
+            acting_user=acting_user,
+            name=new.name,
+            half=new.half,
+            stages=new.stages,
+            product=new.product,
+            description=new.description,
+            graph={**new.graph, "name": new.name},
+            note=new.note,
+        )
+        steps_restore(system_map=system_map, steps=new.steps)
+        created.append(system_map)
+    if draft is not None:
+        ImportDraft.objects.filter(pk=draft.pk).delete()
+    return created
+
+
+# How long an uploaded file waits for its summary to be confirmed.
+DRAFT_LIFETIME = timedelta(days=1)
+
+
+@transaction.atomic
+def import_draft_create(
+    *, business: Business, user: User, file_name: str, content: bytes, format: str
+) -> ImportDraft:
+    """Keep an uploaded file for the import page's second step. Drafts older
+    than DRAFT_LIFETIME (anyone's: nobody will confirm them now) and the user's
+    earlier drafts in this business (one file at a time, so uploads cannot
+    pile up) are deleted first."""
+    ImportDraft.objects.filter(
+        created_at__lt=timezone.now() - DRAFT_LIFETIME
+    ).delete()
+    ImportDraft.objects.filter(business=business, user=user).delete()
+    return ImportDraft.objects.create(
+        business=business,
+        user=user,
+        file_name=file_name[:255],
+        content=content,
+        format=format,
+    )
 
 
 @business_write(lambda *, system_map, **_: system_map.business_id)

@@ -5,6 +5,7 @@ and export."""
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -28,16 +29,23 @@ from hourglass.http import (
 from hourglass.models import STAGE_ORDER, Role
 from hourglass.validators import one_line
 
-from .. import rendering, selectors, services
-from ..access import get_map_for_member
+from .. import imports, rendering, selectors, services
+from ..access import get_import_draft_for_member, get_map_for_member
 from ..builtin import TEMPLATES, get_template
 from ..document import TASK, TERMINUS, chain_graph
-from ..forms import ImportForm, MapFilterForm, MapForm, WizardForm
+from ..forms import (
+    ImportForm,
+    ImportSummaryForm,
+    MapFilterForm,
+    MapForm,
+    WizardForm,
+    name_taken_message,
+)
 from ..graph import ERROR, lint
 from ..layout import PAPERS, LayoutError
 from ..mermaid import to_mermaid
 from ..models import TRASH_DAYS, NodeKind, SystemMap
-from ..transfer import export_json, import_document
+from ..transfer import export_json
 from .drawings import map_drawing_context
 
 REVISIONS_ON_MAP_PAGE = 10
@@ -175,7 +183,50 @@ def _imported_message(system_map: SystemMap, unknown: dict[str, int]) -> str:
 @business_view(role=Role.EDITOR)
 @require_http_methods(["GET", "HEAD", "POST"])
 def map_import(request: BusinessRequest) -> HttpResponse:
+    """The first step: a file is read (nothing is created) and kept as a draft
+    for the summary, unless no page of it can become a map."""
     form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        raw = upload.read()
+        try:
+            read = imports.read_file(raw)
+        except ImportInvalid as invalid:
+            problems = [printable(problem) for problem in invalid.problems]
+        else:
+            if not read.importable:
+                problems = [printable(problem) for problem in read.problems]
+            else:
+                draft = services.import_draft_create(
+                    business=request.business,
+                    user=request.user,
+                    file_name=upload.name,
+                    content=raw,
+                    format=read.format,
+                )
+                return redirect(
+                    "systemmaps:map-import-draft", request.business.slug, draft.pk
+                )
+    status = INVALID if request.method == "POST" else 200
+    context = {"form": form, "problems": problems}
+    return render(request, "systemmaps/map_import.html", context, status=status)
+
+
+@business_view(role=Role.EDITOR)
+@require_http_methods(["GET", "HEAD", "POST"])
+def map_import_draft(request: BusinessRequest, pk: int) -> HttpResponse:
+    """The second step: what the file holds, page by page, and the new map's
+    fields; Create makes the chosen page(s) maps, all or none."""
+    draft = get_import_draft_for_member(request, pk)
+    read = imports.read_file(bytes(draft.content), format=draft.format)
+    taken = selectors.map_names(request.business)
+    form = ImportSummaryForm(
+        request.POST or None,
+        read=read,
+        taken=taken,
+        proposals=_proposed_names(read, draft.file_name, taken),
+    )
     problems: list[str] = []
     status = INVALID if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -183,33 +234,87 @@ def map_import(request: BusinessRequest) -> HttpResponse:
             "import", user=request.user.pk, business=request.business.pk
         )
         if refusal:
-            problems = [refusal.message]
-            status = ratelimit.TOO_MANY
-    if request.method == "POST" and form.is_valid() and not problems:
-        upload = form.cleaned_data["file"]
-        try:
-            imported = import_document(upload.read())
-        except ImportInvalid as invalid:
-            problems = [printable(problem) for problem in invalid.problems]
+            problems, status = [refusal.message], ratelimit.TOO_MANY
         else:
-            steps, unknown = selectors.owners_by_email(request.business, imported.steps)
-            name = (imported.graph["name"] or one_line(upload.name.rsplit(".", 1)[0]))[
-                :200
-            ]
-            system_map = services.map_import(
-                business=request.business,
-                acting_user=request.user,
+            created = _create_imported(request, draft, read, form)
+            if created is not None:
+                return created
+    context = {
+        "form": form,
+        "draft": draft,
+        "read": read,
+        "problems": problems,
+        "several": len(read.pages) > 1,
+    }
+    return render(request, "systemmaps/map_import_draft.html", context, status=status)
+
+
+def _proposed_names(read, file_name: str, taken: set[str]) -> dict[int, str]:
+    """A free name for each page, in page order, none the same as another's:
+    the file's map name or its page's title, else the file's name."""
+    stem = one_line(file_name.rsplit(".", 1)[0]) or _("Imported map")
+    taken = set(taken)
+    today = timezone.localdate()
+    names = {}
+    for page in read.pages:
+        wanted = page.imported.graph["name"] if page.imported else page.title
+        if not one_line(wanted or "").strip():
+            wanted = stem
+            if len(read.pages) > 1:
+                wanted = _("%(file)s, %(page)s") % {"file": stem, "page": page.label}
+        names[page.number] = imports.free_name(one_line(wanted), taken, today)
+        taken.add(imports.name_key(names[page.number]))
+    return names
+
+
+def _create_imported(request, draft, read, form) -> HttpResponse | None:
+    """The chosen pages as maps, and where to go; None when a name was taken
+    meanwhile (the form then says so)."""
+    names = form.names()
+    new_maps, unknown = [], {}
+    for number, name in names.items():
+        imported = read.pages[number - 1].imported
+        steps = imported.steps
+        if steps:
+            steps, missing = selectors.owners_by_email(request.business, steps)
+            for email, count in missing.items():
+                unknown[email] = unknown.get(email, 0) + count
+        new_maps.append(
+            services.NewMap(
                 name=name,
                 half=form.cleaned_data["half"],
                 stages=form.cleaned_data["stages"],
-                graph={**imported.graph, "name": name},
+                product=form.cleaned_data["product"],
+                description=form.cleaned_data["description"],
+                graph=imported.graph,
                 steps=steps,
-                note=_("Imported from %(file)s") % {"file": upload.name[:100]},
+                note=_("Imported from %(file)s") % {"file": draft.file_name[:100]},
             )
-            messages.success(request, _imported_message(system_map, unknown))
-            return redirect(system_map)
-    context = {"form": form, "problems": problems}
-    return render(request, "systemmaps/map_import.html", context, status=status)
+        )
+    try:
+        created = services.maps_import(
+            business=request.business,
+            acting_user=request.user,
+            maps=new_maps,
+            draft=draft,
+        )
+    except services.NameTaken as error:
+        message = name_taken_message(error.name, selectors.map_names(request.business))
+        form.add_error("name" if len(new_maps) == 1 else None, message)
+        return None
+    if len(created) == 1:
+        messages.success(request, _imported_message(created[0], unknown))
+        return redirect(created[0])
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d map is imported: %(names)s.",
+            "%(count)d maps are imported: %(names)s.",
+            len(created),
+        )
+        % {"count": len(created), "names": ", ".join(m.name for m in created)},
+    )
+    return redirect("systemmaps:map-list", request.business.slug)
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +434,11 @@ def _export_body(system_map: SystemMap, fmt: str) -> bytes:
     """The map as a JSON or Mermaid file (the drawings are the worker's)."""
     graph = selectors.graph_of(system_map)
     if fmt == "json":
-        return export_json(graph, selectors.export_steps(system_map))
+        return export_json(
+            graph,
+            selectors.export_steps(system_map),
+            fields=selectors.export_fields(system_map),
+        )
     return to_mermaid(graph, selectors.step_badges(system_map)).encode("utf-8")
 
 
