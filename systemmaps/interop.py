@@ -11,8 +11,13 @@ the same checks as our own JSON file (`transfer.import_data`).
 """
 
 import dataclasses
+import functools
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
+from hourglass.models import Stage
 from systemmaps.document import DECISION, SCHEMA_VERSION
 from systemmaps.layout import tidy_positions
 from systemmaps.schema import MAX_EDGE_LABEL, MAX_NODE_LABEL
@@ -109,3 +114,21 @@ def page_document(page: ForeignPage, *, name: str = "") -> dict[str, Any]:
 def _cut(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def stage_named(text: str) -> str | None:
+    """The stage a title names (a swimlane's, a subgraph's): the stage's value
+    or its name in any of the app's languages, ignoring case ("Buy", "achat",
+    "KUPNO"); None when it names none."""
+    return _stage_names().get(" ".join(str(text).split()).casefold())
+
+
+@functools.cache
+def _stage_names() -> dict[str, str]:
+    names = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for stage in Stage:
+                names.setdefault(str(stage.label).casefold(), stage.value)
+    names.update({stage.value: stage.value for stage in Stage})
+    return names
