@@ -9,6 +9,7 @@ know the others (the one place that knows every format).
 
 import codecs
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,12 +19,18 @@ from django.utils.translation import ngettext
 
 from hourglass.archive import ImportInvalid
 
+from .drawio import looks_like_drawio, read_drawio
 from .graph import Finding, lint
 from .interop import Dropped, ForeignPage, graph_counts, page_document
 from .models import ImportFormat
 from .transfer import MAX_IMPORT_BYTES, ImportedMap, import_data, import_document
 
 MAX_NAME = 200
+# The other tools' formats, in the order they are tried on a file that is not
+# our JSON: (looks like it, read its pages).
+READERS: dict[str, tuple[Callable[[bytes], bool], Callable[[bytes], list]]] = {
+    ImportFormat.DRAWIO: (looks_like_drawio, read_drawio),
+}
 
 
 @dataclasses.dataclass
@@ -55,9 +62,7 @@ class PageRead:
                 "%(count)d decision", "%(count)d decisions", counts["decisions"]
             )
             % {"count": counts["decisions"]},
-            "arrows": ngettext(
-                "%(count)d arrow", "%(count)d arrows", counts["arrows"]
-            )
+            "arrows": ngettext("%(count)d arrow", "%(count)d arrows", counts["arrows"])
             % {"count": counts["arrows"]},
         }
 
@@ -106,15 +111,13 @@ def sniff(raw: bytes) -> str:
     """The ImportFormat of a file from its first bytes and shape, or
     ImportInvalid saying which formats are understood."""
     if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportInvalid(
-            [_("The file is larger than 1 MB; nothing was imported.")]
-        )
+        raise ImportInvalid([_("The file is larger than 1 MB; nothing was imported.")])
     head = raw.removeprefix(codecs.BOM_UTF8).lstrip()
     if head[:1] in (b"{", b"["):
         return ImportFormat.JSON
     if not head:
         raise ImportInvalid([_("The file is empty.")])
-    for name, looks_like in _sniffers():
+    for name, (looks_like, _read) in READERS.items():
         if looks_like(raw):
             return name
     raise ImportInvalid(
@@ -125,7 +128,7 @@ def sniff(raw: bytes) -> str:
     )
 
 
-def read_file(raw: bytes, *, format: str | None = None, file_name: str = "") -> FileRead:
+def read_file(raw: bytes, *, format: str | None = None) -> FileRead:
     """Every page of the file, read and checked (nothing is written); raises
     ImportInvalid when the file as a whole cannot be read. `format` skips the
     sniffing (a draft knows its format)."""
@@ -139,7 +142,7 @@ def read_file(raw: bytes, *, format: str | None = None, file_name: str = "") -> 
             graph = imported.graph
             pages = [_checked(1, graph["name"], imported)]
         return FileRead(format, pages)
-    foreign = _reader(format)(raw)
+    foreign = READERS[format][1](raw)
     if not foreign:
         raise ImportInvalid([_("The file holds no diagram.")])
     return FileRead(
@@ -174,14 +177,6 @@ def _foreign(number: int, page: ForeignPage) -> PageRead:
             **extra,
         )
     return _checked(number, page.title, imported, **extra)
-
-
-def _sniffers():
-    return []
-
-
-def _reader(format: str):
-    raise ImportInvalid([_("The file holds no diagram.")])
 
 
 # ---------------------------------------------------------------------------

@@ -524,13 +524,13 @@ class ImportDraft(models.Model):
     summed up, not yet a map. Only its uploader sees it; creating the maps
     deletes it, and the next upload deletes drafts older than a day."""
 
-    business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="+"
-    )
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        _("uploaded"), default=timezone.now, db_index=True
+    )
     file_name = models.CharField(_("file name"), max_length=255)
     content = models.BinaryField(_("file"))
     format = models.CharField(_("format"), max_length=10, choices=ImportFormat.choices)

@@ -534,9 +534,7 @@ def import_draft_create(
     than DRAFT_LIFETIME (anyone's: nobody will confirm them now) and the user's
     earlier drafts in this business (one file at a time, so uploads cannot
     pile up) are deleted first."""
-    ImportDraft.objects.filter(
-        created_at__lt=timezone.now() - DRAFT_LIFETIME
-    ).delete()
+    ImportDraft.objects.filter(created_at__lt=timezone.now() - DRAFT_LIFETIME).delete()
     ImportDraft.objects.filter(business=business, user=user).delete()
     return ImportDraft.objects.create(
         business=business,
