@@ -11,6 +11,8 @@ sent by no one, fall back to English.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -49,6 +51,19 @@ def choices() -> list[tuple[str, str]]:
         (code, translation.get_language_info(code)["name_local"])
         for code, _name in settings.LANGUAGES
     ]
+
+
+def in_every_language(text: Any) -> list[str]:
+    """A translatable text (a lazy string, a choice's label) as each of the
+    app's languages says it, English first: for reading back words that a file
+    written in any of them may hold (a stage's name, a step's badges)."""
+    said = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            words = str(text)
+        if words not in said:
+            said.append(words)
+    return said
 
 
 def remember(response: HttpResponse, code: str) -> HttpResponse:
