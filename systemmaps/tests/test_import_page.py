@@ -1,8 +1,12 @@
 """The map import page: a file of any understood format is read, summed up
 page by page, and only then created, as one map or one per page."""
 
+import base64
 import json
 import re
+import urllib.parse
+import xml.etree.ElementTree as ET
+import zlib
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +18,7 @@ from django.utils import timezone, translation
 
 from hourglass.models import Membership
 from hourglass.ratelimit import RULES
-from systemmaps import services
+from systemmaps import selectors, services
 from systemmaps.imports import free_name
 from systemmaps.models import ImportDraft, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
@@ -380,3 +384,273 @@ def test_create_is_rate_limited(client_for, erin, acme):
     assert "Too many imports for now." in response.text
     assert SystemMap.objects.count() == allowed
     assert client.get(summary).status_code == 200  # the file is still there
+
+
+# ---------------------------------------------------------------------------
+# diagrams.net
+# ---------------------------------------------------------------------------
+
+
+def two_pages() -> bytes:
+    """A plain (uncompressed) two-page diagrams.net file: an order flow with a
+    decision, a free text and an arrow with a loose end; then a short page."""
+    return b"""<mxfile host="app.diagrams.net">
+  <diagram id="p1" name="Orders">
+    <mxGraphModel><root>
+      <mxCell id="0"/><mxCell id="1" parent="0"/>
+      <mxCell id="s" value="Order in" style="ellipse;" vertex="1" parent="1">
+        <mxGeometry x="0" y="0" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="d" value="Paid?" style="rhombus;" vertex="1" parent="1">
+        <mxGeometry x="200" y="0" width="120" height="80" as="geometry"/></mxCell>
+      <mxCell id="t" value="Ship it" style="rounded=0;" vertex="1" parent="1">
+        <mxGeometry x="400" y="0" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="e" value="Done" style="ellipse;" vertex="1" parent="1">
+        <mxGeometry x="600" y="0" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="r" value="Remind" style="rounded=0;" vertex="1" parent="1">
+        <mxGeometry x="200" y="200" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="legend" value="Legend" style="text;" vertex="1" parent="1">
+        <mxGeometry x="0" y="400" width="80" height="20" as="geometry"/></mxCell>
+      <mxCell id="a1" edge="1" source="s" target="d" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+      <mxCell id="a2" value="yes" edge="1" source="d" target="t" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+      <mxCell id="a3" edge="1" source="t" target="e" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+      <mxCell id="a4" value="no" edge="1" source="d" target="r" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+      <mxCell id="a5" edge="1" source="r" target="d" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+      <mxCell id="loose" edge="1" source="e" parent="1">
+        <mxGeometry relative="1" as="geometry">
+        <mxPoint x="900" y="30" as="targetPoint"/></mxGeometry></mxCell>
+    </root></mxGraphModel>
+  </diagram>
+  <diagram id="p2" name="Returns">
+    <mxGraphModel><root>
+      <mxCell id="0"/><mxCell id="1" parent="0"/>
+      <mxCell id="s" value="Return in" style="ellipse;" vertex="1" parent="1">
+        <mxGeometry x="0" y="0" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="e" value="Refunded" style="ellipse;" vertex="1" parent="1">
+        <mxGeometry x="300" y="0" width="120" height="60" as="geometry"/></mxCell>
+      <mxCell id="a" edge="1" source="s" target="e" parent="1">
+        <mxGeometry relative="1" as="geometry"/></mxCell>
+    </root></mxGraphModel>
+  </diagram>
+</mxfile>
+"""
+
+
+def independent_counts(raw: bytes) -> list[dict[str, int]]:
+    """Each page's figures read straight from the XML, not by the reader: shapes
+    with a text that are not free text, rhombi, and arrows attached at both
+    ends to such shapes. Enough for files whose shapes are simple ones."""
+    root = ET.fromstring(raw)
+    figures = []
+    for diagram in root.iter("diagram"):
+        model = diagram.find("mxGraphModel")
+        if model is None:
+            text = zlib.decompress(base64.b64decode(diagram.text), -15).decode()
+            model = ET.fromstring(urllib.parse.unquote(text))
+        cells = list(model.iter("mxCell"))
+        steps = {
+            c.get("id"): c.get("style") or ""
+            for c in cells
+            if c.get("vertex") == "1"
+            and (c.get("value") or "").strip()
+            and not (c.get("style") or "").startswith("text")
+        }
+        figures.append(
+            {
+                "steps": len(steps),
+                "decisions": sum("rhombus" in style for style in steps.values()),
+                "arrows": sum(
+                    c.get("edge") == "1"
+                    and c.get("source") in steps
+                    and c.get("target") in steps
+                    for c in cells
+                ),
+            }
+        )
+    return figures
+
+
+def test_drawio_pages_are_summed_up(client_for, erin, acme):
+    raw = two_pages()
+    client = client_for(erin)
+
+    summary = client.get(draft_url(send(client, raw, "flows.drawio")))
+
+    assert summary.status_code == 200
+    assert "diagrams.net (draw.io)" in summary.text
+    assert counts_shown(summary.text) == independent_counts(raw)
+    assert counts_shown(summary.text) == [
+        {"steps": 5, "decisions": 1, "arrows": 5},
+        {"steps": 2, "decisions": 0, "arrows": 1},
+    ]
+    dropped = summary.text.split('data-testid="dropped"')[1].split("</ul>")[0]
+    assert "Legend" in dropped
+    assert dropped.count("<li>") == 2  # the text and the loose arrow
+    labels = [label for _value, label in summary.context["form"].fields["page"].choices]
+    assert labels == [
+        "Orders: 5 steps, 1 decision, 5 arrows",
+        "Returns: 2 steps, 0 decisions, 1 arrow",
+        "One map per page (each named after its page)",
+    ]
+    assert not SystemMap.objects.exists()
+
+
+def test_drawio_one_page_is_chosen(client_for, erin, acme):
+    client = client_for(erin)
+    summary = draft_url(send(client, two_pages(), "flows.drawio"))
+
+    response = client.post(summary, {"page": "2", "name": "", **FIELDS})
+
+    system_map = SystemMap.objects.get()
+    assert response.url == system_map.get_absolute_url()
+    assert system_map.name == "Returns"
+    graph = selectors.graph_of(system_map)
+    assert sorted(n["label"] for n in graph["nodes"]) == ["Refunded", "Return in"]
+    assert len(graph["edges"]) == 1
+
+
+def test_drawio_one_map_per_page(client_for, erin, acme, alice):
+    make_map(acme, alice, "Orders")
+    client = client_for(erin)
+    summary = draft_url(send(client, two_pages(), "flows.drawio"))
+
+    response = client.post(summary, {"page": "all", "name": "ignored", **FIELDS})
+
+    assert response.status_code == 302
+    assert response.url == "/b/acme/maps/"
+    new = SystemMap.objects.exclude(name="Orders").order_by("pk")
+    assert [m.name for m in new] == [f"Orders (imported {_today_text()})", "Returns"]
+    assert [len(selectors.graph_of(m)["nodes"]) for m in new] == [5, 2]
+    assert {(m.half, tuple(m.stages)) for m in new} == {
+        ("operations", ("buy", "repeat"))
+    }
+    assert not ImportDraft.objects.exists()
+
+
+@pytest.mark.skipif(not SAMPLES, reason="no diagrams.net samples")
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.name)
+def test_real_drawio_files_go_through_the_page(client_for, erin, acme, sample):
+    from systemmaps.drawio import read_drawio
+
+    raw = sample.read_bytes()
+    pages = read_drawio(raw)
+    client = client_for(erin)
+
+    summary = client.get(draft_url(send(client, raw, sample.name)))
+
+    assert counts_shown(summary.text) == [page.counts for page in pages]
+    shown = summary.text.count('data-testid="dropped"')
+    assert shown == sum(1 for page in pages if page.dropped)
+    response = client.post(
+        summary.request["PATH_INFO"], {"name": sample.stem, **FIELDS}
+    )
+    assert response.status_code == 302
+    graph = selectors.graph_of(SystemMap.objects.get())
+    assert len(graph["nodes"]) == pages[0].counts["steps"]
+    assert len(graph["edges"]) == pages[0].counts["arrows"]
+
+
+def test_page_that_fails_the_checks_shows_why_and_cannot_be_chosen(
+    client_for, erin, acme
+):
+    far = (
+        '<diagram id="far" name="Far away"><mxGraphModel><root><mxCell id="0"/>'
+        '<mxCell id="1" parent="0"/><mxCell id="v" value="Lost" vertex="1" '
+        'parent="1"><mxGeometry x="1e12" y="0" width="120" height="60" '
+        'as="geometry"/></mxCell></root></mxGraphModel></diagram>'
+    )
+    raw = two_pages().replace(b"</mxfile>", far.encode() + b"</mxfile>")
+    client = client_for(erin)
+    summary_url = draft_url(send(client, raw, "flows.drawio"))
+    summary = client.get(summary_url)
+    problems = summary.text.split('data-testid="page-problems"')[1].split("</ul>")[0]
+    assert "Node 1" in problems and "field “x”" in problems
+    before = maps_snapshot()
+
+    for page in ("3", "all"):
+        response = client.post(summary_url, {"page": page, **FIELDS})
+        assert response.status_code == 422
+        assert "“Far away” cannot be imported" in response.text
+    assert maps_snapshot() == before
+    assert ImportDraft.objects.exists()
+
+
+def test_file_whose_only_page_fails_stays_on_the_upload_page(client_for, erin, acme):
+    far = b"""<mxfile><diagram name="Far away"><mxGraphModel><root><mxCell id="0"/>
+<mxCell id="1" parent="0"/><mxCell id="v" value="Lost" vertex="1" parent="1">
+<mxGeometry x="1e12" y="0" width="120" height="60" as="geometry"/></mxCell>
+</root></mxGraphModel></diagram></mxfile>"""
+
+    response = send(client_for(erin), far, "far.drawio")
+
+    assert response.status_code == 422
+    assert "field “x”" in response.text
+    assert not ImportDraft.objects.exists()
+
+
+def test_hostile_xml_is_refused_with_a_message(client_for, erin, acme):
+    bomb = b"""<?xml version="1.0"?>
+<!DOCTYPE mxfile [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<mxfile><diagram name="x">&b;</diagram></mxfile>"""
+
+    response = send(client_for(erin), bomb, "bomb.drawio")
+
+    assert response.status_code == 422
+    assert 'data-testid="import-problems"' in response.text
+    assert not ImportDraft.objects.exists()
+    assert not SystemMap.objects.exists()
+
+
+# ---------------------------------------------------------------------------
+# Mermaid
+# ---------------------------------------------------------------------------
+
+MERMAID = b"""---
+title: Orders
+---
+flowchart LR
+  A([Order in]) --> B{Paid?}
+  B -->|yes| C[Ship it] --> E([Done])
+  B -- no --> D[Remind]
+  D --> B
+  classDef late fill:#f96
+"""
+
+
+def test_mermaid_file_is_summed_up_and_created(client_for, erin, acme):
+    client = client_for(erin)
+    summary_url = draft_url(send(client, MERMAID, "orders.mmd"))
+    summary = client.get(summary_url)
+
+    assert "Mermaid flowchart" in summary.text
+    assert counts_shown(summary.text) == [{"steps": 5, "decisions": 1, "arrows": 5}]
+    assert 'data-testid="notes"' in summary.text
+    assert summary.context["form"]["name"].value() == "Orders"
+
+    response = client.post(summary_url, {"name": "Orders", **FIELDS})
+
+    system_map = SystemMap.objects.get()
+    assert response.url == system_map.get_absolute_url()
+    graph = selectors.graph_of(system_map)
+    labels = {n["id"]: n["label"] for n in graph["nodes"]}
+    assert sorted(
+        (labels[e["source"]], labels[e["target"]]) for e in graph["edges"]
+    ) == [
+        ("Order in", "Paid?"),
+        ("Paid?", "Remind"),
+        ("Paid?", "Ship it"),
+        ("Remind", "Paid?"),
+        ("Ship it", "Done"),
+    ]
+
+
+def test_mermaid_syntax_error_names_the_line(client_for, erin, acme):
+    response = send(client_for(erin), b"flowchart LR\n  A --> \n  B[[[\n", "x.mmd")
+
+    assert response.status_code == 422
+    assert "Line " in response.text
+    assert not ImportDraft.objects.exists()
