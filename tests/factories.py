@@ -13,6 +13,7 @@ from metrics import services as metric_services
 from systemmaps import selectors as map_selectors
 from systemmaps import services as map_services
 from systemmaps.tests.factories import webinar_graph
+from systemmaps.transfer import export_json
 
 
 @dataclass
@@ -166,12 +167,20 @@ def populate(
         acting_user=owner,
     )
     rollup.rollup_business_week(business.pk, last)
+    draft = map_services.import_draft_create(
+        business=business,
+        user=owner,
+        file_name="upload.json",
+        content=export_json(webinar_graph(f"{business.name} upload")),
+        format="json",
+    )
     return World(
         business=business,
         owner=owner,
         ids={
             "map": system_map.pk,
             "trashed_map": trashed.pk,
+            "draft": draft.pk,
             "step": "nurture",
             "decision": "booked",
             "version": 2,

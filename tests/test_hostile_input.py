@@ -45,7 +45,7 @@ from systemmaps import selectors, services
 from systemmaps.models import SystemMap
 from systemmaps.schema import GraphInvalid, validate_graph
 from systemmaps.tests.factories import webinar_graph
-from systemmaps.tests.utils import maps_snapshot
+from systemmaps.tests.utils import import_file, maps_snapshot
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 from tests.factories import populate
 from tests.utils import imported, rewrite, upload
@@ -433,14 +433,8 @@ def test_right_to_left_and_zero_width_marks_are_stored_as_sent(editor, hostile_m
 
 
 def post_import(client, business, content: bytes):
-    return client.post(
-        import_url(business),
-        {
-            "file": SimpleUploadedFile("map.json", content, "application/json"),
-            "half": "marketing",
-            "stages": ["try"],
-        },
-    )
+    """Upload, then confirm the summary as proposed (any step may refuse)."""
+    return import_file(client, content, slug=business.slug, stages=["try"])
 
 
 def check_import(client, business, content: bytes) -> None:

@@ -55,6 +55,7 @@ from systemmaps import selectors as map_selectors
 from systemmaps import services as map_services
 from systemmaps.models import ChecklistItem, Node, SystemMap
 from systemmaps.tests.factories import webinar_graph
+from systemmaps.tests.utils import import_file
 from systemmaps.transfer import export_json
 from tests.factories import World, populate
 from tests.utils import EDITOR, MEMBER, OWNER, ROUTES, WORKER, Route
@@ -65,6 +66,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 ROW_KEYS = {
     "map",
     "trashed_map",
+    "draft",
     "tactic",
     "invitation",
     "member",
@@ -873,12 +875,13 @@ def test_ids_of_another_business_in_a_request_are_refused(
 
 
 def _import(worlds: Worlds, document: dict) -> tuple[SystemMap, list[str]]:
-    url = reverse("systemmaps:map-import", kwargs={"slug": worlds.acme.business.slug})
-    upload = SimpleUploadedFile(
-        "theirs.json", json.dumps(document).encode(), "application/json"
-    )
-    response = login(worlds.acme.owner).post(
-        url, {"file": upload, "half": "marketing", "stages": ["try"]}, follow=True
+    response = import_file(
+        login(worlds.acme.owner),
+        json.dumps(document).encode(),
+        slug=worlds.acme.business.slug,
+        name="theirs.json",
+        stages=["try"],
+        follow=True,
     )
     assert response.status_code == 200
     imported = SystemMap.objects.get(business=worlds.acme.business, name="Theirs")

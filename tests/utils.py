@@ -113,6 +113,8 @@ ROUTES: dict[str, Route] = {
     "systemmaps:template-list": Route(),
     "systemmaps:template-use": Route({"key": "template"}, read=None, write=EDITOR),
     "systemmaps:map-import": Route(read=EDITOR, write=EDITOR),
+    # The owner's own upload (World.owner's): nobody else's draft is reachable.
+    "systemmaps:map-import-draft": Route({"pk": "draft"}, read=EDITOR, write=EDITOR),
     "systemmaps:map-trash": Route(),
     "systemmaps:map-detail": Route(MAP),
     "systemmaps:map-edit": Route(MAP),

@@ -16,6 +16,7 @@ from hourglass.tests.utils import HTMX, signup_data
 from systemmaps import selectors as map_selectors
 from systemmaps.models import SystemMap
 from systemmaps.tests.factories import make_map
+from systemmaps.tests.utils import import_file
 from systemmaps.transfer import export_json
 
 RULES = ratelimit.RULES
@@ -189,14 +190,8 @@ def test_one_client_address_creates_five_accounts_an_hour(db):
 
 
 def import_map(client, business, raw, name="map.json"):
-    return client.post(
-        reverse("systemmaps:map-import", args=[business.slug]),
-        {
-            "file": SimpleUploadedFile(name, raw, "application/json"),
-            "half": "marketing",
-            "stages": ["know"],
-        },
-    )
+    """Upload and confirm: the confirmation is what counts as an import."""
+    return import_file(client, raw, slug=business.slug, name=name, stages=["know"])
 
 
 def test_a_user_imports_twenty_maps_an_hour(alice_client, acme, alice):

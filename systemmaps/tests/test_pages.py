@@ -20,7 +20,7 @@ from systemmaps.models import MapStatus, Node, Revision, SystemMap
 from systemmaps.transfer import MAX_IMPORT_BYTES, export_json
 
 from .factories import graph_with_errors, graph_with_warnings, make_map, webinar_graph
-from .utils import maps_snapshot
+from .utils import import_file, maps_snapshot
 
 
 def url(name: str, system_map: SystemMap | None = None, **kwargs) -> str:
@@ -489,19 +489,19 @@ def test_importing_an_exported_map_makes_a_new_map_with_new_ids(
 ):
     exported = alice_client.get(url("map-export", webinar_map, fmt="json")).content
 
-    response = alice_client.post(
-        url("map-import"),
-        {
-            "file": upload(exported, "webinar.json"),
-            "half": "operations",
-            "stages": ["buy", "try"],
-        },
+    response = import_file(
+        alice_client,
+        exported,
+        name="webinar.json",
+        half="operations",
+        stages=["buy", "try"],
     )
 
     imported = SystemMap.objects.exclude(pk=webinar_map.pk).get()
     assert response.status_code == 302
     assert response["Location"] == imported.get_absolute_url()
-    assert imported.name == "Webinar to client"
+    # The original keeps its name; the copy says when it came in.
+    assert imported.name.startswith("Webinar to client (imported ")
     assert (imported.half, imported.stages) == ("operations", ["try", "buy"])
     graph = selectors.graph_of(imported)
     assert structure(graph) == structure(webinar_graph())
@@ -519,16 +519,16 @@ def test_export_then_import_then_export_gives_the_same_file_but_ids(
     graph["nodes"][2]["notes"] = "Ask: “when suits you?”"
     original = make_map(acme, alice, "Webinar to client", graph=graph)
     first = alice_client.get(url("map-export", original, fmt="json")).content
-    alice_client.post(
-        url("map-import"),
-        {"file": upload(first), "half": "marketing", "stages": ["try"]},
-    )
+    import_file(alice_client, first, stages=["try"])
     imported = SystemMap.objects.exclude(pk=original.pk).get()
 
     second = alice_client.get(url("map-export", imported, fmt="json")).content
 
-    assert json.loads(second) == renumbered(json.loads(first))
-    assert second == export_json(renumbered(json.loads(first)))
+    # The same file but for the ids and the name, which must differ.
+    expected = {**renumbered(json.loads(first)), "name": imported.name}
+    assert json.loads(second) == expected
+    fields = selectors.export_fields(original)
+    assert second == export_json(expected, fields=fields)
 
 
 def test_import_of_a_bad_file_lists_its_problems_and_creates_nothing(
@@ -539,12 +539,7 @@ def test_import_of_a_bad_file_lists_its_problems_and_creates_nothing(
     bad["edges"][0]["target"] = "nowhere"
 
     response = client_for(erin).post(
-        url("map-import"),
-        {
-            "file": upload(json.dumps(bad).encode()),
-            "half": "marketing",
-            "stages": ["try"],
-        },
+        url("map-import"), {"file": upload(json.dumps(bad).encode())}
     )
 
     assert response.status_code == 422
@@ -560,16 +555,11 @@ def test_import_of_a_bad_file_lists_its_problems_and_creates_nothing(
 
 def test_import_of_a_file_that_is_not_json_is_refused(client_for, erin, acme):
     response = client_for(erin).post(
-        url("map-import"),
-        {
-            "file": upload(b"<svg>not a map</svg>"),
-            "half": "marketing",
-            "stages": ["try"],
-        },
+        url("map-import"), {"file": upload(b"<svg>not a map</svg>")}
     )
 
     assert response.status_code == 422
-    assert "The file is not valid JSON" in response.text
+    assert "This file is in no format Hourglass can read" in response.text
     assert not SystemMap.objects.exists()
 
 
@@ -577,10 +567,7 @@ def test_import_of_a_file_over_one_megabyte_is_refused(client_for, erin, acme):
     body = export_json(webinar_graph())
     body += b" " * (MAX_IMPORT_BYTES + 1 - len(body))
 
-    response = client_for(erin).post(
-        url("map-import"),
-        {"file": upload(body), "half": "marketing", "stages": ["try"]},
-    )
+    response = client_for(erin).post(url("map-import"), {"file": upload(body)})
 
     assert response.status_code == 422
     assert "larger than 1 MB" in response.context["form"].errors["file"][0]
@@ -588,10 +575,7 @@ def test_import_of_a_file_over_one_megabyte_is_refused(client_for, erin, acme):
 
 
 def test_import_without_stages_is_refused(client_for, erin, acme):
-    response = client_for(erin).post(
-        url("map-import"),
-        {"file": upload(export_json(webinar_graph())), "half": "marketing"},
-    )
+    response = import_file(client_for(erin), export_json(webinar_graph()))
 
     assert response.status_code == 422
     assert response.context["form"].errors["stages"] == ["Pick at least one stage."]
@@ -1004,13 +988,13 @@ def write_request(name: str, maps: dict[str, SystemMap]) -> tuple[str, str, dict
         "map-import": lambda: (
             "post",
             url("map-import"),
-            {
-                "data": {
-                    "file": upload(export_json(graph)),
-                    "half": "marketing",
-                    "stages": ["try"],
-                }
-            },
+            {"data": {"file": upload(export_json(graph))}},
+        ),
+        # The owner's own upload, confirmed.
+        "map-import-draft": lambda: (
+            "post",
+            url("map-import-draft", pk=_draft_of(webinar.created_by, graph).pk),
+            {"data": {"name": "Taken over", "half": "marketing", "stages": ["try"]}},
         ),
         "map-settings-get": lambda: ("get", url("map-settings", webinar), {}),
         "map-settings-post": lambda: (
@@ -1045,10 +1029,21 @@ def write_request(name: str, maps: dict[str, SystemMap]) -> tuple[str, str, dict
     return requests[name]()
 
 
+def _draft_of(user: User, graph: dict):
+    return services.import_draft_create(
+        business=user.memberships.get().business,
+        user=user,
+        file_name="map.json",
+        content=export_json(graph),
+        format="json",
+    )
+
+
 WRITES = [
     "map-new",
     "template-use",
     "map-import",
+    "map-import-draft",
     "map-settings-get",
     "map-settings-post",
     "map-tidy",
@@ -1059,8 +1054,9 @@ WRITES = [
     "map-layout",
     "map-graph",
 ]
-# These two answer without writing: a form, and positions for the editor.
-READ_ONLY_FOR_OWNER = {"map-settings-get", "map-layout"}
+# These answer without writing a map: a form, positions for the editor, and an
+# upload (kept as a draft for its summary).
+READ_ONLY_FOR_OWNER = {"map-settings-get", "map-layout", "map-import"}
 
 
 @pytest.mark.parametrize("name", WRITES)

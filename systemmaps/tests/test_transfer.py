@@ -27,6 +27,7 @@ from systemmaps.models import (
 )
 from systemmaps.schema import validate_graph
 from systemmaps.tests.factories import make_map
+from systemmaps.tests.utils import import_file
 from systemmaps.transfer import (
     MAX_IMPORT_BYTES,
     export_json,
@@ -688,15 +689,11 @@ def test_importing_an_export_restores_details_and_owners_by_email(
     # An email written in other letter case is the same member.
     content = exported.content.replace(b"erin@example.com", b"Erin@Example.com")
 
-    response = client_for(erin).post(
-        page_url("map-import"),
-        {"file": upload(content), "half": "marketing", "stages": ["try"]},
-        follow=True,
-    )
+    response = import_file(client_for(erin), content, stages=["try"], follow=True)
 
     imported = SystemMap.objects.exclude(pk=detailed_map.pk).get()
     assert [str(m) for m in response.context["messages"]] == [
-        "“Webinar to client” is imported."
+        f"“{imported.name}” is imported."
     ]
     call = node_of(imported, "n6")  # the sixth step of the file
     assert call.label == "Consultation call"
@@ -729,9 +726,11 @@ def test_import_into_another_business_keeps_details_but_not_unknown_owners(
 ):
     exported = client_for(alice).get(page_url("map-export", detailed_map, fmt="json"))
 
-    response = client_for(charlie).post(
-        page_url("map-import", slug=other_co.slug),
-        {"file": upload(exported.content), "half": "marketing", "stages": ["try"]},
+    response = import_file(
+        client_for(charlie),
+        exported.content,
+        slug=other_co.slug,
+        stages=["try"],
         follow=True,
     )
 
@@ -753,12 +752,7 @@ def test_import_with_bad_step_values_lists_them_and_creates_nothing(
     document = json.loads(file_with_step({"minutes_per_run": -5, "critical": 1}))
 
     response = client_for(erin).post(
-        page_url("map-import"),
-        {
-            "file": upload(json.dumps(document).encode()),
-            "half": "marketing",
-            "stages": ["try"],
-        },
+        page_url("map-import"), {"file": upload(json.dumps(document).encode())}
     )
 
     assert response.status_code == 422
@@ -848,10 +842,7 @@ def test_a_two_line_label_survives_json_export_and_import(
 
     exported = client.get(page_url("map-export", webinar_map, fmt="json"))
     assert '"Bake and decorate\\n(day before)"' in exported.content.decode()
-    client.post(
-        page_url("map-import"),
-        {"file": upload(exported.content), "half": "marketing", "stages": ["try"]},
-    )
+    import_file(client, exported.content, stages=["try"])
 
     imported = SystemMap.objects.exclude(pk=webinar_map.pk).get()
     call = node_of(imported, "n6")

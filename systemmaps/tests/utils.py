@@ -3,6 +3,7 @@ and their pages, and reading those pages."""
 
 import re
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from hourglass.models import Membership
@@ -90,3 +91,20 @@ def text_of(html: str) -> str:
     """The words of some markup, tags dropped and spaces squeezed; character
     references are left as written (`&#x27;`), unlike metrics' unescaped_text_of."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def import_file(client, raw: bytes, *, slug: str = "acme", name="map.json", **data):
+    """Upload `raw` to the map import page and press Create on its summary with
+    what the summary proposes, changed by `data` (e.g. `stages=["try"]`): what
+    a user who only confirms does. A refused upload's answer comes back as is;
+    `follow=True` follows the last redirect."""
+    follow = data.pop("follow", False)
+    page = reverse("systemmaps:map-import", kwargs={"slug": slug})
+    response = client.post(page, {"file": SimpleUploadedFile(name, raw)})
+    if response.status_code != 302:
+        return response
+    summary = client.get(response.url)
+    form = summary.context["form"]
+    fields = {key: form[key].value() for key in form.fields}
+    fields = {key: value for key, value in {**fields, **data}.items() if value}
+    return client.post(response.url, fields, follow=follow)
