@@ -63,7 +63,7 @@ from systemmaps.document import (
 from systemmaps.interop import Dropped, ForeignPage, stage_named
 from systemmaps.models import Automation
 from systemmaps.schema import MAX_EDGES, MAX_NODES
-from systemmaps.transfer import MAX_IMPORT_BYTES
+from systemmaps.transfer import upload_text
 
 # An inflated page, and all the pages of a file together.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
@@ -113,7 +113,7 @@ def looks_like_drawio(raw: bytes) -> bool:
 
 def read_drawio(raw: bytes) -> list[ForeignPage]:
     """Every page of a diagrams.net file, or ImportInvalid saying why not."""
-    text = _text_of(raw)
+    text = upload_text(raw)
     budget = _Budget()
     root = _parse(text, budget, where=None)
     if _local(root.tag) == "svg":
@@ -167,34 +167,6 @@ class _Budget:
     def __init__(self) -> None:
         self.inflated = 0
         self.elements = 0
-
-
-def _text_of(raw: bytes) -> str:
-    if not isinstance(raw, bytes | bytearray):
-        raise ImportInvalid([_("The upload must be a file.")])
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportInvalid(
-            [
-                _(
-                    "The file is %(size)d bytes; at most %(max)d bytes (1 MB) "
-                    "can be imported."
-                )
-                % {"size": len(raw), "max": MAX_IMPORT_BYTES}
-            ]
-        )
-    raw = bytes(raw).removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ImportInvalid(
-            [
-                _("The file is not UTF-8 text (invalid byte at position %(pos)d).")
-                % {"pos": error.start}
-            ]
-        ) from None
-    if not text.strip():
-        raise ImportInvalid([_("The file is empty.")])
-    return text
 
 
 def _parse(text: str, budget: _Budget, *, where: str | None) -> ET.Element:

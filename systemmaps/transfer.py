@@ -138,7 +138,9 @@ def import_data(data: Any) -> ImportedMap:
     )
 
 
-def _parse(raw: bytes | str) -> Any:
+def upload_text(raw: bytes | str) -> str:
+    """An uploaded file as text, for every importer: at most MAX_IMPORT_BYTES,
+    UTF-8 (a byte order mark dropped), not empty; or ImportInvalid saying which."""
     if isinstance(raw, str):
         # Characters never outnumber bytes: skip encoding a huge text to count it.
         size = len(raw)
@@ -174,6 +176,11 @@ def _parse(raw: bytes | str) -> Any:
         text = raw.removeprefix("\ufeff")
     if not text.strip():
         raise ImportInvalid([_("The file is empty.")])
+    return text
+
+
+def _parse(raw: bytes | str) -> Any:
+    text = upload_text(raw)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:

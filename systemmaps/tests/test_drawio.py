@@ -589,7 +589,7 @@ HOSTILE = [
         "at most 1000 steps",
     ),
     ("too many pages", mxfile(*[model()] * 101), "at most 100"),
-    ("not bytes", "<mxfile/>", "must be a file"),
+    ("not a file", None, "must be a file"),
 ]
 
 
