@@ -516,6 +516,11 @@ HOSTILE = [
     ),
     ("deep nesting", mxfile(model(_CHAIN)), "nested more than"),
     (
+        "deep XML nesting",
+        b"<mxfile>" + b"<a>" * 90_000 + b"</a>" * 90_000 + b"</mxfile>",
+        "no pages",
+    ),
+    (
         "parent cycle",
         mxfile(model(vertex("a", "A", parent="b"), vertex("b", "B", parent="a"))),
         "circle",
