@@ -68,7 +68,8 @@ from systemmaps.transfer import upload_text
 # An inflated page, and all the pages of a file together.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
-# XML elements in one file, all pages together (a cell is three or four).
+# XML tags in one file, all pages together, counted as their `<` before
+# parsing (opening and closing: a cell is four to eight).
 MAX_ELEMENTS = 200_000
 # How deep shapes may sit inside one another (containers, groups, lanes).
 MAX_DEPTH = 64
