@@ -46,15 +46,30 @@ from django.utils.translation import gettext as _
 
 from hourglass.archive import ImportInvalid
 from hourglass.validators import one_line
-from systemmaps.document import DECISION, KINDS, TASK, TERMINUS, clean_label
+from systemmaps.document import (
+    ARROW_INK,
+    CRITICAL_STROKE_WIDTH,
+    DECISION,
+    INK,
+    KINDS,
+    LABEL_FONT_SIZE,
+    STROKE_WIDTH,
+    TASK,
+    TERMINUS,
+    WORK_KINDS,
+    clean_label,
+    look_of,
+)
 from systemmaps.interop import Dropped, ForeignPage, stage_named
+from systemmaps.models import Automation
 from systemmaps.schema import MAX_EDGES, MAX_NODES
-from systemmaps.transfer import MAX_IMPORT_BYTES
+from systemmaps.transfer import upload_text
 
 # An inflated page, and all the pages of a file together.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
-# XML elements in one file, all pages together (a cell is three or four).
+# XML tags in one file, all pages together, counted as their `<` before
+# parsing (opening and closing: a cell is four to eight).
 MAX_ELEMENTS = 200_000
 # How deep shapes may sit inside one another (containers, groups, lanes).
 MAX_DEPTH = 64
@@ -67,6 +82,8 @@ _LINE_TAGS = re.compile(
     r"<\s*(?:br|/?div|/?p|/?li|/?tr|/?h[1-6])\b[^>]*>", re.IGNORECASE
 )
 _TAG = re.compile(r"<[^>]*>")
+# Characters XML 1.0 cannot hold at all, not even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _PLACEHOLDER = re.compile(r"%([A-Za-z0-9_.-]+)%")
 
 # Shapes by style name (a bare style name or the value of `shape=`).
@@ -97,7 +114,7 @@ def looks_like_drawio(raw: bytes) -> bool:
 
 def read_drawio(raw: bytes) -> list[ForeignPage]:
     """Every page of a diagrams.net file, or ImportInvalid saying why not."""
-    text = _text_of(raw)
+    text = upload_text(raw)
     budget = _Budget()
     root = _parse(text, budget, where=None)
     if _local(root.tag) == "svg":
@@ -151,34 +168,6 @@ class _Budget:
     def __init__(self) -> None:
         self.inflated = 0
         self.elements = 0
-
-
-def _text_of(raw: bytes) -> str:
-    if not isinstance(raw, bytes | bytearray):
-        raise ImportInvalid([_("The upload must be a file.")])
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportInvalid(
-            [
-                _(
-                    "The file is %(size)d bytes; at most %(max)d bytes (1 MB) "
-                    "can be imported."
-                )
-                % {"size": len(raw), "max": MAX_IMPORT_BYTES}
-            ]
-        )
-    raw = bytes(raw).removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ImportInvalid(
-            [
-                _("The file is not UTF-8 text (invalid byte at position %(pos)d).")
-                % {"pos": error.start}
-            ]
-        ) from None
-    if not text.strip():
-        raise ImportInvalid([_("The file is empty.")])
-    return text
 
 
 def _parse(text: str, budget: _Budget, *, where: str | None) -> ET.Element:
@@ -549,7 +538,7 @@ class _Page:
                 what=_("Image “%(label)s”") % quoted if label else _("Image"),
                 why=_("Pictures are not steps."),
             )
-        if not label:
+        if not label and cell.attrs.get("kind") not in KINDS:
             x, y = self.top_left(cell)
             return Dropped(
                 what=_("Shape without text at %(x)d, %(y)d")
@@ -595,6 +584,7 @@ class _Page:
                     "x": x + self.number(cell, "width") / 2,
                     "y": y + self.number(cell, "height") / 2,
                     "stage": self.stage_of(cell),
+                    "notes": cell.attrs.get("notes") or None,
                 }
             )
         steps = {node["id"]: node for node in nodes}
@@ -701,3 +691,136 @@ def step_text(text: str) -> str:
 def _short(text: str, limit: int = 60) -> str:
     text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------
+# Out: one page of plain XML that diagrams.net opens as the same flowchart
+# ---------------------------------------------------------------------------
+
+# The page diagrams.net shows around the drawing (A4 landscape, its default).
+PAGE_WIDTH = 1169
+PAGE_HEIGHT = 827
+# How each kind is drawn: the editor's shapes (document.LOOKS) in diagrams.net's
+# words. A terminus's arcSize of 50 (per cent of its height) makes its ends
+# semicircles; a task's corner is absolute, in pixels (twice the radius).
+_SHAPE_STYLES = {
+    TERMINUS: "rounded=1;arcSize=50;",
+    TASK: "rounded=1;absoluteArcSize=1;arcSize={diameter};",
+    DECISION: "rhombus;",
+}
+
+
+def export_drawio(
+    graph: Mapping[str, Any], steps: Mapping[str, Mapping[str, Any]] | None = None
+) -> bytes:
+    """The map as an uncompressed diagrams.net file of one page.
+
+    Each step is an `<object>` whose attributes are its shape data (kind,
+    stage, notes and, for tasks and decisions, the owner's email, critical
+    yes/no and automation, from `steps` as `selectors.export_steps` gives
+    them); labels are HTML (`html=1`), so a label's line break is a `<br>`.
+    Our x and y are centres, diagrams.net's the top-left corner.
+    """
+    steps = steps or {}
+    mxfile = ET.Element("mxfile", host="Hourglass", type="device")
+    diagram = ET.SubElement(
+        mxfile, "diagram", name=graph.get("name") or _("Map"), id="hourglass-map"
+    )
+    model = ET.SubElement(
+        diagram,
+        "mxGraphModel",
+        grid="1",
+        gridSize="10",
+        guides="1",
+        tooltips="1",
+        connect="1",
+        arrows="1",
+        fold="1",
+        page="1",
+        pageScale="1",
+        pageWidth=str(PAGE_WIDTH),
+        pageHeight=str(PAGE_HEIGHT),
+        math="0",
+        shadow="0",
+    )
+    root = ET.SubElement(model, "root")
+    ET.SubElement(root, "mxCell", id="0")
+    ET.SubElement(root, "mxCell", id="1", parent="0")
+    cell_ids = {}
+    for node in graph["nodes"]:
+        cell_id = cell_ids[node["id"]] = f"step-{node['id']}"
+        kind = node["kind"]
+        step = steps.get(node["id"]) or {}
+        data = {"id": cell_id, "label": label_html(node.get("label") or "")}
+        data["kind"] = kind
+        if node.get("stage"):
+            data["stage"] = node["stage"]
+        if node.get("notes"):
+            data["notes"] = _NOT_XML.sub("", node["notes"])
+        if kind in WORK_KINDS:
+            data["owner"] = step.get("owner") or ""
+            data["critical"] = "yes" if step.get("critical") else "no"
+            data["automation"] = step.get("automation") or Automation.MANUAL
+        wrapper = ET.SubElement(root, "object", data)
+        look = look_of(kind)
+        cell = ET.SubElement(
+            wrapper,
+            "mxCell",
+            style=_shape_style(kind, critical=bool(step.get("critical"))),
+            vertex="1",
+            parent="1",
+        )
+        ET.SubElement(
+            cell,
+            "mxGeometry",
+            {
+                "x": _number(node["x"] - look.width / 2),
+                "y": _number(node["y"] - look.height / 2),
+                "width": str(look.width),
+                "height": str(look.height),
+                "as": "geometry",
+            },
+        )
+    for edge in graph["edges"]:
+        cell = ET.SubElement(
+            root,
+            "mxCell",
+            id=f"arrow-{edge['id']}",
+            value=label_html(edge.get("label") or ""),
+            style=(
+                "edgeStyle=orthogonalEdgeStyle;rounded=0;html=1;endArrow=block;"
+                f"endFill=1;strokeColor={ARROW_INK};strokeWidth={STROKE_WIDTH};"
+                f"fontColor={INK};fontSize={LABEL_FONT_SIZE};"
+                "labelBackgroundColor=#ffffff;"
+            ),
+            edge="1",
+            parent="1",
+            source=cell_ids[edge["source"]],
+            target=cell_ids[edge["target"]],
+        )
+        ET.SubElement(cell, "mxGeometry", {"relative": "1", "as": "geometry"})
+    return ET.tostring(mxfile, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def _shape_style(kind: str, *, critical: bool) -> str:
+    look = look_of(kind)
+    shape = _SHAPE_STYLES[kind].format(diameter=_number(look.radius * 2))
+    width = CRITICAL_STROKE_WIDTH if critical else STROKE_WIDTH
+    return (
+        f"{shape}whiteSpace=wrap;html=1;fillColor={look.fill};"
+        f"strokeColor={look.stroke};strokeWidth={width};fontColor={INK};"
+        f"fontSize={LABEL_FONT_SIZE};"
+    )
+
+
+def label_html(label: str) -> str:
+    """A label as diagrams.net's HTML label: the text escaped, its line break
+    a `<br>` (the XML writer escapes the whole again, as the format wants)."""
+    lines = _NOT_XML.sub("", label).split("\n")
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
+
+
+def _number(value: float) -> str:
+    """A coordinate to the hundredth, without trailing zeros."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text

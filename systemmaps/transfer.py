@@ -206,6 +206,11 @@ def _encodable(text: str) -> bool:
     return True
 
 
+# The diagrams.net reader's name for the one rule of an upload's text (both
+# reader branches wrote one; `interop.read_text` is it).
+upload_text = read_text
+
+
 def _parse(raw: bytes | str) -> Any:
     text = read_text(raw)
     try:

@@ -33,6 +33,7 @@ from .. import imports, rendering, selectors, services
 from ..access import get_import_draft_for_member, get_map_for_member
 from ..builtin import TEMPLATES, get_template
 from ..document import TASK, TERMINUS, chain_graph
+from ..drawio import export_drawio
 from ..forms import (
     ImportForm,
     ImportSummaryForm,
@@ -56,6 +57,7 @@ EXPORT_TYPES = {
     "pdf": "application/pdf",
     "json": "application/json",
     "mmd": "text/plain; charset=utf-8",
+    "drawio": "application/vnd.jgraph.mxfile",
 }
 # The export menu's PDF papers (layout.PAPERS), as the menu names them.
 PAPER_LABELS = {
@@ -431,7 +433,8 @@ def map_restore(request: BusinessRequest, pk: int) -> HttpResponse:
 
 
 def _export_body(system_map: SystemMap, fmt: str) -> bytes:
-    """The map as a JSON or Mermaid file (the drawings are the worker's)."""
+    """The map as a JSON, diagrams.net or Mermaid file (the drawings are the
+    worker's)."""
     graph = selectors.graph_of(system_map)
     if fmt == "json":
         return export_json(
@@ -439,6 +442,8 @@ def _export_body(system_map: SystemMap, fmt: str) -> bytes:
             selectors.export_steps(system_map),
             fields=selectors.export_fields(system_map),
         )
+    if fmt == "drawio":
+        return export_drawio(graph, selectors.export_steps(system_map))
     return to_mermaid(graph, selectors.step_badges(system_map)).encode("utf-8")
 
 
