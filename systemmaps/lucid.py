@@ -199,7 +199,7 @@ class _Document:
                 lines.append(record)
                 continue
             label = _first_text(record)
-            what = _what(record)
+            what = _what(record, self.by_id)
             reason = _not_a_step(name, label)
             if reason:
                 dropped.append(interop.Dropped(what, reason))
@@ -236,7 +236,7 @@ class _Document:
         for record in lines:
             edge, reason = self.edge(record, steps, elsewhere)
             if edge is None:
-                dropped.append(interop.Dropped(_what(record, steps), reason))
+                dropped.append(interop.Dropped(_what(record, self.by_id), reason))
             else:
                 edge["id"] = f"e{len(edges) + 1}"
                 edges.append(edge)
@@ -335,21 +335,16 @@ def _not_a_step(name: str, label: str) -> str:
     return ""
 
 
-def _what(
-    record: dict[str, Any], steps: dict[str, dict[str, Any]] | None = None
-) -> str:
-    """An element as the user knows it in Lucidchart, e.g. 'Process “Bake”'."""
+def _what(record: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:
+    """An element as the user knows it in Lucidchart, e.g. 'Process “Bake”
+    (row 6)'; a line by the texts of the shapes it joins."""
     if _name(record) == _LINE:
-        steps = steps or {}
-        ends = {
-            end: steps[ident]["label"].split("\n")[0]
-            if ident in steps
-            else ident or "?"
-            for end, ident in (
-                ("source", record.get("line source", "")),
-                ("target", record.get("line destination", "")),
-            )
-        }
+        ends = {}
+        for end, column in (("source", "line source"), ("target", "line destination")):
+            ident = record.get(column, "")
+            joined = by_id.get(ident)
+            text = _one_line(_first_text(joined)) if joined else ""
+            ends[end] = text or ident or "?"
         return _("Line from “%(source)s” to “%(target)s” (row %(row)d)") % {
             **ends,
             "row": record["row"],
