@@ -42,6 +42,10 @@ def labels(page):
     return {node["id"]: node["label"] for node in page.nodes}
 
 
+def stages(page):
+    return {node["id"]: node["stage"] for node in page.nodes}
+
+
 def arrows(page):
     return [(edge["source"], edge["target"], edge["label"]) for edge in page.edges]
 
@@ -335,8 +339,7 @@ def test_subgraphs_nested_and_a_title_that_names_a_stage_gives_it():
         "    c1\n"
         "  end\n"
     )
-    stages = {node["id"]: node["stage"] for node in page.nodes}
-    assert stages == {
+    assert stages(page) == {
         "i1": "buy",
         "f1": "buy",
         "i2": "trust",
@@ -369,8 +372,7 @@ def test_a_node_sits_in_the_first_subgraph_that_names_it():
         "    c1-->c2\n"
         "    end\n"
     )
-    stages = {node["id"]: node["stage"] for node in page.nodes}
-    assert stages == {
+    assert stages(page) == {
         "c1": "refer",
         "a2": "know",
         "a1": "know",
@@ -386,7 +388,7 @@ def test_a_subgraph_title_may_be_quoted_or_several_words():
         "  subgraph Order handling\n    B\n  end\n"
         '  subgraph ide1 ["Know"]\n    C\n  end\n'
     )
-    assert {n["id"]: n["stage"] for n in page.nodes} == {
+    assert stages(page) == {
         "A": "repeat",
         "B": None,
         "C": "know",
