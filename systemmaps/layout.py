@@ -15,6 +15,7 @@ Coordinates: 1 Graphviz point = 1 canvas pixel; see :func:`tidy_positions`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -27,6 +28,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from hourglass.languages import in_every_language
 
 from . import pdfpages
 from .document import (
@@ -53,6 +56,7 @@ __all__ = [
     "LayoutError",
     "export",
     "step_badges",
+    "strip_step_badges",
     "tidy_positions",
     "to_dot",
 ]
@@ -165,6 +169,26 @@ def step_badges(detail: Mapping[str, Any] | None) -> str:
     # (No-break spaces keep each sign with its word when the label wraps.)
     parts.extend(f"{SIGNS[state]}\u00a0{SIGN_WORDS[state]}" for state in states)
     return " · ".join(parts)
+
+
+def strip_step_badges(label: str) -> str:
+    """`label` without the badges an export wrote after it (`step_badges` in
+    brackets: "Bake (AO · ★\u00a0Critical)" → "Bake"), whichever of the app's
+    languages wrote them. Only a suffix with a sign is taken for ours: owner
+    initials alone ("Call (VIP)") may as well be the user's own text."""
+    match = _badge_suffix().search(label)
+    return label[: match.start()].rstrip() if match else label
+
+
+@functools.cache
+def _badge_suffix() -> re.Pattern[str]:
+    def said(state: str) -> str:
+        words = "|".join(re.escape(w) for w in in_every_language(SIGN_WORDS[state]))
+        return f"{re.escape(SIGNS[state])}\u00a0(?:{words})"
+
+    automation = f"(?:{said(AUTOMATED)}|{said(COULD_BE_AUTOMATED)})"
+    states = f"(?:{said(CRITICAL)}(?: · {automation})?|{automation})"
+    return re.compile(rf"(?:^|\s)\((?:[^\s·()]{{1,2}} · )?{states}\)$")
 
 
 def to_dot(

@@ -26,7 +26,7 @@ from hourglass.archive import ImportInvalid
 
 from . import interop
 from .document import DECISION, TASK, TERMINUS, WORK_KINDS, clean_label
-from .layout import step_badges
+from .layout import step_badges, strip_step_badges
 from .schema import MAX_EDGES, MAX_NODES
 
 # Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
@@ -626,7 +626,8 @@ class _Parser:
         self.nodes: dict[str, _Node] = {}
         # (source, target, label, arrow text, line)
         self.links: list[tuple[str, str, str | None, str, int]] = []
-        self.subgraphs: set[str] = set()
+        # {id: title} of every subgraph
+        self.subgraphs: dict[str, str] = {}
         self.edge_ids: set[str] = set()
         self.settings: list[str] = []
         self.ignored: dict[str, int] = {}
@@ -738,12 +739,12 @@ class _Parser:
                 title = self.take().value[1]
         if self.peek().kind == "TEXT":
             more = self.take().value
-            title = f"{name} {more}" if name and title is None else more
-            name = None if title != more else name
-        if name:
-            self.subgraphs.add(name)
-        if title and not name:
-            self.subgraphs.add(title)
+            if title is None:
+                # `subgraph Order handling`: all the words are the title (and
+                # what arrows to the subgraph name it by).
+                title, name = (f"{name} {more}" if name else more), None
+        if name or title:
+            self.subgraphs[name or title] = title or name
         hint = interop.stage_named(title) or interop.stage_named(name)
         self.end_of_statement()
         self.statements(depth=depth, stage=hint or stage, opened=opened)
@@ -913,7 +914,7 @@ def _page(parser: _Parser, title: str) -> interop.ForeignPage:
         {
             "id": name,
             "kind": node.kind,
-            "label": clean_label(node.label) or name,
+            "label": clean_label(strip_step_badges(node.label)) or name,
             "x": None,
             "y": None,
             "stage": node.stage,
@@ -928,7 +929,8 @@ def _page(parser: _Parser, title: str) -> interop.ForeignPage:
                 % {"count": len(nodes), "max": MAX_NODES}
             ]
         )
-    names = {node["id"]: node["label"].split("\n")[0] for node in nodes}
+    names = {name: _one_line(title) for name, title in parser.subgraphs.items()}
+    names.update((node["id"], node["label"].split("\n")[0]) for node in nodes)
     edges: list[dict[str, Any]] = []
     dropped: list[interop.Dropped] = []
     one_way = 0

@@ -1,0 +1,711 @@
+"""Reading Mermaid flowcharts (`mermaid.read_mermaid`): the syntax of Mermaid's
+own flowchart documentation, our own export read back, and hostile text."""
+
+import re
+
+import pytest
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hourglass.archive import ImportInvalid
+from systemmaps.builtin import TEMPLATES, get_template
+from systemmaps.graph import has_errors, lint
+from systemmaps.interop import MAX_IMPORT_BYTES, page_document
+from systemmaps.mermaid import (
+    MAX_SUBGRAPH_DEPTH,
+    looks_like_mermaid,
+    read_mermaid,
+    to_mermaid,
+)
+from systemmaps.schema import MAX_EDGES, MAX_NODES
+from systemmaps.transfer import import_data
+
+
+def page_of(text):
+    pages = read_mermaid(text)
+    assert len(pages) == 1
+    return pages[0]
+
+
+def problems_of(text):
+    with pytest.raises(ImportInvalid) as caught:
+        read_mermaid(text)
+    return caught.value.problems
+
+
+def kinds(page):
+    return {node["id"]: node["kind"] for node in page.nodes}
+
+
+def labels(page):
+    return {node["id"]: node["label"] for node in page.nodes}
+
+
+def stages(page):
+    return {node["id"]: node["stage"] for node in page.nodes}
+
+
+def arrows(page):
+    return [(edge["source"], edge["target"], edge["label"]) for edge in page.edges]
+
+
+def count_statements(text, pattern):
+    """How many lines of `text` match `pattern`: the expected figure, counted
+    apart from the reader."""
+    return sum(1 for line in text.splitlines() if re.match(pattern, line.strip()))
+
+
+# --- shapes ------------------------------------------------------------------
+
+
+BOX = "This is the text in the box"
+
+
+@pytest.mark.parametrize(
+    ("node", "kind", "label"),
+    [
+        (f"id1[{BOX}]", "task", BOX),
+        (f"id1({BOX})", "task", BOX),
+        (f"id1([{BOX}])", "terminus", BOX),
+        (f"id1[[{BOX}]]", "task", BOX),
+        ("id1[(Database)]", "task", "Database"),
+        (
+            "id1((This is the text in the circle))",
+            "terminus",
+            "This is the text in the circle",
+        ),
+        (f"id1>{BOX}]", "task", BOX),
+        (f"id1{{{BOX}}}", "decision", BOX),
+        (f"id1{{{{{BOX}}}}}", "task", BOX),
+        (f"id1[/{BOX}/]", "task", BOX),
+        (f"id1[\\{BOX}\\]", "task", BOX),
+        ("id1[/Christmas\\]", "task", "Christmas"),
+        ("id1[\\Go shopping/]", "task", "Go shopping"),
+        ("id1(((Stop here)))", "terminus", "Stop here"),
+        (f'id1["{BOX}"]', "task", BOX),
+        (f'id1{{"{BOX}"}}', "decision", BOX),
+        (f'id1( "{BOX}" )', "task", BOX),
+    ],
+)
+def test_each_bracket_shape_gives_its_kind_and_label(node, kind, label):
+    page = page_of(f"flowchart LR\n    {node}\n")
+    assert kinds(page) == {"id1": kind}
+    assert labels(page) == {"id1": label}
+
+
+@pytest.mark.parametrize(
+    ("shape", "kind"),
+    [
+        ("rect", "task"),
+        ("rounded", "task"),
+        ("stadium", "terminus"),
+        ("terminal", "terminus"),
+        ("pill", "terminus"),
+        ("circle", "terminus"),
+        ("sm-circ", "terminus"),
+        ("dbl-circ", "terminus"),
+        ("fr-circ", "terminus"),
+        ("diam", "decision"),
+        ("decision", "decision"),
+        ("question", "decision"),
+        ("hex", "task"),
+        ("cyl", "task"),
+        ("doc", "task"),
+        ("manual-input", "task"),
+    ],
+)
+def test_each_named_shape_of_mermaid_11_gives_its_kind(shape, kind):
+    page = page_of(f'flowchart RL\n    A@{{ shape: {shape}, label: "Step A" }}\n')
+    assert kinds(page) == {"A": kind}
+    assert labels(page) == {"A": "Step A"}
+
+
+def test_named_shape_settings_may_span_lines_and_hold_other_keys():
+    page = page_of(
+        "flowchart TD\n"
+        "    A@{\n"
+        "      shape: diamond,\n"
+        '      label: "Paid, in full?",\n'
+        "      w: 60\n"
+        "    }\n"
+        "    A --> B@{ shape: docs, label: 'quoted' }\n"
+    )
+    assert kinds(page) == {"A": "decision", "B": "task"}
+    assert labels(page)["A"] == "Paid, in full?"
+    assert arrows(page) == [("A", "B", "")]
+
+
+def test_a_node_named_only_by_its_id_is_a_task_labelled_with_its_id():
+    page = page_of("---\ntitle: Node\n---\nflowchart LR\n    id\n")
+    assert page.title == "Node"
+    assert page.nodes == [
+        {"id": "id", "kind": "task", "label": "id", "x": None, "y": None, "stage": None}
+    ]
+
+
+def test_the_last_text_given_to_a_node_is_its_label():
+    page = page_of("flowchart LR\n  A[First] --> B\n  A{Second}\n  B --> A\n")
+    assert labels(page)["A"] == "Second"
+    assert kinds(page)["A"] == "decision"
+
+
+# --- labels ------------------------------------------------------------------
+
+
+def test_entity_codes_html_entities_and_line_breaks_are_decoded():
+    page = page_of(
+        "flowchart LR\n"
+        '    A["A double quote:#quot;"] --> B["A dec char:#9829;"]\n'
+        '    C["#35;1 &amp; &lt;b&gt; ok"] --> D["Bake<br>and<br/>decorate"]\n'
+        '    E["<b>bold</b> words"]\n'
+    )
+    assert labels(page) == {
+        "A": 'A double quote:"',
+        "B": "A dec char:\u2665",
+        "C": "#1 & <b> ok",
+        "D": "Bake\nand\ndecorate",
+        "E": "bold words",
+    }
+
+
+def test_markdown_strings_lose_their_markup_and_keep_their_lines():
+    page = page_of(
+        "flowchart LR\n"
+        'subgraph "One"\n'
+        '  a("`The **cat**\n'
+        '  in the hat`") -- "edge label" --> b{{"`The **dog** in the _hog_`"}}\n'
+        "end\n"
+    )
+    assert labels(page) == {"a": "The cat\nin the hat", "b": "The dog in the hog"}
+    assert arrows(page) == [("a", "b", "edge label")]
+
+
+def test_unicode_text_in_quotes():
+    page = page_of('flowchart LR\n    id["This ❤ Unicode"]\n')
+    assert labels(page) == {"id": "This ❤ Unicode"}
+
+
+# --- arrows ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("link", "one_way"),
+    [
+        ("-->", True),
+        ("--->", True),
+        ("---->", True),
+        ("-.->", True),
+        ("-..->", True),
+        ("==>", True),
+        ("====>", True),
+        ("--o", True),
+        ("--x", True),
+        ("---", False),
+        ("----", False),
+        ("-.-", False),
+        ("===", False),
+        ("<-->", False),
+        ("o--o", False),
+        ("x--x", False),
+        ("<==>", False),
+    ],
+)
+def test_every_link_form_is_an_arrow_from_left_to_right(link, one_way):
+    # Heads o and x need a space before them (`Bo--oC` is the node `Bo`).
+    spaced = " " if link[0] in "ox" else ""
+    page = page_of(f"flowchart LR\n    A {link} B\n    B{spaced}{link}C\n")
+    assert arrows(page) == [("A", "B", ""), ("B", "C", "")]
+    if one_way:
+        assert page.notes == []
+    else:
+        assert page.notes == [
+            "2 links without one arrow head were read as arrows from left to right."
+        ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A-- This is the text! ---B",
+        "A---|This is the text!|B",
+        "A-->|This is the text!|B",
+        "A-- This is the text! -->B",
+        "A-. This is the text! .-> B",
+        "A == This is the text! ==> B",
+        'A -- "This is the text!" --> B',
+        'A -->|"This is the text!"| B',
+        "A -- This is the text! ----> B",
+        "A e1@-->|This is the text!| B",
+    ],
+)
+def test_text_on_links_in_each_form(line):
+    page = page_of(f"flowchart LR\n   {line}\n")
+    assert arrows(page) == [("A", "B", "This is the text!")]
+
+
+def test_chains_of_links_with_texts():
+    page = page_of("flowchart LR\n   A -- text --> B -- text2 --> C\n")
+    assert arrows(page) == [("A", "B", "text"), ("B", "C", "text2")]
+
+
+def test_ampersands_join_every_node_on_the_left_to_every_node_on_the_right():
+    page = page_of("flowchart LR\n   a --> b & c--> d\n")
+    assert arrows(page) == [
+        ("a", "b", ""),
+        ("a", "c", ""),
+        ("b", "d", ""),
+        ("c", "d", ""),
+    ]
+    page = page_of("flowchart TB\n    A & B--> C & D\n")
+    assert sorted(arrows(page)) == [
+        ("A", "C", ""),
+        ("A", "D", ""),
+        ("B", "C", ""),
+        ("B", "D", ""),
+    ]
+
+
+def test_the_documentation_s_minimum_length_examples_read_the_same():
+    first = page_of(
+        "flowchart TD\n"
+        "    A[Start] --> B{Is it?}\n"
+        "    B -->|Yes| C[OK]\n"
+        "    C --> D[Rethink]\n"
+        "    D --> B\n"
+        "    B ---->|No| E[End]\n"
+    )
+    second = page_of(
+        "flowchart TD\n"
+        "    A[Start] --> B{Is it?}\n"
+        "    B -- Yes --> C[OK]\n"
+        "    C --> D[Rethink]\n"
+        "    D --> B\n"
+        "    B -- No ----> E[End]\n"
+    )
+    assert arrows(first) == arrows(second)
+    assert labels(first) == labels(second)
+    assert kinds(first)["B"] == "decision"
+
+
+def test_an_invisible_link_is_dropped_with_its_reason():
+    page = page_of("flowchart LR\n    A[Order] ~~~ B[Bake]\n    A --> B\n")
+    assert arrows(page) == [("A", "B", "")]
+    assert [(d.what, d.why) for d in page.dropped] == [
+        (
+            "Invisible link from “Order” to “Bake”",
+            "An invisible link only spaces out Mermaid's drawing; it is not an arrow.",
+        )
+    ]
+
+
+def test_a_circle_edge_is_told_from_a_node_starting_with_o():
+    page = page_of("flowchart LR\n    dev--- ops\n    A---oB\n")
+    assert arrows(page) == [("dev", "ops", ""), ("A", "B", "")]
+
+
+def test_semicolons_end_statements_and_graph_is_a_flowchart():
+    page = page_of("graph TD;\n    A-->B;\n    B-->C;")
+    assert arrows(page) == [("A", "B", ""), ("B", "C", "")]
+
+
+def test_edge_ids_and_their_settings_are_not_steps():
+    page = page_of("flowchart LR\n  A e1@==> B\n  e1@{ animate: true }\n  B e2@--> C\n")
+    assert sorted(kinds(page)) == ["A", "B", "C"]
+    assert arrows(page) == [("A", "B", ""), ("B", "C", "")]
+    assert page.notes == ["1 arrow setting (such as an animation) was ignored."]
+
+
+# --- subgraphs ---------------------------------------------------------------
+
+
+def test_subgraphs_nested_and_a_title_that_names_a_stage_gives_it():
+    page = page_of(
+        "flowchart LR\n"
+        "  subgraph TOP [Trust]\n"
+        "    direction TB\n"
+        "    subgraph B1 [Zakup]\n"
+        "        direction RL\n"
+        "        i1 -->f1\n"
+        "    end\n"
+        "    subgraph B2\n"
+        "        direction BT\n"
+        "        i2 -->f2\n"
+        "    end\n"
+        "  end\n"
+        "  A --> TOP --> B\n"
+        "  B1 --> B2\n"
+        "  subgraph Faire confiance\n"
+        "    c1\n"
+        "  end\n"
+    )
+    assert stages(page) == {
+        "i1": "buy",
+        "f1": "buy",
+        "i2": "trust",
+        "f2": "trust",
+        "A": None,
+        "B": None,
+        "c1": "trust",
+    }
+    # Arrows to and from a subgraph are not arrows between steps.
+    assert arrows(page) == [("i1", "f1", ""), ("i2", "f2", "")]
+    assert [d.what for d in page.dropped] == [
+        "Arrow from “A” to “Trust”",
+        "Arrow from “Trust” to “B”",
+        "Arrow from “Zakup” to “B2”",
+    ]
+    assert {d.why for d in page.dropped} == {"It joins a subgraph, not a step."}
+
+
+def test_a_node_sits_in_the_first_subgraph_that_names_it():
+    page = page_of(
+        "flowchart TB\n"
+        "    c1-->a2\n"
+        "    subgraph one [Know]\n"
+        "    a1-->a2\n"
+        "    end\n"
+        "    subgraph two [Like]\n"
+        "    b1-->b2\n"
+        "    end\n"
+        "    subgraph three [Refer]\n"
+        "    c1-->c2\n"
+        "    end\n"
+    )
+    assert stages(page) == {
+        "c1": "refer",
+        "a2": "know",
+        "a1": "know",
+        "b1": "like",
+        "b2": "like",
+        "c2": "refer",
+    }
+
+
+def test_a_subgraph_title_may_be_quoted_or_several_words():
+    page = page_of(
+        'flowchart LR\n  subgraph "Repeat"\n    A\n  end\n'
+        "  subgraph Order handling\n    B\n  end\n"
+        '  subgraph ide1 ["Know"]\n    C\n  end\n'
+    )
+    assert stages(page) == {
+        "A": "repeat",
+        "B": None,
+        "C": "know",
+    }
+
+
+# --- ignored lines -----------------------------------------------------------
+
+
+def test_style_class_and_click_lines_are_ignored_with_one_note_per_kind():
+    text = (
+        "%%{init: {'theme': 'forest'}}%%\n"
+        "flowchart LR\n"
+        "%% this is a comment A -- text --> B{node}\n"
+        "    A:::someclass --> B\n"
+        "    B --> C:::other\n"
+        "    classDef someclass fill:#f96\n"
+        "    classDef other fill:#f9f,stroke:#333,stroke-width:4px;\n"
+        "    class A,B someclass\n"
+        "    style A fill:#f9f,stroke:#333,stroke-width:4px\n"
+        "    style B fill:#bbf,stroke:#f66,stroke-width:2px,color:#fff\n"
+        "    style C stroke-dasharray: 5 5\n"
+        "    linkStyle 0 stroke:#ff3,stroke-width:4px,color:red;\n"
+        '    click A callback "Tooltip for a callback"\n'
+        '    click B "https://www.github.com" "This is a tooltip for a link"\n'
+        "    accTitle: The title\n"
+    )
+    page = page_of(text)
+    assert arrows(page) == [("A", "B", ""), ("B", "C", "")]
+    assert count_statements(text, r"style ") == 3
+    assert page.notes == [
+        "2 class definitions (classDef) were ignored.",
+        "1 class line was ignored.",
+        "2 class suffixes (:::) were ignored.",
+        "3 style lines were ignored.",
+        "1 arrow style line (linkStyle) was ignored.",
+        "2 click lines (links or callbacks) were ignored.",
+        "1 accessibility title or description was ignored.",
+    ]
+
+
+def test_a_front_matter_title_or_our_export_s_comment_names_the_page():
+    assert page_of("---\ntitle: Orders\nconfig:\n  x: 1\n---\ngraph\nA").title == (
+        "Orders"
+    )
+    assert page_of("%% Orders #amp; delivery\nflowchart LR\nA").title == (
+        "Orders & delivery"
+    )
+    assert page_of("flowchart LR\nA").title == ""
+
+
+# --- errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "flowchart LR\n    A -->\n",
+            "Line 2, column 10: expected a node id, found “the end of the line”.",
+        ),
+        (
+            'flowchart LR\n  A["open --> B\n',
+            'Line 2, column 5: this text is not closed by a quote (").',
+        ),
+        (
+            "flowchart LR\n  A[open --> B\n",
+            "Line 2, column 4: this shape is not closed by “]”.",
+        ),
+        (
+            "flowchart LR\n  A -- text B\n",
+            "Line 2, column 5: expected the end of the arrow, found “--”.",
+        ),
+        (
+            "flowchart LR\n  subgraph one\n    A\n",
+            "Line 4, column 1: the subgraph opened on line 2 is not closed by “end”.",
+        ),
+        ("flowchart LR\n  A\n  end\n", "Line 3, column 3: “end” closes no subgraph."),
+        (
+            "flowchart LR\n  A -->|yes B\n",
+            "Line 2, column 8: the arrow's text is not closed by “|”.",
+        ),
+        (
+            "---\ntitle: x\n---\nflowchart LR\n  A B\n",
+            "Line 5, column 5: expected the end of the line, found “B”.",
+        ),
+        (
+            "hello world\n",
+            "Line 1, column 1: expected “flowchart” or “graph”, found “hello”.",
+        ),
+        (
+            'flowchart LR\n  A["`never closed\n',
+            'Line 2, column 5: this markdown string is not closed by “`"”.',
+        ),
+        ("flowchart LR\n  A --> B }\n", "Line 2, column 11: unexpected “}”."),
+    ],
+)
+def test_a_syntax_error_names_the_line_the_column_and_what_was_expected(text, message):
+    assert problems_of(text) == [message]
+
+
+@pytest.mark.parametrize(
+    "first", ["sequenceDiagram", "classDiagram", "stateDiagram-v2", "gantt", "pie"]
+)
+def test_other_mermaid_diagrams_are_refused_by_name(first):
+    text = f"%% a comment\n{first}\n    Alice->>John: Hello John\n"
+    assert looks_like_mermaid(text.encode())
+    assert problems_of(text) == [
+        f"This is a Mermaid {first}, not a flowchart: only flowcharts can be imported."
+    ]
+
+
+# --- hostile input -----------------------------------------------------------
+
+
+def test_subgraphs_nested_too_deep_are_refused():
+    depth = MAX_SUBGRAPH_DEPTH + 1
+    text = "flowchart LR\n" + "subgraph s\n" * depth + "A\n" + "end\n" * depth
+    assert problems_of(text) == [
+        f"Line {depth + 1}, column 1: subgraphs are nested more than "
+        f"{MAX_SUBGRAPH_DEPTH} deep."
+    ]
+    nested = MAX_SUBGRAPH_DEPTH
+    text = "flowchart LR\n" + "subgraph s\n" * nested + "A\n" + "end\n" * nested
+    assert kinds(page_of(text)) == {"A": "task"}
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read():
+    text = "flowchart LR\n" + "%%" + "x" * MAX_IMPORT_BYTES + "\n"
+    assert problems_of(text.encode())[0].startswith("The file is ")
+
+
+def test_more_steps_than_a_map_holds_are_refused():
+    text = "flowchart LR\n" + "\n".join(f"n{i}" for i in range(MAX_NODES + 1))
+    assert problems_of(text) == [
+        f"The flowchart has {MAX_NODES + 1} steps; a map holds at most {MAX_NODES}."
+    ]
+
+
+def test_ampersands_cannot_multiply_into_more_arrows_than_a_map_holds():
+    side = 46  # 46 × 46 = 2116 arrows, over MAX_EDGES
+    left = " & ".join(f"a{i}" for i in range(side))
+    right = " & ".join(f"b{i}" for i in range(side))
+    assert side * side > MAX_EDGES
+    assert problems_of(f"flowchart LR\n{left} --> {right}\n") == [
+        f"The flowchart has {side * side} arrows; a map holds at most {MAX_EDGES}."
+    ]
+
+
+def test_a_huge_label_is_cut_to_what_a_map_holds():
+    page = page_of(f'flowchart LR\n  A["{"x" * 200_000}"] --> B\n')
+    imported = import_data(page_document(page))
+    assert len(imported.graph["nodes"][0]["label"]) <= 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "flowchart LR\n" + "A --> " * 5000 + "B\n",
+        "flowchart LR\n" + "A[" * 3000,
+        "flowchart LR\n" + '"' * 10_000,
+        'flowchart LR\n  A@{ shape: diam, label: "x"',
+        "flowchart LR\n  %%{init: ",
+        "flowchart LR\n" + "(" * 100_000,
+        "\x00\x01flowchart",
+        "---\ntitle: never closed\nflowchart LR\n  A\n",
+    ],
+)
+def test_hostile_text_gets_a_message_or_a_page_never_a_crash(text):
+    try:
+        pages = read_mermaid(text)
+    except ImportInvalid as error:
+        assert error.problems and all(isinstance(p, str) for p in error.problems)
+    else:
+        assert len(pages) == 1
+
+
+def test_invalid_utf8_is_refused_with_its_position():
+    assert problems_of(b"flowchart LR\n  A[\xff]\n") == [
+        "The file is not UTF-8 text (invalid byte at position 17)."
+    ]
+
+
+# --- through the import, and back from our export ----------------------------
+
+
+def test_a_flowchart_imports_as_a_lint_clean_map():
+    text = (
+        "flowchart LR\n"
+        "    start([Order received]) --> bake[Bake]\n"
+        "    bake --> paid{Paid?}\n"
+        "    paid -->|yes| deliver[Deliver]\n"
+        "    paid -->|no| remind[Send a reminder] --> paid\n"
+        "    deliver --> done([Done])\n"
+    )
+    page = page_of(text)
+    assert page.counts == {"steps": 6, "decisions": 1, "arrows": 6}
+    assert count_statements(text, r".*(-->)") == 5
+    imported = import_data(page_document(page))
+    graph = imported.graph
+    assert [node["label"] for node in graph["nodes"]] == [
+        "Order received",
+        "Bake",
+        "Paid?",
+        "Deliver",
+        "Send a reminder",
+        "Done",
+    ]
+    assert all(node["x"] is not None for node in graph["nodes"])
+    assert not has_errors(lint(graph["nodes"], graph["edges"]))
+
+
+@pytest.mark.parametrize("slug", [template.key for template in TEMPLATES])
+def test_our_export_reads_back_as_the_same_kinds_labels_and_arrows(slug):
+    graph = get_template(slug).graph
+    page = page_of(to_mermaid(graph))
+    assert page.title == graph["name"]
+    assert [(n["kind"], n["label"]) for n in page.nodes] == [
+        (n["kind"], n["label"]) for n in graph["nodes"]
+    ]
+    index = {node["id"]: position for position, node in enumerate(graph["nodes"])}
+    assert [
+        (f"n{index[e['source']]}", f"n{index[e['target']]}", e.get("label") or "")
+        for e in graph["edges"]
+    ] == arrows(page)
+    imported = import_data(page_document(page))
+    assert not has_errors(lint(imported.graph["nodes"], imported.graph["edges"]))
+
+
+def two_steps(label, arrow=None):
+    return {
+        "schema_version": 1,
+        "name": "Map",
+        "nodes": [
+            {"id": "a", "kind": "terminus", "label": "Start", "x": 0, "y": 0},
+            {"id": "b", "kind": "task", "label": label, "x": 220, "y": 0},
+        ],
+        "edges": [{"id": "e1", "source": "a", "target": "b", "label": arrow}],
+    }
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        'He said "hi"',
+        "#1 of #35; codes",
+        "yes | no",
+        "<b>not bold</b> & &amp;",
+        "100% %%{init}%%",
+        "Bake and decorate\n(day before)",
+        "`**not markdown**`",
+    ],
+)
+def test_labels_with_mermaid_syntax_in_them_survive_the_round_trip(label):
+    page = page_of(to_mermaid(two_steps(label, arrow=label.replace("\n", " "))))
+    assert labels(page)["n1"] == label
+    assert arrows(page) == [("n0", "n1", label.replace("\n", " "))]
+
+
+def test_our_badges_are_stripped_in_any_language_and_initials_alone_kept():
+    graph = get_template("webinar").graph
+    first, second, third = (node["id"] for node in graph["nodes"][1:4])
+    details = {
+        first: {"initials": "AO", "critical": True, "automation": "could"},
+        second: {"initials": "AO"},
+        third: {"automation": "automated"},
+    }
+    for language in ("en", "fr", "ko", "pl", "ro"):
+        with translation.override(language):
+            text = to_mermaid(graph, details)
+        got = [node["label"] for node in page_of(text).nodes[1:4]]
+        assert got == [
+            graph["nodes"][1]["label"],
+            graph["nodes"][2]["label"] + " (AO)",
+            graph["nodes"][3]["label"],
+        ], language
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('ab Z9é❤"#|<>%&`;:-[](){}*_\n')),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda text: text.strip())
+)
+def test_any_label_survives_our_export_and_back(label):
+    expected = "\n".join(line.strip() for line in label.split("\n") if line.strip())
+    page = page_of(to_mermaid(two_steps(label)))
+    assert labels(page)["n1"] == expected
+
+
+# --- recognising the format --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"flowchart LR\n  A --> B\n",
+        b"\xef\xbb\xbf  graph TD;A-->B",
+        b"---\ntitle: x\n---\n%% comment\n%%{init: {}}%%\nflowchart-elk TB\n",
+        b"%%{\n  init: {}\n}%%\ngraph\n",
+    ],
+)
+def test_flowcharts_are_recognised(raw):
+    assert looks_like_mermaid(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"schema_version": 1}',
+        b"<mxfile><diagram/></mxfile>",
+        b"Id,Name,Shape Library,Text Area 1\n",
+        b"flowcharts are nice\n",
+        b"",
+    ],
+)
+def test_other_files_are_not_taken_for_mermaid(raw):
+    assert not looks_like_mermaid(raw)
