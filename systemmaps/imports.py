@@ -22,6 +22,7 @@ from hourglass.archive import ImportInvalid
 from .drawio import looks_like_drawio, read_drawio
 from .graph import Finding, lint
 from .interop import Dropped, ForeignPage, graph_counts, page_document
+from .lucid import looks_like_lucid_csv, read_lucid_csv
 from .mermaid import looks_like_mermaid, read_mermaid
 from .models import ImportFormat
 from .transfer import MAX_IMPORT_BYTES, ImportedMap, import_data, import_document
@@ -31,6 +32,7 @@ MAX_NAME = 200
 # our JSON: (looks like it, read its pages).
 READERS: dict[str, tuple[Callable[[bytes], bool], Callable[[bytes], list]]] = {
     ImportFormat.DRAWIO: (looks_like_drawio, read_drawio),
+    ImportFormat.LUCID: (looks_like_lucid_csv, read_lucid_csv),
     ImportFormat.MERMAID: (looks_like_mermaid, read_mermaid),
 }
 
