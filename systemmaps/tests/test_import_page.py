@@ -654,3 +654,147 @@ def test_mermaid_syntax_error_names_the_line(client_for, erin, acme):
     assert response.status_code == 422
     assert "Line " in response.text
     assert not ImportDraft.objects.exists()
+
+
+# ---------------------------------------------------------------------------
+# Lucidchart
+# ---------------------------------------------------------------------------
+
+LUCID = """Id,Name,Shape Library,Page ID,Contained By,Group,Line Source,\
+Line Destination,Source Arrow,Destination Arrow,Status,Text Area 1
+1,Document,,,,,,,,,,Shop
+2,Page,,,,,,,,,,Orders
+3,Page,,,,,,,,,,Returns
+4,Terminator,Flowchart Shapes,2,,,,,,,,Order in
+5,Decision,Flowchart Shapes,2,,,,,,,,Paid?
+6,Process,Flowchart Shapes,2,,,,,,,,Ship it
+7,Terminator,Flowchart Shapes,2,,,,,,,,Done
+8,Text,Standard,2,,,,,,,,Legend
+9,Line,,2,,,4,5,None,Arrow,,
+10,Line,,2,,,5,6,None,Arrow,,yes
+11,Line,,2,,,6,7,None,Arrow,,
+12,Line,,2,,,5,,None,Arrow,,no
+13,Terminator,Flowchart Shapes,3,,,,,,,,Return in
+14,Terminator,Flowchart Shapes,3,,,,,,,,Refunded
+15,Line,,3,,,13,14,None,Arrow,,
+"""
+
+
+def lucid_counts(text: str) -> list[dict[str, int]]:
+    """Each page's figures read from the CSV with the csv module: shapes with
+    a text that are not pages, text or lines; lines between two of them."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    pages = [row["Id"] for row in rows if row["Name"] == "Page"]
+    figures = []
+    for page in pages:
+        steps = {
+            row["Id"]: row["Name"]
+            for row in rows
+            if row["Page ID"] == page
+            and row["Name"] not in ("Line", "Text")
+            and row["Text Area 1"].strip()
+        }
+        lines = [
+            row
+            for row in rows
+            if row["Name"] == "Line"
+            and row["Line Source"] in steps
+            and row["Line Destination"] in steps
+        ]
+        figures.append(
+            {
+                "steps": len(steps),
+                "decisions": list(steps.values()).count("Decision"),
+                "arrows": len(lines),
+            }
+        )
+    return figures
+
+
+def test_lucid_csv_pages_are_summed_up_and_created(client_for, erin, acme):
+    client = client_for(erin)
+    summary_url = draft_url(send(client, LUCID.encode(), "shop.csv"))
+    summary = client.get(summary_url)
+
+    assert "Lucidchart CSV" in summary.text
+    assert counts_shown(summary.text) == lucid_counts(LUCID)
+    assert counts_shown(summary.text) == [
+        {"steps": 4, "decisions": 1, "arrows": 3},
+        {"steps": 2, "decisions": 0, "arrows": 1},
+    ]
+    assert "Legend" in summary.text.split('data-testid="dropped"')[1]
+
+    response = client.post(summary_url, {"page": "all", **FIELDS})
+
+    assert response.status_code == 302
+    names = sorted(SystemMap.objects.values_list("name", flat=True))
+    assert names == ["Orders", "Returns"]
+
+
+# ---------------------------------------------------------------------------
+# Queries: the summary's rows cost no query each
+# ---------------------------------------------------------------------------
+
+
+def mermaid_chain(steps: int) -> bytes:
+    """A Mermaid flowchart of `steps` tasks in a row, each with a style line
+    (ignored with a note) and a comment."""
+    lines = ["flowchart LR", "  s([Start])"]
+    previous = "s"
+    for number in range(steps):
+        lines.append(f"  {previous} --> t{number}[Task {number}]")
+        lines.append(f"  style t{number} fill:#fff")
+        previous = f"t{number}"
+    lines.append(f"  {previous} --> e([Stop])")
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("steps", [3, 300])
+def test_summary_queries_do_not_grow_with_the_file(
+    client_for, erin, acme, steps, django_assert_max_num_queries
+):
+    client = client_for(erin)
+    summary_url = draft_url(send(client, mermaid_chain(steps), "chain.mmd"))
+
+    with django_assert_max_num_queries(8):
+        summary = client.get(summary_url)
+
+    assert counts_shown(summary.text) == [
+        {"steps": steps + 2, "decisions": 0, "arrows": steps + 1}
+    ]
+
+
+PER_REQUEST, PER_MAP = 10, 14
+
+
+@pytest.mark.parametrize("pages", [1, 2, 12])
+def test_one_map_per_page_costs_the_same_queries_per_map(
+    client_for, erin, acme, pages, django_assert_max_num_queries
+):
+    diagrams = "".join(
+        f'<diagram name="Flow {n}"><mxGraphModel><root><mxCell id="0"/>'
+        f'<mxCell id="1" parent="0"/>'
+        f'<mxCell id="a" value="Start" style="ellipse;" vertex="1" parent="1">'
+        f'<mxGeometry x="0" y="0" width="120" height="60" as="geometry"/></mxCell>'
+        f'<mxCell id="b" value="Stop" style="ellipse;" vertex="1" parent="1">'
+        f'<mxGeometry x="300" y="0" width="120" height="60" as="geometry"/></mxCell>'
+        f'<mxCell id="e" edge="1" source="a" target="b" parent="1">'
+        f'<mxGeometry relative="1" as="geometry"/></mxCell>'
+        f"</root></mxGraphModel></diagram>"
+        for n in range(pages)
+    )
+    raw = f"<mxfile>{diagrams}</mxfile>".encode()
+    client = client_for(erin)
+    summary_url = draft_url(send(client, raw, "flows.drawio"))
+    choice = {"page": "all"} if pages > 1 else {"name": "Flow 0"}
+
+    # Fixed costs (session, business, draft, names, lock, rate limit) and the
+    # same writes for each map: no query per step or per row of the page.
+    with django_assert_max_num_queries(PER_REQUEST + PER_MAP * pages):
+        response = client.post(summary_url, {**choice, **FIELDS})
+
+    assert response.status_code == 302
+    assert SystemMap.objects.count() == pages
