@@ -34,7 +34,9 @@ class _MapFieldsMixin(forms.Form):
     )
 
 
-class MapForm(_MapFieldsMixin):
+class _MapDetailsMixin(_MapFieldsMixin):
+    """The fields of a map that a new one is given, as its settings show them."""
+
     name = forms.CharField(
         label=_("Name"), max_length=200, validators=[no_control_characters]
     )
@@ -51,6 +53,9 @@ class MapForm(_MapFieldsMixin):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class MapForm(_MapDetailsMixin):
     status = forms.ChoiceField(
         label=_("Status"),
         choices=MapStatus.choices,
@@ -139,7 +144,7 @@ class ImportForm(forms.Form):
 ALL_PAGES = "all"
 
 
-class ImportSummaryForm(_MapFieldsMixin):
+class ImportSummaryForm(_MapDetailsMixin):
     """The import page's second step: which page(s) of the file become maps,
     and the new map's fields, filled in from the file.
 
@@ -148,22 +153,6 @@ class ImportSummaryForm(_MapFieldsMixin):
     """
 
     page = forms.ChoiceField(label=_("Which page?"), widget=forms.RadioSelect)
-    name = forms.CharField(
-        label=_("Name"), max_length=200, validators=[no_control_characters]
-    )
-    product = forms.CharField(
-        label=_("Product or service"),
-        max_length=200,
-        validators=[no_control_characters],
-        required=False,
-        help_text=_("The product or service this system sells or delivers."),
-    )
-    description = forms.CharField(
-        label=_("Description"),
-        max_length=5000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
     field_order = ["page", "name", "product", "half", "stages", "description"]
 
     def __init__(self, *args, read, taken: set[str], proposals: dict[int, str], **kw):
