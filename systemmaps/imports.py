@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from hourglass.archive import ImportInvalid
+from hourglass.models import STAGE_ORDER
 
 from .drawio import looks_like_drawio, read_drawio
 from .graph import Finding, lint
@@ -98,9 +99,19 @@ class FileRead:
 
     @property
     def fields(self) -> dict[str, Any]:
-        """The map fields the file carries (our JSON only)."""
-        first = self.pages[0].imported
-        return first.fields if first is not None else {}
+        """The map fields the file carries: ours in our JSON; from another
+        tool's file, the stages its containers named (swimlanes, subgraphs)."""
+        if self.format == ImportFormat.JSON:
+            first = self.pages[0].imported
+            return first.fields if first is not None else {}
+        named = {
+            node["stage"]
+            for page in self.pages
+            if page.imported is not None
+            for node in page.imported.graph["nodes"]
+            if node.get("stage")
+        }
+        return {"stages": [s for s in STAGE_ORDER if s in named]} if named else {}
 
 
 def understood_formats() -> str:

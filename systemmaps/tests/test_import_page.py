@@ -798,3 +798,34 @@ def test_one_map_per_page_costs_the_same_queries_per_map(
 
     assert response.status_code == 302
     assert SystemMap.objects.count() == pages
+
+
+def test_stages_named_by_subgraphs_are_proposed(client_for, erin, acme):
+    raw = b"""flowchart LR
+  subgraph Buy
+    a([Order in]) --> b[Pack]
+  end
+  subgraph Try
+    t[Sample] --> a
+  end
+  b --> z([Shipped])
+"""
+    client = client_for(erin)
+
+    form = client.get(draft_url(send(client, raw, "shop.mmd"))).context["form"]
+
+    assert form["stages"].value() == ["try", "buy"]
+
+
+def test_a_draft_its_reader_now_refuses_sends_back_to_the_upload(
+    client_for, erin, acme
+):
+    client = client_for(erin)
+    summary = draft_url(send(client, export_json(webinar_graph())))
+    ImportDraft.objects.update(content=b'{"nodes": [')
+
+    response = client.get(summary)
+
+    assert response.status_code == 422
+    assert "The file is not valid JSON" in response.text
+    assert not SystemMap.objects.exists()

@@ -221,7 +221,18 @@ def map_import_draft(request: BusinessRequest, pk: int) -> HttpResponse:
     """The second step: what the file holds, page by page, and the new map's
     fields; Create makes the chosen page(s) maps, all or none."""
     draft = get_import_draft_for_member(request, pk)
-    read = imports.read_file(bytes(draft.content), format=draft.format)
+    try:
+        read = imports.read_file(bytes(draft.content), format=draft.format)
+        problems = [] if read.importable else read.problems
+    except ImportInvalid as invalid:
+        problems = invalid.problems
+    if problems:
+        # Read at upload, refused now: a reader stricter since (a new release).
+        context = {
+            "form": ImportForm(),
+            "problems": [printable(problem) for problem in problems],
+        }
+        return render(request, "systemmaps/map_import.html", context, status=INVALID)
     taken = selectors.map_names(request.business)
     form = ImportSummaryForm(
         request.POST or None,
@@ -229,7 +240,6 @@ def map_import_draft(request: BusinessRequest, pk: int) -> HttpResponse:
         taken=taken,
         proposals=_proposed_names(read, draft.file_name, taken),
     )
-    problems: list[str] = []
     status = INVALID if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         refusal = ratelimit.hit(
