@@ -28,6 +28,7 @@ from hourglass.archive import ImportInvalid
 from . import interop
 from .document import DECISION, TASK, TERMINUS, clean_label
 from .schema import MAX_EDGES, MAX_NODES
+from .transfer import upload_text
 
 # More rows than a map could use (pages, shapes and lines of the largest map).
 MAX_ROWS = 4 * (MAX_NODES + MAX_EDGES)
@@ -66,7 +67,7 @@ def looks_like_lucid_csv(raw: bytes) -> bool:
 def read_lucid_csv(raw: bytes) -> list[interop.ForeignPage]:
     """One page of steps and arrows per page of the Lucidchart document, or
     ImportInvalid naming the row (the header is row 1) of each problem."""
-    text = interop.read_text(raw)
+    text = upload_text(raw)
     rows = _rows(text)
     header = [column.strip().casefold() for column in rows[0]]
     missing = [column for column in _REQUIRED if column not in header]
@@ -106,11 +107,14 @@ def _rows(text: str) -> list[list[str]]:
                         % {"max": MAX_ROWS}
                     ]
                 )
-    except csv.Error as error:
+    except csv.Error:
         raise ImportInvalid(
             [
-                _("Row %(row)d cannot be read as CSV: %(error)s.")
-                % {"row": len(rows) + 1, "error": error}
+                _(
+                    "Row %(row)d cannot be read as CSV: a field is too long or "
+                    "a quote is not closed."
+                )
+                % {"row": len(rows) + 1}
             ]
         ) from None
     if len(rows) < 2:

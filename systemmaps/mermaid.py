@@ -28,6 +28,7 @@ from . import interop
 from .document import DECISION, TASK, TERMINUS, WORK_KINDS, clean_label
 from .layout import step_badges, strip_step_badges
 from .schema import MAX_EDGES, MAX_NODES
+from .transfer import upload_text
 
 # Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
 # same single pass, so the `#` of an inserted code is never escaped again.
@@ -745,7 +746,7 @@ class _Parser:
                 title, name = (f"{name} {more}" if name else more), None
         if name or title:
             self.subgraphs[name or title] = title or name
-        hint = interop.stage_named(title) or interop.stage_named(name)
+        hint = interop.stage_named(title or "") or interop.stage_named(name or "")
         self.end_of_statement()
         self.statements(depth=depth, stage=hint or stage, opened=opened)
 
@@ -873,7 +874,7 @@ def looks_like_mermaid(raw: bytes) -> bool:
 def read_mermaid(raw: bytes | str) -> list[interop.ForeignPage]:
     """A Mermaid flowchart as one page of steps and arrows, without positions
     (the import lays it out), or ImportInvalid naming the line and column."""
-    text = interop.read_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = upload_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     title, body, first_line = _front_matter(text)
     word, comment = _opening(body)
     if word in _OTHER_DIAGRAMS:

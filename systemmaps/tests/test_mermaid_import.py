@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hourglass.archive import ImportInvalid
 from systemmaps.builtin import TEMPLATES, get_template
 from systemmaps.graph import has_errors, lint
-from systemmaps.interop import MAX_IMPORT_BYTES, page_document
+from systemmaps.interop import page_document
 from systemmaps.mermaid import (
     MAX_SUBGRAPH_DEPTH,
     looks_like_mermaid,
@@ -19,7 +19,7 @@ from systemmaps.mermaid import (
     to_mermaid,
 )
 from systemmaps.schema import MAX_EDGES, MAX_NODES
-from systemmaps.transfer import import_data
+from systemmaps.transfer import MAX_IMPORT_BYTES, import_data
 
 
 def page_of(text):
