@@ -216,6 +216,8 @@ _HEADED = re.compile(r"^[<ox]?[-=.~]+[>ox]$")
 _ENTITY = re.compile(r"([#&])(#?[A-Za-z0-9]+);")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# A Font Awesome icon in a label (`fa:fa-car`, `fab:fa-github`): drawn, not text.
+_ICON = re.compile(r"(?<![\w-])fa[a-z]?:fa-[\w-]+\s*")
 _MARKDOWN = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|\*(.+?)\*|(?<!\w)_(.+?)_(?!\w)")
 
 
@@ -612,9 +614,10 @@ def _decode(text: str) -> str:
 
 def _label(raw: str) -> str:
     """A label as written (quoted or not) as plain text: `<br>` a line break,
-    other tags dropped, entity codes decoded."""
+    other tags and icons dropped, entity codes decoded."""
     text = _BR.sub("\n", raw)
     text = _TAG.sub("", text)
+    text = _ICON.sub("", text)
     return _decode(text)
 
 
