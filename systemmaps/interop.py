@@ -10,14 +10,13 @@ created. `page_document` turns a page into a graph document that goes through
 the same checks as our own JSON file (`transfer.import_data`).
 """
 
-import codecs
 import dataclasses
+import functools
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils import translation
 
-from hourglass.archive import ImportInvalid
-from hourglass.languages import in_every_language
 from hourglass.models import Stage
 from systemmaps.document import DECISION, SCHEMA_VERSION
 from systemmaps.layout import tidy_positions
@@ -70,65 +69,6 @@ def graph_counts(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> di
     }
 
 
-# The largest file any import reads (our JSON and the other tools' files alike).
-MAX_IMPORT_BYTES = 1024 * 1024
-
-
-def read_text(raw: bytes | str) -> str:
-    """An uploaded file as text: at most MAX_IMPORT_BYTES, UTF-8, without a
-    byte order mark, not blank; or ImportInvalid saying which it is not."""
-    if isinstance(raw, str):
-        # Characters never outnumber bytes: skip encoding a huge text to count it.
-        size = len(raw)
-        if size <= MAX_IMPORT_BYTES:
-            size = len(raw.encode("utf-8", "surrogatepass"))
-    elif isinstance(raw, bytes | bytearray):
-        size = len(raw)
-    else:
-        raise ImportInvalid([_("The upload must be a file.")])
-    if size > MAX_IMPORT_BYTES:
-        raise ImportInvalid(
-            [
-                _(
-                    "The file is %(size)d bytes; at most %(max)d bytes (1 MB) "
-                    "can be imported."
-                )
-                % {"size": size, "max": MAX_IMPORT_BYTES}
-            ]
-        )
-    if isinstance(raw, bytes | bytearray):
-        # A byte order mark, as some editors write, is not part of the text.
-        bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-        try:
-            text = bytes(raw[bom:]).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportInvalid(
-                [
-                    _("The file is not UTF-8 text (invalid byte at position %(pos)d).")
-                    % {"pos": bom + error.start}
-                ]
-            ) from None
-    else:
-        text = raw.removeprefix("\ufeff")
-    if not text.strip():
-        raise ImportInvalid([_("The file is empty.")])
-    return text
-
-
-def stage_named(text: str | None) -> str | None:
-    """The stage (its value) that a container's title in another tool names:
-    a stage's value or its name in any of the app's languages ("Trust",
-    "Confiance", "trust"), case and surrounding spaces aside; else None."""
-    wanted = " ".join(str(text or "").split()).casefold()
-    if not wanted:
-        return None
-    for stage in Stage:
-        names = [stage.value, *in_every_language(stage.label)]
-        if wanted in (name.casefold() for name in names):
-            return stage.value
-    return None
-
-
 def page_document(page: ForeignPage, *, name: str = "") -> dict[str, Any]:
     """The page as a schema-1 graph document, positioned, for `import_data`.
 
@@ -174,3 +114,21 @@ def page_document(page: ForeignPage, *, name: str = "") -> dict[str, Any]:
 def _cut(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def stage_named(text: str) -> str | None:
+    """The stage a title names (a swimlane's, a subgraph's): the stage's value
+    or its name in any of the app's languages, ignoring case ("Buy", "achat",
+    "KUPNO"); None when it names none."""
+    return _stage_names().get(" ".join(str(text).split()).casefold())
+
+
+@functools.cache
+def _stage_names() -> dict[str, str]:
+    names = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for stage in Stage:
+                names.setdefault(str(stage.label).casefold(), stage.value)
+    names.update({stage.value: stage.value for stage in Stage})
+    return names

@@ -28,6 +28,7 @@ from hourglass.archive import ImportInvalid
 from . import interop
 from .document import DECISION, TASK, TERMINUS, clean_label
 from .schema import MAX_EDGES, MAX_NODES
+from .transfer import upload_text
 
 # More rows than a map could use (pages, shapes and lines of the largest map).
 MAX_ROWS = 4 * (MAX_NODES + MAX_EDGES)
@@ -39,7 +40,8 @@ _TERMINI = frozenset(
 # Names (lowercase) of the shapes that are not steps, and what each is.
 _TEXT = frozenset(("text", "text box", "textbox", "note", "comment"))
 _IMAGES = frozenset(("image", "picture", "svg image"))
-_CONTAINER_WORDS = ("swim lane", "swimlane", "pool", "lane", "container", "group")
+_LANE_WORDS = ("swim lane", "swimlane", "pool", "lane", "table")
+_GROUP_WORDS = ("container", "group")
 _PAGE = "page"
 _LINE = "line"
 _DOCUMENT = "document"
@@ -66,7 +68,7 @@ def looks_like_lucid_csv(raw: bytes) -> bool:
 def read_lucid_csv(raw: bytes) -> list[interop.ForeignPage]:
     """One page of steps and arrows per page of the Lucidchart document, or
     ImportInvalid naming the row (the header is row 1) of each problem."""
-    text = interop.read_text(raw)
+    text = upload_text(raw)
     rows = _rows(text)
     header = [column.strip().casefold() for column in rows[0]]
     missing = [column for column in _REQUIRED if column not in header]
@@ -106,11 +108,14 @@ def _rows(text: str) -> list[list[str]]:
                         % {"max": MAX_ROWS}
                     ]
                 )
-    except csv.Error as error:
+    except csv.Error:
         raise ImportInvalid(
             [
-                _("Row %(row)d cannot be read as CSV: %(error)s.")
-                % {"row": len(rows) + 1, "error": error}
+                _(
+                    "Row %(row)d cannot be read as CSV: a field is too long or "
+                    "a quote is not closed."
+                )
+                % {"row": len(rows) + 1}
             ]
         ) from None
     if len(rows) < 2:
@@ -190,8 +195,8 @@ class _Document:
     def page(self, title: str, records: list[dict[str, Any]]) -> interop.ForeignPage:
         nodes: list[dict[str, Any]] = []
         dropped: list[interop.Dropped] = []
-        # What each element that is not a step is, for the lines that join it.
-        elsewhere: dict[str, str] = {}
+        # The elements that are not steps, for the lines that join them.
+        elsewhere: set[str] = set()
         lines = []
         for record in records:
             name = _name(record)
@@ -203,7 +208,7 @@ class _Document:
             reason = _not_a_step(name, label)
             if reason:
                 dropped.append(interop.Dropped(what, reason))
-                elsewhere[record["id"]] = what
+                elsewhere.add(record["id"])
                 continue
             notes = "\n".join(
                 clean_label(text)
@@ -267,17 +272,20 @@ class _Document:
         self,
         record: dict[str, Any],
         steps: dict[str, dict[str, Any]],
-        elsewhere: dict[str, str],
+        elsewhere: set[str],
     ) -> tuple[dict[str, Any] | None, str]:
         source = record.get("line source", "")
         target = record.get("line destination", "")
         if not source or not target:
-            return None, _("One of its ends is not attached to a shape.")
+            return None, _(
+                "It has a loose end: it is not attached to a shape at both ends."
+            )
         for end in (source, target):
             if end in elsewhere:
-                return None, _("It joins %(what)s, which is not a step.") % {
-                    "what": elsewhere[end]
-                }
+                return None, _(
+                    "One of its ends is not a step (text, a container, a group "
+                    "or an image)."
+                )
             if end not in steps:
                 return None, _("It joins a shape that is not on this page.")
         if _has_head(record.get("source arrow")) and not _has_head(
@@ -325,13 +333,18 @@ def _kind(name: str) -> str:
 def _not_a_step(name: str, label: str) -> str:
     """Why a shape is not a step ("" when it is one)."""
     if name in _TEXT:
-        return _("A text is not a step.")
+        return _("Free text is not a step.")
     if name in _IMAGES:
-        return _("An image is not a step.")
-    if any(word in name for word in _CONTAINER_WORDS):
-        return _("A container (swim lane, pool or group) is not a step.")
+        return _("Pictures are not steps.")
+    if any(word in name for word in _LANE_WORDS):
+        return _(
+            "Swimlanes, pools, lanes and tables hold steps but are not steps; "
+            "the steps inside them are read."
+        )
+    if any(word in name for word in _GROUP_WORDS):
+        return _("A group only holds other shapes; the shapes in it are read.")
     if not label:
-        return _("It has no text.")
+        return _("A shape without text is not a step.")
     return ""
 
 

@@ -1,4 +1,5 @@
-"""A map as Mermaid flowchart text, to paste into wikis, READMEs and docs.
+"""A map as Mermaid flowchart text, to paste into wikis, READMEs and docs, and
+a Mermaid flowchart read back as a map (`read_mermaid`, at the end).
 
 Labels are typed by users and the text is rendered by someone else's Mermaid, so
 nothing in a label may survive as syntax or markup: node ids are generated (n0,
@@ -28,6 +29,7 @@ from . import interop
 from .document import DECISION, TASK, TERMINUS, WORK_KINDS, clean_label
 from .layout import step_badges, strip_step_badges
 from .schema import MAX_EDGES, MAX_NODES
+from .transfer import upload_text
 
 # Mermaid's entity codes: `#name;` or `#<decimal>;`. `#` itself is escaped in the
 # same single pass, so the `#` of an inserted code is never escaped again.
@@ -214,6 +216,8 @@ _HEADED = re.compile(r"^[<ox]?[-=.~]+[>ox]$")
 _ENTITY = re.compile(r"([#&])(#?[A-Za-z0-9]+);")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# A Font Awesome icon in a label (`fa:fa-car`, `fab:fa-github`): drawn, not text.
+_ICON = re.compile(r"(?<![\w-])fa[a-z]?:fa-[\w-]+\s*")
 _MARKDOWN = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|\*(.+?)\*|(?<!\w)_(.+?)_(?!\w)")
 
 
@@ -252,20 +256,28 @@ class _Lexer:
     def __init__(self, text: str, first_line: int = 1):
         self.text = text
         self.pos = 0
+        self.first_line = first_line
+        # The line of `counted`, and where that line starts: newlines are
+        # counted once, as the lexer moves on, never again from the start.
         self.line = first_line
         self.line_start = 0
+        self.counted = 0
+        # The end of the line holding positions line_end_from … line_end_at.
+        self.line_end_from = self.line_end_at = -1
         self.tokens: list[_Token] = []
 
     # -- positions --------------------------------------------------------
 
     def where(self, pos: int) -> tuple[int, int]:
-        # Counted from the start of the current line (tokens come in order),
-        # so a long file is not scanned again for each token.
         text = self.text
-        lines = text.count("\n", self.line_start, pos)
+        if pos < self.counted:
+            # Only an error can point back; count from the start then.
+            start = text.rfind("\n", 0, pos) + 1
+            return self.first_line + text.count("\n", 0, pos), pos - start + 1
+        lines = text.count("\n", self.counted, pos)
         if not lines:
             return self.line, pos - self.line_start + 1
-        start = text.rfind("\n", self.line_start, pos) + 1
+        start = text.rfind("\n", self.counted, pos) + 1
         return self.line + lines, pos - start + 1
 
     def fail(self, message: str, pos: int) -> _SyntaxError:
@@ -277,11 +289,22 @@ class _Lexer:
         self.tokens.append(_Token(kind, value, line, column))
 
     def advance_to(self, pos: int) -> None:
-        lines = self.text.count("\n", self.line_start, pos)
-        if lines:
-            self.line += lines
-            self.line_start = self.text.rfind("\n", self.line_start, pos) + 1
+        if pos > self.counted:
+            lines = self.text.count("\n", self.counted, pos)
+            if lines:
+                self.line += lines
+                self.line_start = self.text.rfind("\n", self.counted, pos) + 1
+            self.counted = pos
         self.pos = pos
+
+    def line_end(self, pos: int) -> int:
+        """Where the line holding `pos` ends (remembered for the line, so a
+        long line is not scanned again for each of its shapes and arrows)."""
+        if not self.line_end_from <= pos <= self.line_end_at:
+            end = self.text.find("\n", pos)
+            self.line_end_from = pos
+            self.line_end_at = len(self.text) if end < 0 else end
+        return self.line_end_at
 
     def at_statement_start(self) -> bool:
         return not self.tokens or self.tokens[-1].kind == "SEP"
@@ -293,10 +316,6 @@ class _Lexer:
             "ATTRS",
             "CLASS",
         )
-
-    def line_end(self, pos: int) -> int:
-        end = self.text.find("\n", pos)
-        return len(self.text) if end < 0 else end
 
     # -- the tokens -------------------------------------------------------
 
@@ -595,9 +614,10 @@ def _decode(text: str) -> str:
 
 def _label(raw: str) -> str:
     """A label as written (quoted or not) as plain text: `<br>` a line break,
-    other tags dropped, entity codes decoded."""
+    other tags and icons dropped, entity codes decoded."""
     text = _BR.sub("\n", raw)
     text = _TAG.sub("", text)
+    text = _ICON.sub("", text)
     return _decode(text)
 
 
@@ -745,7 +765,7 @@ class _Parser:
                 title, name = (f"{name} {more}" if name else more), None
         if name or title:
             self.subgraphs[name or title] = title or name
-        hint = interop.stage_named(title) or interop.stage_named(name)
+        hint = interop.stage_named(title or "") or interop.stage_named(name or "")
         self.end_of_statement()
         self.statements(depth=depth, stage=hint or stage, opened=opened)
 
@@ -873,7 +893,7 @@ def looks_like_mermaid(raw: bytes) -> bool:
 def read_mermaid(raw: bytes | str) -> list[interop.ForeignPage]:
     """A Mermaid flowchart as one page of steps and arrows, without positions
     (the import lays it out), or ImportInvalid naming the line and column."""
-    text = interop.read_text(raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = upload_text(raw).replace("\r\n", "\n").replace("\r", "\n")
     title, body, first_line = _front_matter(text)
     word, comment = _opening(body)
     if word in _OTHER_DIAGRAMS:

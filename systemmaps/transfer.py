@@ -11,6 +11,7 @@ can point at rows that exist here. Mapping owner emails to members is the
 importing view's job: this module knows no database.
 """
 
+import codecs
 import dataclasses
 import json
 import re
@@ -23,8 +24,6 @@ from django.utils.translation import gettext as _
 from hourglass.archive import ImportInvalid
 from hourglass.models import Half, Stage
 from systemmaps.document import SCHEMA_VERSION, WORK_KINDS
-from systemmaps.interop import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
-from systemmaps.interop import read_text
 from systemmaps.models import STEP_DETAIL_FIELDS, STEP_SOP_FIELDS, Automation
 from systemmaps.schema import (
     MAX_NOTES,
@@ -32,6 +31,8 @@ from systemmaps.schema import (
     Problem,
     validate_graph,
 )
+
+MAX_IMPORT_BYTES = 1024 * 1024
 
 _NODE_KEYS = ("id", "kind", "label", "x", "y", "stage", "notes")
 _EDGE_KEYS = ("id", "source", "target", "label")
@@ -206,13 +207,49 @@ def _encodable(text: str) -> bool:
     return True
 
 
-# The diagrams.net reader's name for the one rule of an upload's text (both
-# reader branches wrote one; `interop.read_text` is it).
-upload_text = read_text
+def upload_text(raw: bytes | str) -> str:
+    """An uploaded file as text, for every importer: at most MAX_IMPORT_BYTES,
+    UTF-8 (a byte order mark dropped), not empty; or ImportInvalid saying which."""
+    if isinstance(raw, str):
+        # Characters never outnumber bytes: skip encoding a huge text to count it.
+        size = len(raw)
+        if size <= MAX_IMPORT_BYTES:
+            size = len(raw.encode("utf-8", "surrogatepass"))
+    elif isinstance(raw, bytes | bytearray):
+        size = len(raw)
+    else:
+        raise ImportInvalid([_("The upload must be a file.")])
+    if size > MAX_IMPORT_BYTES:
+        raise ImportInvalid(
+            [
+                _(
+                    "The file is %(size)d bytes; at most %(max)d bytes (1 MB) "
+                    "can be imported."
+                )
+                % {"size": size, "max": MAX_IMPORT_BYTES}
+            ]
+        )
+    if isinstance(raw, bytes | bytearray):
+        # A byte order mark, as some editors write, is not part of the text.
+        bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        try:
+            text = bytes(raw[bom:]).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportInvalid(
+                [
+                    _("The file is not UTF-8 text (invalid byte at position %(pos)d).")
+                    % {"pos": bom + error.start}
+                ]
+            ) from None
+    else:
+        text = raw.removeprefix("\ufeff")
+    if not text.strip():
+        raise ImportInvalid([_("The file is empty.")])
+    return text
 
 
 def _parse(raw: bytes | str) -> Any:
-    text = read_text(raw)
+    text = upload_text(raw)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:

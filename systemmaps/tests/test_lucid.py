@@ -50,6 +50,12 @@ BAKERY = f"""{HEADER}
 """
 
 
+LANE = (
+    "Swimlanes, pools, lanes and tables hold steps but are not steps; "
+    "the steps inside them are read."
+)
+
+
 def pages_of(text, encoding="utf-8"):
     return read_lucid_csv(text.encode(encoding))
 
@@ -123,25 +129,25 @@ def test_what_is_not_a_step_is_dropped_with_its_reason():
     assert [(d.what, d.why) for d in orders.dropped] == [
         (
             "Pool “Bakery” (row 5)",
-            "A container (swim lane, pool or group) is not a step.",
+            LANE,
         ),
         (
             "Swim Lane “Zakup” (row 6)",
-            "A container (swim lane, pool or group) is not a step.",
+            LANE,
         ),
         (
             "Swim Lane “Kitchen” (row 7)",
-            "A container (swim lane, pool or group) is not a step.",
+            LANE,
         ),
-        ("Text “Legend: blue = online” (row 12)", "A text is not a step."),
-        ("Process (row 13)", "It has no text."),
+        ("Text “Legend: blue = online” (row 12)", "Free text is not a step."),
+        ("Process (row 13)", "A shape without text is not a step."),
         (
             "Line from “Paid?” to “?” (row 17)",
-            "One of its ends is not attached to a shape.",
+            "It has a loose end: it is not attached to a shape at both ends.",
         ),
         (
             "Line from “Legend: blue = online” to “Order received” (row 18)",
-            "It joins Text “Legend: blue = online” (row 12), which is not a step.",
+            "One of its ends is not a step (text, a container, a group or an image).",
         ),
     ]
     assert [(d.what, d.why) for d in delivery.dropped] == [
@@ -269,9 +275,9 @@ def test_too_many_rows_are_refused():
 def test_an_unreadable_field_is_refused_with_its_row():
     # Longer than the csv module reads in one field (128 KiB).
     text = f'{HEADER}\n1,Page,,,,,,,,,,P,,,\n2,Process,,1,,,,,,,,"{"x" * 200_000}",,,\n'
-    problems = problems_of(text)
-    assert len(problems) == 1
-    assert problems[0].startswith("Row 3 cannot be read as CSV")
+    assert problems_of(text) == [
+        "Row 3 cannot be read as CSV: a field is too long or a quote is not closed."
+    ]
 
 
 def test_bytes_that_are_not_utf8_are_refused():

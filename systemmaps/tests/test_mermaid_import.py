@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hourglass.archive import ImportInvalid
 from systemmaps.builtin import TEMPLATES, get_template
 from systemmaps.graph import has_errors, lint
-from systemmaps.interop import MAX_IMPORT_BYTES, page_document
+from systemmaps.interop import page_document
 from systemmaps.mermaid import (
     MAX_SUBGRAPH_DEPTH,
     looks_like_mermaid,
@@ -19,7 +19,7 @@ from systemmaps.mermaid import (
     to_mermaid,
 )
 from systemmaps.schema import MAX_EDGES, MAX_NODES
-from systemmaps.transfer import import_data
+from systemmaps.transfer import MAX_IMPORT_BYTES, import_data
 
 
 def page_of(text):
@@ -679,6 +679,218 @@ def test_any_label_survives_our_export_and_back(label):
     expected = "\n".join(line.strip() for line in label.split("\n") if line.strip())
     page = page_of(to_mermaid(two_steps(label)))
     assert labels(page)["n1"] == expected
+
+
+# Flowcharts written for these tests after each syntax example of Mermaid's
+# flowchart documentation, with what a reader should find: (steps, arrows).
+DOCUMENTATION_EXAMPLES = [
+    ("---\ntitle: Node\n---\nflowchart LR\n    id\n", 1, 0),
+    ("flowchart LR\n    id1[This is the text in the box]\n", 1, 0),
+    ('flowchart LR\n    id["This ❤ Unicode"]\n', 1, 0),
+    (
+        "---\nconfig:\n  htmlLabels: false\n---\nflowchart LR\n"
+        '    markdown["`This **is** _Markdown_`"]\n'
+        '    newLines["`Line1\n    Line 2\n    Line 3`"]\n'
+        "    markdown --> newLines\n",
+        2,
+        1,
+    ),
+    ("flowchart TD\n    Start --> Stop\n", 2, 1),
+    ("flowchart LR\n    Start --> Stop\n", 2, 1),
+    ("flowchart LR\n    id1(This is the text in the box)\n", 1, 0),
+    ("flowchart LR\n    id1([This is the text in the box])\n", 1, 0),
+    ("flowchart LR\n    id1[[This is the text in the box]]\n", 1, 0),
+    ("flowchart LR\n    id1[(Database)]\n", 1, 0),
+    ("flowchart LR\n    id1((This is the text in the circle))\n", 1, 0),
+    ("flowchart LR\n    id1>This is the text in the box]\n", 1, 0),
+    ("flowchart LR\n    id1{This is the text in the box}\n", 1, 0),
+    ("flowchart LR\n    id1{{This is the text in the box}}\n", 1, 0),
+    ("flowchart TD\n    id1[/This is the text in the box/]\n", 1, 0),
+    ("flowchart TD\n    id1[\\This is the text in the box\\]\n", 1, 0),
+    ("flowchart TD\n    A[/Christmas\\]\n", 1, 0),
+    ("flowchart TD\n    B[\\Go shopping/]\n", 1, 0),
+    ("flowchart TD\n    id1(((This is the text in the circle)))\n", 1, 0),
+    (
+        "flowchart RL\n"
+        '    A@{ shape: manual-file, label: "File Handling"}\n'
+        '    B@{ shape: manual-input, label: "User Input"}\n'
+        '    C@{ shape: docs, label: "Multiple Documents"}\n'
+        '    D@{ shape: procs, label: "Process Automation"}\n'
+        '    E@{ shape: paper-tape, label: "Paper Records"}\n',
+        5,
+        0,
+    ),
+    (
+        "flowchart TD\n"
+        '    A@{ icon: "fa:user", form: "square", label: "User Icon", pos: "t", '
+        "h: 60 }\n"
+        '    B@{ img: "https://example.com/x.png", label: "Image label", '
+        'pos: "t", w: 60, h: 60, constraint: "off" }\n',
+        2,
+        0,
+    ),
+    ("flowchart LR\n    A-->B\n", 2, 1),
+    ("flowchart LR\n    A --- B\n", 2, 1),
+    ("flowchart LR\n    A-- This is the text! ---B\n", 2, 1),
+    ("flowchart LR\n    A---|This is the text|B\n", 2, 1),
+    ("flowchart LR\n    A-->|text|B\n", 2, 1),
+    ("flowchart LR\n    A-- text -->B\n", 2, 1),
+    ("flowchart LR\n   A-.->B;\n", 2, 1),
+    ("flowchart LR\n   A-. text .-> B\n", 2, 1),
+    ("flowchart LR\n   A ==> B\n", 2, 1),
+    ("flowchart LR\n   A == text ==> B\n", 2, 1),
+    ("flowchart LR\n    A ~~~ B\n", 2, 0),
+    ("flowchart LR\n   A -- text --> B -- text2 --> C\n", 3, 2),
+    ("flowchart LR\n   a --> b & c--> d\n", 4, 4),
+    ("flowchart TB\n    A & B--> C & D\n", 4, 4),
+    ("flowchart LR\n  A e1@--> B\n", 2, 1),
+    ("flowchart LR\n  A e1@==> B\n  e1@{ animate: true }\n", 2, 1),
+    ("flowchart LR\n  A e1@--> B\n  e1@{ animation: fast }\n", 2, 1),
+    (
+        "flowchart LR\n  A e1@--> B\n"
+        "  classDef animate stroke-dasharray: 9\\,5,stroke-dashoffset: 900\n"
+        "  class e1 animate\n",
+        2,
+        1,
+    ),
+    ("flowchart LR\n    A --o B\n", 2, 1),
+    ("flowchart LR\n    A --x B\n", 2, 1),
+    ("flowchart LR\n    A o--o B\n    B <--> C\n    C x--x D\n", 4, 3),
+    (
+        "flowchart TD\n    A[Start] --> B{Is it?}\n    B -->|Yes| C[OK]\n"
+        "    C --> D[Rethink]\n    D --> B\n    B ---->|No| E[End]\n",
+        5,
+        5,
+    ),
+    ('flowchart LR\n    id1["This is the (text) in the box"]\n', 1, 0),
+    (
+        "    flowchart LR\n"
+        '        A["A double quote:#quot;"] --> B["A dec char:#9829;"]\n',
+        2,
+        1,
+    ),
+    (
+        "flowchart TB\n    c1-->a2\n    subgraph one\n    a1-->a2\n    end\n"
+        "    subgraph two\n    b1-->b2\n    end\n"
+        "    subgraph three\n    c1-->c2\n    end\n",
+        6,
+        4,
+    ),
+    (
+        "flowchart TB\n    c1-->a2\n    subgraph ide1 [one]\n    a1-->a2\n    end\n",
+        3,
+        2,
+    ),
+    (
+        "flowchart TB\n    c1-->a2\n    subgraph one\n    a1-->a2\n    end\n"
+        "    subgraph two\n    b1-->b2\n    end\n"
+        "    subgraph three\n    c1-->c2\n    end\n"
+        "    one --> two\n    three --> two\n    two --> c2\n",
+        6,
+        4,
+    ),
+    (
+        "flowchart LR\n  subgraph TOP\n    direction TB\n    subgraph B1\n"
+        "        direction RL\n        i1 -->f1\n    end\n    subgraph B2\n"
+        "        direction BT\n        i2 -->f2\n    end\n  end\n"
+        "  A --> TOP --> B\n  B1 --> B2\n",
+        6,
+        2,
+    ),
+    (
+        "flowchart LR\n    subgraph subgraph1\n        direction TB\n"
+        "        top1[top] --> bottom1[bottom]\n    end\n"
+        "    subgraph subgraph2\n        direction TB\n"
+        "        top2[top] --> bottom2[bottom]\n    end\n"
+        "    %% ^ These subgraphs are identical, except for the links to them:\n"
+        "    outside --> subgraph1\n    outside ---> top2\n",
+        5,
+        3,
+    ),
+    (
+        '---\nconfig:\n  htmlLabels: false\n---\nflowchart LR\nsubgraph "One"\n'
+        '  a("`The **cat**\n  in the hat`") -- "edge label" --> '
+        'b{{"`The **dog** in the hog`"}}\nend\nsubgraph "`**Two**`"\n'
+        '  c("`The **cat**\n  in the hat`") -- "`Bold **edge label**`" --> '
+        'd("The dog in the hog")\nend\n',
+        4,
+        2,
+    ),
+    (
+        "flowchart LR\n    A-->B\n    B-->C\n    C-->D\n"
+        '    click A callback "Tooltip for a callback"\n'
+        '    click B "https://www.github.com" "This is a tooltip for a link"\n'
+        '    click C call callback() "Tooltip for a callback"\n'
+        '    click D href "https://www.github.com" "This is a tooltip for a link"\n',
+        4,
+        3,
+    ),
+    (
+        "flowchart LR\n%% this is a comment A -- text --> B{node}\n"
+        "   A -- text --> B -- text2 --> C\n",
+        3,
+        2,
+    ),
+    (
+        "flowchart LR\n    id1(Start)-->id2(Stop)\n"
+        "    style id1 fill:#f9f,stroke:#333,stroke-width:4px\n"
+        "    style id2 fill:#bbf,stroke:#f66,stroke-width:2px,color:#fff,"
+        "stroke-dasharray: 5 5\n",
+        2,
+        1,
+    ),
+    (
+        "flowchart LR\n    A:::someclass --> B\n    classDef someclass fill:#f96\n",
+        2,
+        1,
+    ),
+    (
+        "flowchart LR\n    A:::foo & B:::bar --> C:::foobar\n"
+        "    classDef foo stroke:#f00\n    classDef bar stroke:#0f0\n"
+        "    classDef foobar stroke:#00f\n",
+        3,
+        2,
+    ),
+    (
+        'flowchart TD\n    B["fa:fa-twitter for peace"]\n'
+        "    B-->C[fa:fa-ban forbidden]\n    B-->D(fa:fa-spinner)\n"
+        "    B-->E(A fa:fa-camera-retro perhaps?)\n",
+        4,
+        3,
+    ),
+    (
+        "flowchart LR\n    A[Hard edge] -->|Link text| B(Round edge)\n"
+        "    B --> C{Decision}\n    C -->|One| D[Result one]\n"
+        "    C -->|Two| E[Result two]\n",
+        5,
+        4,
+    ),
+    (
+        "flowchart LR\n  A --> B\n  linkStyle default interpolate cardinal "
+        "stroke:#ff3\n  linkStyle 0 stroke:#ff3,stroke-width:4px,color:red;\n",
+        2,
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "steps", "arrows_"), DOCUMENTATION_EXAMPLES)
+def test_the_documentation_s_syntax_examples_import(text, steps, arrows_):
+    page = page_of(text)
+    assert (page.counts["steps"], page.counts["arrows"]) == (steps, arrows_)
+    imported = import_data(page_document(page, name="Example"))
+    assert len(imported.graph["nodes"]) == steps
+    assert len(imported.graph["edges"]) == arrows_
+
+
+def test_font_awesome_icons_are_not_part_of_a_label():
+    page = page_of(DOCUMENTATION_EXAMPLES[-3][0])
+    assert labels(page) == {
+        "B": "for peace",
+        "C": "forbidden",
+        "D": "D",
+        "E": "A perhaps?",
+    }
 
 
 # --- recognising the format --------------------------------------------------
