@@ -218,7 +218,12 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 # A Font Awesome icon in a label (`fa:fa-car`, `fab:fa-github`): drawn, not text.
 _ICON = re.compile(r"(?<![\w-])fa[a-z]?:fa-[\w-]+\s*")
-_MARKDOWN = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|\*(.+?)\*|(?<!\w)_(.+?)_(?!\w)")
+# Emphasis marks of a markdown string: * and _ (up to three) that open a word
+# or close one. No pairing (that would take a search per mark): a mark inside
+# a word (snake_case) or standing alone ("5 * 3") stays.
+_MARKDOWN = re.compile(
+    r"(?<![\w*_])[*_]{1,3}(?=[^\s*_])|(?<=[^\s*_])[*_]{1,3}(?![\w*_])"
+)
 
 
 @dataclasses.dataclass
@@ -370,9 +375,8 @@ class _Lexer:
             if end < 0:
                 raise self.fail(_('this markdown string is not closed by “`"”.'), start)
             return _markdown_label(text[start + 2 : end]), end + 2
-        end = text.find('"', start + 1)
-        newline = text.find("\n", start + 1)
-        if end < 0 or 0 <= newline < end:
+        end = text.find('"', start + 1, self.line_end(start))
+        if end < 0:
             raise self.fail(_('this text is not closed by a quote (").'), start)
         return _label(text[start + 1 : end]), end + 1
 
@@ -623,7 +627,7 @@ def _label(raw: str) -> str:
 
 def _markdown_label(raw: str) -> str:
     """A markdown string's text: its own line breaks kept, ** and _ dropped."""
-    text = _MARKDOWN.sub(lambda m: next(g for g in m.groups() if g is not None), raw)
+    text = _MARKDOWN.sub("", raw)
     return _label(text)
 
 

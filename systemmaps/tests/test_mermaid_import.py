@@ -169,6 +169,11 @@ def test_entity_codes_html_entities_and_line_breaks_are_decoded():
     }
 
 
+def test_markdown_marks_inside_words_or_alone_are_text():
+    page = page_of('flowchart LR\n  A["`snake_case is 5 * 3, ***very***`"]\n')
+    assert labels(page) == {"A": "snake_case is 5 * 3, very"}
+
+
 def test_markdown_strings_lose_their_markup_and_keep_their_lines():
     page = page_of(
         "flowchart LR\n"
@@ -554,6 +559,9 @@ def test_a_huge_label_is_cut_to_what_a_map_holds():
         "flowchart LR\n  %%{init: ",
         "flowchart LR\n" + "(" * 100_000,
         "\x00\x01flowchart",
+        'flowchart LR\nA["`' + "*a" * 200_000 + '`"]',
+        'flowchart LR\nA["`' + " _a" * 150_000 + '`"]',
+        "flowchart LR\n" + 'A["x"] --> ' * 60_000 + "B",
         "---\ntitle: never closed\nflowchart LR\n  A\n",
     ],
 )
