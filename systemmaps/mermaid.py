@@ -311,6 +311,15 @@ class _Lexer:
             self.line_end_at = len(self.text) if end < 0 else end
         return self.line_end_at
 
+    def shown(self, pos: int) -> str:
+        """The character at `pos` as a message shows it."""
+        if pos >= len(self.text):
+            return _("the end of the file")
+        char = self.text[pos]
+        if char == "\n":
+            return _("the end of the line")
+        return char if char.isprintable() else f"U+{ord(char):04X}"
+
     def at_statement_start(self) -> bool:
         return not self.tokens or self.tokens[-1].kind == "SEP"
 
@@ -351,7 +360,9 @@ class _Lexer:
             elif _ID.match(text, start):
                 self.word(start)
             else:
-                raise self.fail(_("unexpected “%(char)s”.") % {"char": char}, start)
+                raise self.fail(
+                    _("unexpected “%(char)s”.") % {"char": self.shown(start)}, start
+                )
         if not self.tokens or self.tokens[-1].kind != "SEP":
             self.emit("SEP", "", self.pos)
         self.emit("EOF", "", self.pos)
@@ -472,7 +483,7 @@ class _Lexer:
             self.tokens[-1].kind = "EDGE_ID"
             self.advance_to(end + 1)
             if not self.arrow_after_edge_id():
-                raise self.fail(_expected(_("an arrow"), text[end + 1 : end + 2]), end)
+                raise self.fail(_expected(_("an arrow"), self.shown(end + 1)), end)
         else:
             self.shape(end)
         if text.startswith(":::", self.pos):
@@ -508,7 +519,7 @@ class _Lexer:
                 closing = next((c for c in closings if text.startswith(c, after)), None)
                 if closing is None:
                     raise self.fail(
-                        _expected(f"“{closings[0]}”", text[after : after + 1]),
+                        _expected(f"“{closings[0]}”", self.shown(after)),
                         after,
                     )
                 end = after + len(closing)
@@ -545,13 +556,13 @@ class _Lexer:
             key = re.compile(r"[A-Za-z][\w-]*").match(text, pos)
             if key is None:
                 raise self.fail(
-                    _expected(_("a name such as “shape”"), text[pos : pos + 1]), pos
+                    _expected(_("a name such as “shape”"), self.shown(pos)), pos
                 )
             pos = key.end()
             while pos < len(text) and text[pos] in " \t":
                 pos += 1
             if not text.startswith(":", pos):
-                raise self.fail(_expected("“:”", text[pos : pos + 1]), pos)
+                raise self.fail(_expected("“:”", self.shown(pos)), pos)
             pos += 1
             while pos < len(text) and text[pos] in " \t":
                 pos += 1
@@ -674,6 +685,8 @@ class _Parser:
             return _("the end of the file")
         if token.kind == "ARROW":
             return token.value.text
+        if token.kind == "STRING":
+            return f'"{token.value[:30]}"'
         return str(token.value)[:30]
 
     # -- the grammar ------------------------------------------------------
