@@ -231,6 +231,25 @@ def test_each_page_imports_as_a_lint_clean_map():
     assert not has_errors(lint(graph["nodes"], graph["edges"]))
 
 
+def test_shapes_are_told_by_whole_words_of_their_name():
+    text = (
+        f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n"
+        "2,Vertical Swim Lane,Containers,1,,,,,,,,Know,,,\n"
+        "3,Horizontal Pool,Containers,1,,,,,,,,Pool,,,\n"
+        "4,Planet,Custom,1,2,,,,,,,Launch,,,\n"
+        "5,Group,,1,,,,,,,,,,,\n"
+    )
+    (page,) = pages_of(text)
+    assert [(n["label"], n["kind"], n["stage"]) for n in page.nodes] == [
+        ("Launch", "task", "know")
+    ]
+    assert [d.what for d in page.dropped] == [
+        "Vertical Swim Lane “Know” (row 3)",
+        "Horizontal Pool “Pool” (row 4)",
+        "Group (row 6)",
+    ]
+
+
 # --- errors ------------------------------------------------------------------
 
 
@@ -242,9 +261,9 @@ def test_a_repeated_id_names_both_rows():
     assert problems_of(text) == ["Row 4 repeats the Id 2 of row 3."]
 
 
-def test_a_row_without_an_id_is_named():
-    text = f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n,Process,,1,,,,,,,,A,,,\n"
-    assert problems_of(text) == ["Row 3 has no Id."]
+def test_a_row_without_an_id_is_named_as_a_spreadsheet_counts_rows():
+    text = f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n\n,,,\n,Process,,1,,,,,,,,A,,,\n"
+    assert problems_of(text) == ["Row 5 has no Id."]
 
 
 def test_a_page_id_that_is_no_page_is_named():
