@@ -9,7 +9,8 @@ from hourglass.archive import ImportInvalid
 from systemmaps.graph import has_errors, lint
 from systemmaps.interop import page_document
 from systemmaps.lucid import MAX_ROWS, looks_like_lucid_csv, read_lucid_csv
-from systemmaps.transfer import import_data
+from systemmaps.schema import MAX_NODES
+from systemmaps.transfer import MAX_IMPORT_BYTES, import_data
 
 HEADER = (
     "Id,Name,Shape Library,Page ID,Contained By,Group,Line Source,"
@@ -288,6 +289,23 @@ def test_too_many_rows_are_refused():
     rows = "\n".join(f"{i},Process,,,,,,,,,,Step,,," for i in range(MAX_ROWS + 2))
     assert problems_of(f"{HEADER}\n{rows}\n") == [
         f"The file has more than {MAX_ROWS} rows; a map needs fewer."
+    ]
+
+
+def test_a_page_with_more_steps_than_a_map_holds_is_refused():
+    shapes = "\n".join(
+        f"{i},Process,,1,,,,,,,,Step {i},,," for i in range(2, MAX_NODES + 3)
+    )
+    assert problems_of(f"{HEADER}\n1,Page,,,,,,,,,,Big,,,\n{shapes}\n") == [
+        f"The page “Big” has {MAX_NODES + 1} steps; a map holds at most {MAX_NODES}."
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused():
+    raw = f"{HEADER}\n1,Page,,,,,,,,,,{'x' * MAX_IMPORT_BYTES},,,\n".encode()
+    assert problems_of(raw) == [
+        f"The file is {len(raw)} bytes; at most {MAX_IMPORT_BYTES} bytes (1 MB) "
+        "can be imported."
     ]
 
 
