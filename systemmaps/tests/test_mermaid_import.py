@@ -435,6 +435,15 @@ def test_style_class_and_click_lines_are_ignored_with_one_note_per_kind():
     ]
 
 
+def test_a_multi_line_accessibility_description_is_skipped_whole():
+    page = page_of(
+        "flowchart LR\n  accDescr {\n    A --> B is only words here\n  }\n"
+        "  accTitle: Orders\n  C --> D\n"
+    )
+    assert arrows(page) == [("C", "D", "")]
+    assert page.notes == ["2 accessibility titles or descriptions were ignored."]
+
+
 def test_a_front_matter_title_or_our_export_s_comment_names_the_page():
     assert page_of("---\ntitle: Orders\nconfig:\n  x: 1\n---\ngraph\nA").title == (
         "Orders"
