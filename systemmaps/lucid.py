@@ -40,8 +40,9 @@ _TERMINI = frozenset(
 # Names (lowercase) of the shapes that are not steps, and what each is.
 _TEXT = frozenset(("text", "text box", "textbox", "note", "comment"))
 _IMAGES = frozenset(("image", "picture", "svg image"))
-_LANE_WORDS = ("swim lane", "swimlane", "pool", "lane", "table")
-_GROUP_WORDS = ("container", "group")
+# Words in a container's name ("Vertical Swim Lane", "Horizontal Pool"), whole.
+_LANE_WORDS = re.compile(r"\b(?:swim ?lanes?|pools?|lanes?|tables?)\b")
+_GROUP_WORDS = re.compile(r"\b(?:containers?|groups?)\b")
 _PAGE = "page"
 _LINE = "line"
 _DOCUMENT = "document"
@@ -70,7 +71,7 @@ def read_lucid_csv(raw: bytes) -> list[interop.ForeignPage]:
     ImportInvalid naming the row (the header is row 1) of each problem."""
     text = upload_text(raw)
     rows = _rows(text)
-    header = [column.strip().casefold() for column in rows[0]]
+    header = [column.strip().casefold() for column in rows[0][1]]
     missing = [column for column in _REQUIRED if column not in header]
     if missing:
         raise ImportInvalid(
@@ -82,7 +83,7 @@ def read_lucid_csv(raw: bytes) -> list[interop.ForeignPage]:
                 % {"column": missing[0].title()}
             ]
         )
-    records = [_record(header, row, number) for number, row in enumerate(rows, 1)]
+    records = [_record(header, row, number) for number, row in rows]
     return _Document(records[1:]).pages()
 
 
@@ -92,15 +93,18 @@ def _delimiter(line: str) -> str:
     return ";" if line.count(";") > line.count(",") else ","
 
 
-def _rows(text: str) -> list[list[str]]:
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """The file's rows with their numbers (the header is row 1), blank rows
+    left out but counted, as a spreadsheet counts them."""
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    rows: list[list[str]] = []
+    rows: list[tuple[int, list[str]]] = []
+    number = 0
     try:
-        for row in reader:
+        for number, row in enumerate(reader, 1):
             if not any(cell.strip() for cell in row):
                 continue
-            rows.append(row)
+            rows.append((number, row))
             if len(rows) > MAX_ROWS + 1:
                 raise ImportInvalid(
                     [
@@ -115,7 +119,7 @@ def _rows(text: str) -> list[list[str]]:
                     "Row %(row)d cannot be read as CSV: a field is too long or "
                     "a quote is not closed."
                 )
-                % {"row": len(rows) + 1}
+                % {"row": number + 1}
             ]
         ) from None
     if len(rows) < 2:
@@ -336,12 +340,12 @@ def _not_a_step(name: str, label: str) -> str:
         return _("Free text is not a step.")
     if name in _IMAGES:
         return _("Pictures are not steps.")
-    if any(word in name for word in _LANE_WORDS):
+    if _LANE_WORDS.search(name):
         return _(
             "Swimlanes, pools, lanes and tables hold steps but are not steps; "
             "the steps inside them are read."
         )
-    if any(word in name for word in _GROUP_WORDS):
+    if _GROUP_WORDS.search(name):
         return _("A group only holds other shapes; the shapes in it are read.")
     if not label:
         return _("A shape without text is not a step.")

@@ -218,7 +218,12 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 # A Font Awesome icon in a label (`fa:fa-car`, `fab:fa-github`): drawn, not text.
 _ICON = re.compile(r"(?<![\w-])fa[a-z]?:fa-[\w-]+\s*")
-_MARKDOWN = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|\*(.+?)\*|(?<!\w)_(.+?)_(?!\w)")
+# Emphasis marks of a markdown string: * and _ (up to three) that open a word
+# or close one. No pairing (that would take a search per mark): a mark inside
+# a word (snake_case) or standing alone ("5 * 3") stays.
+_MARKDOWN = re.compile(
+    r"(?<![\w*_])[*_]{1,3}(?=[^\s*_])|(?<=[^\s*_])[*_]{1,3}(?![\w*_])"
+)
 
 
 @dataclasses.dataclass
@@ -306,6 +311,15 @@ class _Lexer:
             self.line_end_at = len(self.text) if end < 0 else end
         return self.line_end_at
 
+    def shown(self, pos: int) -> str:
+        """The character at `pos` as a message shows it."""
+        if pos >= len(self.text):
+            return _("the end of the file")
+        char = self.text[pos]
+        if char == "\n":
+            return _("the end of the line")
+        return char if char.isprintable() else f"U+{ord(char):04X}"
+
     def at_statement_start(self) -> bool:
         return not self.tokens or self.tokens[-1].kind == "SEP"
 
@@ -346,7 +360,9 @@ class _Lexer:
             elif _ID.match(text, start):
                 self.word(start)
             else:
-                raise self.fail(_("unexpected “%(char)s”.") % {"char": char}, start)
+                raise self.fail(
+                    _("unexpected “%(char)s”.") % {"char": self.shown(start)}, start
+                )
         if not self.tokens or self.tokens[-1].kind != "SEP":
             self.emit("SEP", "", self.pos)
         self.emit("EOF", "", self.pos)
@@ -370,9 +386,8 @@ class _Lexer:
             if end < 0:
                 raise self.fail(_('this markdown string is not closed by “`"”.'), start)
             return _markdown_label(text[start + 2 : end]), end + 2
-        end = text.find('"', start + 1)
-        newline = text.find("\n", start + 1)
-        if end < 0 or 0 <= newline < end:
+        end = text.find('"', start + 1, self.line_end(start))
+        if end < 0:
             raise self.fail(_('this text is not closed by a quote (").'), start)
         return _label(text[start + 1 : end]), end + 1
 
@@ -468,7 +483,7 @@ class _Lexer:
             self.tokens[-1].kind = "EDGE_ID"
             self.advance_to(end + 1)
             if not self.arrow_after_edge_id():
-                raise self.fail(_expected(_("an arrow"), text[end + 1 : end + 2]), end)
+                raise self.fail(_expected(_("an arrow"), self.shown(end + 1)), end)
         else:
             self.shape(end)
         if text.startswith(":::", self.pos):
@@ -504,7 +519,7 @@ class _Lexer:
                 closing = next((c for c in closings if text.startswith(c, after)), None)
                 if closing is None:
                     raise self.fail(
-                        _expected(f"“{closings[0]}”", text[after : after + 1]),
+                        _expected(f"“{closings[0]}”", self.shown(after)),
                         after,
                     )
                 end = after + len(closing)
@@ -541,13 +556,13 @@ class _Lexer:
             key = re.compile(r"[A-Za-z][\w-]*").match(text, pos)
             if key is None:
                 raise self.fail(
-                    _expected(_("a name such as “shape”"), text[pos : pos + 1]), pos
+                    _expected(_("a name such as “shape”"), self.shown(pos)), pos
                 )
             pos = key.end()
             while pos < len(text) and text[pos] in " \t":
                 pos += 1
             if not text.startswith(":", pos):
-                raise self.fail(_expected("“:”", text[pos : pos + 1]), pos)
+                raise self.fail(_expected("“:”", self.shown(pos)), pos)
             pos += 1
             while pos < len(text) and text[pos] in " \t":
                 pos += 1
@@ -623,7 +638,7 @@ def _label(raw: str) -> str:
 
 def _markdown_label(raw: str) -> str:
     """A markdown string's text: its own line breaks kept, ** and _ dropped."""
-    text = _MARKDOWN.sub(lambda m: next(g for g in m.groups() if g is not None), raw)
+    text = _MARKDOWN.sub("", raw)
     return _label(text)
 
 
@@ -670,6 +685,8 @@ class _Parser:
             return _("the end of the file")
         if token.kind == "ARROW":
             return token.value.text
+        if token.kind == "STRING":
+            return f'"{token.value[:30]}"'
         return str(token.value)[:30]
 
     # -- the grammar ------------------------------------------------------

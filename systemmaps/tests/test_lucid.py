@@ -9,7 +9,8 @@ from hourglass.archive import ImportInvalid
 from systemmaps.graph import has_errors, lint
 from systemmaps.interop import page_document
 from systemmaps.lucid import MAX_ROWS, looks_like_lucid_csv, read_lucid_csv
-from systemmaps.transfer import import_data
+from systemmaps.schema import MAX_NODES
+from systemmaps.transfer import MAX_IMPORT_BYTES, import_data
 
 HEADER = (
     "Id,Name,Shape Library,Page ID,Contained By,Group,Line Source,"
@@ -231,6 +232,25 @@ def test_each_page_imports_as_a_lint_clean_map():
     assert not has_errors(lint(graph["nodes"], graph["edges"]))
 
 
+def test_shapes_are_told_by_whole_words_of_their_name():
+    text = (
+        f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n"
+        "2,Vertical Swim Lane,Containers,1,,,,,,,,Know,,,\n"
+        "3,Horizontal Pool,Containers,1,,,,,,,,Pool,,,\n"
+        "4,Planet,Custom,1,2,,,,,,,Launch,,,\n"
+        "5,Group,,1,,,,,,,,,,,\n"
+    )
+    (page,) = pages_of(text)
+    assert [(n["label"], n["kind"], n["stage"]) for n in page.nodes] == [
+        ("Launch", "task", "know")
+    ]
+    assert [d.what for d in page.dropped] == [
+        "Vertical Swim Lane “Know” (row 3)",
+        "Horizontal Pool “Pool” (row 4)",
+        "Group (row 6)",
+    ]
+
+
 # --- errors ------------------------------------------------------------------
 
 
@@ -242,9 +262,9 @@ def test_a_repeated_id_names_both_rows():
     assert problems_of(text) == ["Row 4 repeats the Id 2 of row 3."]
 
 
-def test_a_row_without_an_id_is_named():
-    text = f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n,Process,,1,,,,,,,,A,,,\n"
-    assert problems_of(text) == ["Row 3 has no Id."]
+def test_a_row_without_an_id_is_named_as_a_spreadsheet_counts_rows():
+    text = f"{HEADER}\n1,Page,,,,,,,,,,P,,,\n\n,,,\n,Process,,1,,,,,,,,A,,,\n"
+    assert problems_of(text) == ["Row 5 has no Id."]
 
 
 def test_a_page_id_that_is_no_page_is_named():
@@ -269,6 +289,23 @@ def test_too_many_rows_are_refused():
     rows = "\n".join(f"{i},Process,,,,,,,,,,Step,,," for i in range(MAX_ROWS + 2))
     assert problems_of(f"{HEADER}\n{rows}\n") == [
         f"The file has more than {MAX_ROWS} rows; a map needs fewer."
+    ]
+
+
+def test_a_page_with_more_steps_than_a_map_holds_is_refused():
+    shapes = "\n".join(
+        f"{i},Process,,1,,,,,,,,Step {i},,," for i in range(2, MAX_NODES + 3)
+    )
+    assert problems_of(f"{HEADER}\n1,Page,,,,,,,,,,Big,,,\n{shapes}\n") == [
+        f"The page “Big” has {MAX_NODES + 1} steps; a map holds at most {MAX_NODES}."
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused():
+    raw = f"{HEADER}\n1,Page,,,,,,,,,,{'x' * MAX_IMPORT_BYTES},,,\n".encode()
+    assert problems_of(raw) == [
+        f"The file is {len(raw)} bytes; at most {MAX_IMPORT_BYTES} bytes (1 MB) "
+        "can be imported."
     ]
 
 

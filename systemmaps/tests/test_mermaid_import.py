@@ -169,6 +169,11 @@ def test_entity_codes_html_entities_and_line_breaks_are_decoded():
     }
 
 
+def test_markdown_marks_inside_words_or_alone_are_text():
+    page = page_of('flowchart LR\n  A["`snake_case is 5 * 3, ***very***`"]\n')
+    assert labels(page) == {"A": "snake_case is 5 * 3, very"}
+
+
 def test_markdown_strings_lose_their_markup_and_keep_their_lines():
     page = page_of(
         "flowchart LR\n"
@@ -430,6 +435,15 @@ def test_style_class_and_click_lines_are_ignored_with_one_note_per_kind():
     ]
 
 
+def test_a_multi_line_accessibility_description_is_skipped_whole():
+    page = page_of(
+        "flowchart LR\n  accDescr {\n    A --> B is only words here\n  }\n"
+        "  accTitle: Orders\n  C --> D\n"
+    )
+    assert arrows(page) == [("C", "D", "")]
+    assert page.notes == ["2 accessibility titles or descriptions were ignored."]
+
+
 def test_a_front_matter_title_or_our_export_s_comment_names_the_page():
     assert page_of("---\ntitle: Orders\nconfig:\n  x: 1\n---\ngraph\nA").title == (
         "Orders"
@@ -544,26 +558,59 @@ def test_a_huge_label_is_cut_to_what_a_map_holds():
     assert len(imported.graph["nodes"][0]["label"]) <= 200
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
+ONE_STEP = {"steps": 1, "decisions": 0, "arrows": 0}
+HOSTILE = {
+    "long chain": (
         "flowchart LR\n" + "A --> " * 5000 + "B\n",
+        ["The flowchart has 5000 arrows; a map holds at most 2000."],
+    ),
+    "long one-line chain with shapes": (
+        "flowchart LR\n" + 'A["x"] --> ' * 60_000 + "B",
+        ["The flowchart has 60000 arrows; a map holds at most 2000."],
+    ),
+    "opened shapes": (
         "flowchart LR\n" + "A[" * 3000,
+        ["Line 2, column 2: this shape is not closed by “]”."],
+    ),
+    "quotes": (
         "flowchart LR\n" + '"' * 10_000,
+        ['Line 2, column 1: expected a node id, found “""”.'],
+    ),
+    "open settings": (
         'flowchart LR\n  A@{ shape: diam, label: "x"',
+        [
+            "Line 2, column 30: expected a name such as “shape”, "
+            "found “the end of the file”."
+        ],
+    ),
+    "open directive": (
         "flowchart LR\n  %%{init: ",
+        ["Line 2, column 3: this directive is not closed by “}%%”."],
+    ),
+    "brackets": (
         "flowchart LR\n" + "(" * 100_000,
+        ["Line 2, column 1: unexpected “(”."],
+    ),
+    "control characters": (
         "\x00\x01flowchart",
+        ["Line 1, column 1: unexpected “U+0000”."],
+    ),
+    "stars": ('flowchart LR\nA["`' + "*a" * 200_000 + '`"]', ONE_STEP),
+    "underscores": ('flowchart LR\nA["`' + " _a" * 150_000 + '`"]', ONE_STEP),
+    "open front matter": (
         "---\ntitle: never closed\nflowchart LR\n  A\n",
-    ],
-)
-def test_hostile_text_gets_a_message_or_a_page_never_a_crash(text):
-    try:
-        pages = read_mermaid(text)
-    except ImportInvalid as error:
-        assert error.problems and all(isinstance(p, str) for p in error.problems)
+        ["Line 1: the front matter (---) is not closed by a line “---”."],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_text_gets_its_message_or_its_page(name):
+    text, expected = HOSTILE[name]
+    if isinstance(expected, list):
+        assert problems_of(text) == expected
     else:
-        assert len(pages) == 1
+        assert page_of(text).counts == expected
 
 
 def test_invalid_utf8_is_refused_with_its_position():
