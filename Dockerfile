@@ -2,11 +2,14 @@
 # Production image: gunicorn serves the app, whitenoise the collected static files.
 # The same image runs the Celery worker and beat (see docker-compose.yml).
 
-# --- Front-end packages: only node_modules/@antv is kept (served through STATICFILES_DIRS).
+# --- Front-end packages: only node_modules/@antv and the bundle (npm run build, with the
+# development packages) are kept, both served through STATICFILES_DIRS.
 FROM node:20-bookworm-slim AS node
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
+COPY static/systemmaps/editor ./static/systemmaps/editor
+RUN npm run -s build
 
 # --- The application.
 FROM python:3.11-slim-bookworm
@@ -27,6 +30,7 @@ RUN pip install -r requirements.txt
 
 COPY . .
 COPY --from=node /build/node_modules/@antv ./node_modules/@antv
+COPY --from=node /build/var/build ./var/build
 
 # Static files are collected once, at build time, with hashed names for long caching.
 RUN DEBUG=0 SECRET_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput \

@@ -63,7 +63,13 @@ $(NODE_STAMP): package-lock.json
 
 .venv: $(PY_STAMP)
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# The edit page's first script, bundled with the modules it imports (package.json's
+# "build"; the test run rebuilds it too when a source is newer, conftest.py).
+BUNDLE := var/build/static-view.js
+$(BUNDLE): $(NODE_STAMP) $(wildcard static/systemmaps/editor/*.js)
+	npm run -s build
+
+install: $(PY_STAMP) $(NODE_STAMP) $(BUNDLE)
 
 # The translations (locale/*/LC_MESSAGES/django.po) compiled for Django to read.
 messages: $(PY_STAMP)
@@ -81,7 +87,7 @@ messages-extract: $(PY_STAMP)
 RUN_STATIC_STORAGE := hourglass.storage.ManifestStaticFilesStorage
 STATIC_STAMP := staticfiles/staticfiles.json
 
-$(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) $(shell find static -type f 2>/dev/null)
+$(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) $(BUNDLE) $(shell find static -type f 2>/dev/null)
 	STATICFILES_BACKEND=$(RUN_STATIC_STORAGE) $(VENV_PY) manage.py collectstatic --noinput --clear -v 0
 	@touch $@
 

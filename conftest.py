@@ -104,3 +104,20 @@ def django_db_modify_db_settings(
     test = database.setdefault("TEST", {})
     if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
         test["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _editor_bundle():
+    """The edit page's bundled first script (package.json's "build") as of this
+    checkout's sources, as `make install` builds it: rebuilt when a module under
+    static/systemmaps/editor/ is newer, so a test never drives yesterday's code."""
+    import subprocess
+    from pathlib import Path
+
+    from django.conf import settings
+
+    bundle = Path(settings.BUNDLE_DIR) / "static-view.js"
+    sources = Path(settings.BASE_DIR, "static", "systemmaps", "editor").glob("*.js")
+    newest = max(source.stat().st_mtime for source in sources)
+    if not bundle.exists() or bundle.stat().st_mtime < newest:
+        subprocess.run(["npm", "run", "-s", "build"], cwd=settings.BASE_DIR, check=True)

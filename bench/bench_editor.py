@@ -16,8 +16,11 @@ Runs against the database of DATABASE_URL (SQLite under var/ by default; `make b
 points it at PostgreSQL), with the app served by Django's threaded development server
 on a free port of 127.0.0.1 and Debian's Chromium (CHROMIUM, default
 /usr/bin/chromium); it creates throw-away businesses and deletes them afterwards.
+Static files are served as in production (DEBUG off, collected into a temporary
+folder with hashed names and compressed copies, answered by whitenoise);
+`--dev-static` serves them as the development server does.
 
-    .venv/bin/python bench/bench_editor.py [--json PATH]
+    .venv/bin/python bench/bench_editor.py [--json PATH] [--dev-static]
 
 Wheel panning (500 steps): on a fresh page with the editor (X6) ready, a scroll
 gesture that Chromium itself generates (CDP Input.synthesizeScrollGesture, mouse
@@ -30,6 +33,12 @@ interval with no input. Medians of PAN_RUNS fresh contexts; each also reports th
 longest frame in the 2 s after the gesture (when the pan settles).
 `--pan-only` measures the wheel pan alone.
 
+First editing gesture (500 steps): once the editor has loaded in idle time, the
+first shape is clicked, then Ctrl+Enter adds the next step; timed from its keydown
+to the frame that shows the new shape, beside the same page's keydown of a key
+with no effect to the next frame. Medians of PAN_RUNS fresh contexts;
+`--gesture-only` measures it alone.
+
 `--json PATH` writes the figures as rows in the shape of bench/_report.py.
 """
 
@@ -38,7 +47,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -47,6 +58,25 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hourglass.settings")
+# The app as it runs in production and under `make run`: static files collected with
+# hashed names and compressed copies, answered by whitenoise from its index (DEBUG
+# off); `--dev-static` serves them as `runserver` does in development instead.
+DEV_STATIC = "--dev-static" in sys.argv
+if not DEV_STATIC:
+    _collected = tempfile.mkdtemp(prefix="bench-static-")
+    for name, value in {
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "EMAIL_URL": "dummymail://",
+        "STATIC_ROOT": _collected,
+        "STATICFILES_BACKEND": "hourglass.storage.ManifestStaticFilesStorage",
+        # Plain http on 127.0.0.1: the production defaults would ask for https.
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+    }.items():
+        os.environ[name] = value
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are
 # plain and single-threaded.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -57,6 +87,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import StaticFilesHandler  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.core.servers.basehttp import (  # noqa: E402
     ThreadedWSGIServer,
     WSGIRequestHandler,
@@ -131,7 +162,8 @@ def serve() -> tuple[ThreadedWSGIServer, str]:
     server = ThreadedWSGIServer(
         ("127.0.0.1", 0), QuietHandler, allow_reuse_address=True
     )
-    server.set_app(StaticFilesHandler(get_wsgi_application()))
+    app = get_wsgi_application()
+    server.set_app(StaticFilesHandler(app) if DEV_STATIC else app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     return server, f"http://{host}:{port}"
@@ -297,6 +329,62 @@ def time_wheel_pan(browser, base: str, session: str, url: str) -> dict:
     }
 
 
+# From a key's keydown until the frame that shows its effect has been produced:
+# `effect` is "shape" (a new shape on the canvas) or "none" (the floor: a key that
+# changes nothing, timed to the frame after it).
+GESTURE_PROBE = """
+(effect) => { window.__gesture = new Promise((done) => {
+  const canvas = document.getElementById("editor-canvas");
+  const before = new Set([...canvas.querySelectorAll("[data-node-id]")]
+    .map((el) => el.dataset.nodeId));
+  let t0 = null;
+  const framed = () => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => done(performance.now() - t0);
+    channel.port2.postMessage(0);
+  });
+  window.addEventListener("keydown", (event) => {
+    t0 = event.timeStamp;
+    if (effect === "none") framed();
+  }, { capture: true, once: true });
+  if (effect === "shape") {
+    new MutationObserver((changes, observer) => {
+      const added = [...canvas.querySelectorAll("[data-node-id]")]
+        .some((el) => !before.has(el.dataset.nodeId));
+      if (added && t0 !== null) { observer.disconnect(); framed(); }
+    }).observe(canvas, { childList: true, subtree: true });
+  }
+}); }
+"""
+
+
+def time_gesture(browser, base: str, session: str, url: str) -> dict:
+    """One first editing gesture once the editor has loaded in idle time: the first
+    shape clicked (selected, its side panel loaded), then Ctrl+Enter (Next step),
+    timed from its keydown to the frame with the new shape; the floor is the same
+    page's keydown of Shift alone to the next frame."""
+    context = fresh_context(browser, base, session)
+    page = context.new_page()
+    page.goto(url, wait_until="commit")
+    wait_until(page, "window.hourglassEditor && window.hourglassEditor.ready", 120_000)
+    page.wait_for_timeout(1000)  # the idle-time work (the overview map) is done
+    page.locator('#editor-canvas [data-node-id="n0"]').click()
+    page.wait_for_timeout(500)  # the side panel has loaded
+    page.evaluate(GESTURE_PROBE, "none")
+    page.keyboard.press("Shift")
+    floor_ms = page.evaluate("window.__gesture")
+    page.evaluate(GESTURE_PROBE, "shape")
+    page.keyboard.press("Control+Enter")
+    effect_ms = page.evaluate("window.__gesture")
+    context.close()
+    return {"gesture": effect_ms, "floor": floor_ms}
+
+
+def gesture_figures(browser, base: str, session: str, url: str) -> dict:
+    runs = [time_gesture(browser, base, session, url) for _ in range(PAN_RUNS)]
+    return {key: median(run[key] for run in runs) for key in runs[0]}
+
+
 def pan_figures(browser, base: str, session: str, url: str) -> dict:
     """Medians of time_wheel_pan over PAN_RUNS fresh contexts."""
     runs = [time_wheel_pan(browser, base, session, url) for _ in range(PAN_RUNS)]
@@ -335,7 +423,19 @@ def main() -> None:
     parser.add_argument(
         "--pan-only", action="store_true", help="measure the wheel pan alone"
     )
+    parser.add_argument(
+        "--gesture-only",
+        action="store_true",
+        help="measure the first editing gesture alone",
+    )
+    parser.add_argument(
+        "--dev-static",
+        action="store_true",
+        help="serve static files as runserver does (default: as in production)",
+    )
     args = parser.parse_args()
+    if not DEV_STATIC:
+        call_command("collectstatic", interactive=False, verbosity=0)
     rng = random.Random(SEED)
 
     runs = {size: {"editor": [], "svg": []} for size in SIZES}
@@ -370,6 +470,10 @@ def main() -> None:
                     print_pan(pan_figures(browser, base, *pan_target[:2]))
                     browser.close()
                     return
+                if args.gesture_only:
+                    print(gesture_figures(browser, base, *pan_target[:2]))
+                    browser.close()
+                    return
                 # One warm-up of each (the server's first requests, Chromium's own
                 # start-up), not counted.
                 session, url, svg = targets[SIZES[0]]
@@ -382,16 +486,20 @@ def main() -> None:
                         )
                         runs[size]["svg"].append(time_svg(browser, base, svg))
                 pan = pan_figures(browser, base, *pan_target[:2])
+                gesture = gesture_figures(browser, base, *pan_target[:2])
                 browser.close()
         finally:
             if server is not None:
                 server.shutdown()
                 server.server_close()
 
+    if not DEV_STATIC:
+        shutil.rmtree(_collected, ignore_errors=True)
     vendor = connection.vendor
+    serving = "development static files" if DEV_STATIC else "production static files"
     print(
-        f"Opening the editor in Chromium, cold ({vendor}; median of {REPEAT} "
-        "interleaved runs, ms from navigation start)"
+        f"Opening the editor in Chromium, cold ({vendor}, {serving}; median of "
+        f"{REPEAT} interleaved runs, ms from navigation start)"
     )
     print(f"{'what':<52}{'ms':>9}{'ratio':>8}")
     rows = []
@@ -408,6 +516,7 @@ def main() -> None:
             "nodes": size,
             "edges": size - 1,
             "repeat": REPEAT,
+            "static": "development" if DEV_STATIC else "production",
         }
         for what, ms in (
             ("map painted", painted),
@@ -444,6 +553,25 @@ def main() -> None:
     print_pan(pan)
     size = max(SIZES)
     rows.append(pan_row(pan, size, database=vendor, nodes=size, edges=size - 1))
+    print(
+        f"{f'{size} steps: first editing gesture to its effect':<52}"
+        f"{gesture['gesture']:>9.0f}{gesture['gesture'] / gesture['floor']:>8.2f}"
+    )
+    print(f"{f'{size} steps: floor, a key with no effect':<52}{gesture['floor']:>9.0f}")
+    rows.append(
+        row(
+            f"editor.gesture.{size}",
+            f"editor, {size} steps: first editing gesture (Ctrl+Enter adds the next "
+            f"step) to the frame that shows it, after the idle load, median of "
+            f"{PAN_RUNS}",
+            gesture["gesture"],
+            "the same page: a key with no effect to the next frame",
+            gesture["floor"],
+            database=vendor,
+            nodes=size,
+            edges=size - 1,
+        )
+    )
     if args.json:
         write_json(args.json, rows)
 

@@ -295,10 +295,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+BUNDLE_DIR = BASE_DIR / "var" / "build"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages installed by `npm ci`, served by the app (no CDN).
     ("vendor/x6", BASE_DIR / "node_modules" / "@antv" / "x6" / "dist"),
+    # What `npm run build` bundles (package.json): the edit page's first script,
+    # static-view.js with the modules it imports, in one file (make install builds
+    # it; the test run rebuilds it when a source is newer, conftest.py).
+    ("build", BUNDLE_DIR),
 ]
 # axe-core, a development package (`npm ci` installs it, the image's
 # `npm ci --omit=dev` does not): the accessibility test injects it into the

@@ -75,6 +75,8 @@ GRAPH_NAME = "systemmap"
 # PNG or PDF is letters, not boxes. A family list, as Pango and CSS read it.
 FONT = "DejaVu Sans,NanumGothic"
 
+# Graphviz sizes nodes in inches; a point (= a canvas pixel here) is 1/72 inch.
+POINTS_PER_INCH = 72
 GRAPH_ATTRS = {
     "rankdir": "LR",
     "fontname": FONT,
@@ -217,7 +219,7 @@ def tidy_positions(
     """
     if not nodes:
         return {}
-    source, names = _build_dot(nodes, edges)
+    source, names = _build_dot(nodes, edges, canvas_sizes=True)
     output = _run_dot(source, ["-Tjson0"], timeout=timeout)
     try:
         data = json.loads(output.decode("utf-8", "replace"), strict=False)
@@ -293,8 +295,14 @@ def _build_dot(
     *,
     title: str | None = None,
     details: Details | None = None,
+    canvas_sizes: bool = False,
 ) -> tuple[str, dict[str, str]]:
-    """Return the DOT source and the map of node id -> generated DOT name."""
+    """Return the DOT source and the map of node id -> generated DOT name.
+
+    With `canvas_sizes`, every shape is at least as large as the canvas draws it
+    (a drawing sizes a shape to its label; the canvas's shapes have one size per
+    kind), so the positions of a tidy-up never put two shapes on top of each other.
+    """
     details = details or {}
     names: dict[str, str] = {}
     lines = [f"digraph {GRAPH_NAME} {{"]
@@ -324,6 +332,10 @@ def _build_dot(
             "label": _quote_label(label, look_of(kind).wrap),
             **KIND_ATTRS[kind],
         }
+        if canvas_sizes:
+            look = look_of(kind)
+            attrs["width"] = f"{look.width / POINTS_PER_INCH:.4f}"
+            attrs["height"] = f"{look.height / POINTS_PER_INCH:.4f}"
         if detail and detail.get("critical"):
             classes.append("critical")
             attrs["penwidth"] = CRITICAL_PENWIDTH

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from systemmaps import layout
+from systemmaps.document import box_of, look_of, overlaps
 from systemmaps.layout import LayoutError
 
 WEBINAR_NODES = [
@@ -150,11 +151,32 @@ def test_tidy_positions_flow_left_to_right():
 
 def test_tidy_position_is_the_node_centre():
     # A lone node fills the drawing: its centre is half its size from the
-    # top-left corner (the node is 0.5in = 36pt high).
+    # top-left corner, and a short label's shape is as large as the canvas's.
+    look = look_of("task")
     positions = layout.tidy_positions([make_node("only", label="A step")], [])
 
-    assert positions["only"]["y"] == pytest.approx(18, abs=0.5)
-    assert positions["only"]["x"] > 18
+    assert positions["only"]["y"] == pytest.approx(look.height / 2, abs=0.5)
+    assert positions["only"]["x"] == pytest.approx(look.width / 2, abs=0.5)
+
+
+@pytest.mark.parametrize("kind", ["terminus", "task", "decision"])
+def test_tidy_positions_never_lay_canvas_shapes_on_top_of_each_other(kind):
+    # Graphviz sizes a shape to its label; short labels made boxes smaller than
+    # the canvas draws, so tidied shapes overlapped there. A chain, a fan-out
+    # and a fan-in of one-letter steps.
+    ids = "abcdefgh"
+    nodes = [make_node(i, kind=kind, label=i.upper()) for i in ids]
+    edges = [make_edge("e1", "a", "b"), make_edge("e2", "b", "c")]
+    edges += [make_edge(f"f{i}", "c", t) for i, t in enumerate("def")]
+    edges += [make_edge(f"g{i}", s, "g") for i, s in enumerate("def")]
+    edges.append(make_edge("h", "g", "h"))
+
+    positions = layout.tidy_positions(nodes, edges)
+
+    boxes = [box_of({"kind": kind, **positions[i]}) for i in ids]
+    for one, box in enumerate(boxes):
+        for other in boxes[one + 1 :]:
+            assert not overlaps(box, other), (box, other)
 
 
 def test_tidy_positions_have_y_growing_downward():

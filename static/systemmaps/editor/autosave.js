@@ -8,7 +8,7 @@
 // showMessage, renderLint…), so it runs under Node's test runner. installAutosave
 // is the page's part: the save status, the conflict dialog, online and unload.
 
-import { edgeMeta, keyOf, nodeMeta } from "./document.js";
+import { edgeMeta, inSlices, keyOf, nodeMeta } from "./document.js";
 
 export const SAVE_DELAY = 1000; // ms after the last change
 export const MAX_BACKOFF = 30000;
@@ -276,6 +276,26 @@ export function createSaveQueue(editor) {
       nodes: (doc.nodes || []).map((n) => nodeMeta(editor, n)),
       edges: (doc.edges || []).map((e) => edgeMeta(editor, e)),
     });
+    loaded(doc, version);
+  }
+
+  // The opening build: the same, with the cells added in slices of under 50 ms
+  // (document.inSlices), so the page answers input while a large map is built
+  // (the server's drawing is on screen meanwhile, static-view.js). Shapes first:
+  // an arrow needs both its ends.
+  async function loadDocumentInSlices(doc, version) {
+    state.loading = true;
+    editor.graph.clearCells();
+    const { graph } = editor;
+    const items = [
+      ...(doc.nodes || []).map((n) => () => graph.addNode(nodeMeta(editor, n))),
+      ...(doc.edges || []).map((e) => () => graph.addEdge(edgeMeta(editor, e))),
+    ];
+    await inSlices(items, (add) => add(), { now: env.clock, pause: env.pause });
+    loaded(doc, version);
+  }
+
+  function loaded(doc, version) {
     editor.history.clean();
     state.name = doc.name || "";
     state.version = version;
@@ -343,6 +363,7 @@ export function createSaveQueue(editor) {
     retryNow,
     persistLocal,
     loadDocument,
+    loadDocumentInSlices,
     restoreLocal,
     loadTheirs,
     keepMine,

@@ -22,6 +22,28 @@ export function newId(prefix, taken) {
   return id;
 }
 
+// How long one slice of the opening build may run, in ms: under the 50 ms of a
+// long task, so a click or a key is answered between two slices.
+export const SLICE_MS = 40;
+
+// Calls add(item) for every item, in slices of at most `budget` ms (by now()),
+// awaiting pause() between two slices; resolves with the number of slices. An item
+// is never split: one that alone takes longer makes a slice of its own.
+export async function inSlices(items, add, { budget = SLICE_MS, now, pause }) {
+  let slices = 0;
+  let index = 0;
+  while (index < items.length) {
+    if (slices) await pause();
+    slices += 1;
+    const start = now();
+    do {
+      add(items[index]);
+      index += 1;
+    } while (index < items.length && now() - start < budget);
+  }
+  return slices;
+}
+
 export function round2(value) {
   return Math.round(value * 100) / 100;
 }

@@ -233,7 +233,9 @@ export function installFlow(editor) {
 
   let ringed = null;
   let spokenText = "";
-  function refresh() {
+  // `card: false` leaves the Arrows card (whose Connect to… lists every other step)
+  // to the task after the next frame, so a selection shows at once on a large map.
+  function refresh({ card: now = true } = {}) {
     const cell = editor.single();
     const node = cell && cell.isNode() ? cell : null;
     if (ringed !== node) {
@@ -246,7 +248,21 @@ export function installFlow(editor) {
       spokenText = text;
       announce.textContent = text;
     }
-    renderCard(node);
+    if (now) {
+      cardQueued = false;
+      renderCard(node);
+    } else if (!cardQueued) {
+      cardQueued = true;
+      requestAnimationFrame(() => window.setTimeout(flushCard, 0));
+    }
+  }
+
+  let cardQueued = false;
+  function flushCard() {
+    if (!cardQueued) return;
+    cardQueued = false;
+    const cell = editor.single();
+    renderCard(cell && cell.isNode() ? cell : null);
   }
 
   // ---- the Arrows card ----
@@ -353,6 +369,7 @@ export function installFlow(editor) {
 
   // F6 goes from the canvas to the selected step's "Connect to…"; Esc comes back.
   function focusArrows() {
+    flushCard();
     if (!card || card.hidden) return false;
     targetSelect.focus();
     return true;
@@ -383,14 +400,14 @@ export function installFlow(editor) {
     });
   }
 
-  graph.on("selection:changed", refresh);
+  graph.on("selection:changed", () => refresh({ card: false }));
   let queued = false;
   const later = () => {
     if (queued) return;
     queued = true;
     window.setTimeout(() => {
       queued = false;
-      refresh();
+      refresh({ card: false });
     }, 0);
   };
   ["cell:added", "cell:removed", "edge:change:labels", "node:change:attrs"].forEach((name) =>

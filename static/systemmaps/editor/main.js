@@ -72,6 +72,13 @@ const editor = {
     fetch: (url, options) => window.fetch(url, options),
     storage: () => window.localStorage,
     now: () => new Date(),
+    // A monotonic clock in ms, and a pause that lets the browser answer input and
+    // draw a frame (the opening build's slices, autosave.loadDocumentInSlices).
+    clock: () => performance.now(),
+    pause: () =>
+      window.scheduler && window.scheduler.yield
+        ? window.scheduler.yield()
+        : new Promise((resolve) => window.setTimeout(resolve, 0)),
     csrfToken,
   },
   // The shape under the pointer, and whether a button is down (commands.js).
@@ -272,7 +279,7 @@ async function start() {
       return;
     }
   }
-  editor.loadDocument(loaded.doc, loaded.version);
+  await editor.loadDocumentInSlices(loaded.doc, loaded.version);
   editor.renderLint(Array.isArray(config.lint) ? config.lint : null);
   if (canEdit) editor.restoreLocal();
   // The overview map (a second X6 graph) is built once the editor answers input,

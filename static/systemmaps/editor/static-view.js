@@ -1,4 +1,4 @@
-// The edit page's entry point: the map the server drew (systemmaps/canvas_svg.py)
+// The edit page's entry point (served bundled, npm run build): the map the server drew (systemmaps/canvas_svg.py)
 // made live at once, without X6 — pan and zoom (one CSS transform per animation
 // frame on a composited layer), hover, click or Tab to select a step and open its
 // side panel — while X6 and the editor (main.js) load in idle time or on the first
@@ -213,6 +213,15 @@ function start() {
         element.onerror = reject;
         document.head.append(element);
       });
+    // The editor's modules are fetched and compiled while X6 loads (main.js needs
+    // X6 only when it runs), all at once rather than one level of imports after
+    // another.
+    for (const href of [sources.editorSrc, ...sources.modules.split(" ")]) {
+      const link = document.createElement("link");
+      link.rel = "modulepreload";
+      link.href = href;
+      document.head.append(link);
+    }
     loading = script(sources.guardSrc)
       .then(() => script(sources.x6Src))
       .then(() => import(sources.editorSrc))
@@ -378,9 +387,9 @@ function start() {
   else setTimeout(loadEditor, IDLE_TIMEOUT);
 }
 
-// The module is async: it may be loaded before the page is parsed, and need not
-// wait for the page's deferred scripts (htmx is there by the time a step is
-// clicked; select() does without it until then).
+// The page runs it bundled (npm run build) as its first deferred script, once the
+// page is parsed and before htmx (there by the time a step is clicked; select()
+// does without it until then).
 if (typeof document !== "undefined") {
   if (document.readyState === "loading") {
     document.addEventListener("readystatechange", start, { once: true });

@@ -6,6 +6,7 @@ import {
   documentOf,
   edgeDoc,
   edgeMeta,
+  inSlices,
   keyOf,
   newId,
   nodeDoc,
@@ -136,4 +137,41 @@ test("a new id has its prefix and is none of the ids taken", () => {
   assert.equal(id, seen[3]);
   assert.match(id, /^n[0-9a-z]{5,9}$/);
   assert.equal(new Set(seen).size, 4);
+});
+
+// A clock that moves only when an item is added (each costs `cost[i]` ms) and a
+// pause that notes where each slice ended.
+function sliced(costs, budget) {
+  let time = 0;
+  const added = [];
+  const pauses = [];
+  const run = inSlices(
+    costs.map((cost, index) => ({ cost, index })),
+    (item) => {
+      added.push(item.index);
+      time += item.cost;
+    },
+    { budget, now: () => time, pause: async () => pauses.push(added.length) },
+  );
+  return run.then((slices) => ({ slices, added, pauses }));
+}
+
+test("inSlices adds every item once, in order, pausing when a slice used its budget", async () => {
+  const { slices, added, pauses } = await sliced([10, 10, 10, 10, 10, 10, 10], 25);
+  assert.deepEqual(added, [0, 1, 2, 3, 4, 5, 6]);
+  // 10 + 10 < 25, the third makes 30: a slice ends once its time reaches the budget.
+  assert.deepEqual(pauses, [3, 6]);
+  assert.equal(slices, 3);
+});
+
+test("inSlices never splits an item: a slice ends with the item that used its budget up", async () => {
+  const { pauses } = await sliced([5, 90, 5, 5], 40);
+  assert.deepEqual(pauses, [2]);
+  const alone = await sliced([90, 90], 40);
+  assert.deepEqual(alone.pauses, [1]);
+});
+
+test("inSlices with nothing to add neither adds nor pauses", async () => {
+  const { slices, added, pauses } = await sliced([], 40);
+  assert.deepEqual([slices, added, pauses], [0, [], []]);
 });
