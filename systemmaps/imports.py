@@ -53,6 +53,15 @@ class PageRead:
     findings: list[Finding] = dataclasses.field(default_factory=list)
 
     @property
+    def dropped_by_reason(self) -> list[tuple[str, list[str]]]:
+        """What was left out, grouped by reason in the order first met: a file's
+        dozens of text cells read as one line, not dozens."""
+        groups: dict[str, list[str]] = {}
+        for item in self.dropped:
+            groups.setdefault(item.why, []).append(item.what)
+        return list(groups.items())
+
+    @property
     def label(self) -> str:
         return self.title or _("Page %(number)d") % {"number": self.number}
 

@@ -829,3 +829,32 @@ def test_a_draft_its_reader_now_refuses_sends_back_to_the_upload(
     assert response.status_code == 422
     assert "The file is not valid JSON" in response.text
     assert not SystemMap.objects.exists()
+
+
+def test_what_was_left_out_is_grouped_by_reason(client_for, erin, acme):
+    # Twelve free texts and one loose arrow: two lines, each naming its elements,
+    # folded away (a <details> left closed) as there are more than a few.
+    texts = "".join(
+        f'<mxCell id="x{n}" value="Note {n}" style="text;" vertex="1" parent="1">'
+        f'<mxGeometry x="{n * 90}" y="300" width="80" height="20" as="geometry"/>'
+        "</mxCell>"
+        for n in range(12)
+    )
+    raw = two_pages().replace(
+        b'<mxCell id="legend"', texts.encode() + b'<mxCell id="legend"'
+    )
+    client = client_for(erin)
+
+    summary = client.get(draft_url(send(client, raw, "flows.drawio")))
+
+    box = summary.text.split('class="import-dropped-box"')[1].split("</details>")[0]
+    assert box.startswith(">")  # not open
+    assert "Left out: 14 elements" in box
+    lines = re.findall(r"<li>(.*?)</li>", box, re.S)
+    assert len(lines) == 2
+    assert all(f"Note {n}" in lines[0] for n in range(12)) and "Legend" in lines[0]
+    assert "Note" not in lines[1]
+    # The short second page's box (nothing left out) is not there; the first
+    # file's two elements alone would be shown open.
+    small = client.get(draft_url(send(client, two_pages(), "flows.drawio")))
+    assert 'class="import-dropped-box" open' in small.text
