@@ -558,6 +558,25 @@ class _Page:
                     return stage
         return None
 
+    def step_of(self, cell: _Cell) -> dict[str, Any]:
+        """Our export's step details (its shape data: owner's email, critical
+        yes/no, automation) as a "step" for the import's checks; a value another
+        tool's file gives those names is taken only when it is one of ours."""
+        attrs = cell.attrs
+        if self.kind_of(cell) not in WORK_KINDS or not any(
+            name in attrs for name in ("owner", "critical", "automation")
+        ):
+            return {}
+        owner = one_line(attrs.get("owner") or "").strip()
+        automation = attrs.get("automation")
+        return {
+            "step": {
+                "owner": owner if "@" in owner else None,
+                "critical": attrs.get("critical") == "yes",
+                "automation": automation if automation in Automation.values else None,
+            }
+        }
+
     # -- the page ----------------------------------------------------------
 
     def read(self) -> ForeignPage:
@@ -585,6 +604,7 @@ class _Page:
                     "y": y + self.number(cell, "height") / 2,
                     "stage": self.stage_of(cell),
                     "notes": cell.attrs.get("notes") or None,
+                    **self.step_of(cell),
                 }
             )
         steps = {node["id"]: node for node in nodes}

@@ -42,7 +42,9 @@ class ForeignPage:
             "x": float | None, "y": float | None, "stage": str | None}
            x and y are the shape's centre in pixels (y grows downward); None
            when the format has no positions (Mermaid), then the page is laid
-           out with the tidy-up.
+           out with the tidy-up. A reader may add "step": the step details of
+           a task or decision in the shape of a JSON file's (owner's email,
+           critical, automation), which the import checks as it checks those.
     edges: {"id": str, "source": node id, "target": node id, "label": str}
     """
 
@@ -92,6 +94,9 @@ def page_document(page: ForeignPage, *, name: str = "") -> dict[str, Any]:
                 "y": round(float(where["y"]), 2),
                 "stage": node.get("stage"),
                 "notes": node.get("notes"),
+                # Step details a reader found (our own .drawio export's shape
+                # data), checked by the import as a JSON file's are.
+                **({"step": node["step"]} if node.get("step") else {}),
             }
         )
     edges = [

@@ -851,6 +851,50 @@ def test_export_then_import_gives_the_same_graph(graph):
     assert page.dropped == []
 
 
+def test_export_then_import_brings_the_step_details_back(webinar_graph_document):
+    details = {
+        "call": {"owner": "bob@example.com", "critical": True, "automation": "could"},
+        "nurture": {"owner": None, "critical": False, "automation": "automated"},
+    }
+    (page,) = read_drawio(export_drawio(webinar_graph_document, details))
+    imported = import_data(page_document(page))
+
+    by_label = {n["id"]: n["label"] for n in imported.graph["nodes"]}
+    label_of = {n["id"]: n["label"] for n in webinar_graph_document["nodes"]}
+    got = {
+        by_label[node_id]: (step["owner"], step["critical"], step["automation"])
+        for node_id, step in imported.steps.items()
+    }
+    assert got[label_of["call"]] == ("bob@example.com", True, "could")
+    assert got[label_of["nurture"]] == (None, False, "automated")
+    # Every other task and decision: as exported, unowned, not critical, manual.
+    work = [n for n in webinar_graph_document["nodes"] if n["kind"] != "terminus"]
+    assert len(got) == len(work)
+    assert {
+        value
+        for key, value in got.items()
+        if key not in (label_of["call"], label_of["nurture"])
+    } == {(None, False, "manual")}
+
+
+def test_shape_data_of_another_tool_is_not_taken_for_step_details():
+    raw = b"""<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>
+      <object id="t" label="Pack" owner="the warehouse" critical="very"
+              automation="robots">
+        <mxCell style="rounded=0;" vertex="1" parent="1">
+          <mxGeometry x="0" y="0" width="120" height="60" as="geometry"/></mxCell>
+      </object></root></mxGraphModel>"""
+    (page,) = read_drawio(raw)
+    imported = import_data(page_document(page))
+
+    (step,) = imported.steps.values()
+    assert (step["owner"], step["critical"], step["automation"]) == (
+        None,
+        False,
+        "manual",
+    )
+
+
 # ---------------------------------------------------------------------------
 # The export on the map page
 # ---------------------------------------------------------------------------
