@@ -175,7 +175,7 @@ def step_badges(detail: Mapping[str, Any] | None) -> str:
 
 def strip_step_badges(label: str) -> str:
     """`label` without the badges an export wrote after it (`step_badges` in
-    brackets: "Bake (AO · ★\u00a0Critical)" → "Bake"), whichever of the app's
+    brackets: "Bake (AO · <sign>\u00a0Critical)" → "Bake"), whichever of the app's
     languages wrote them. Only a suffix with a sign is taken for ours: owner
     initials alone ("Call (VIP)") may as well be the user's own text."""
     match = _badge_suffix().search(label)
