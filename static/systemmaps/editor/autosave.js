@@ -287,11 +287,15 @@ export function createSaveQueue(editor) {
     state.loading = true;
     editor.graph.clearCells();
     const { graph } = editor;
+    // Under the server's drawing meanwhile: laid out (labels are measured) but
+    // not painted, frame after frame, until the editor takes over.
+    editor.elements.container.classList.add("hg-building");
     const items = [
       ...(doc.nodes || []).map((n) => () => graph.addNode(nodeMeta(editor, n))),
       ...(doc.edges || []).map((e) => () => graph.addEdge(edgeMeta(editor, e))),
     ];
     await inSlices(items, (add) => add(), { now: env.clock, pause: env.pause });
+    editor.elements.container.classList.remove("hg-building");
     loaded(doc, version);
   }
 
