@@ -134,6 +134,9 @@ export function installToolbar(editor) {
         padding: 10,
         scalable: false,
         graphOptions: {
+          // Its shapes drawn a frame's budget at a time (X6's job queue), so the
+          // overview of a large map is no long task.
+          async: true,
           createCellView(cell) {
             return cell.isEdge() ? null : editor.MiniNodeView;
           },
