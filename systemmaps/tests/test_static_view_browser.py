@@ -10,6 +10,8 @@ from playwright.sync_api import Page, Route, expect
 from hourglass.tests.utils import login_browser, wait_for_js
 from systemmaps.models import Node
 
+from .factories import chain_graph, make_map
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 X6 = "**/vendor/x6/x6*.js"
@@ -57,6 +59,13 @@ def hold_x6(page: Page) -> list[Route]:
     held: list[Route] = []
     page.route(X6, lambda route: held.append(route))
     return held
+
+
+def let_x6_on(page: Page, held: list[Route]) -> None:
+    """X6's requests held so far go on, and any later one at once."""
+    page.route(X6, lambda route: route.continue_())
+    for route in held:
+        route.continue_()
 
 
 def let_x6_load(page: Page, held: list[Route]) -> None:
@@ -221,6 +230,52 @@ def test_a_drag_and_keys_typed_before_x6_are_applied_and_saved(
         600.0,
         0.0,
     )
+
+
+def test_a_step_clicked_and_keys_typed_while_x6_builds_a_large_map_are_applied(
+    page: Page, live_server, acme, alice
+):
+    # 900 steps: X6 adds the cells in slices, under the server's drawing, and the
+    # page answers between them; a click and keys made then are the editor's.
+    system_map = make_map(acme, alice, name="Long", graph=chain_graph("Long", 898))
+    held = open_static(page, live_server, alice, system_map)
+    page.evaluate(
+        """() => {
+          const canvas = document.getElementById("editor-canvas");
+          const seen = window.__build = { frames: 0, downWhileBuilding: null };
+          const building = () => canvas.classList.contains("hg-building");
+          const tick = () => {
+            if (building()) seen.frames += 1;
+            requestAnimationFrame(tick);
+          };
+          requestAnimationFrame(tick);
+          canvas.addEventListener("pointerdown", () => {
+            seen.downWhileBuilding = building();
+          }, { capture: true, once: true });
+        }"""
+    )
+    target = centre(static_shape(page, "t3"))
+    let_x6_on(page, held)
+    wait_for_js(
+        page,
+        "document.getElementById('editor-canvas').classList.contains('hg-building')",
+    )
+    page.mouse.click(*target)
+    page.keyboard.press("Enter")
+    page.keyboard.type("Call back")
+
+    expect(page.locator('#editor[data-ready="true"]')).to_have_count(1)
+    build = page.evaluate("window.__build")
+    assert build["downWhileBuilding"] is True
+    # Frames were drawn while it was being built: no single task built it all.
+    assert build["frames"] >= 2
+    editor = page.get_by_test_id("label-editor")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("Call back")
+    page.keyboard.press("Enter")
+    wait_for_js(page, "!window.hourglassEditor.pending", timeout=15_000)
+    assert Node.objects.get(map=system_map, client_id="t3").label == "Call back"
+    expect(page.locator("#editor-canvas [data-node-id]")).to_have_count(900)
 
 
 def test_a_member_selects_on_the_drawing_but_cannot_drag_it(

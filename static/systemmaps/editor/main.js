@@ -72,13 +72,17 @@ const editor = {
     fetch: (url, options) => window.fetch(url, options),
     storage: () => window.localStorage,
     now: () => new Date(),
-    // A monotonic clock in ms, and a pause that lets the browser answer input and
-    // draw a frame (the opening build's slices, autosave.loadDocumentInSlices).
+    // A monotonic clock in ms, and a pause that lets the browser answer input, draw
+    // a frame and run what else waits (the opening build's slices,
+    // autosave.loadDocumentInSlices): a task at the back of the queue, unclamped
+    // (scheduler.yield would go ahead of a panel's answer or a timer).
     clock: () => performance.now(),
     pause: () =>
-      window.scheduler && window.scheduler.yield
-        ? window.scheduler.yield()
-        : new Promise((resolve) => window.setTimeout(resolve, 0)),
+      new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(null);
+      }),
     csrfToken,
   },
   // The shape under the pointer, and whether a button is down (commands.js).
