@@ -139,9 +139,13 @@ function start() {
       const onScreen = Math.min(height, Math.max(160, window.innerHeight - top));
       state.view = { s: floor, ...panToStart(box, floor, { width, height: onScreen }, FIT_PADDING) };
     }
-    layer.classList.add("is-live");
-    addGrid();
-    draw();
+    // Written in the next frame: htmx, which runs next and reads the layout as it
+    // starts, finds it clean instead of laying the page out again.
+    requestAnimationFrame(() => {
+      layer.classList.add("is-live");
+      addGrid();
+      draw();
+    });
   }
 
   // What a screen reader hears of the step selected, as flow.js says it.
