@@ -60,7 +60,7 @@ from systemmaps.document import (
     clean_label,
     look_of,
 )
-from systemmaps.interop import Dropped, ForeignPage, stage_named
+from systemmaps.interop import NOT_A_STEP, Dropped, ForeignPage, stage_named
 from systemmaps.models import Automation
 from systemmaps.schema import MAX_EDGES, MAX_NODES
 from systemmaps.transfer import upload_text
@@ -518,32 +518,29 @@ class _Page:
         if cell.has(TEXT_SHAPES):
             return Dropped(
                 what=_("Text “%(label)s”") % quoted,
-                why=_("Free text is not a step."),
+                why=str(NOT_A_STEP["text"]),
             )
         if self.is_container(cell):
             return Dropped(
                 what=_("Container “%(label)s”") % quoted if label else _("Container"),
-                why=_(
-                    "Swimlanes, pools, lanes and tables hold steps but are not "
-                    "steps; the steps inside them are read."
-                ),
+                why=str(NOT_A_STEP["container"]),
             )
         if "group" in cell.names or (not label and self.holds_shapes(cell)):
             return Dropped(
                 what=_("Group"),
-                why=_("A group only holds other shapes; the shapes in it are read."),
+                why=str(NOT_A_STEP["group"]),
             )
         if cell.has(IMAGE_SHAPES):
             return Dropped(
                 what=_("Image “%(label)s”") % quoted if label else _("Image"),
-                why=_("Pictures are not steps."),
+                why=str(NOT_A_STEP["image"]),
             )
         if not label and cell.attrs.get("kind") not in KINDS:
             x, y = self.top_left(cell)
             return Dropped(
                 what=_("Shape without text at %(x)d, %(y)d")
                 % {"x": round(x), "y": round(y)},
-                why=_("A shape without text is not a step."),
+                why=str(NOT_A_STEP["no text"]),
             )
         return None
 

@@ -26,7 +26,7 @@ from .interop import Dropped, ForeignPage, graph_counts, page_document
 from .lucid import looks_like_lucid_csv, read_lucid_csv
 from .mermaid import looks_like_mermaid, read_mermaid
 from .models import ImportFormat
-from .transfer import MAX_IMPORT_BYTES, ImportedMap, import_data, import_document
+from .transfer import ImportedMap, import_data, import_document
 
 MAX_NAME = 200
 # The other tools' formats, in the order they are tried on a file that is not
@@ -133,9 +133,8 @@ def understood_formats() -> str:
 
 def sniff(raw: bytes) -> str:
     """The ImportFormat of a file from its first bytes and shape, or
-    ImportInvalid saying which formats are understood."""
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportInvalid([_("The file is larger than 1 MB; nothing was imported.")])
+    ImportInvalid saying which formats are understood. (Its size is the
+    upload form's to check, and every reader's: transfer.upload_text.)"""
     head = raw.removeprefix(codecs.BOM_UTF8).lstrip()
     if head[:1] in (b"{", b"["):
         return ImportFormat.JSON

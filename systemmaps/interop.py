@@ -14,9 +14,9 @@ import dataclasses
 import functools
 from typing import Any
 
-from django.conf import settings
-from django.utils import translation
+from django.utils.translation import gettext_lazy as _lazy
 
+from hourglass.languages import in_every_language
 from hourglass.models import Stage
 from systemmaps.document import DECISION, SCHEMA_VERSION
 from systemmaps.layout import tidy_positions
@@ -32,6 +32,20 @@ class Dropped:
     what: str
     # Why it was left out, one translated sentence.
     why: str
+
+
+# Why an element of another tool's drawing is not a step, whichever tool drew it
+# (`Dropped.why`, as str(NOT_A_STEP[...])).
+NOT_A_STEP = {
+    "text": _lazy("Free text is not a step."),
+    "container": _lazy(
+        "Swimlanes, pools, lanes and tables hold steps but are not steps; the "
+        "steps inside them are read."
+    ),
+    "group": _lazy("A group only holds other shapes; the shapes in it are read."),
+    "image": _lazy("Pictures are not steps."),
+    "no text": _lazy("A shape without text is not a step."),
+}
 
 
 @dataclasses.dataclass
@@ -131,9 +145,8 @@ def stage_named(text: str) -> str | None:
 @functools.cache
 def _stage_names() -> dict[str, str]:
     names = {}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            for stage in Stage:
-                names.setdefault(str(stage.label).casefold(), stage.value)
+    for stage in Stage:
+        for words in in_every_language(stage.label):
+            names.setdefault(words.casefold(), stage.value)
     names.update({stage.value: stage.value for stage in Stage})
     return names

@@ -337,19 +337,18 @@ def _kind(name: str) -> str:
 def _not_a_step(name: str, label: str) -> str:
     """Why a shape is not a step ("" when it is one)."""
     if name in _TEXT:
-        return _("Free text is not a step.")
-    if name in _IMAGES:
-        return _("Pictures are not steps.")
-    if _LANE_WORDS.search(name):
-        return _(
-            "Swimlanes, pools, lanes and tables hold steps but are not steps; "
-            "the steps inside them are read."
-        )
-    if _GROUP_WORDS.search(name):
-        return _("A group only holds other shapes; the shapes in it are read.")
-    if not label:
-        return _("A shape without text is not a step.")
-    return ""
+        reason = "text"
+    elif name in _IMAGES:
+        reason = "image"
+    elif _LANE_WORDS.search(name):
+        reason = "container"
+    elif _GROUP_WORDS.search(name):
+        reason = "group"
+    elif not label:
+        reason = "no text"
+    else:
+        return ""
+    return str(interop.NOT_A_STEP[reason])
 
 
 def _what(record: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:

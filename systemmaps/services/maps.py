@@ -446,18 +446,28 @@ def map_import(
     stages: list[str],
     graph: dict[str, Any],
     steps: dict[str, dict[str, Any]],
+    product: str = "",
+    description: str = "",
     note: str = "",
 ) -> SystemMap:
     """A new map from an imported file: the drawing, then its steps' details."""
-    system_map = map_create(
+    return _imported_map(
         business=business,
         acting_user=acting_user,
         name=name,
         half=half,
         stages=stages,
         graph=graph,
+        steps=steps,
+        product=product,
+        description=description,
         note=note,
     )
+
+
+def _imported_map(*, steps: dict[str, dict[str, Any]], **fields: Any) -> SystemMap:
+    """map_import's work, for callers that hold the business's lock already."""
+    system_map = map_create(**fields)
     steps_restore(system_map=system_map, steps=steps)
     return system_map
 
@@ -502,9 +512,8 @@ def maps_import(
         if key in taken:
             raise NameTaken(new.name)
         taken.add(key)
-    created = []
-    for new in maps:
-        system_map = map_create(
+    created = [
+        _imported_map(
             business=business,
             acting_user=acting_user,
             name=new.name,
@@ -513,10 +522,11 @@ def maps_import(
             product=new.product,
             description=new.description,
             graph={**new.graph, "name": new.name},
+            steps=new.steps,
             note=new.note,
         )
-        steps_restore(system_map=system_map, steps=new.steps)
-        created.append(system_map)
+        for new in maps
+    ]
     if draft is not None:
         ImportDraft.objects.filter(pk=draft.pk).delete()
     return created
